@@ -1,0 +1,297 @@
+// Package algorithms holds the error-feedback methods of SPEC §3 (EF21, ||EF21||,
+// EF21-SGDM, ||EF21-SGDM||, EF14 and the special cases that fall out of them),
+// their compressors (§2) and step-size rules (§4), written as pure deterministic
+// state machines: a Worker turns a local gradient into a sparse message, a Server
+// aggregates messages in rank order and every rank applies the aggregate and the
+// step to its replica of x and g. There are no goroutines, sockets, files or
+// clocks here, so the same code runs in-process, over TCP, under mpirun or Slurm,
+// and in a unit test that passes messages by hand.
+package algorithms
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/efmpi/efmpi/sparse"
+)
+
+// BitsPerValue is the paper's convention for communication cost: 32 bits per
+// transmitted value, indices not counted.
+const BitsPerValue = 32
+
+// Compressor is a (possibly randomised) map C: R^d → R^d whose output is sparse.
+// Implementations reuse their scratch space and do not allocate in Compress once
+// warmed up for a dimension.
+type Compressor interface {
+	// Name is the config name: "top-k", "rand-k", "sign" or "identity".
+	Name() string
+	// Compress writes C(v) into out, reusing out's storage. Indices in out are
+	// strictly increasing.
+	Compress(out *sparse.Vector, v []float64)
+	// Alpha is the contraction parameter for dimension d:
+	// ‖C(v)−v‖² ≤ (1−α)‖v‖² (in expectation for rand-k; a lower bound for sign).
+	Alpha(d int) float64
+	// Bits is the paper-convention cost of sending msg (a message Compress made).
+	Bits(msg *sparse.Vector) int64
+}
+
+// NewCompressor returns the compressor of the given config name. k is used by
+// top-k and rand-k; rng is the rank's own stream, used by rand-k only.
+func NewCompressor(name string, k, d int, rng *rand.Rand) (Compressor, error) {
+	switch name {
+	case "top-k", "rand-k":
+		if k < 1 || k > d {
+			return nil, fmt.Errorf("compressor %s: k = %d must be in [1, d = %d]", name, k, d)
+		}
+		if name == "top-k" {
+			return NewTopK(k), nil
+		}
+		if rng == nil {
+			return nil, fmt.Errorf("compressor rand-k: no random stream given")
+		}
+		return NewRandK(k, rng), nil
+	case "sign":
+		return Sign{}, nil
+	case "identity":
+		return Identity{}, nil
+	}
+	return nil, fmt.Errorf("unknown compressor %q (want top-k, rand-k, sign or identity)", name)
+}
+
+// TopK keeps the k entries of largest magnitude, ties broken by the smaller
+// index. It runs in O(d): a quickselect on a copy of the magnitudes finds the
+// k-th largest magnitude t, then one pass in index order keeps every entry above
+// t and the first entries equal to t until k are kept, which is exactly the
+// tie-breaking rule and yields increasing indices without sorting.
+type TopK struct {
+	K    int
+	keys []float64
+}
+
+// NewTopK returns a top-k compressor.
+func NewTopK(k int) *TopK { return &TopK{K: k} }
+
+// Name implements Compressor.
+func (c *TopK) Name() string { return "top-k" }
+
+// Alpha implements Compressor: k/d.
+func (c *TopK) Alpha(d int) float64 { return math.Min(1, float64(c.K)/float64(d)) }
+
+// Bits implements Compressor: 32 bits per kept value.
+func (c *TopK) Bits(msg *sparse.Vector) int64 { return BitsPerValue * int64(msg.Len()) }
+
+// magnitude is the selection key: |x|, with NaN ranked above everything so that
+// a non-finite gradient reaches the server and is detected there.
+func magnitude(x float64) float64 {
+	if x != x {
+		return math.Inf(1)
+	}
+	return math.Abs(x)
+}
+
+// Compress implements Compressor.
+func (c *TopK) Compress(out *sparse.Vector, v []float64) {
+	d := len(v)
+	out.Reset(d)
+	k := c.K
+	if k >= d {
+		for i, x := range v {
+			out.Append(int32(i), x)
+		}
+		return
+	}
+	if cap(c.keys) < d {
+		c.keys = make([]float64, d)
+	}
+	keys := c.keys[:d]
+	for i, x := range v {
+		keys[i] = magnitude(x)
+	}
+	t := selectDescending(keys, k-1)
+	above := 0
+	for _, x := range v {
+		if magnitude(x) > t {
+			above++
+		}
+	}
+	ties := k - above // entries equal to t to keep, smallest indices first
+	for i, x := range v {
+		m := magnitude(x)
+		if m > t {
+			out.Append(int32(i), x)
+		} else if m == t && ties > 0 {
+			out.Append(int32(i), x)
+			ties--
+		}
+	}
+}
+
+// selectDescending returns the element that would sit at position k if a were
+// sorted in descending order, permuting a. Hoare partitioning around a
+// median-of-three pivot; after 2·log2(len) rounds without convergence the pivot
+// comes from a fixed pseudo-random sequence, so the run time is O(len) in
+// expectation on any input and the result is deterministic.
+func selectDescending(a []float64, k int) float64 {
+	lo, hi := 0, len(a)-1
+	rounds, limit := 0, 2*bitsLen(len(a))
+	state := uint64(0x9E3779B97F4A7C15)
+	for lo < hi {
+		var p float64
+		if rounds < limit {
+			mid := lo + (hi-lo)/2
+			p = median3(a[lo], a[mid], a[hi])
+		} else {
+			state ^= state << 13
+			state ^= state >> 7
+			state ^= state << 17
+			p = a[lo+int(state%uint64(hi-lo+1))]
+		}
+		rounds++
+		i, j := lo, hi
+		for i <= j {
+			for a[i] > p {
+				i++
+			}
+			for a[j] < p {
+				j--
+			}
+			if i <= j {
+				a[i], a[j] = a[j], a[i]
+				i++
+				j--
+			}
+		}
+		// a[lo..j] ≥ p, a[i..hi] ≤ p, and a[j+1..i-1] == p.
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return a[k]
+		}
+	}
+	return a[k]
+}
+
+func median3(x, y, z float64) float64 {
+	if x > y {
+		x, y = y, x
+	}
+	if y > z {
+		y = z
+	}
+	if x > y {
+		return x
+	}
+	return y
+}
+
+func bitsLen(n int) int {
+	b := 1
+	for n > 1 {
+		n >>= 1
+		b++
+	}
+	return b
+}
+
+// RandK keeps k coordinates drawn uniformly without replacement from the rank's
+// own stream, unscaled (SPEC §2). Floyd's algorithm draws the subset with k
+// random numbers; a pass over a marker array emits it in index order.
+type RandK struct {
+	K      int
+	rng    *rand.Rand
+	marked []bool
+}
+
+// NewRandK returns a rand-k compressor drawing from rng.
+func NewRandK(k int, rng *rand.Rand) *RandK { return &RandK{K: k, rng: rng} }
+
+// Name implements Compressor.
+func (c *RandK) Name() string { return "rand-k" }
+
+// Alpha implements Compressor: k/d in expectation.
+func (c *RandK) Alpha(d int) float64 { return math.Min(1, float64(c.K)/float64(d)) }
+
+// Bits implements Compressor: 32 bits per kept value.
+func (c *RandK) Bits(msg *sparse.Vector) int64 { return BitsPerValue * int64(msg.Len()) }
+
+// Compress implements Compressor.
+func (c *RandK) Compress(out *sparse.Vector, v []float64) {
+	d := len(v)
+	out.Reset(d)
+	k := min(c.K, d)
+	if cap(c.marked) < d {
+		c.marked = make([]bool, d)
+	}
+	marked := c.marked[:d]
+	for j := d - k; j < d; j++ {
+		t := c.rng.IntN(j + 1)
+		if marked[t] {
+			marked[j] = true
+		} else {
+			marked[t] = true
+		}
+	}
+	for i, m := range marked {
+		if m {
+			out.Append(int32(i), v[i])
+			marked[i] = false
+		}
+	}
+}
+
+// Sign is the scaled sign compressor (‖v‖₁/d)·sign(v), sign(0) = 0. It travels as
+// one scale and d sign bits; in memory it is the sparse vector of its nonzero
+// entries.
+type Sign struct{}
+
+// Name implements Compressor.
+func (Sign) Name() string { return "sign" }
+
+// Alpha implements Compressor: the data-independent lower bound 1/d, from
+// ‖C(v)−v‖² ≤ ‖v‖² − ‖v‖₁²/d ≤ (1 − 1/d)‖v‖².
+func (Sign) Alpha(d int) float64 { return 1 / float64(d) }
+
+// Bits implements Compressor: one 32-bit scale plus one bit per coordinate.
+func (Sign) Bits(msg *sparse.Vector) int64 { return BitsPerValue + int64(msg.Dim) }
+
+// Compress implements Compressor.
+func (Sign) Compress(out *sparse.Vector, v []float64) {
+	d := len(v)
+	out.Reset(d)
+	l1 := 0.0
+	for _, x := range v {
+		l1 += math.Abs(x)
+	}
+	s := l1 / float64(d)
+	for i, x := range v {
+		switch {
+		case x > 0:
+			out.Append(int32(i), s)
+		case x < 0:
+			out.Append(int32(i), -s)
+		case x != x:
+			out.Append(int32(i), x)
+		}
+	}
+}
+
+// Identity is C(v) = v: no compression. Methods that use it send their full
+// vector and replace, rather than correct, the estimator, so that EF21 with the
+// identity is gradient descent bit for bit.
+type Identity struct{}
+
+// Name implements Compressor.
+func (Identity) Name() string { return "identity" }
+
+// Alpha implements Compressor: 1.
+func (Identity) Alpha(int) float64 { return 1 }
+
+// Bits implements Compressor: 32 bits per coordinate.
+func (Identity) Bits(msg *sparse.Vector) int64 { return BitsPerValue * int64(msg.Dim) }
+
+// Compress implements Compressor.
+func (Identity) Compress(out *sparse.Vector, v []float64) { out.SetDense(v) }

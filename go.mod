@@ -1,0 +1,8 @@
+module github.com/efmpi/efmpi
+
+go 1.26.8
+
+require (
+	github.com/btracey/mpi v0.0.0-20180226170127-03df54ac074b // indirect
+	gonum.org/v1/gonum v0.17.0 // indirect
+)
