@@ -116,7 +116,7 @@ func TestEF21IdentityIsGDBitForBit(t *testing.T) {
 			Config:      Config{Method: EF21, Normalize: normalize, Clients: n, Dim: d, Absolute: true},
 			Compressors: mustCompressors(t, "identity", d, d, n),
 			Oracles:     oracles, X0: x0,
-			Schedule:   Schedule{Gamma: 0.01}, Iterations: K,
+			Schedule: Schedule{Gamma: 0.01}, Iterations: K,
 		}
 		l, err := Reference(p, nil)
 		if err != nil {

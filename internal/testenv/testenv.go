@@ -4,6 +4,7 @@ package testenv
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -41,4 +42,23 @@ func Dataset(tb testing.TB, name string) string {
 		tb.Fatalf("dataset %s: %v", name, err)
 	}
 	return p
+}
+
+// PythonWithH5py returns a python3 interpreter that can import h5py and numpy,
+// preferring Debian's /usr/bin/python3 (where python3-h5py installs) over one
+// earlier on PATH such as pyenv's. It fails the test if there is none: the test
+// dependencies (make deps) install python3-h5py.
+func PythonWithH5py(tb testing.TB) string {
+	tb.Helper()
+	candidates := []string{"/usr/bin/python3"}
+	if p, err := exec.LookPath("python3"); err == nil {
+		candidates = append(candidates, p)
+	}
+	for _, p := range candidates {
+		if exec.Command(p, "-c", "import h5py, numpy").Run() == nil {
+			return p
+		}
+	}
+	tb.Fatal("no python3 can import h5py: install python3-h5py python3-numpy (make deps)")
+	return ""
 }

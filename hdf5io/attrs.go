@@ -1,0 +1,121 @@
+package hdf5io
+
+// #include <stdlib.h>
+// #include "hdf5.h"
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+
+	"gonum.org/v1/hdf5"
+)
+
+// attrHolder is a file, group or dataset that carries attributes.
+type attrHolder interface {
+	ID() int64
+	CreateAttribute(name string, dtype *hdf5.Datatype, dspace *hdf5.Dataspace) (*hdf5.Attribute, error)
+	OpenAttribute(name string) (*hdf5.Attribute, error)
+}
+
+// writeAttr creates or replaces a scalar attribute. Values are string, int64,
+// int, float64 or bool (stored as int64 0/1).
+func writeAttr(h attrHolder, name string, value any) error {
+	var dtype *hdf5.Datatype
+	var data any
+	switch v := value.(type) {
+	case string:
+		dtype, data = hdf5.T_GO_STRING, &v
+	case int64:
+		dtype, data = hdf5.T_NATIVE_INT64, &v
+	case int:
+		x := int64(v)
+		dtype, data = hdf5.T_NATIVE_INT64, &x
+	case bool:
+		x := int64(0)
+		if v {
+			x = 1
+		}
+		dtype, data = hdf5.T_NATIVE_INT64, &x
+	case float64:
+		dtype, data = hdf5.T_NATIVE_DOUBLE, &v
+	default:
+		return fmt.Errorf("attribute %s: unsupported type %T", name, value)
+	}
+	if attrExists(h, name) {
+		cname := C.CString(name)
+		rc := C.H5Adelete(C.hid_t(h.ID()), cname)
+		C.free(unsafe.Pointer(cname))
+		if rc < 0 {
+			return fmt.Errorf("attribute %s: delete failed", name)
+		}
+	}
+	space, err := hdf5.CreateDataspace(hdf5.S_SCALAR)
+	if err != nil {
+		return fmt.Errorf("attribute %s: %w", name, err)
+	}
+	defer space.Close()
+	a, err := h.CreateAttribute(name, dtype, space)
+	if err != nil {
+		return fmt.Errorf("attribute %s: %w", name, err)
+	}
+	defer a.Close()
+	if err := a.Write(data, dtype); err != nil {
+		return fmt.Errorf("attribute %s: %w", name, err)
+	}
+	return nil
+}
+
+func attrExists(h attrHolder, name string) bool {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	return C.H5Aexists(C.hid_t(h.ID()), cname) > 0
+}
+
+// readAttrs reads every scalar attribute of h: strings as string, integers as
+// int64, floats as float64.
+func readAttrs(h attrHolder) (map[string]any, error) {
+	id := C.hid_t(h.ID())
+	var info C.H5O_info_t
+	if C.H5Oget_info(id, &info) < 0 {
+		return nil, fmt.Errorf("reading attribute count failed")
+	}
+	out := make(map[string]any, int(info.num_attrs))
+	dot := C.CString(".")
+	defer C.free(unsafe.Pointer(dot))
+	for i := 0; i < int(info.num_attrs); i++ {
+		n := C.H5Aget_name_by_idx(id, dot, C.H5_INDEX_NAME, C.H5_ITER_INC, C.hsize_t(i), nil, 0, C.H5P_DEFAULT)
+		if n < 0 {
+			return nil, fmt.Errorf("attribute %d: name lookup failed", i)
+		}
+		buf := make([]byte, int(n)+1)
+		C.H5Aget_name_by_idx(id, dot, C.H5_INDEX_NAME, C.H5_ITER_INC, C.hsize_t(i), (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), C.H5P_DEFAULT)
+		name := string(buf[:n])
+		a, err := h.OpenAttribute(name)
+		if err != nil {
+			return nil, fmt.Errorf("attribute %s: %w", name, err)
+		}
+		tid := C.H5Aget_type(C.hid_t(a.ID()))
+		class := C.H5Tget_class(tid)
+		C.H5Tclose(tid)
+		switch class {
+		case C.H5T_STRING:
+			var s string
+			err = a.Read(&s, hdf5.T_GO_STRING)
+			out[name] = s
+		case C.H5T_INTEGER:
+			var x int64
+			err = a.Read(&x, hdf5.T_NATIVE_INT64)
+			out[name] = x
+		case C.H5T_FLOAT:
+			var x float64
+			err = a.Read(&x, hdf5.T_NATIVE_DOUBLE)
+			out[name] = x
+		}
+		a.Close()
+		if err != nil {
+			return nil, fmt.Errorf("attribute %s: %w", name, err)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,33 @@
+package hdf5io
+
+// #cgo CFLAGS: -I/usr/include/hdf5/serial -I/usr/lib/x86_64-linux-gnu/hdf5/serial/include
+// #cgo LDFLAGS: -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5
+// #include "hdf5.h"
+import "C"
+
+import (
+	"fmt"
+
+	"gonum.org/v1/hdf5"
+)
+
+// setExtent grows a chunked 1-D dataset to n rows (H5Dset_extent, which
+// gonum.org/v1/hdf5 does not wrap).
+func setExtent(ds *hdf5.Dataset, n uint) error {
+	dims := [1]C.hsize_t{C.hsize_t(n)}
+	if rc := C.H5Dset_extent(C.hid_t(ds.ID()), &dims[0]); rc < 0 {
+		return fmt.Errorf("H5Dset_extent(%s, %d) failed", ds.Name(), n)
+	}
+	return nil
+}
+
+// flushFile asks the library to write every buffer of the file to disk
+// (H5Fflush with global scope), then the caller fsyncs nothing: HDF5 hands the
+// data to the operating system, which is what survives a killed process.
+func flushFile(f *hdf5.File) error {
+	return f.Flush(hdf5.F_SCOPE_GLOBAL)
+}
+
+// unlimited is H5S_UNLIMITED ((hsize_t)-1), the maximum size of an extendable
+// dimension.
+const unlimited = ^uint(0)

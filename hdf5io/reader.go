@@ -1,0 +1,183 @@
+package hdf5io
+
+import (
+	"fmt"
+	"strings"
+
+	"gonum.org/v1/hdf5"
+)
+
+// Run is a recorded run read back from its file.
+type Run struct {
+	Path string
+	// Attrs holds the root attributes: strings, int64 and float64 values.
+	Attrs map[string]any
+	// Ints and Floats hold the /trajectory columns by name.
+	Ints   map[string][]int64
+	Floats map[string][]float64
+	X0     []float64
+	XFinal []float64
+	// ShardSizes and Hosts come from /ranks.
+	ShardSizes []int64
+	Hosts      []string
+	// Timing holds the /timing attributes (seconds per phase).
+	Timing map[string]any
+}
+
+// Rows is the number of trajectory rows.
+func (r *Run) Rows() int { return len(r.Ints["iteration"]) }
+
+// String returns a root attribute as text ("" if absent).
+func (r *Run) String(name string) string {
+	if v, ok := r.Attrs[name]; ok {
+		return fmt.Sprint(v)
+	}
+	return ""
+}
+
+// Open reads a run file completely.
+func Open(path string) (*Run, error) {
+	lib.Lock()
+	defer lib.Unlock()
+	if !hdf5.IsHDF5(path) {
+		return nil, fmt.Errorf("hdf5 %s: not an HDF5 file (or missing)", path)
+	}
+	f, err := hdf5.OpenFile(path, hdf5.F_ACC_RDONLY)
+	if err != nil {
+		return nil, fmt.Errorf("hdf5 %s: open: %w", path, err)
+	}
+	defer f.Close()
+	run := &Run{Path: path, Ints: map[string][]int64{}, Floats: map[string][]float64{}}
+	root, err := f.OpenGroup("/")
+	if err != nil {
+		return nil, fmt.Errorf("hdf5 %s: %w", path, err)
+	}
+	defer root.Close()
+	if run.Attrs, err = readAttrs(root); err != nil {
+		return nil, fmt.Errorf("hdf5 %s: root attributes: %w", path, err)
+	}
+	for _, name := range Columns {
+		full := "trajectory/" + name
+		if !f.LinkExists("trajectory") || !f.LinkExists(full) {
+			return nil, fmt.Errorf("hdf5 %s: missing dataset /%s", path, full)
+		}
+		if intColumn(name) {
+			v, err := readInts(f, full)
+			if err != nil {
+				return nil, fmt.Errorf("hdf5 %s: /%s: %w", path, full, err)
+			}
+			run.Ints[name] = v
+		} else {
+			v, err := readFloats(f, full)
+			if err != nil {
+				return nil, fmt.Errorf("hdf5 %s: /%s: %w", path, full, err)
+			}
+			run.Floats[name] = v
+		}
+	}
+	for name, dst := range map[string]*[]float64{"x0": &run.X0, "x_final": &run.XFinal} {
+		if f.LinkExists(name) {
+			if *dst, err = readFloats(f, name); err != nil {
+				return nil, fmt.Errorf("hdf5 %s: /%s: %w", path, name, err)
+			}
+		}
+	}
+	if f.LinkExists("ranks") && f.LinkExists("ranks/shard_size") {
+		if run.ShardSizes, err = readInts(f, "ranks/shard_size"); err != nil {
+			return nil, fmt.Errorf("hdf5 %s: /ranks/shard_size: %w", path, err)
+		}
+		if f.LinkExists("ranks/host") {
+			if run.Hosts, err = readFixedStrings(f, "ranks/host"); err != nil {
+				return nil, fmt.Errorf("hdf5 %s: /ranks/host: %w", path, err)
+			}
+		}
+	}
+	if f.LinkExists("timing") {
+		g, err := f.OpenGroup("timing")
+		if err != nil {
+			return nil, fmt.Errorf("hdf5 %s: /timing: %w", path, err)
+		}
+		run.Timing, err = readAttrs(g)
+		g.Close()
+		if err != nil {
+			return nil, fmt.Errorf("hdf5 %s: /timing: %w", path, err)
+		}
+	}
+	return run, nil
+}
+
+func length(ds *hdf5.Dataset) (int, error) {
+	sp := ds.Space()
+	defer sp.Close()
+	dims, _, err := sp.SimpleExtentDims()
+	if err != nil {
+		return 0, err
+	}
+	if len(dims) != 1 {
+		return 0, fmt.Errorf("rank %d, want 1-D", len(dims))
+	}
+	return int(dims[0]), nil
+}
+
+func readFloats(f *hdf5.File, name string) ([]float64, error) {
+	ds, err := f.OpenDataset(name)
+	if err != nil {
+		return nil, err
+	}
+	defer ds.Close()
+	n, err := length(ds)
+	if err != nil {
+		return nil, err
+	}
+	v := make([]float64, n)
+	if n > 0 {
+		err = ds.Read(&v)
+	}
+	return v, err
+}
+
+func readInts(f *hdf5.File, name string) ([]int64, error) {
+	ds, err := f.OpenDataset(name)
+	if err != nil {
+		return nil, err
+	}
+	defer ds.Close()
+	n, err := length(ds)
+	if err != nil {
+		return nil, err
+	}
+	v := make([]int64, n)
+	if n > 0 {
+		err = ds.Read(&v)
+	}
+	return v, err
+}
+
+func readFixedStrings(f *hdf5.File, name string) ([]string, error) {
+	ds, err := f.OpenDataset(name)
+	if err != nil {
+		return nil, err
+	}
+	defer ds.Close()
+	n, err := length(ds)
+	if err != nil {
+		return nil, err
+	}
+	dt, err := ds.Datatype()
+	if err != nil {
+		return nil, err
+	}
+	width := int(dt.Size())
+	dt.Close()
+	buf := make([]byte, n*width)
+	if n > 0 {
+		if err := ds.Read(&buf); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = strings.TrimRight(string(buf[i*width:(i+1)*width]), "\x00")
+	}
+	return out, nil
+}
