@@ -1,0 +1,132 @@
+// Command efmpi runs communication-compressed distributed optimisation with
+// error feedback (||EF21||, ||EF21-SGDM|| and their baselines) as a batch job:
+// in-process ranks by default, or one rank per process under mpirun, mpiexec,
+// srun or its own local spawner, recording every trajectory to HDF5.
+//
+//	efmpi run [-config FILE] [-out FILE.h5] [-ranks N] [-transport inproc|tcp|btracey] [-set section.key=value]...
+//	efmpi demo                 the default experiment: ||EF21|| vs EF21, top-1, synthetic data, 4 ranks
+//	efmpi inspect [-json] FILE.h5...
+//	efmpi theory -config FILE
+//	efmpi version
+//
+// This package is wiring only: flags, subcommands and exit codes.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/collective/launch"
+	"github.com/efmpi/efmpi/config"
+	"github.com/efmpi/efmpi/datasets"
+	"github.com/efmpi/efmpi/driver"
+	"github.com/efmpi/efmpi/hdf5io"
+)
+
+// Version is the efmpi version recorded in every run file.
+const Version = "0.1.0"
+
+// Exit codes (SPEC §8; README "Exit codes").
+const (
+	ExitOK          = 0 // completed, or stopped on tolerance
+	ExitOther       = 1 // anything else (an I/O error, a bug)
+	ExitBadInput    = 2 // bad config, flags, dataset or output path
+	ExitDiverged    = 3 // non-finite values
+	ExitRankFailed  = 4 // a rank died or went silent
+	ExitInterrupted = 5 // SIGTERM / SIGUSR1 / SIGINT: flushed and marked interrupted
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `efmpi — distributed optimisation with error feedback (||EF21||, ||EF21-SGDM||, …)
+
+usage:
+  efmpi run [-config FILE] [flags]   run one job (no -config: the embedded default)
+  efmpi demo [-out DIR]              ||EF21|| vs EF21 on synthetic data, with a comparison table
+  efmpi inspect [-json] FILE.h5...   summarise recorded runs
+  efmpi theory -config FILE          L, L_i, α, θ, β and the step size the rule gives
+  efmpi version
+
+'efmpi run -h' lists the run flags.
+`
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return ExitBadInput
+	}
+	var err error
+	code := ExitOK
+	switch args[0] {
+	case "run":
+		code, err = cmdRun(args[1:], stdout, stderr)
+	case "demo":
+		code, err = cmdDemo(args[1:], stdout, stderr)
+	case "inspect":
+		err = cmdInspect(args[1:], stdout)
+	case "theory":
+		err = cmdTheory(args[1:], stdout)
+	case "version", "-version", "--version":
+		fmt.Fprintf(stdout, "efmpi %s\n", Version)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "efmpi: unknown command %q\n\n%s", args[0], usage)
+		return ExitBadInput
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "efmpi %s: %v\n", args[0], err)
+		if code == ExitOK {
+			code = exitCode(err)
+		}
+	}
+	return code
+}
+
+// usageError is a command-line mistake.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// exitCode maps an error to its exit status.
+func exitCode(err error) int {
+	var ue usageError
+	var pe *datasets.ParseError
+	var lost *collective.RankLostError
+	var rankErr *driver.RankError
+	var exitErr *launch.RankExitError
+	switch {
+	case errors.As(err, &ue), errors.Is(err, config.ErrInvalid), errors.Is(err, driver.ErrInvalid),
+		errors.Is(err, hdf5io.ErrExists), errors.As(err, &pe), errors.Is(err, errOutput):
+		return ExitBadInput
+	case errors.As(err, &exitErr):
+		switch exitErr.ExitCode {
+		case ExitBadInput, ExitDiverged, ExitRankFailed, ExitInterrupted:
+			return exitErr.ExitCode
+		}
+		return ExitRankFailed
+	case errors.As(err, &lost), errors.As(err, &rankErr):
+		return ExitRankFailed
+	}
+	return ExitOther
+}
+
+// statusCode maps a run's final status to its exit status.
+func statusCode(status string) int {
+	switch status {
+	case driver.StatusCompleted, driver.StatusTolerance:
+		return ExitOK
+	case driver.StatusDiverged:
+		return ExitDiverged
+	case driver.StatusInterrupted:
+		return ExitInterrupted
+	case driver.StatusFailed:
+		return ExitRankFailed
+	}
+	return ExitOther
+}

@@ -1,0 +1,260 @@
+package collective
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+)
+
+// Communicator states.
+const (
+	stateNew int32 = iota
+	stateRunning
+	stateFinalized
+)
+
+// Inproc is one rank of an in-process world made by NewInprocWorld: ranks are
+// goroutines of one process and messages are frames copied through
+// per-pair in-memory mailboxes. Any pair of ranks may exchange messages, a
+// rank may send to itself, and a Send returns as soon as its frame is queued
+// (it blocks only when 16 frames already wait for the same receiver).
+//
+// A rank that finalizes while another still waits for a message from it is
+// reported to the waiter as a *RankLostError with cause ErrPeerLeft, and then
+// to every rank waiting anywhere in the world, so a failing rank cannot
+// leave the others blocked as long as it calls Finalize (defer it).
+type Inproc struct {
+	rank  int
+	w     *inprocWorld
+	state atomic.Int32
+	sent  atomic.Int64
+	recvd atomic.Int64
+	rmu   []sync.Mutex // per source: one receiver at a time per mailbox
+}
+
+type inprocWorld struct {
+	n         int
+	host      string
+	boxes     []*mailbox // src*n + dst
+	done      []chan struct{}
+	doneOnce  []sync.Once
+	abort     chan struct{}
+	abortOnce sync.Once
+	abortErr  *RankLostError
+}
+
+// NewInprocWorld returns the n ranks of an in-process world; element r is
+// rank r. Each rank is meant to be driven by its own goroutine, which calls
+// Init, then collectives or Send/Receive, then Finalize.
+func NewInprocWorld(n int) ([]Comm, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("collective: in-process world needs at least 1 rank, got %d", n)
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	w := &inprocWorld{
+		n:        n,
+		host:     host,
+		boxes:    make([]*mailbox, n*n),
+		done:     make([]chan struct{}, n),
+		doneOnce: make([]sync.Once, n),
+		abort:    make(chan struct{}),
+	}
+	for i := range w.boxes {
+		w.boxes[i] = newMailbox()
+	}
+	comms := make([]Comm, n)
+	for r := range n {
+		w.done[r] = make(chan struct{})
+		comms[r] = &Inproc{rank: r, w: w, rmu: make([]sync.Mutex, n)}
+	}
+	return comms, nil
+}
+
+func (w *inprocWorld) setAbort(e *RankLostError) {
+	w.abortOnce.Do(func() {
+		w.abortErr = e
+		close(w.abort)
+	})
+}
+
+// Init starts the rank. It does not block: the world is already connected.
+func (c *Inproc) Init() error {
+	if !c.state.CompareAndSwap(stateNew, stateRunning) {
+		return fmt.Errorf("collective: inproc rank %d: Init called twice or after Finalize", c.rank)
+	}
+	return nil
+}
+
+// Finalize ends the rank. Ranks still waiting for a message from it get a
+// *RankLostError.
+func (c *Inproc) Finalize() {
+	c.state.Store(stateFinalized)
+	c.w.doneOnce[c.rank].Do(func() { close(c.w.done[c.rank]) })
+}
+
+// Rank returns this rank's number.
+func (c *Inproc) Rank() int { return c.rank }
+
+// Size returns the number of ranks in the world.
+func (c *Inproc) Size() int { return c.w.n }
+
+// BytesSent returns the bytes of the frames this rank sent to other ranks.
+func (c *Inproc) BytesSent() int64 { return c.sent.Load() }
+
+// BytesReceived returns the bytes of the frames this rank received from
+// other ranks.
+func (c *Inproc) BytesReceived() int64 { return c.recvd.Load() }
+
+// Transport returns "inproc".
+func (c *Inproc) Transport() string { return "inproc" }
+
+// Send copies data into a frame for rank dest. See AppendFrame for the types
+// with binary fast paths.
+func (c *Inproc) Send(data any, dest, tag int) error {
+	m, err := sendMsgOf(data)
+	if err != nil {
+		return fmt.Errorf("collective: inproc rank %d send to %d: %w", c.rank, dest, err)
+	}
+	return c.sendMsg(m, dest, tag)
+}
+
+// Receive waits for the frame with the tag from rank src and decodes it into
+// data (see DecodeFrame for the accepted destinations).
+func (c *Inproc) Receive(data any, src, tag int) error {
+	m, err := recvMsgOf(data)
+	if err != nil {
+		return fmt.Errorf("collective: inproc rank %d receive from %d: %w", c.rank, src, err)
+	}
+	return c.recvMsg(m, src, tag)
+}
+
+func (c *Inproc) check(op string, other int) error {
+	switch c.state.Load() {
+	case stateNew:
+		return fmt.Errorf("collective: inproc rank %d %s: %w", c.rank, op, ErrNotInitialized)
+	case stateFinalized:
+		return fmt.Errorf("collective: inproc rank %d %s: %w", c.rank, op, ErrFinalized)
+	}
+	if other < 0 || other >= c.w.n {
+		return fmt.Errorf("collective: inproc rank %d %s rank %d: out of range [0, %d)", c.rank, op, other, c.w.n)
+	}
+	return nil
+}
+
+func (c *Inproc) sendMsg(m msg, dest, tag int) error {
+	if err := c.check("send to", dest); err != nil {
+		return err
+	}
+	t, err := checkTag(tag)
+	if err != nil {
+		return fmt.Errorf("collective: inproc rank %d send to %d: %w", c.rank, dest, err)
+	}
+	mb := c.w.boxes[c.rank*c.w.n+dest]
+	buf, err := appendFrame(mb.buffer(), &m, t)
+	if err != nil {
+		mb.recycle(buf)
+		return fmt.Errorf("collective: inproc rank %d send to %d: %w", c.rank, dest, err)
+	}
+	select {
+	case mb.q <- buf:
+	default:
+		select {
+		case mb.q <- buf:
+		case <-c.w.done[dest]:
+			e := &RankLostError{Rank: dest, Host: c.w.host, Cause: ErrPeerLeft}
+			c.w.setAbort(e)
+			return e
+		case <-c.w.done[c.rank]:
+			return fmt.Errorf("collective: inproc rank %d send to %d: %w", c.rank, dest, ErrFinalized)
+		case <-c.w.abort:
+			return c.w.abortErr
+		}
+	}
+	if dest != c.rank {
+		c.sent.Add(int64(len(buf)))
+	}
+	return nil
+}
+
+func (c *Inproc) bcastMsg(m msg, tag int) error {
+	for r := 1; r < c.w.n; r++ {
+		if err := c.sendMsg(m, r, tag); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Inproc) recvMsg(m msg, src, tag int) error {
+	if err := c.check("receive from", src); err != nil {
+		return err
+	}
+	t, err := checkTag(tag)
+	if err != nil {
+		return fmt.Errorf("collective: inproc rank %d receive from %d: %w", c.rank, src, err)
+	}
+	mb := c.w.boxes[src*c.w.n+c.rank]
+	c.rmu[src].Lock()
+	defer c.rmu[src].Unlock()
+	f, ok := mb.takeStashed(t)
+	for !ok {
+		if f, err = c.next(mb, src); err != nil {
+			return err
+		}
+		if frameTag(f) == t {
+			break
+		}
+		if len(mb.stash) >= maxStash {
+			mb.recycle(f)
+			return fmt.Errorf("collective: inproc rank %d receive from %d: more than %d unexpected messages while waiting for tag %d", c.rank, src, maxStash, tag)
+		}
+		mb.stash = append(mb.stash, f)
+	}
+	if src != c.rank {
+		c.recvd.Add(int64(len(f)))
+	}
+	err = decodePayload(f[2], f[HeaderSize:], &m)
+	mb.recycle(f)
+	if err != nil {
+		return fmt.Errorf("collective: inproc rank %d receive from %d (tag %d): %w", c.rank, src, tag, err)
+	}
+	return nil
+}
+
+// next takes the next frame from mb, preferring data over any end signal.
+func (c *Inproc) next(mb *mailbox, src int) ([]byte, error) {
+	select {
+	case f := <-mb.q:
+		return f, nil
+	default:
+	}
+	select {
+	case f := <-mb.q:
+		return f, nil
+	case <-c.w.done[src]:
+		select {
+		case f := <-mb.q:
+			return f, nil
+		default:
+		}
+		if src == c.rank {
+			return nil, fmt.Errorf("collective: inproc rank %d receive from itself: %w", c.rank, ErrFinalized)
+		}
+		e := &RankLostError{Rank: src, Host: c.w.host, Cause: ErrPeerLeft}
+		c.w.setAbort(e)
+		return nil, e
+	case <-c.w.done[c.rank]:
+		return nil, fmt.Errorf("collective: inproc rank %d receive from %d: %w", c.rank, src, ErrFinalized)
+	case <-c.w.abort:
+		select {
+		case f := <-mb.q:
+			return f, nil
+		default:
+		}
+		return nil, c.w.abortErr
+	}
+}

@@ -1,0 +1,446 @@
+// Package config reads efmpi's TOML experiment files (SPEC §7) strictly: an
+// unknown key, a wrong type, an unknown name or a key that does not apply to
+// the chosen method is an error naming the file and the key. It fills in
+// defaults, applies `-set section.key=value` overrides, and renders the
+// effective configuration that every run stores in its HDF5 file.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// ErrInvalid marks every error that is the user's input (file, key, value).
+var ErrInvalid = errors.New("invalid configuration")
+
+// Config is one experiment. Field comments give the defaults.
+type Config struct {
+	Problem   Problem   `toml:"problem"`
+	Data      Data      `toml:"data"`
+	Algorithm Algorithm `toml:"algorithm"`
+	Stepsize  Stepsize  `toml:"stepsize"`
+	Init      Init      `toml:"init"`
+	Run       Run       `toml:"run"`
+
+	// Path is the file the config came from ("" for the embedded default).
+	Path string `toml:"-"`
+	// set records which keys the file or an override defined ("section.key").
+	set map[string]bool
+}
+
+// Problem is [problem].
+type Problem struct {
+	Kind   string  `toml:"kind"`   // "logreg" | "polynomial"; default logreg
+	Lambda float64 `toml:"lambda"` // nonconvex regulariser weight; default 0.1
+	Dim    int     `toml:"dim"`    // polynomial dimension d; default 100
+}
+
+// Data is [data] (logistic regression only).
+type Data struct {
+	Source   string `toml:"source"`   // "libsvm" | "synthetic"; default synthetic
+	Path     string `toml:"path"`     // LIBSVM file, relative to the config file's directory
+	Features int    `toml:"features"` // d: LIBSVM: 0 = the largest index; synthetic: default 50
+	Samples  int    `toml:"samples"`  // synthetic only: default 1000
+	Shuffle  bool   `toml:"shuffle"`  // shuffle samples with the seed before sharding
+	Split    string `toml:"split"`    // "contiguous" | "label"; default contiguous
+}
+
+// Algorithm is [algorithm].
+type Algorithm struct {
+	Method     string  `toml:"method"`     // "ef21" | "ef21-sgdm" | "ef14"; default ef21
+	Normalize  bool    `toml:"normalize"`  // the ||·|| variants
+	Compressor string  `toml:"compressor"` // "top-k" | "rand-k" | "sign" | "identity"; default top-k
+	K          int     `toml:"k"`          // default 1
+	Init       string  `toml:"init"`       // "uncompressed" | "compressed"; default uncompressed
+	Batch      int     `toml:"batch"`      // ef21-sgdm minibatch size; default 32
+	InitBatch  int     `toml:"init_batch"` // ef21-sgdm initial minibatch; default batch
+	Momentum   string  `toml:"momentum"`   // "constant" | "eta-theory"; default constant
+	Eta        float64 `toml:"eta"`        // constant momentum; default 0.1
+	Eta0       float64 `toml:"eta0"`       // eta-theory: η = min(1, η0/√(K+1)); default 1
+}
+
+// Stepsize is [stepsize].
+type Stepsize struct {
+	Rule   string  `toml:"rule"`   // "ef21-theory" | "norm-theory" | "constant" | "decreasing"
+	Gamma  float64 `toml:"gamma"`  // constant rule
+	Gamma0 float64 `toml:"gamma0"` // norm-theory and decreasing; default 1
+	Factor float64 `toml:"factor"` // ef21-theory multiplier; default 1
+}
+
+// Init is [init].
+type Init struct {
+	X0     string  `toml:"x0"`     // "normal" | "zeros" | path to .txt or .h5; default normal
+	Sigma0 float64 `toml:"sigma0"` // default 1
+}
+
+// Run is [run].
+type Run struct {
+	Iterations int     `toml:"iterations"`  // K; default 1000
+	Ranks      int     `toml:"ranks"`       // in-process ranks when not under a launcher; default 4
+	Seed       uint64  `toml:"seed"`        // default 1
+	LogEvery   int     `toml:"log_every"`   // default 1
+	FlushEvery int     `toml:"flush_every"` // rows between HDF5 flushes; default 100
+	Tolerance  float64 `toml:"tolerance"`   // stop when ‖∇f‖² ≤ tolerance; 0 = never
+	Output     string  `toml:"output"`      // HDF5 file; default results/<name>.h5
+	Downlink   string  `toml:"downlink"`    // "sparse" (the aggregate) | "dense" (x); default sparse
+	Transport  string  `toml:"transport"`   // "inproc" | "tcp" | "btracey"; default inproc
+	Timeout    string  `toml:"timeout"`     // dead-rank detection (Go duration); default 30s
+}
+
+// Default is the embedded default experiment: ||EF21|| with top-1 on a
+// generated synthetic logistic-regression problem with 4 in-process ranks.
+const Default = `# The embedded default: ||EF21|| (normalised EF21) with top-1 on synthetic
+# logistic regression with the nonconvex regulariser, 4 in-process ranks.
+[problem]
+kind = "logreg"
+lambda = 0.1
+[data]
+source = "synthetic"
+samples = 1000
+features = 50
+[algorithm]
+method = "ef21"
+normalize = true
+compressor = "top-k"
+k = 1
+[stepsize]
+rule = "norm-theory"   # γ = γ0/√(K+1), γ0 = 1 by default
+[run]
+iterations = 2000
+ranks = 4
+seed = 1
+log_every = 10
+output = "results/default-ef21-norm.h5"
+`
+
+// Load reads and validates a config file, then applies overrides of the form
+// "section.key=value" (the value in TOML syntax; bare words are strings).
+func Load(path string, overrides []string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: config %s: %v", ErrInvalid, path, err)
+	}
+	return Parse(data, path, overrides)
+}
+
+// Parse is Load for text already in memory; name is used in messages and to
+// resolve relative paths (its directory).
+func Parse(data []byte, name string, overrides []string) (*Config, error) {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%w: config %s: %s", ErrInvalid, name, fmt.Sprintf(format, args...))
+	}
+	// First pass: strict decode of the file alone, so an unknown key or a
+	// wrong type is reported against the file's own lines.
+	var probe Config
+	md, err := toml.Decode(string(data), &probe)
+	if err != nil {
+		return nil, fail("%v", err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return nil, fail("unknown key %s", describeKey(und[0]))
+	}
+	// Second pass: apply the overrides on the generic tree and decode again.
+	var tree map[string]any
+	if _, err := toml.Decode(string(data), &tree); err != nil {
+		return nil, fail("%v", err)
+	}
+	for _, o := range overrides {
+		if err := applyOverride(tree, o); err != nil {
+			return nil, fmt.Errorf("%w: -set %s: %v", ErrInvalid, o, err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := toml.NewEncoder(&buf).Encode(tree); err != nil {
+		return nil, fail("%v", err)
+	}
+	var c Config
+	md, err = toml.Decode(buf.String(), &c)
+	if err != nil {
+		return nil, fmt.Errorf("%w: config %s with -set overrides: %v", ErrInvalid, name, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return nil, fmt.Errorf("%w: -set: unknown key %s", ErrInvalid, describeKey(und[0]))
+	}
+	c.Path = name
+	c.set = map[string]bool{}
+	for _, k := range md.Keys() {
+		if len(k) == 2 {
+			c.set[k.String()] = true
+		}
+	}
+	c.defaults()
+	if err := c.validate(); err != nil {
+		return nil, fail("%v", err)
+	}
+	return &c, nil
+}
+
+func describeKey(k toml.Key) string {
+	if len(k) == 2 {
+		return fmt.Sprintf("%q in [%s]", k[1], k[0])
+	}
+	if len(k) == 1 {
+		return fmt.Sprintf("%q (top level: keys belong to a section such as [run])", k[0])
+	}
+	return fmt.Sprintf("%q", k.String())
+}
+
+func applyOverride(tree map[string]any, o string) error {
+	eq := strings.IndexByte(o, '=')
+	if eq < 0 {
+		return fmt.Errorf("want section.key=value")
+	}
+	key, raw := strings.TrimSpace(o[:eq]), strings.TrimSpace(o[eq+1:])
+	dot := strings.IndexByte(key, '.')
+	if dot <= 0 || dot == len(key)-1 || strings.Count(key, ".") != 1 {
+		return fmt.Errorf("key %q: want section.key", key)
+	}
+	section, field := key[:dot], key[dot+1:]
+	var v map[string]any
+	if _, err := toml.Decode("v = "+raw, &v); err != nil {
+		v = map[string]any{"v": raw} // a bare word is a string
+	}
+	sec, ok := tree[section].(map[string]any)
+	if !ok {
+		sec = map[string]any{}
+		tree[section] = sec
+	}
+	sec[field] = v["v"]
+	return nil
+}
+
+// IsSet reports whether the file or an override defined "section.key".
+func (c *Config) IsSet(key string) bool { return c.set[key] }
+
+func (c *Config) defaults() {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	defInt := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	defFloat := func(key string, p *float64, v float64) {
+		if !c.set[key] {
+			*p = v
+		}
+	}
+	def(&c.Problem.Kind, "logreg")
+	defFloat("problem.lambda", &c.Problem.Lambda, 0.1)
+	if c.Problem.Kind == "polynomial" {
+		defInt(&c.Problem.Dim, 100)
+	}
+	def(&c.Data.Source, "synthetic")
+	def(&c.Data.Split, "contiguous")
+	if c.Data.Source == "synthetic" {
+		defInt(&c.Data.Samples, 1000)
+		defInt(&c.Data.Features, 50)
+	}
+	def(&c.Algorithm.Method, "ef21")
+	def(&c.Algorithm.Compressor, "top-k")
+	defInt(&c.Algorithm.K, 1)
+	def(&c.Algorithm.Init, "uncompressed")
+	defInt(&c.Algorithm.Batch, 32)
+	defInt(&c.Algorithm.InitBatch, c.Algorithm.Batch)
+	def(&c.Algorithm.Momentum, "constant")
+	defFloat("algorithm.eta", &c.Algorithm.Eta, 0.1)
+	defFloat("algorithm.eta0", &c.Algorithm.Eta0, 1)
+	if c.Stepsize.Rule == "" {
+		if c.Algorithm.Normalize {
+			c.Stepsize.Rule = "norm-theory"
+		} else {
+			c.Stepsize.Rule = "ef21-theory"
+		}
+	}
+	defFloat("stepsize.gamma0", &c.Stepsize.Gamma0, 1)
+	defFloat("stepsize.factor", &c.Stepsize.Factor, 1)
+	def(&c.Init.X0, "normal")
+	defFloat("init.sigma0", &c.Init.Sigma0, 1)
+	defInt(&c.Run.Iterations, 1000)
+	defInt(&c.Run.Ranks, 4)
+	if !c.set["run.seed"] {
+		c.Run.Seed = 1
+	}
+	defInt(&c.Run.LogEvery, 1)
+	defInt(&c.Run.FlushEvery, 100)
+	def(&c.Run.Downlink, "sparse")
+	def(&c.Run.Transport, "inproc")
+	def(&c.Run.Timeout, "30s")
+	if c.Run.Output == "" {
+		base := "efmpi"
+		if c.Path != "" {
+			base = strings.TrimSuffix(filepath.Base(c.Path), filepath.Ext(c.Path))
+		}
+		c.Run.Output = filepath.Join("results", base+".h5")
+	}
+}
+
+func oneOf(key, v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("[%s] = %q: unknown value (want %s)", key, v, strings.Join(allowed, ", "))
+}
+
+// validate checks names, ranges and keys that do not apply. Checks that need
+// the data (k ≤ d, ranks ≤ samples) happen when the job is built.
+func (c *Config) validate() error {
+	a, s, r := &c.Algorithm, &c.Stepsize, &c.Run
+	for _, e := range []error{
+		oneOf("problem.kind", c.Problem.Kind, "logreg", "polynomial"),
+		oneOf("data.source", c.Data.Source, "libsvm", "synthetic"),
+		oneOf("data.split", c.Data.Split, "contiguous", "label"),
+		oneOf("algorithm.method", a.Method, "ef21", "ef21-sgdm", "ef14"),
+		oneOf("algorithm.compressor", a.Compressor, "top-k", "rand-k", "sign", "identity"),
+		oneOf("algorithm.init", a.Init, "uncompressed", "compressed"),
+		oneOf("algorithm.momentum", a.Momentum, "constant", "eta-theory"),
+		oneOf("stepsize.rule", s.Rule, "ef21-theory", "norm-theory", "constant", "decreasing"),
+		oneOf("run.downlink", r.Downlink, "sparse", "dense"),
+		oneOf("run.transport", r.Transport, "inproc", "tcp", "btracey"),
+	} {
+		if e != nil {
+			return e
+		}
+	}
+	// keys that do not apply to the chosen problem / method / rule
+	notFor := func(cond bool, why string, keys ...string) error {
+		if !cond {
+			return nil
+		}
+		for _, k := range keys {
+			if c.set[k] {
+				return fmt.Errorf("key %s does not apply %s", k, why)
+			}
+		}
+		return nil
+	}
+	sgdm := a.Method == "ef21-sgdm"
+	for _, e := range []error{
+		notFor(c.Problem.Kind == "polynomial", "to problem.kind = \"polynomial\" (it has no data)", "data.source", "data.path", "data.features", "data.samples", "data.shuffle", "data.split", "problem.lambda"),
+		notFor(c.Problem.Kind == "logreg", "to problem.kind = \"logreg\" (the dimension comes from the data)", "problem.dim"),
+		notFor(c.Data.Source == "synthetic", "to data.source = \"synthetic\"", "data.path"),
+		notFor(c.Data.Source == "libsvm", "to data.source = \"libsvm\" (the file fixes the samples)", "data.samples"),
+		notFor(!sgdm, "to method "+a.Method+" (only ef21-sgdm uses minibatches and momentum)", "algorithm.batch", "algorithm.init_batch", "algorithm.momentum", "algorithm.eta", "algorithm.eta0"),
+		notFor(sgdm && a.Momentum == "eta-theory", "with momentum = \"eta-theory\" (it uses eta0)", "algorithm.eta"),
+		notFor(sgdm && a.Momentum == "constant", "with momentum = \"constant\" (it uses eta)", "algorithm.eta0"),
+		notFor(a.Compressor != "top-k" && a.Compressor != "rand-k", "to compressor "+a.Compressor, "algorithm.k"),
+		notFor(a.Method == "ef14", "to method ef14 (it has no estimator to initialise)", "algorithm.init"),
+		notFor(s.Rule != "constant", "to rule "+s.Rule+" (gamma is for rule = \"constant\")", "stepsize.gamma"),
+		notFor(s.Rule != "norm-theory" && s.Rule != "decreasing", "to rule "+s.Rule+" (gamma0 is for norm-theory and decreasing)", "stepsize.gamma0"),
+		notFor(s.Rule != "ef21-theory", "to rule "+s.Rule+" (factor is for ef21-theory)", "stepsize.factor"),
+		notFor(c.Init.X0 != "normal", "unless x0 = \"normal\"", "init.sigma0"),
+	} {
+		if e != nil {
+			return e
+		}
+	}
+	switch {
+	case c.Problem.Kind == "logreg" && c.Data.Source == "libsvm" && c.Data.Path == "":
+		return fmt.Errorf("[data] path is required with source = \"libsvm\"")
+	case c.Problem.Kind == "polynomial" && c.Problem.Dim < 1:
+		return fmt.Errorf("[problem] dim = %d must be at least 1", c.Problem.Dim)
+	case c.Problem.Lambda < 0:
+		return fmt.Errorf("[problem] lambda = %v must be ≥ 0", c.Problem.Lambda)
+	case c.Data.Features < 0:
+		return fmt.Errorf("[data] features = %d must be ≥ 0", c.Data.Features)
+	case c.Data.Source == "synthetic" && c.Data.Samples < 1:
+		return fmt.Errorf("[data] samples = %d must be at least 1", c.Data.Samples)
+	case a.K < 1:
+		return fmt.Errorf("[algorithm] k = %d must be at least 1", a.K)
+	case sgdm && a.Batch < 1:
+		return fmt.Errorf("[algorithm] batch = %d must be at least 1", a.Batch)
+	case sgdm && a.InitBatch < 1:
+		return fmt.Errorf("[algorithm] init_batch = %d must be at least 1", a.InitBatch)
+	case sgdm && a.Momentum == "constant" && !(a.Eta > 0 && a.Eta <= 1):
+		return fmt.Errorf("[algorithm] eta = %v must be in (0, 1]", a.Eta)
+	case sgdm && a.Momentum == "eta-theory" && !(a.Eta0 > 0):
+		return fmt.Errorf("[algorithm] eta0 = %v must be positive", a.Eta0)
+	case a.Method == "ef14" && a.Normalize:
+		return fmt.Errorf("[algorithm] normalize = true is not supported with method ef14")
+	case s.Rule == "constant" && !c.set["stepsize.gamma"]:
+		return fmt.Errorf("[stepsize] rule = \"constant\" needs gamma")
+	case s.Rule == "constant" && !(s.Gamma > 0):
+		return fmt.Errorf("[stepsize] gamma = %v must be positive", s.Gamma)
+	case !(s.Gamma0 > 0):
+		return fmt.Errorf("[stepsize] gamma0 = %v must be positive", s.Gamma0)
+	case !(s.Factor > 0):
+		return fmt.Errorf("[stepsize] factor = %v must be positive", s.Factor)
+	case !(c.Init.Sigma0 >= 0):
+		return fmt.Errorf("[init] sigma0 = %v must be ≥ 0", c.Init.Sigma0)
+	case r.Iterations < 1:
+		return fmt.Errorf("[run] iterations = %d must be at least 1", r.Iterations)
+	case r.Ranks < 1:
+		return fmt.Errorf("[run] ranks = %d must be at least 1", r.Ranks)
+	case r.LogEvery < 1:
+		return fmt.Errorf("[run] log_every = %d must be at least 1", r.LogEvery)
+	case r.FlushEvery < 1:
+		return fmt.Errorf("[run] flush_every = %d must be at least 1", r.FlushEvery)
+	case r.Tolerance < 0:
+		return fmt.Errorf("[run] tolerance = %v must be ≥ 0", r.Tolerance)
+	}
+	if _, err := c.TimeoutDuration(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DataPath resolves [data] path against the config file's directory when it is
+// relative, unless it exists relative to the working directory.
+func (c *Config) DataPath() string { return c.resolve(c.Data.Path) }
+
+// X0Path resolves a file-valued [init] x0 like DataPath.
+func (c *Config) X0Path() string { return c.resolve(c.Init.X0) }
+
+func (c *Config) resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.Path == "" {
+		return p
+	}
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return filepath.Join(filepath.Dir(c.Path), p)
+}
+
+// Effective renders the configuration after defaults and overrides as TOML,
+// sections in SPEC order; it is stored in the run's HDF5 file.
+func (c *Config) Effective() string {
+	var buf bytes.Buffer
+	enc := toml.NewEncoder(&buf)
+	enc.Indent = ""
+	if err := enc.Encode(c); err != nil {
+		return fmt.Sprintf("# could not render the configuration: %v\n", err)
+	}
+	return buf.String()
+}
+
+// Keys lists every "section.key" the file or overrides set, sorted.
+func (c *Config) Keys() []string {
+	keys := make([]string, 0, len(c.set))
+	for k := range c.set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// TimeoutDuration parses [run] timeout.
+func (c *Config) TimeoutDuration() (time.Duration, error) {
+	d, err := time.ParseDuration(c.Run.Timeout)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("[run] timeout = %q: want a positive duration such as \"30s\"", c.Run.Timeout)
+	}
+	return d, nil
+}

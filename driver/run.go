@@ -1,0 +1,542 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/efmpi/efmpi/algorithms"
+	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/hdf5io"
+	"github.com/efmpi/efmpi/problems"
+	"github.com/efmpi/efmpi/rng"
+	"github.com/efmpi/efmpi/sparse"
+)
+
+// Run statuses recorded in the HDF5 file (SPEC §6).
+const (
+	StatusRunning     = "running"
+	StatusCompleted   = "completed"
+	StatusTolerance   = "stopped-tolerance"
+	StatusDiverged    = "diverged"
+	StatusFailed      = "failed"
+	StatusInterrupted = "interrupted"
+)
+
+// Progress is what rank 0 reports every few seconds.
+type Progress struct {
+	Iteration, Iterations int
+	F, GradNormSq         float64
+	BitsPerWorker         int64
+	ItPerSec              float64
+	ETA                   time.Duration
+}
+
+// Options are the parts of a run that are not the experiment itself.
+type Options struct {
+	// Attrs are extra root attributes for the HDF5 file (config text,
+	// transport, launcher, version…); rank 0 only.
+	Attrs []hdf5io.Attr
+	// Hosts[r] names the host of rank r for /ranks (rank 0 only; may be nil).
+	Hosts []string
+	// Progress is called on rank 0 at most every ProgressEvery (default 2 s).
+	Progress      func(Progress)
+	ProgressEvery time.Duration
+}
+
+// Result is how a rank's run ended.
+type Result struct {
+	Status     string
+	Reason     string // why it stopped, in words
+	Iterations int    // iterations done
+	Rows       int    // trajectory rows written (rank 0)
+	X          []float64
+	G          []float64
+	Timing     Timing
+}
+
+// Timing is rank 0's wall time per phase, in seconds.
+type Timing struct {
+	Setup, Gradient, Compression, Communication, Step, Metrics, Recording, Total float64
+}
+
+// phase clocks one part of the loop.
+type phase struct {
+	last time.Time
+}
+
+func (p *phase) start() { p.last = time.Now() }
+func (p *phase) add(acc *float64) {
+	now := time.Now()
+	*acc += now.Sub(p.last).Seconds()
+	p.last = now
+}
+
+// oracle is one rank's gradient source: exact, or minibatches from the rank's
+// own stream (partial Fisher–Yates over a persistent permutation, so drawing
+// a batch costs O(b) and allocates nothing).
+type oracle struct {
+	obj   problems.Objective
+	perm  []int32
+	batch []int32
+	rng   *rand.Rand
+}
+
+func newOracle(obj problems.Objective, stochastic bool, seed uint64, rank int) *oracle {
+	o := &oracle{obj: obj}
+	if stochastic && obj.Samples() > 0 {
+		o.perm = make([]int32, obj.Samples())
+		for i := range o.perm {
+			o.perm[i] = int32(i)
+		}
+		o.rng, _ = rng.New(seed, rng.Minibatch, uint64(rank))
+	}
+	return o
+}
+
+// grad writes the gradient at x: a minibatch of size b when stochastic.
+func (o *oracle) grad(dst, x []float64, b int) {
+	if o.perm == nil {
+		o.obj.Grad(dst, x)
+		return
+	}
+	m := len(o.perm)
+	for i := 0; i < b; i++ {
+		j := i + o.rng.IntN(m-i)
+		o.perm[i], o.perm[j] = o.perm[j], o.perm[i]
+	}
+	o.obj.MinibatchGrad(dst, x, o.perm[:b])
+}
+
+// Oracles returns the gradient oracles of all n clients exactly as RunRank
+// builds them, for the single-process reference loop (algorithms.Reference).
+func (sh *Shared) Oracles() ([]algorithms.Oracle, error) {
+	out := make([]algorithms.Oracle, sh.Ranks)
+	for r := range out {
+		obj, err := sh.Objective(r)
+		if err != nil {
+			return nil, err
+		}
+		o := newOracle(obj, sh.Spec.Method == algorithms.EF21SGDM, sh.Spec.Seed, r)
+		first := true
+		out[r] = func(dst, x []float64) {
+			b := sh.Spec.Batch
+			if first {
+				b, first = sh.Spec.InitBatch, false
+			}
+			o.grad(dst, x, b)
+		}
+	}
+	return out, nil
+}
+
+// Compressor returns rank r's compressor with its own random stream.
+func (sh *Shared) Compressor(r int) (algorithms.Compressor, error) {
+	stream, _ := rng.New(sh.Spec.Seed, rng.Compressor, uint64(r))
+	return algorithms.NewCompressor(sh.Spec.Compressor, sh.Spec.K, sh.Dim, stream)
+}
+
+// MethodConfig is the algorithms.Config of this job.
+func (sh *Shared) MethodConfig() algorithms.Config {
+	return algorithms.Config{
+		Method: sh.Spec.Method, Normalize: sh.Spec.Normalize, Eta: sh.Eta,
+		InitCompressed: sh.Spec.InitCompressed, Clients: sh.Ranks, Dim: sh.Dim,
+		Absolute: sh.Spec.Compressor == "identity",
+	}
+}
+
+// RankError wraps a failure of the communication layer; rank 0 records the
+// run as failed.
+type RankError struct{ Err error }
+
+func (e *RankError) Error() string { return e.Err.Error() }
+func (e *RankError) Unwrap() error { return e.Err }
+
+// loop is one rank's state.
+type loop struct {
+	sh     *Shared
+	comm   collective.Comm
+	rank   int
+	n, d   int
+	opts   Options
+	worker *algorithms.Worker
+	srv    *algorithms.Server
+	orc    *oracle
+	grad   []float64
+	msgs   []sparse.Vector // rank 0: gathered messages
+	agg    sparse.Vector
+	// metric buffers: [f_i, ∇f_i (d values), stop flag]
+	mloc, msum []float64
+	ctrl       [2]float64
+	rec        *hdf5io.Recorder
+	t          Timing
+	clock      phase
+	start      time.Time
+	up, down   int64 // algorithm wire bytes seen by rank 0
+	lastX      []float64
+	lastRow    hdf5io.Row
+	lastReport time.Time
+	lastIter   int
+}
+
+// RunRank runs this process's rank of the job over comm. Rank 0 records the
+// trajectory in sh.Spec.Output. Every rank returns the same status; the error
+// is non-nil for bad input, a failed rank (a *RankError) or a recording error.
+func RunRank(ctx context.Context, sh *Shared, comm collective.Comm, opts Options) (Result, error) {
+	t0 := time.Now()
+	l := &loop{sh: sh, comm: comm, rank: comm.Rank(), n: comm.Size(), d: sh.Dim, opts: opts}
+	if l.n != sh.Ranks {
+		return Result{}, fmt.Errorf("%w: communicator has %d ranks, the job was prepared for %d", ErrInvalid, l.n, sh.Ranks)
+	}
+	if err := l.setup(); err != nil {
+		return Result{}, err
+	}
+	l.t.Setup = time.Since(t0).Seconds()
+	res, err := l.run(ctx)
+	l.t.Total = time.Since(t0).Seconds()
+	res.Timing = l.t
+	if l.rec != nil {
+		res.Rows = l.rec.Rows()
+		if cerr := l.finish(&res, err); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	return res, err
+}
+
+func (l *loop) setup() error {
+	sh, d := l.sh, l.d
+	obj, err := sh.Objective(l.rank)
+	if err != nil {
+		return fmt.Errorf("rank %d: %w", l.rank, err)
+	}
+	comp, err := sh.Compressor(l.rank)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	cfg := sh.MethodConfig()
+	if l.worker, err = algorithms.NewWorker(cfg, comp); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if l.srv, err = algorithms.NewServer(cfg, sh.X0); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	l.orc = newOracle(obj, sh.Spec.Method == algorithms.EF21SGDM, sh.Spec.Seed, l.rank)
+	l.grad = make([]float64, d)
+	l.mloc, l.msum = make([]float64, d+2), make([]float64, d+2)
+	l.lastX = make([]float64, d)
+	l.agg = sparse.Vector{Dim: d, Idx: make([]int32, 0, d), Val: make([]float64, 0, d)}
+	if l.rank == 0 {
+		l.msgs = make([]sparse.Vector, l.n)
+		if l.rec, err = hdf5io.Create(sh.Spec.Output, sh.Spec.Overwrite, sh.Spec.FlushEvery, l.attrs()); err != nil {
+			return err
+		}
+		if err := l.rec.WriteVector("x0", sh.X0); err != nil {
+			return err
+		}
+		hosts := l.opts.Hosts
+		if len(hosts) != l.n {
+			hosts = make([]string, l.n)
+		}
+		if err := l.rec.WriteRanks(sh.ShardSizes, hosts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *loop) attrs() []hdf5io.Attr {
+	sh, s := l.sh, l.sh.Spec
+	gamma := sh.Schedule.Gamma
+	a := []hdf5io.Attr{
+		attr("method", s.Method), attr("normalize", s.Normalize), attr("compressor", s.Compressor),
+		attr("k", s.K), attr("alpha", sh.Alpha), attr("n_ranks", l.n), attr("d", l.d),
+		attr("iterations", s.Iterations), attr("stepsize_rule", s.Rule), attr("gamma", gamma),
+		attr("seed", int64(s.Seed)), attr("problem", s.Problem), attr("downlink", s.Downlink),
+		attr("started_at", time.Now().UTC().Format(time.RFC3339)),
+		attr("transport", l.comm.Transport()),
+	}
+	switch s.Rule {
+	case algorithms.RuleNormTheory, algorithms.RuleDecreasing:
+		a = append(a, attr("gamma0", s.Gamma0))
+	}
+	if th := sh.Theory; th != nil {
+		a = append(a, attr("L", th.L), attr("L_tilde", th.LTilde),
+			attr("theta", th.Theta), attr("beta", th.Beta),
+			attr("factor", th.Factor))
+	}
+	if s.Method == algorithms.EF21SGDM {
+		a = append(a, attr("eta", sh.Eta), attr("batch", s.Batch))
+	}
+	if s.Problem == "logreg" {
+		a = append(a, attr("lambda", s.Lambda), attr("dataset", sh.full.Source))
+	}
+	return append(a, l.opts.Attrs...)
+}
+
+// commErr wraps an error of the communication layer.
+func commErr(what string, err error) error {
+	return &RankError{Err: fmt.Errorf("%s: %w", what, err)}
+}
+
+// exchange gathers the messages to rank 0, which aggregates them, and brings
+// the aggregate (sparse downlink) back to every rank. Wire bytes seen by rank 0
+// are accumulated.
+func (l *loop) exchange(msg *sparse.Vector) error {
+	up0, down0 := l.comm.BytesReceived(), l.comm.BytesSent()
+	if err := collective.GatherSparse(l.comm, msg, l.msgs); err != nil {
+		return commErr("gather", err)
+	}
+	l.clock.add(&l.t.Communication)
+	if l.rank == 0 {
+		if err := l.srv.Aggregate(l.msgs, &l.agg); err != nil {
+			return err
+		}
+		l.clock.add(&l.t.Step)
+	}
+	if l.sh.Spec.Downlink == "sparse" || l.sh.Spec.Method == algorithms.EF14 {
+		if err := collective.BroadcastSparse(l.comm, &l.agg); err != nil {
+			return commErr("broadcast", err)
+		}
+	}
+	l.up += l.comm.BytesReceived() - up0
+	l.down += l.comm.BytesSent() - down0
+	l.clock.add(&l.t.Communication)
+	return nil
+}
+
+// dense reports whether this run broadcasts x instead of the aggregate: then
+// only rank 0 keeps g and steps, and the others receive x^{k+1}.
+func (l *loop) dense() bool {
+	return l.sh.Spec.Downlink == "dense" && l.sh.Spec.Method != algorithms.EF14
+}
+
+func (l *loop) run(ctx context.Context) (Result, error) {
+	sh, spec := l.sh, l.sh.Spec
+	K := spec.Iterations
+	l.start = time.Now()
+	l.lastReport = l.start
+	l.clock.start()
+	// initialisation round
+	if spec.Method != algorithms.EF14 {
+		l.orc.grad(l.grad, l.srv.X, spec.InitBatch)
+		l.clock.add(&l.t.Gradient)
+		msg := l.worker.Init(l.grad)
+		l.clock.add(&l.t.Compression)
+		if err := l.exchange(msg); err != nil {
+			return l.result(StatusFailed, err.Error(), 0), err
+		}
+		if !l.dense() || l.rank == 0 {
+			l.srv.ApplyInit(&l.agg)
+		}
+	} else {
+		l.worker.Init(nil)
+	}
+	l.clock.add(&l.t.Step)
+	if st, why, err := l.observe(ctx, 0, true); st != "" || err != nil {
+		return l.result(st, why, 0), err
+	}
+	for k := 0; k < K; k++ {
+		gamma := sh.Schedule.At(k)
+		// x^{k+1}
+		if l.dense() {
+			stop := 0.0
+			if l.rank == 0 {
+				if err := l.srv.Step(gamma); errors.Is(err, algorithms.ErrZeroEstimator) {
+					stop = 1
+				}
+			}
+			if err := l.broadcastX(&stop); err != nil {
+				return l.result(StatusFailed, err.Error(), k), err
+			}
+			if stop != 0 {
+				return l.zeroEstimator(k)
+			}
+		} else if err := l.srv.Step(gamma); errors.Is(err, algorithms.ErrZeroEstimator) {
+			return l.zeroEstimator(k)
+		}
+		l.clock.add(&l.t.Step)
+		l.orc.grad(l.grad, l.srv.X, spec.Batch)
+		l.clock.add(&l.t.Gradient)
+		msg := l.worker.Step(l.grad, gamma)
+		l.clock.add(&l.t.Compression)
+		if err := l.exchange(msg); err != nil {
+			return l.result(StatusFailed, err.Error(), k), err
+		}
+		if !l.dense() || l.rank == 0 {
+			l.srv.Apply(&l.agg)
+		}
+		l.clock.add(&l.t.Step)
+		due := (k+1)%spec.LogEvery == 0 || k+1 == K
+		if st, why, err := l.observe(ctx, k+1, due); st != "" || err != nil {
+			return l.result(st, why, k+1), err
+		}
+	}
+	return l.result(StatusCompleted, fmt.Sprintf("%d iterations", K), K), nil
+}
+
+// broadcastX sends x^{k+1} (and a stop flag) from rank 0 to every rank.
+func (l *loop) broadcastX(stop *float64) error {
+	buf := l.mloc[:l.d+1]
+	if l.rank == 0 {
+		copy(buf, l.srv.X)
+		buf[l.d] = *stop
+	}
+	down0 := l.comm.BytesSent()
+	if err := collective.BroadcastDense(l.comm, buf); err != nil {
+		return commErr("broadcast x", err)
+	}
+	l.down += l.comm.BytesSent() - down0
+	copy(l.srv.X, buf[:l.d])
+	*stop = buf[l.d]
+	return nil
+}
+
+func (l *loop) zeroEstimator(k int) (Result, error) {
+	return l.result(StatusTolerance, "the estimator g is zero (every client at a stationary point)", k), nil
+}
+
+// controlEvery is how often, at most, ranks agree on stopping between metric
+// rows, so a signal is acted on within that many iterations.
+const controlEvery = 32
+
+// observe evaluates the exact metrics when a row is due (every rank joins the
+// reduce, so every rank reaches the same decision), records the row on rank
+// 0, and between rows checks every controlEvery iterations whether any rank
+// was asked to stop. It returns a final status when the run must end.
+func (l *loop) observe(ctx context.Context, k int, due bool) (string, string, error) {
+	stopFlag := 0.0
+	if ctx.Err() != nil {
+		stopFlag = 1
+	}
+	if !due {
+		if k%controlEvery != 0 {
+			return "", "", nil
+		}
+		l.ctrl[0] = stopFlag
+		if err := collective.Allreduce(l.comm, l.ctrl[:1], l.ctrl[1:]); err != nil {
+			return StatusFailed, err.Error(), commErr("control", err)
+		}
+		l.clock.add(&l.t.Metrics)
+		if l.ctrl[1] != 0 {
+			return StatusInterrupted, "interrupted by a signal", nil
+		}
+		return "", "", nil
+	}
+	d, n := l.d, float64(l.n)
+	obj := l.orc.obj
+	l.mloc[0] = obj.Value(l.srv.X)
+	obj.Grad(l.mloc[1:d+1], l.srv.X)
+	l.mloc[d+1] = stopFlag
+	if err := collective.Allreduce(l.comm, l.mloc, l.msum); err != nil {
+		return StatusFailed, err.Error(), commErr("metrics", err)
+	}
+	f := l.msum[0] / n
+	gn, est := 0.0, 0.0
+	for j := 0; j < d; j++ {
+		gj := l.msum[1+j] / n
+		gn += gj * gj
+		e := l.srv.G[j] - gj
+		est += e * e
+	}
+	if l.sh.Spec.Method == algorithms.EF14 || (l.dense() && l.rank != 0) {
+		est = math.NaN()
+	}
+	l.clock.add(&l.t.Metrics)
+	finite := !math.IsNaN(f) && !math.IsInf(f, 0) && !math.IsNaN(gn) && !math.IsInf(gn, 0) && allFinite(l.srv.X)
+	if finite {
+		copy(l.lastX, l.srv.X)
+	}
+	if l.rank == 0 {
+		row := hdf5io.Row{Iteration: int64(k), F: f, GradNormSq: gn, EstErrSq: est,
+			StepSize: l.sh.Schedule.At(k), BitsPerWorker: l.worker.Bits,
+			WireBytesUp: l.up, WireBytesDown: l.down, TimeS: time.Since(l.start).Seconds()}
+		if err := l.rec.Append(row); err != nil {
+			return StatusFailed, err.Error(), err
+		}
+		l.lastRow = row
+		l.report(k, false)
+	}
+	l.clock.add(&l.t.Recording)
+	switch {
+	case !finite:
+		return StatusDiverged, fmt.Sprintf("non-finite values at iteration %d (f = %v, ‖∇f‖² = %v)", k, f, gn), nil
+	case l.msum[d+1] != 0:
+		return StatusInterrupted, "interrupted by a signal", nil
+	case l.sh.Spec.Tolerance > 0 && gn <= l.sh.Spec.Tolerance:
+		return StatusTolerance, fmt.Sprintf("‖∇f‖² = %.3g ≤ tolerance %.3g at iteration %d", gn, l.sh.Spec.Tolerance, k), nil
+	}
+	return "", "", nil
+}
+
+func allFinite(x []float64) bool {
+	for _, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// report calls the progress hook at most every ProgressEvery.
+func (l *loop) report(k int, force bool) {
+	if l.opts.Progress == nil {
+		return
+	}
+	every := l.opts.ProgressEvery
+	if every <= 0 {
+		every = 2 * time.Second
+	}
+	now := time.Now()
+	if !force && now.Sub(l.lastReport) < every {
+		return
+	}
+	el := now.Sub(l.start).Seconds()
+	p := Progress{Iteration: k, Iterations: l.sh.Spec.Iterations, F: l.lastRow.F, GradNormSq: l.lastRow.GradNormSq,
+		BitsPerWorker: l.lastRow.BitsPerWorker}
+	if el > 0 && k > 0 {
+		p.ItPerSec = float64(k) / el
+		p.ETA = time.Duration(float64(p.Iterations-k) / p.ItPerSec * float64(time.Second))
+	}
+	l.lastReport = now
+	l.opts.Progress(p)
+}
+
+func (l *loop) result(status, reason string, k int) Result {
+	x := l.srv.X
+	if status == StatusDiverged {
+		x = l.lastX
+	}
+	return Result{Status: status, Reason: reason, Iterations: k, X: append([]float64(nil), x...), G: append([]float64(nil), l.srv.G...)}
+}
+
+// finish writes the end of the file on rank 0: x_final, timing, status.
+func (l *loop) finish(res *Result, runErr error) error {
+	l.report(res.Iterations, true)
+	status := res.Status
+	if runErr != nil && status == "" {
+		status = StatusFailed
+	}
+	var lost *collective.RankLostError
+	attrs := []hdf5io.Attr{attr("finished_at", time.Now().UTC().Format(time.RFC3339)),
+		attr("stop_reason", res.Reason), attr("iterations_done", res.Iterations)}
+	if errors.As(runErr, &lost) {
+		attrs = append(attrs, attr("failed_rank", lost.Rank))
+	}
+	errs := []error{
+		l.rec.SetAttrs(attrs...),
+		l.rec.WriteVector("x_final", res.X),
+		l.rec.WriteTiming([]hdf5io.Attr{attr("setup_s", l.t.Setup), attr("gradient_s", l.t.Gradient),
+			attr("compression_s", l.t.Compression), attr("communication_s", l.t.Communication),
+			attr("step_s", l.t.Step), attr("metrics_s", l.t.Metrics), attr("recording_s", l.t.Recording),
+			attr("total_s", time.Since(l.start).Seconds() + l.t.Setup)}),
+		l.rec.Close(status),
+	}
+	return errors.Join(errs...)
+}
+
+// attr is shorthand for a named HDF5 attribute.
+func attr(name string, value any) hdf5io.Attr { return hdf5io.Attr{Name: name, Value: value} }

@@ -1,0 +1,177 @@
+package problems
+
+import (
+	"testing"
+
+	"github.com/efmpi/efmpi/datasets"
+)
+
+// csrBytes is the number of bytes one full gradient on a CSR dataset must
+// stream: ColIdx (4 B) and Val (8 B) per stored entry, RowPtr and labels.
+func csrBytes(ds *datasets.Dataset) int64 {
+	s := ds.Sparse
+	return int64(len(s.ColIdx))*4 + int64(len(s.Val))*8 + int64(len(s.RowPtr))*8 + int64(len(ds.Labels))*8
+}
+
+func BenchmarkLogRegGradA9A(b *testing.B) {
+	ds := loadLIBSVM(b, "a9a")
+	p, err := NewLogReg(ds, lambda)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	b.SetBytes(csrBytes(ds))
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Grad(g, x)
+	}
+}
+
+// BenchmarkStreamSumA9A is the memory-bandwidth bound for the gradient: it
+// sums the very arrays the gradient reads (ColIdx, Val, RowPtr, labels), the
+// same number of bytes, with no other work.
+func BenchmarkStreamSumA9A(b *testing.B) {
+	ds := loadLIBSVM(b, "a9a")
+	s := ds.Sparse
+	b.SetBytes(csrBytes(ds))
+	var total float64
+	for b.Loop() {
+		total += streamSum(s.ColIdx, s.Val, s.RowPtr, ds.Labels)
+	}
+	if total == 0.5 {
+		b.Log(total) // keep the sums live
+	}
+}
+
+// streamSum adds up its arrays with independent accumulators, so the loop is
+// bound by loads, not by addition latency.
+func streamSum(idx []int32, vals []float64, ptr []int, labels []float64) float64 {
+	var i0, i1, i2, i3 int64
+	k := 0
+	for ; k+4 <= len(idx); k += 4 {
+		i0 += int64(idx[k])
+		i1 += int64(idx[k+1])
+		i2 += int64(idx[k+2])
+		i3 += int64(idx[k+3])
+	}
+	for ; k < len(idx); k++ {
+		i0 += int64(idx[k])
+	}
+	var p0, p1 int
+	k = 0
+	for ; k+2 <= len(ptr); k += 2 {
+		p0 += ptr[k]
+		p1 += ptr[k+1]
+	}
+	for ; k < len(ptr); k++ {
+		p0 += ptr[k]
+	}
+	return floatSum(vals) + floatSum(labels) + float64(i0+i1+i2+i3) + float64(p0+p1)
+}
+
+// floatSum is Σ v with four accumulators.
+func floatSum(v []float64) float64 {
+	var s0, s1, s2, s3 float64
+	k := 0
+	for ; k+4 <= len(v); k += 4 {
+		s0 += v[k]
+		s1 += v[k+1]
+		s2 += v[k+2]
+		s3 += v[k+3]
+	}
+	for ; k < len(v); k++ {
+		s0 += v[k]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func BenchmarkLogRegMinibatchGradA9A(b *testing.B) {
+	ds := loadLIBSVM(b, "a9a")
+	p, err := NewLogReg(ds, lambda)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	batch := make([]int32, 256)
+	for i := range batch {
+		batch[i] = int32((i * 7919) % p.Samples())
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		p.MinibatchGrad(g, x, batch)
+	}
+}
+
+// Dense synthetic data, 16000×100 (12.8 MB): larger than the L2 cache.
+const benchM, benchD = 16000, 100
+
+func BenchmarkLogRegGradDense(b *testing.B) {
+	ds := randomDense(benchM, benchD, 3)
+	p, err := NewLogReg(ds, lambda)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, g := randVec(benchD, 0.1, 1), make([]float64, benchD)
+	b.SetBytes(int64(len(ds.Dense.Data)+len(ds.Labels)) * 8)
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Grad(g, x)
+	}
+}
+
+// BenchmarkStreamSumDense is the bandwidth bound for BenchmarkLogRegGradDense.
+func BenchmarkStreamSumDense(b *testing.B) {
+	ds := randomDense(benchM, benchD, 3)
+	b.SetBytes(int64(len(ds.Dense.Data)+len(ds.Labels)) * 8)
+	var total float64
+	for b.Loop() {
+		total += floatSum(ds.Dense.Data) + floatSum(ds.Labels)
+	}
+	if total == 0.5 {
+		b.Log(total)
+	}
+}
+
+func BenchmarkLambdaMaxA9A(b *testing.B) {
+	ds := loadLIBSVM(b, "a9a")
+	for b.Loop() {
+		if _, err := LambdaMaxAtA(ds); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// naiveSparseGrad is the first, straightforward version of the sparse
+// gradient (one row at a time: dot, math.Exp-based sigmoid, axpy), kept to
+// measure the optimised kernel against in the same run.
+func naiveSparseGrad(p *LogReg, dst, x []float64) {
+	clear(dst)
+	inv := 1 / float64(p.m)
+	for r := range p.m {
+		lo, hi := p.rowPtr[r], p.rowPtr[r+1]
+		cols, vals := p.colIdx[lo:hi], p.val[lo:hi]
+		var z float64
+		for k, c := range cols {
+			z += vals[k] * x[c]
+		}
+		b := p.labels[r]
+		c := -b * Sigmoid(-b*z) * inv
+		for k, col := range cols {
+			dst[col] += c * vals[k]
+		}
+	}
+	p.addRegGrad(dst, x)
+}
+
+func BenchmarkLogRegGradA9ANaive(b *testing.B) {
+	ds := loadLIBSVM(b, "a9a")
+	p, err := NewLogReg(ds, lambda)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	b.SetBytes(csrBytes(ds))
+	for b.Loop() {
+		naiveSparseGrad(p, g, x)
+	}
+}
