@@ -11,11 +11,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
-	"github.com/efmpi/efmpi/collective"
 	"github.com/efmpi/efmpi/collective/launch"
 	"github.com/efmpi/efmpi/config"
 	"github.com/efmpi/efmpi/driver"
@@ -234,46 +232,12 @@ func progressPrinter(w io.Writer, quiet bool) func(driver.Progress) {
 
 // runInproc runs every rank as a goroutine of this process.
 func runInproc(ctx context.Context, sh *driver.Shared, cfg *config.Config, f *runFlags, stdout io.Writer) (driver.Result, error) {
-	n := sh.Ranks
-	world, err := collective.NewInprocWorld(n)
-	if err != nil {
-		return driver.Result{}, err
-	}
-	hosts := make([]string, n)
+	hosts := make([]string, sh.Ranks)
 	for i := range hosts {
 		hosts[i] = hostname()
 	}
-	results := make([]driver.Result, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for r := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := world[r]
-			defer c.Finalize()
-			if err := c.Init(); err != nil {
-				errs[r] = err
-				return
-			}
-			opts := driver.Options{}
-			if r == 0 {
-				opts = driver.Options{Attrs: runAttrs(cfg, "inproc", hosts), Hosts: hosts,
-					Progress: progressPrinter(stdout, f.quiet), ProgressEvery: f.progress}
-			}
-			results[r], errs[r] = driver.RunRank(ctx, sh, c, opts)
-		}()
-	}
-	wg.Wait()
-	if errs[0] != nil {
-		return results[0], errs[0]
-	}
-	for r, err := range errs {
-		if err != nil {
-			return results[0], fmt.Errorf("rank %d: %w", r, err)
-		}
-	}
-	return results[0], nil
+	return driver.RunInproc(ctx, sh, driver.Options{Attrs: runAttrs(cfg, "inproc", hosts), Hosts: hosts,
+		Progress: progressPrinter(stdout, f.quiet), ProgressEvery: f.progress})
 }
 
 // runJoined runs this process as one rank of a launcher's job.

@@ -72,8 +72,8 @@ func expandEntry(hosts []string, entry string) ([]string, error) {
 		}
 		return append(hosts, entry), nil
 	}
-	close := strings.IndexByte(entry[open:], ']') + open
-	prefix, group, rest := entry[:open], entry[open+1:close], entry[close+1:]
+	end := strings.IndexByte(entry[open:], ']') + open
+	prefix, group, rest := entry[:open], entry[open+1:end], entry[end+1:]
 	values, err := expandGroup(group)
 	if err != nil {
 		return nil, err

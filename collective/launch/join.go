@@ -161,6 +161,9 @@ func (j *joiner) needSecretFile() (bool, error) {
 }
 
 func (j *joiner) tcp(ctx context.Context) (collective.Comm, error) {
+	if j.coord.Method == MethodSolo {
+		return j.tcpSolo()
+	}
 	if j.env.Rank == 0 {
 		return j.tcpRoot(ctx)
 	}
@@ -175,6 +178,26 @@ func (j *joiner) tcp(ctx context.Context) (collective.Comm, error) {
 		return nil, err
 	}
 	j.logf("rank %d: joining rank 0 at %s (%s)", j.env.Rank, addr, j.coord.Method)
+	if err := t.Init(); err != nil {
+		t.Finalize()
+		return nil, err
+	}
+	return t, nil
+}
+
+// tcpSolo is a world of one rank: no listener, no peers.
+func (j *joiner) tcpSolo() (collective.Comm, error) {
+	if j.secret == nil {
+		s, err := newSecret() // required by NewTCP, though nobody checks it
+		if err != nil {
+			return nil, err
+		}
+		j.secret = s
+	}
+	t, err := collective.NewTCP(j.tcpConfig())
+	if err != nil {
+		return nil, err
+	}
 	if err := t.Init(); err != nil {
 		t.Finalize()
 		return nil, err
@@ -197,24 +220,6 @@ func (j *joiner) tcpRoot(ctx context.Context) (collective.Comm, error) {
 		if j.secret == nil {
 			return nil, fmt.Errorf("launch: EFMPI_ADDR_FD without EFMPI_SECRET: not started by Spawn")
 		}
-	case MethodSolo:
-		generated = j.secret == nil
-		if generated {
-			s, err := newSecret()
-			if err != nil {
-				return nil, err
-			}
-			j.secret = s
-		}
-		t, err := collective.NewTCP(j.tcpConfig())
-		if err != nil {
-			return nil, err
-		}
-		if err := t.Init(); err != nil {
-			t.Finalize()
-			return nil, err
-		}
-		return t, nil
 	default:
 		generated = j.secret == nil
 	}

@@ -154,6 +154,18 @@ func TestSpawnConformance(t *testing.T) {
 	checkOK(t, out.String(), 4, true)
 }
 
+func TestSpawnBtracey(t *testing.T) {
+	exe := conformance(t)
+	var out syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	err := Spawn(ctx, 4, exe, []string{"-transport", "btracey", "-rounds", "2"}, SpawnOptions{Stdout: &out, Stderr: &out})
+	if err != nil {
+		t.Fatalf("Spawn: %v\noutput:\n%s", err, out.String())
+	}
+	checkOK(t, out.String(), 4, true)
+}
+
 func TestSpawnCycles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("20 process worlds in -short mode")
