@@ -104,9 +104,9 @@ func TestDriverMatchesReferenceBitForBit(t *testing.T) {
 			s.Method, s.K, s.Rule, s.Gamma = algorithms.EF14, 2, algorithms.RuleConstant, 0.5
 		},
 		"EF21 sign split by label": func(s *Spec) { s.Compressor, s.Split = "sign", "label" },
-		"GD (identity) decreasing":  func(s *Spec) { s.Compressor, s.Rule, s.Gamma0 = "identity", algorithms.RuleDecreasing, 2 },
-		"||EF21|| dense downlink":   func(s *Spec) { s.Normalize, s.Rule, s.Downlink = true, algorithms.RuleNormTheory, "dense" },
-		"EF21 compressed init":      func(s *Spec) { s.InitCompressed = true },
+		"GD (identity) decreasing": func(s *Spec) { s.Compressor, s.Rule, s.Gamma0 = "identity", algorithms.RuleDecreasing, 2 },
+		"||EF21|| dense downlink":  func(s *Spec) { s.Normalize, s.Rule, s.Downlink = true, algorithms.RuleNormTheory, "dense" },
+		"EF21 compressed init":     func(s *Spec) { s.InitCompressed = true },
 	}
 	ranks := map[string]int{"a1a EF21 top-1 ef21-theory n=5": 5}
 	for name, mod := range cases {

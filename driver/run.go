@@ -532,7 +532,7 @@ func (l *loop) finish(res *Result, runErr error) error {
 		l.rec.WriteTiming([]hdf5io.Attr{attr("setup_s", l.t.Setup), attr("gradient_s", l.t.Gradient),
 			attr("compression_s", l.t.Compression), attr("communication_s", l.t.Communication),
 			attr("step_s", l.t.Step), attr("metrics_s", l.t.Metrics), attr("recording_s", l.t.Recording),
-			attr("total_s", time.Since(l.start).Seconds() + l.t.Setup)}),
+			attr("total_s", time.Since(l.start).Seconds()+l.t.Setup)}),
 		l.rec.Close(status),
 	}
 	return errors.Join(errs...)
