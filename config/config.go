@@ -226,8 +226,8 @@ func (c *Config) defaults() {
 			*s = v
 		}
 	}
-	defInt := func(p *int, v int) {
-		if *p == 0 {
+	defInt := func(key string, p *int, v int) {
+		if !c.set[key] {
 			*p = v
 		}
 	}
@@ -239,20 +239,20 @@ func (c *Config) defaults() {
 	def(&c.Problem.Kind, "logreg")
 	defFloat("problem.lambda", &c.Problem.Lambda, 0.1)
 	if c.Problem.Kind == "polynomial" {
-		defInt(&c.Problem.Dim, 100)
+		defInt("problem.dim", &c.Problem.Dim, 100)
 	}
 	def(&c.Data.Source, "synthetic")
 	def(&c.Data.Split, "contiguous")
 	if c.Data.Source == "synthetic" {
-		defInt(&c.Data.Samples, 1000)
-		defInt(&c.Data.Features, 50)
+		defInt("data.samples", &c.Data.Samples, 1000)
+		defInt("data.features", &c.Data.Features, 50)
 	}
 	def(&c.Algorithm.Method, "ef21")
 	def(&c.Algorithm.Compressor, "top-k")
-	defInt(&c.Algorithm.K, 1)
+	defInt("algorithm.k", &c.Algorithm.K, 1)
 	def(&c.Algorithm.Init, "uncompressed")
-	defInt(&c.Algorithm.Batch, 32)
-	defInt(&c.Algorithm.InitBatch, c.Algorithm.Batch)
+	defInt("algorithm.batch", &c.Algorithm.Batch, 32)
+	defInt("algorithm.init_batch", &c.Algorithm.InitBatch, c.Algorithm.Batch)
 	def(&c.Algorithm.Momentum, "constant")
 	defFloat("algorithm.eta", &c.Algorithm.Eta, 0.1)
 	defFloat("algorithm.eta0", &c.Algorithm.Eta0, 1)
@@ -267,13 +267,13 @@ func (c *Config) defaults() {
 	defFloat("stepsize.factor", &c.Stepsize.Factor, 1)
 	def(&c.Init.X0, "normal")
 	defFloat("init.sigma0", &c.Init.Sigma0, 1)
-	defInt(&c.Run.Iterations, 1000)
-	defInt(&c.Run.Ranks, 4)
+	defInt("run.iterations", &c.Run.Iterations, 1000)
+	defInt("run.ranks", &c.Run.Ranks, 4)
 	if !c.set["run.seed"] {
 		c.Run.Seed = 1
 	}
-	defInt(&c.Run.LogEvery, 1)
-	defInt(&c.Run.FlushEvery, 100)
+	defInt("run.log_every", &c.Run.LogEvery, 1)
+	defInt("run.flush_every", &c.Run.FlushEvery, 100)
 	def(&c.Run.Downlink, "sparse")
 	def(&c.Run.Transport, "inproc")
 	def(&c.Run.Timeout, "30s")
@@ -315,38 +315,13 @@ func (c *Config) validate() error {
 			return e
 		}
 	}
-	// keys that do not apply to the chosen problem / method / rule
-	notFor := func(cond bool, why string, keys ...string) error {
-		if !cond {
-			return nil
+	inapplicable := c.inapplicable()
+	for _, k := range c.Keys() {
+		if why, ok := inapplicable[k]; ok {
+			return fmt.Errorf("key %s does not apply %s", k, why)
 		}
-		for _, k := range keys {
-			if c.set[k] {
-				return fmt.Errorf("key %s does not apply %s", k, why)
-			}
-		}
-		return nil
 	}
 	sgdm := a.Method == "ef21-sgdm"
-	for _, e := range []error{
-		notFor(c.Problem.Kind == "polynomial", "to problem.kind = \"polynomial\" (it has no data)", "data.source", "data.path", "data.features", "data.samples", "data.shuffle", "data.split", "problem.lambda"),
-		notFor(c.Problem.Kind == "logreg", "to problem.kind = \"logreg\" (the dimension comes from the data)", "problem.dim"),
-		notFor(c.Data.Source == "synthetic", "to data.source = \"synthetic\"", "data.path"),
-		notFor(c.Data.Source == "libsvm", "to data.source = \"libsvm\" (the file fixes the samples)", "data.samples"),
-		notFor(!sgdm, "to method "+a.Method+" (only ef21-sgdm uses minibatches and momentum)", "algorithm.batch", "algorithm.init_batch", "algorithm.momentum", "algorithm.eta", "algorithm.eta0"),
-		notFor(sgdm && a.Momentum == "eta-theory", "with momentum = \"eta-theory\" (it uses eta0)", "algorithm.eta"),
-		notFor(sgdm && a.Momentum == "constant", "with momentum = \"constant\" (it uses eta)", "algorithm.eta0"),
-		notFor(a.Compressor != "top-k" && a.Compressor != "rand-k", "to compressor "+a.Compressor, "algorithm.k"),
-		notFor(a.Method == "ef14", "to method ef14 (it has no estimator to initialise)", "algorithm.init"),
-		notFor(s.Rule != "constant", "to rule "+s.Rule+" (gamma is for rule = \"constant\")", "stepsize.gamma"),
-		notFor(s.Rule != "norm-theory" && s.Rule != "decreasing", "to rule "+s.Rule+" (gamma0 is for norm-theory and decreasing)", "stepsize.gamma0"),
-		notFor(s.Rule != "ef21-theory", "to rule "+s.Rule+" (factor is for ef21-theory)", "stepsize.factor"),
-		notFor(c.Init.X0 != "normal", "unless x0 = \"normal\"", "init.sigma0"),
-	} {
-		if e != nil {
-			return e
-		}
-	}
 	switch {
 	case c.Problem.Kind == "logreg" && c.Data.Source == "libsvm" && c.Data.Path == "":
 		return fmt.Errorf("[data] path is required with source = \"libsvm\"")
@@ -397,6 +372,38 @@ func (c *Config) validate() error {
 	return nil
 }
 
+// inapplicable maps every "section.key" that does not apply to this
+// configuration (problem, data source, method, compressor, rule) to the
+// reason. Setting such a key is an error; Effective leaves them out.
+func (c *Config) inapplicable() map[string]string {
+	a, s := &c.Algorithm, &c.Stepsize
+	out := map[string]string{}
+	notFor := func(cond bool, why string, keys ...string) {
+		if cond {
+			for _, k := range keys {
+				if _, dup := out[k]; !dup {
+					out[k] = why
+				}
+			}
+		}
+	}
+	sgdm := a.Method == "ef21-sgdm"
+	notFor(c.Problem.Kind == "polynomial", "to problem.kind = \"polynomial\" (it has no data)", "data.source", "data.path", "data.features", "data.samples", "data.shuffle", "data.split", "problem.lambda")
+	notFor(c.Problem.Kind == "logreg", "to problem.kind = \"logreg\" (the dimension comes from the data)", "problem.dim")
+	notFor(c.Data.Source == "synthetic", "to data.source = \"synthetic\"", "data.path")
+	notFor(c.Data.Source == "libsvm", "to data.source = \"libsvm\" (the file fixes the samples)", "data.samples")
+	notFor(!sgdm, "to method "+a.Method+" (only ef21-sgdm uses minibatches and momentum)", "algorithm.batch", "algorithm.init_batch", "algorithm.momentum", "algorithm.eta", "algorithm.eta0")
+	notFor(sgdm && a.Momentum == "eta-theory", "with momentum = \"eta-theory\" (it uses eta0)", "algorithm.eta")
+	notFor(sgdm && a.Momentum == "constant", "with momentum = \"constant\" (it uses eta)", "algorithm.eta0")
+	notFor(a.Compressor != "top-k" && a.Compressor != "rand-k", "to compressor "+a.Compressor, "algorithm.k")
+	notFor(a.Method == "ef14", "to method ef14 (it has no estimator to initialise)", "algorithm.init")
+	notFor(s.Rule != "constant", "to rule "+s.Rule+" (gamma is for rule = \"constant\")", "stepsize.gamma")
+	notFor(s.Rule != "norm-theory" && s.Rule != "decreasing", "to rule "+s.Rule+" (gamma0 is for norm-theory and decreasing)", "stepsize.gamma0")
+	notFor(s.Rule != "ef21-theory", "to rule "+s.Rule+" (factor is for ef21-theory)", "stepsize.factor")
+	notFor(c.Init.X0 != "normal", "unless x0 = \"normal\"", "init.sigma0")
+	return out
+}
+
 // DataPath resolves [data] path against the config file's directory when it is
 // relative, unless it exists relative to the working directory.
 func (c *Config) DataPath() string { return c.resolve(c.Data.Path) }
@@ -415,15 +422,33 @@ func (c *Config) resolve(p string) string {
 }
 
 // Effective renders the configuration after defaults and overrides as TOML,
-// sections in SPEC order; it is stored in the run's HDF5 file.
+// sections in SPEC order, without the keys that do not apply; it is stored in
+// the run's HDF5 file and parses back to the same configuration.
 func (c *Config) Effective() string {
 	var buf bytes.Buffer
-	enc := toml.NewEncoder(&buf)
-	enc.Indent = ""
-	if err := enc.Encode(c); err != nil {
+	if err := toml.NewEncoder(&buf).Encode(c); err != nil {
 		return fmt.Sprintf("# could not render the configuration: %v\n", err)
 	}
-	return buf.String()
+	var tree map[string]map[string]any
+	if _, err := toml.Decode(buf.String(), &tree); err != nil {
+		return fmt.Sprintf("# could not render the configuration: %v\n", err)
+	}
+	for key := range c.inapplicable() {
+		sec, field, _ := strings.Cut(key, ".")
+		delete(tree[sec], field)
+	}
+	var out bytes.Buffer
+	out.WriteString("# effective configuration (defaults and -set overrides applied)\n")
+	for _, sec := range []string{"problem", "data", "algorithm", "stepsize", "init", "run"} {
+		if len(tree[sec]) == 0 {
+			continue
+		}
+		enc := toml.NewEncoder(&out)
+		if err := enc.Encode(map[string]any{sec: tree[sec]}); err != nil {
+			return fmt.Sprintf("# could not render the configuration: %v\n", err)
+		}
+	}
+	return out.String()
 }
 
 // Keys lists every "section.key" the file or overrides set, sorted.

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+
 	"github.com/efmpi/efmpi/datasets"
 )
 
@@ -15,8 +18,9 @@ import (
 //
 // The design matrix is used in place (sparse CSR or dense row-major), never
 // copied; it must not be modified while the LogReg is in use. Grad and
-// MinibatchGrad run in O(nnz) and allocate nothing. A LogReg is safe for
-// concurrent use: it holds no mutable state.
+// MinibatchGrad run in O(nnz) and allocate nothing. A LogReg is not safe for
+// concurrent use: the dense gradient works in preallocated scratch space (each
+// client owns its objective).
 type LogReg struct {
 	m, d   int
 	lambda float64
@@ -30,8 +34,13 @@ type LogReg struct {
 	colIdx []int32
 	val    []float64
 	binary bool
-	// Dense storage, row-major m×d (nil when sparse).
+	// Dense storage, row-major m×d (nil when sparse), and the scratch of the
+	// dense gradient: block rows at a time (block·d ≤ 4096 values, at most
+	// rowBlock), a buffer for a gathered minibatch block, the coefficients.
 	dense []float64
+	block int
+	buf   []float64
+	coef  [rowBlock]float64
 }
 
 // NewLogReg returns the objective of ds with regularisation weight lambda. ds
@@ -57,6 +66,8 @@ func NewLogReg(ds *datasets.Dataset, lambda float64) (*LogReg, error) {
 		}
 	} else {
 		p.dense = ds.Dense.Data
+		p.block = max(1, min(rowBlock, 4096/p.d))
+		p.buf = make([]float64, p.block*p.d)
 	}
 	return p, nil
 }
@@ -385,37 +396,37 @@ func (p *LogReg) scatterBinary(dst []float64, c *[rowBlock]float64, rows *[rowBl
 	}
 }
 
-// denseLoss is sparseLoss for a dense row-major matrix. The block shrinks for
-// wide rows so that it stays within about 32 KiB (L1).
+// denseLoss is sparseLoss for a dense row-major matrix. A block of rows is an
+// nb×d matrix A_B, so its margins z = A_B x and its contribution dst += A_Bᵀc
+// are two matrix-vector products (gonum's Dgemv, vectorised assembly on
+// amd64). For a minibatch the rows are first gathered into a contiguous
+// buffer, so a minibatch of all rows in order gives Grad's bits exactly.
 func (p *LogReg) denseLoss(dst, x []float64, batch []int32, count int) {
 	inv := 1 / float64(count)
 	d := p.d
 	data, labels := p.dense, p.labels
-	x = x[:d]
-	dst = dst[:d]
-	block := max(1, min(rowBlock, (32<<10)/(8*d)))
+	var impl gonum.Implementation
 	var rows [rowBlock]int
-	var coef [rowBlock]float64
-	for i0 := 0; i0 < count; i0 += block {
-		nb := min(block, count-i0)
-		for b := range nb {
-			r := i0 + b
-			if batch != nil {
-				r = int(batch[r])
+	coef := p.coef[:]
+	for i0 := 0; i0 < count; i0 += p.block {
+		nb := min(p.block, count-i0)
+		var a []float64
+		if batch == nil {
+			for b := range nb {
+				rows[b] = i0 + b
 			}
-			rows[b] = r
-			coef[b] = denseDot(data[r*d:r*d+d], x)
-		}
-		lossCoefs(&coef, &rows, labels, nb, inv)
-		for b := range nb {
-			r := rows[b]
-			row := data[r*d : r*d+d]
-			row = row[:len(dst)]
-			c := coef[b]
-			for t, v := range row {
-				dst[t] += c * v
+			a = data[i0*d : (i0+nb)*d]
+		} else {
+			a = p.buf[:nb*d]
+			for b := range nb {
+				r := int(batch[i0+b])
+				rows[b] = r
+				copy(a[b*d:(b+1)*d], data[r*d:(r+1)*d])
 			}
 		}
+		impl.Dgemv(blas.NoTrans, nb, d, 1, a, d, x, 1, 0, coef[:nb], 1)
+		lossCoefs(&p.coef, &rows, labels, nb, inv)
+		impl.Dgemv(blas.Trans, nb, d, 1, a, d, coef[:nb], 1, 1, dst, 1)
 	}
 }
 

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/efmpi/efmpi/hdf5io"
+	"github.com/efmpi/efmpi/internal/testenv"
+)
+
+var efmpiBin string
+
+// TestMain builds the efmpi binary once; the tests run it as a user would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "efmpi-cli")
+	if err != nil {
+		panic(err)
+	}
+	efmpiBin = filepath.Join(dir, "efmpi")
+	if out, err := exec.Command("go", "build", "-o", efmpiBin, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// efmpi runs the binary in dir and returns its exit code and output.
+func efmpi(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(efmpiBin, args...)
+	cmd.Dir = dir
+	var so, se strings.Builder
+	cmd.Stdout, cmd.Stderr = &so, &se
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, so.String(), se.String()
+}
+
+// small is a quick valid config; cases edit it.
+const small = `[problem]
+kind = "logreg"
+[data]
+source = "synthetic"
+samples = 200
+features = 10
+[algorithm]
+method = "ef21"
+normalize = true
+compressor = "top-k"
+k = 1
+[stepsize]
+rule = "norm-theory"
+[run]
+iterations = 30
+ranks = 2
+output = "out.h5"
+`
+
+func write(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// The bad-input catalogue: each case is a config, dataset or command-line
+// mistake with the exit code and the words its message must contain.
+func TestBadInputCatalogue(t *testing.T) {
+	replace := func(old, new string) string {
+		if !strings.Contains(small, old) {
+			panic("catalogue case does not apply: " + old)
+		}
+		return strings.Replace(small, old, new, 1)
+	}
+	svm := func(body string) string {
+		return replace("source = \"synthetic\"\nsamples = 200\nfeatures = 10", "source = \"libsvm\"\npath = \"data.svm\"") + "#" + body
+	}
+	cases := []struct {
+		name   string
+		config string // "" = no config file written
+		data   string // contents of data.svm, if any
+		args   []string
+		code   int
+		want   []string
+	}{
+		{"unknown key", replace("k = 1", "k = 1\nkk = 2"), "", nil, 2, []string{"cfg.toml", `unknown key "kk" in [algorithm]`}},
+		{"top-level key", "seed = 3\n" + small, "", nil, 2, []string{`"seed"`, "top level"}},
+		{"wrong type", replace("k = 1", `k = "one"`), "", nil, 2, []string{"cfg.toml", "k"}},
+		{"toml syntax", replace("k = 1", "k = = 1"), "", nil, 2, []string{"cfg.toml", "line 11"}},
+		{"unknown method", replace(`method = "ef21"`, `method = "ef22"`), "", nil, 2, []string{"algorithm.method", `"ef22"`}},
+		{"unknown compressor", replace(`compressor = "top-k"`, `compressor = "topk"`), "", nil, 2, []string{"algorithm.compressor"}},
+		{"unknown rule", replace(`rule = "norm-theory"`, `rule = "adam"`), "", nil, 2, []string{"stepsize.rule"}},
+		{"unknown problem", replace(`kind = "logreg"`, `kind = "svm"`), "", nil, 2, []string{"problem.kind"}},
+		{"k zero", replace("k = 1", "k = 0"), "", nil, 2, []string{"[algorithm] k = 0"}},
+		{"k above d", replace("k = 1", "k = 11"), "", nil, 2, []string{"k = 11", "d = 10"}},
+		{"gamma negative", replace(`rule = "norm-theory"`, "rule = \"constant\"\ngamma = -1.0"), "", nil, 2, []string{"gamma = -1"}},
+		{"constant without gamma", replace(`rule = "norm-theory"`, `rule = "constant"`), "", nil, 2, []string{"needs gamma"}},
+		{"ranks zero", replace("ranks = 2", "ranks = 0"), "", nil, 2, []string{"[run] ranks = 0"}},
+		{"more ranks than samples", replace("samples = 200", "samples = 3") + "", "", []string{"-ranks", "4"}, 2, []string{"3 samples", "4 ranks"}},
+		{"iterations zero", replace("iterations = 30", "iterations = 0"), "", nil, 2, []string{"iterations = 0"}},
+		{"tolerance negative", replace("iterations = 30", "iterations = 30\ntolerance = -1.0"), "", nil, 2, []string{"tolerance"}},
+		{"bad timeout", replace("iterations = 30", "iterations = 30\ntimeout = \"soon\""), "", nil, 2, []string{"timeout", "soon"}},
+		{"batch for ef21", replace("k = 1", "k = 1\nbatch = 8"), "", nil, 2, []string{"algorithm.batch", "does not apply"}},
+		{"eta for ef21", replace("k = 1", "k = 1\neta = 0.5"), "", nil, 2, []string{"algorithm.eta", "does not apply"}},
+		{"eta out of range", replace(`method = "ef21"`, `method = "ef21-sgdm"`+"\neta = 1.5"), "", nil, 2, []string{"eta = 1.5"}},
+		{"gamma0 for ef21-theory", replace(`rule = "norm-theory"`, "rule = \"ef21-theory\"\ngamma0 = 2.0"), "", nil, 2, []string{"stepsize.gamma0", "does not apply"}},
+		{"path for synthetic", replace("features = 10", "features = 10\npath = \"x\""), "", nil, 2, []string{"data.path", "does not apply"}},
+		{"k for sign", replace(`compressor = "top-k"`, `compressor = "sign"`), "", nil, 2, []string{"algorithm.k", "does not apply"}},
+		{"normalized ef14", replace(`method = "ef21"`, `method = "ef14"`), "", nil, 2, []string{"normalize"}},
+		{"missing dataset", svm(""), "", nil, 2, []string{"data.svm"}},
+		{"third label", svm(""), "1 1:1\n-1 2:1\n2 1:1\n", nil, 2, []string{"data.svm line 3", "label"}},
+		{"index zero", svm(""), "1 0:1\n-1 2:1\n", nil, 2, []string{"data.svm line 1"}},
+		{"indices not increasing", svm(""), "1 1:1\n-1 3:1 2:1\n", nil, 2, []string{"data.svm line 2"}},
+		{"NaN value", svm(""), "1 1:nan\n-1 2:1\n", nil, 2, []string{"data.svm line 1"}},
+		{"malformed token", svm(""), "1 1:1\n-1 2\n", nil, 2, []string{"data.svm line 2"}},
+		{"one label", svm(""), "1 1:1\n1 2:1\n", nil, 2, []string{"data.svm"}},
+		{"empty dataset", svm(""), "", nil, 2, []string{"data.svm"}},
+		{"x0 file wrong length", replace("[run]", "[init]\nx0 = \"x0.txt\"\n[run]"), "", nil, 2, []string{"x0.txt", "dimension 10"}},
+		{"missing config", "", "", []string{"run", "-config", "nope.toml"}, 2, []string{"nope.toml"}},
+		{"set without equals", small, "", []string{"-set", "run.iterations"}, 2, []string{"section.key=value"}},
+		{"set unknown key", small, "", []string{"-set", "run.iters=5"}, 2, []string{`unknown key "iters" in [run]`}},
+		{"bad transport flag", small, "", []string{"-transport", "udp"}, 2, []string{"-transport", "udp"}},
+		{"unknown flag", small, "", []string{"-fast"}, 2, []string{"fast"}},
+		{"unwritable output", small, "", []string{"-out", "/proc/efmpi/out.h5"}, 2, []string{"/proc/efmpi"}},
+		{"unknown command", "", "", []string{"walk"}, 2, []string{`unknown command "walk"`}},
+		{"inspect missing file", "", "", []string{"inspect", "none.h5"}, 2, []string{"none.h5"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := tc.args
+			if tc.config != "" {
+				write(t, dir, "cfg.toml", tc.config)
+				args = append([]string{"run", "-config", "cfg.toml"}, args...)
+			}
+			if tc.data != "" || strings.Contains(tc.name, "empty dataset") {
+				write(t, dir, "data.svm", tc.data)
+			}
+			write(t, dir, "x0.txt", "1\n2\n3\n")
+			code, stdout, stderr := efmpi(t, dir, args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Fatalf("message lacks %q:\n%s", w, stderr)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "out.h5")); err == nil {
+				t.Fatal("a rejected run left an output file")
+			}
+		})
+	}
+}
+
+// An existing output file is refused without -overwrite and left untouched.
+func TestRefusesToOverwrite(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "cfg.toml", small)
+	write(t, dir, "out.h5", "keep me")
+	code, _, stderr := efmpi(t, dir, "run", "-config", "cfg.toml")
+	if code != 2 || !strings.Contains(stderr, "out.h5") || !strings.Contains(stderr, "-overwrite") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "out.h5")); string(b) != "keep me" {
+		t.Fatal("existing file was modified")
+	}
+	if code, _, stderr := efmpi(t, dir, "run", "-config", "cfg.toml", "-overwrite", "-quiet"); code != 0 {
+		t.Fatalf("with -overwrite: exit %d: %s", code, stderr)
+	}
+}
+
+// A good run exits 0, stores the effective config, and inspect -json reads it.
+func TestRunInspectTheory(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "cfg.toml", small)
+	code, stdout, stderr := efmpi(t, dir, "run", "-config", "cfg.toml", "-set", "run.iterations=40", "-set", "run.seed=9")
+	if code != 0 || !strings.Contains(stdout, "status completed") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	run, err := hdf5io.Open(filepath.Join(dir, "out.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgText, _ := run.Attrs["config"].(string)
+	if !strings.Contains(cfgText, "iterations = 40") || !strings.Contains(cfgText, "seed = 9") || run.Rows() != 41 {
+		t.Fatalf("effective config %q, %d rows", cfgText, run.Rows())
+	}
+	code, stdout, _ = efmpi(t, dir, "inspect", "-json", "out.h5")
+	var got []map[string]any
+	if code != 0 || json.Unmarshal([]byte(stdout), &got) != nil || got[0]["label"] != "||EF21|| top-1" || got[0]["last_iteration"] != 40.0 {
+		t.Fatalf("inspect -json: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = efmpi(t, dir, "theory", "-config", "cfg.toml")
+	if code != 0 || !strings.Contains(stdout, "α = 0.1") || !strings.Contains(stdout, "L_1") {
+		t.Fatalf("theory: exit %d\n%s", code, stdout)
+	}
+}
+
+// A diverging run exits 3 with status diverged recorded.
+func TestDivergedExitCode(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "cfg.toml", `[problem]
+kind = "polynomial"
+dim = 10
+[algorithm]
+method = "ef21"
+compressor = "top-k"
+k = 2
+[stepsize]
+rule = "ef21-theory"
+factor = 1000.0
+[run]
+iterations = 500
+ranks = 2
+output = "out.h5"
+`)
+	code, _, stderr := efmpi(t, dir, "run", "-config", "cfg.toml", "-quiet")
+	run, err := hdf5io.Open(filepath.Join(dir, "out.h5"))
+	if code != 3 || err != nil || run.Attrs["status"] != "diverged" {
+		t.Fatalf("exit %d (%s), file %v", code, stderr, err)
+	}
+}
+
+// The shipped configs all load and validate.
+func TestShippedConfigsValidate(t *testing.T) {
+	root := testenv.RepoRoot()
+	files, _ := filepath.Glob(filepath.Join(root, "configs", "*.toml"))
+	if len(files) < 5 {
+		t.Fatalf("found %d configs in configs/", len(files))
+	}
+	for _, f := range files {
+		code, stdout, stderr := efmpi(t, root, "theory", "-config", f)
+		if code != 0 {
+			if strings.Contains(stderr, "shared/datasets") && testenv.DatasetsDir() == "" {
+				continue
+			}
+			t.Errorf("%s: exit %d\n%s%s", f, code, stdout, stderr)
+		}
+	}
+}
