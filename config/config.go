@@ -444,6 +444,7 @@ func (c *Config) Effective() string {
 			continue
 		}
 		enc := toml.NewEncoder(&out)
+		enc.Indent = ""
 		if err := enc.Encode(map[string]any{sec: tree[sec]}); err != nil {
 			return fmt.Sprintf("# could not render the configuration: %v\n", err)
 		}

@@ -35,7 +35,18 @@ func denseCopy(ds *datasets.Dataset) *datasets.Dataset {
 	}
 }
 
-// dense returns the entries of ds's matrix as [][]float64.
+// valued returns a copy of the sparse dataset ds with every stored value
+// multiplied by s.
+func valued(ds *datasets.Dataset, s float64) *datasets.Dataset {
+	c := *ds.Sparse
+	c.Val = make([]float64, len(ds.Sparse.Val))
+	for k, v := range ds.Sparse.Val {
+		c.Val[k] = s * v
+	}
+	return &datasets.Dataset{Sparse: &c, Labels: ds.Labels, Source: ds.Source + " (valued)"}
+}
+
+// denseRows returns the entries of ds's matrix as [][]float64.
 func denseRows(ds *datasets.Dataset) [][]float64 {
 	if ds.Dense != nil {
 		out := make([][]float64, ds.Dense.Rows)

@@ -232,17 +232,6 @@ func (p *LogReg) addRegGrad(dst, x []float64) {
 	}
 }
 
-// lossCoef returns −b σ(−b z)·inv, the weight of a_j in the loss gradient
-// (inv = 1/count). It is the scalar form of lossCoefs, with the same bits.
-func lossCoef(b, z, inv float64) float64 {
-	var zs [rowBlock]float64
-	labels := [1]float64{b}
-	var rows [rowBlock]int
-	zs[0] = z
-	lossCoefs(&zs, &rows, labels[:], 1, inv)
-	return zs[0]
-}
-
 // lossCoefs replaces the margins z[i] = a_jᵀx (i < n, j = rows[i]) by the
 // loss-gradient weights −b_j σ(−b_j z_i)·inv. With t = −b z and e = e^{−|t|},
 // σ(t) = 1/(1+e) for t ≥ 0 and e/(1+e) otherwise: no overflow for any margin,

@@ -124,6 +124,74 @@ func TestLogRegSparseDenseAgree(t *testing.T) {
 	}
 }
 
+// TestLogRegBinaryKernel checks that the kernel for 0/1 data, which skips the
+// stored values, gives the general kernel's bits.
+func TestLogRegBinaryKernel(t *testing.T) {
+	ds := loadLIBSVM(t, "a1a")
+	p, err := NewLogReg(ds, lambda)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.binary {
+		t.Fatal("a1a: binary kernel not selected")
+	}
+	general := *p
+	general.binary = false
+	if q, _ := NewLogReg(valued(ds, 0.5), lambda); q.binary {
+		t.Error("values 0.5: binary kernel selected")
+	}
+	x := randVec(p.Dim(), 1, 6)
+	g1, g2 := make([]float64, p.Dim()), make([]float64, p.Dim())
+	batch := []int32{5, 1600, 5, 77}
+	for _, mb := range [][]int32{nil, batch} {
+		if mb == nil {
+			p.Grad(g1, x)
+			general.Grad(g2, x)
+		} else {
+			p.MinibatchGrad(g1, x, mb)
+			general.MinibatchGrad(g2, x, mb)
+		}
+		for i := range g1 {
+			if g1[i] != g2[i] {
+				t.Fatalf("batch %v: coordinate %d: binary %v, general %v", mb, i, g1[i], g2[i])
+			}
+		}
+	}
+}
+
+// TestLossCoefs checks the gradient weights −b σ(−b z)/count against the naive
+// formula −b/(1+e^{bz})/count at moderate margins and their limits at huge ones.
+func TestLossCoefs(t *testing.T) {
+	labels := []float64{-1, 1}
+	var rows [rowBlock]int
+	var z [rowBlock]float64
+	for i := range rowBlock {
+		rows[i] = i % 2
+	}
+	for _, zs := range [][]float64{
+		{-30, -5, -1, -0.1, 0, 0.1, 1, 5, 30, -12.5, 12.5, 2, -2, 0.5, -0.5, 7},
+		{1e4, -1e4, 800, -800, 1e300, -1e300, 0, 0, 1e4, -1e4, 745, -745, 710, -710, 40, -40},
+	} {
+		copy(z[:], zs)
+		lossCoefs(&z, &rows, labels, rowBlock, 0.25)
+		for i, zi := range zs {
+			b := labels[rows[i]]
+			var want float64
+			switch {
+			case math.Abs(zi) <= 30:
+				want = -b / (1 + math.Exp(b*zi)) * 0.25
+			case b*zi > 0: // σ(−b z) = e^{−|z|}/(1+e^{−|z|}) ≈ e^{−|z|}
+				want = -b * math.Exp(-math.Abs(zi)) * 0.25
+			default: // σ(−b z) → 1
+				want = -b * 0.25
+			}
+			if !relClose(z[i], want, 1e-14) {
+				t.Errorf("b=%v z=%v: weight %v, want %v", b, zi, z[i], want)
+			}
+		}
+	}
+}
+
 // TestLogRegHugeMargins checks that margins |aᵀx| ~ 1e4 give finite values and
 // the limits of the loss gradient: −b a/m on rows with b aᵀx ≪ 0, 0 otherwise.
 func TestLogRegHugeMargins(t *testing.T) {

@@ -1,0 +1,38 @@
+# efmpi — the two commands of the README, and a few more.
+#   make run    install what the job needs (Debian/Ubuntu), build, run the default experiment
+#   make test   install what the tests need, vet, and run every test
+GO      ?= go
+BIN     := bin/efmpi
+FUZZTIME ?= 30s
+
+.PHONY: run test build deps deps-test vet bench fuzz clean
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/efmpi
+
+run: build
+	./$(BIN) demo
+
+test: deps-test vet
+	$(GO) test -count=1 -timeout 30m ./...
+
+vet:
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: the files above need formatting" && exit 1)
+	$(GO) vet ./...
+
+deps:
+	@scripts/deps.sh run
+
+deps-test:
+	@scripts/deps.sh test
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./problems ./algorithms ./collective
+
+# bounded fuzzing of every decoder of outside input
+fuzz: deps
+	$(GO) test ./datasets -run '^$$' -fuzz FuzzParseLIBSVM -fuzztime $(FUZZTIME)
+	$(GO) test ./collective -run '^$$' -fuzz FuzzDecodeFrame -fuzztime $(FUZZTIME)
+
+clean:
+	rm -rf bin results
