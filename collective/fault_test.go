@@ -43,7 +43,7 @@ func tcpComms(ts []*TCP) []Comm {
 
 // gatherBcast runs one gather and one sparse broadcast on c.
 func gatherBcast(c Comm) error {
-	msg := sparse.NewVector(10, 1)
+	msg := sparse.NewVector(c.Size(), 1)
 	msg.Append(int32(c.Rank()), float64(c.Rank()))
 	out := make([]sparse.Vector, c.Size())
 	if err := GatherSparse(c, msg, out); err != nil {

@@ -113,6 +113,11 @@ func runAll(comms []Comm, f func(c Comm) error) []error {
 		go func() {
 			defer wg.Done()
 			errs[r] = f(c)
+			if errs[r] != nil {
+				// A failing rank ends, as its process would, so that the
+				// others are not left waiting on a live but idle peer.
+				c.Finalize()
+			}
 		}()
 	}
 	wg.Wait()

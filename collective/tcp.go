@@ -298,8 +298,11 @@ func (t *TCP) acceptPeers(deadline time.Time) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer st.track(conn, false)
 				p, j, err := t.serverHandshake(conn, deadline, st)
+				// Untrack before handing the peer over: once the last peer
+				// is received, joining ends and closes every connection
+				// still tracked as in flight.
+				st.track(conn, false)
 				if err != nil {
 					conn.Close()
 					claims := ""

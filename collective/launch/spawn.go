@@ -47,34 +47,26 @@ type RankExitError struct {
 }
 
 func (e *RankExitError) Error() string {
-	by := ""
-	if e.Killed {
-		by = " (by spawn)"
+	var ee *exec.ExitError
+	if !errors.As(e.Err, &ee) {
+		return fmt.Sprintf("rank %d: %v", e.Rank, e.Err)
 	}
-	if ws, ok := e.waitStatus(); ok {
-		if ws.Signaled() {
-			return fmt.Sprintf("rank %d killed by signal %v%s", e.Rank, ws.Signal(), by)
+	if e.ExitCode == -1 {
+		by := ""
+		if e.Killed {
+			by = " (by spawn)"
 		}
-		return fmt.Sprintf("rank %d exited with status %d", e.Rank, e.ExitCode)
+		return fmt.Sprintf("rank %d killed by signal %s%s", e.Rank, strings.TrimPrefix(ee.ProcessState.String(), "signal: "), by)
 	}
-	return fmt.Sprintf("rank %d: %v", e.Rank, e.Err)
+	return fmt.Sprintf("rank %d exited with status %d", e.Rank, e.ExitCode)
 }
 
 func (e *RankExitError) Unwrap() error { return e.Err }
 
-func (e *RankExitError) waitStatus() (syscall.WaitStatus, bool) {
-	var ee *exec.ExitError
-	if !errors.As(e.Err, &ee) {
-		return 0, false
-	}
-	ws, ok := ee.Sys().(syscall.WaitStatus)
-	return ws, ok
-}
-
 // signaled reports whether the rank died of a signal Spawn did not send.
 func (e *RankExitError) signaled() bool {
-	ws, ok := e.waitStatus()
-	return ok && ws.Signaled() && !e.Killed
+	var ee *exec.ExitError
+	return errors.As(e.Err, &ee) && e.ExitCode == -1 && !e.Killed
 }
 
 // SpawnError lists the ranks that failed under Spawn, the likeliest cause
@@ -125,7 +117,8 @@ const spawnAddrFD = 3
 // on their own and are then killed; the error is then a *SpawnError listing
 // the failed ranks, the likeliest cause first. When ctx ends, every child
 // gets SIGTERM, then SIGKILL after the grace period, and the error wraps
-// ctx.Err().
+// ctx.Err(). Spawn needs a Unix system (rank 0's pipe is an inherited
+// descriptor).
 func Spawn(ctx context.Context, n int, exe string, args []string, opts SpawnOptions) error {
 	if n < 1 {
 		return fmt.Errorf("launch: spawn: %d ranks", n)
@@ -356,7 +349,9 @@ func (s *spawner) killAll(sig syscall.Signal) {
 	for r, c := range s.cmds {
 		if c != nil && c.Process != nil {
 			s.killed[r] = true
-			c.Process.Signal(sig)
+			if c.Process.Signal(sig) != nil {
+				c.Process.Kill() // where sig is not supported
+			}
 		}
 	}
 }
