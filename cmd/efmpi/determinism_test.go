@@ -1,0 +1,146 @@
+package main
+
+import (
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/efmpi/efmpi/hdf5io"
+	"github.com/efmpi/efmpi/internal/testenv"
+)
+
+// determinismConfig exercises every random stream that crosses process
+// boundaries: a shuffled split, minibatches, rand-k, momentum.
+const determinismConfig = `[problem]
+kind = "logreg"
+lambda = 0.1
+[data]
+source = "libsvm"
+path = "%DATA%"
+shuffle = true
+[algorithm]
+method = "ef21-sgdm"
+normalize = true
+compressor = "rand-k"
+k = 3
+batch = 16
+momentum = "eta-theory"
+[stepsize]
+rule = "norm-theory"
+[run]
+iterations = 150
+ranks = 4
+seed = 7
+log_every = 1
+output = "out.h5"
+`
+
+// childEnv is the environment without any launcher variables, so that a run
+// meant to be in-process or self-spawned is not mistaken for a launcher's rank.
+func childEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "OMPI_") || strings.HasPrefix(k, "PMI") || strings.HasPrefix(k, "SLURM_") ||
+			strings.HasPrefix(k, "EFMPI_") || strings.HasPrefix(k, "HYDRA_") || strings.HasPrefix(k, "MPI_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, extra...)
+}
+
+// runCmd runs a command in dir and fails the test with its output on error.
+func runCmd(t *testing.T, dir string, env []string, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir, cmd.Env = dir, env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+// TestDeterminismAcrossLaunchers runs one config with in-process ranks,
+// self-spawned TCP ranks, Open MPI's mpirun and MPICH's mpiexec, and requires
+// bitwise-identical trajectories and final iterates. Only the wall-clock
+// column may differ; the wire-byte columns must agree too, since every
+// transport counts the same frames.
+func TestDeterminismAcrossLaunchers(t *testing.T) {
+	data := testenv.Dataset(t, "a1a")
+	dir := t.TempDir()
+	cfg := write(t, dir, "det.toml", strings.ReplaceAll(determinismConfig, "%DATA%", data))
+	env := childEnv()
+
+	runs := map[string]string{}
+	runCmd(t, dir, env, efmpiBin, "run", "-config", cfg, "-quiet", "-out", "inproc.h5")
+	runs["inproc"] = "inproc.h5"
+	runCmd(t, dir, env, efmpiBin, "run", "-config", cfg, "-quiet", "-transport", "tcp", "-out", "spawned.h5")
+	runs["tcp-spawned"] = "spawned.h5"
+	if mpirun, err := exec.LookPath("mpirun.openmpi"); err == nil {
+		runCmd(t, dir, childEnv("OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"), mpirun,
+			"-np", "4", "--oversubscribe", efmpiBin, "run", "-config", cfg, "-quiet", "-out", "openmpi.h5")
+		runs["mpirun"] = "openmpi.h5"
+	} else {
+		t.Log("mpirun.openmpi not installed: Open MPI leg skipped")
+	}
+	if mpiexec, err := exec.LookPath("mpiexec.mpich"); err == nil {
+		runCmd(t, dir, env, mpiexec, "-n", "4", efmpiBin, "run", "-config", cfg, "-quiet", "-out", "mpich.h5")
+		runs["mpiexec.mpich"] = "mpich.h5"
+	} else {
+		t.Log("mpiexec.mpich not installed: MPICH leg skipped")
+	}
+
+	ref, err := hdf5io.Open(filepath.Join(dir, runs["inproc"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref.Rows() != 151 || ref.String("status") != "completed" {
+		t.Fatalf("in-process run: %d rows, status %q", ref.Rows(), ref.String("status"))
+	}
+	for _, col := range []string{"f", "grad_norm_sq", "est_err_sq", "step_size"} {
+		if len(ref.Floats[col]) != 151 {
+			t.Fatalf("in-process run: /trajectory/%s has %d rows", col, len(ref.Floats[col]))
+		}
+	}
+	t.Logf("compared %d launchers against the in-process run", len(runs)-1)
+	for name, file := range runs {
+		if name == "inproc" {
+			continue
+		}
+		got, err := hdf5io.Open(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := got.String("status"); s != "completed" {
+			t.Errorf("%s: status %q", name, s)
+		}
+		for col, want := range ref.Floats {
+			if col == "time_s" {
+				continue
+			}
+			if !bitsEqual(got.Floats[col], want) {
+				t.Errorf("%s: /trajectory/%s differs from the in-process run", name, col)
+			}
+		}
+		for col, want := range ref.Ints {
+			if !slices.Equal(got.Ints[col], want) {
+				t.Errorf("%s: /trajectory/%s = %v…, in-process %v…", name, col, head(got.Ints[col]), head(want))
+			}
+		}
+		if !bitsEqual(got.XFinal, ref.XFinal) || len(ref.XFinal) != 119 {
+			t.Errorf("%s: /x_final differs from the in-process run", name)
+		}
+	}
+}
+
+func bitsEqual(a, b []float64) bool {
+	return len(a) == len(b) && slices.EqualFunc(a, b, func(x, y float64) bool {
+		return math.Float64bits(x) == math.Float64bits(y)
+	})
+}
+
+func head(v []int64) []int64 { return v[:min(len(v), 5)] }
