@@ -97,6 +97,9 @@ func newOracle(obj problems.Objective, stochastic bool, seed uint64, rank int) *
 	return o
 }
 
+// exact reports whether grad computes the full gradient (no minibatches).
+func (o *oracle) exact() bool { return o.perm == nil }
+
 // grad writes the gradient at x: a minibatch of size b when stochastic.
 func (o *oracle) grad(dst, x []float64, b int) {
 	if o.perm == nil {
@@ -166,8 +169,12 @@ type loop struct {
 	srv    *algorithms.Server
 	orc    *oracle
 	grad   []float64
-	msgs   []sparse.Vector // rank 0: gathered messages
-	agg    sparse.Vector
+	// gradAtX: grad holds this rank's exact gradient at the current x (a
+	// full-gradient method after its step), so a metric row reuses it
+	// instead of computing it again.
+	gradAtX bool
+	msgs    []sparse.Vector // rank 0: gathered messages
+	agg     sparse.Vector
 	// metric buffers: [f_i, ∇f_i (d values), stop flag]
 	mloc, msum []float64
 	ctrl       [2]float64
@@ -323,6 +330,7 @@ func (l *loop) run(ctx context.Context) (Result, error) {
 	// initialisation round
 	if spec.Method != algorithms.EF14 {
 		l.orc.grad(l.grad, l.srv.X, spec.InitBatch)
+		l.gradAtX = l.orc.exact()
 		l.clock.add(&l.t.Gradient)
 		msg := l.worker.Init(l.grad)
 		l.clock.add(&l.t.Compression)
@@ -360,6 +368,7 @@ func (l *loop) run(ctx context.Context) (Result, error) {
 		}
 		l.clock.add(&l.t.Step)
 		l.orc.grad(l.grad, l.srv.X, spec.Batch)
+		l.gradAtX = l.orc.exact() && spec.Method != algorithms.EF14 // EF14's Apply moves x
 		l.clock.add(&l.t.Gradient)
 		msg := l.worker.Step(l.grad, gamma)
 		l.clock.add(&l.t.Compression)
@@ -429,7 +438,11 @@ func (l *loop) observe(ctx context.Context, k int, due bool) (string, string, er
 	d, n := l.d, float64(l.n)
 	obj := l.orc.obj
 	l.mloc[0] = obj.Value(l.srv.X)
-	obj.Grad(l.mloc[1:d+1], l.srv.X)
+	if l.gradAtX {
+		copy(l.mloc[1:d+1], l.grad) // the same computation, bit for bit
+	} else {
+		obj.Grad(l.mloc[1:d+1], l.srv.X)
+	}
 	l.mloc[d+1] = stopFlag
 	if err := collective.Allreduce(l.comm, l.mloc, l.msum); err != nil {
 		return StatusFailed, err.Error(), commErr("metrics", err)
