@@ -49,6 +49,7 @@ usage:
   efmpi run [-config FILE] [flags]   run one job (no -config: the embedded default)
   efmpi demo [-out DIR]              ||EF21|| vs EF21 on synthetic data, with a comparison table
   efmpi inspect [-json] FILE.h5...   summarise recorded runs
+  efmpi summarize DIR|FILE.h5...     one CSV table of many runs (-target T, -o FILE)
   efmpi theory -config FILE          L, L_i, α, θ, β and the step size the rule gives
   efmpi version
 
@@ -71,6 +72,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdInspect(args[1:], stdout)
 	case "theory":
 		err = cmdTheory(args[1:], stdout)
+	case "summarize":
+		code, err = cmdSummarize(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "efmpi %s\n", Version)
 	case "help", "-h", "-help", "--help":
