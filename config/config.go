@@ -93,6 +93,10 @@ type Run struct {
 	Downlink   string  `toml:"downlink"`    // "sparse" (the aggregate) | "dense" (x); default sparse
 	Transport  string  `toml:"transport"`   // "inproc" | "tcp" | "btracey"; default inproc
 	Timeout    string  `toml:"timeout"`     // dead-rank detection (Go duration); default 30s
+	// CheckpointEvery writes a checkpoint every that many iterations (0: only
+	// when a signal stops the run); Resume continues from the newest one.
+	CheckpointEvery int  `toml:"checkpoint_every"`
+	Resume          bool `toml:"resume"`
 }
 
 // Default is the embedded default experiment: ||EF21|| with top-1 on a
@@ -361,6 +365,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("[run] ranks = %d must be at least 1", r.Ranks)
 	case r.LogEvery < 1:
 		return fmt.Errorf("[run] log_every = %d must be at least 1", r.LogEvery)
+	case r.CheckpointEvery < 0:
+		return fmt.Errorf("[run] checkpoint_every = %d must be 0 (off) or positive", r.CheckpointEvery)
 	case r.FlushEvery < 1:
 		return fmt.Errorf("[run] flush_every = %d must be at least 1", r.FlushEvery)
 	case r.Tolerance < 0:

@@ -62,6 +62,11 @@ type Spec struct {
 	Output     string
 	Overwrite  bool
 	Downlink   string // "sparse" | "dense"
+	// CheckpointEvery > 0 writes a checkpoint every that many iterations (a
+	// checkpoint is also written when a signal stops the run); Resume
+	// continues from the newest complete checkpoint of Output.
+	CheckpointEvery int
+	Resume          bool
 }
 
 // Shared is everything a rank needs that does not depend on communication:

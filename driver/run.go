@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"time"
 
 	"github.com/efmpi/efmpi/algorithms"
@@ -83,6 +84,7 @@ type oracle struct {
 	perm  []int32
 	batch []int32
 	rng   *rand.Rand
+	src   *rand.PCG // rng's state, for checkpoints
 }
 
 func newOracle(obj problems.Objective, stochastic bool, seed uint64, rank int) *oracle {
@@ -92,7 +94,7 @@ func newOracle(obj problems.Objective, stochastic bool, seed uint64, rank int) *
 		for i := range o.perm {
 			o.perm[i] = int32(i)
 		}
-		o.rng, _ = rng.New(seed, rng.Minibatch, uint64(rank))
+		o.rng, o.src = rng.New(seed, rng.Minibatch, uint64(rank))
 	}
 	return o
 }
@@ -138,8 +140,15 @@ func (sh *Shared) Oracles() ([]algorithms.Oracle, error) {
 
 // Compressor returns rank r's compressor with its own random stream.
 func (sh *Shared) Compressor(r int) (algorithms.Compressor, error) {
-	stream, _ := rng.New(sh.Spec.Seed, rng.Compressor, uint64(r))
-	return algorithms.NewCompressor(sh.Spec.Compressor, sh.Spec.K, sh.Dim, stream)
+	c, _, err := sh.compressor(r)
+	return c, err
+}
+
+// compressor also returns the state of the rank's compressor stream.
+func (sh *Shared) compressor(r int) (algorithms.Compressor, *rand.PCG, error) {
+	stream, src := rng.New(sh.Spec.Seed, rng.Compressor, uint64(r))
+	c, err := algorithms.NewCompressor(sh.Spec.Compressor, sh.Spec.K, sh.Dim, stream)
+	return c, src, err
 }
 
 // MethodConfig is the algorithms.Config of this job.
@@ -168,7 +177,9 @@ type loop struct {
 	worker *algorithms.Worker
 	srv    *algorithms.Server
 	orc    *oracle
-	grad   []float64
+	// compSrc is the state of the compressor's random stream (checkpoints).
+	compSrc *rand.PCG
+	grad    []float64
 	// gradAtX: grad holds this rank's exact gradient at the current x (a
 	// full-gradient method after its step), so a metric row reuses it
 	// instead of computing it again.
@@ -201,8 +212,15 @@ func RunRank(ctx context.Context, sh *Shared, comm collective.Comm, opts Options
 	if err := l.setup(); err != nil {
 		return Result{}, err
 	}
+	from := fresh
+	if sh.Spec.Resume {
+		var err error
+		if from, err = l.restore(); err != nil {
+			return Result{}, err
+		}
+	}
 	l.t.Setup = time.Since(t0).Seconds()
-	res, err := l.run(ctx)
+	res, err := l.run(ctx, from)
 	l.t.Total = time.Since(t0).Seconds()
 	res.Timing = l.t
 	if l.rec != nil {
@@ -220,7 +238,8 @@ func (l *loop) setup() error {
 	if err != nil {
 		return fmt.Errorf("rank %d: %w", l.rank, err)
 	}
-	comp, err := sh.Compressor(l.rank)
+	comp, compSrc, err := sh.compressor(l.rank)
+	l.compSrc = compSrc
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -238,6 +257,8 @@ func (l *loop) setup() error {
 	l.agg = sparse.Vector{Dim: d, Idx: make([]int32, 0, d), Val: make([]float64, 0, d)}
 	if l.rank == 0 {
 		l.msgs = make([]sparse.Vector, l.n)
+	}
+	if l.rank == 0 && !sh.Spec.Resume {
 		if l.rec, err = hdf5io.Create(sh.Spec.Output, sh.Spec.Overwrite, sh.Spec.FlushEvery, l.attrs()); err != nil {
 			return err
 		}
@@ -321,12 +342,14 @@ func (l *loop) dense() bool {
 	return l.sh.Spec.Downlink == "dense" && l.sh.Spec.Method != algorithms.EF14
 }
 
-func (l *loop) run(ctx context.Context) (Result, error) {
-	sh, spec := l.sh, l.sh.Spec
-	K := spec.Iterations
-	l.start = time.Now()
-	l.lastReport = l.start
+func (l *loop) run(ctx context.Context, from resumePoint) (Result, error) {
+	spec := l.sh.Spec
+	l.start = time.Now().Add(-time.Duration(from.elapsed * float64(time.Second)))
+	l.lastReport = time.Now()
 	l.clock.start()
+	if from.restored {
+		return l.iterate(ctx, int(from.iter))
+	}
 	// initialisation round
 	if spec.Method != algorithms.EF14 {
 		l.orc.grad(l.grad, l.srv.X, spec.InitBatch)
@@ -345,9 +368,16 @@ func (l *loop) run(ctx context.Context) (Result, error) {
 	}
 	l.clock.add(&l.t.Step)
 	if st, why, err := l.observe(ctx, 0, true); st != "" || err != nil {
-		return l.result(st, why, 0), err
+		return l.stopped(st, why, 0, err)
 	}
-	for k := 0; k < K; k++ {
+	return l.iterate(ctx, 0)
+}
+
+// iterate runs iterations start, start+1, …, K−1.
+func (l *loop) iterate(ctx context.Context, start int) (Result, error) {
+	sh, spec := l.sh, l.sh.Spec
+	K := spec.Iterations
+	for k := start; k < K; k++ {
 		gamma := sh.Schedule.At(k)
 		// x^{k+1}
 		if l.dense() {
@@ -381,7 +411,12 @@ func (l *loop) run(ctx context.Context) (Result, error) {
 		l.clock.add(&l.t.Step)
 		due := (k+1)%spec.LogEvery == 0 || k+1 == K
 		if st, why, err := l.observe(ctx, k+1, due); st != "" || err != nil {
-			return l.result(st, why, k+1), err
+			return l.stopped(st, why, k+1, err)
+		}
+		if spec.CheckpointEvery > 0 && (k+1)%spec.CheckpointEvery == 0 && k+1 < K {
+			if err := l.checkpoint(k + 1); err != nil {
+				return l.result(StatusFailed, err.Error(), k+1), err
+			}
 		}
 	}
 	return l.result(StatusCompleted, fmt.Sprintf("%d iterations", K), K), nil
@@ -548,7 +583,14 @@ func (l *loop) finish(res *Result, runErr error) error {
 			attr("total_s", time.Since(l.start).Seconds()+l.t.Setup)}),
 		l.rec.Close(status),
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if status == StatusCompleted || status == StatusTolerance {
+		// The run is over: its checkpoints have nothing left to resume.
+		os.RemoveAll(CheckpointDir(l.sh.Spec.Output))
+	}
+	return nil
 }
 
 // attr is shorthand for a named HDF5 attribute.

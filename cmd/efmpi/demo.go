@@ -44,7 +44,7 @@ func cmdDemo(args []string, stdout, stderr io.Writer) (int, error) {
 			return ExitBadInput, err
 		}
 		fmt.Fprintf(stdout, "== %s → %s\n", v.name, out)
-		if err := checkOutput(out, true); err != nil {
+		if err := checkOutput(out, true, false); err != nil {
 			return ExitBadInput, err
 		}
 		sh, err := driver.Prepare(specFrom(cfg, true), cfg.Run.Ranks)

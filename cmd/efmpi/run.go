@@ -34,7 +34,7 @@ type runFlags struct {
 	config, out, transport, coordinator string
 	ranks                               int
 	sets                                multiFlag
-	overwrite, quiet                    bool
+	overwrite, quiet, resume            bool
 	progress                            time.Duration
 }
 
@@ -50,6 +50,7 @@ func parseRunFlags(name string, args []string, stderr io.Writer) (*runFlags, err
 	fs.Var(&f.sets, "set", "override a config value: `section.key=value` (repeatable)")
 	fs.BoolVar(&f.overwrite, "overwrite", false, "replace an existing output file")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines")
+	fs.BoolVar(&f.resume, "resume", false, "continue the run in the output file from its newest checkpoint (sets [run] resume)")
 	fs.DurationVar(&f.progress, "progress", 2*time.Second, "interval between progress lines")
 	if err := fs.Parse(args); err != nil {
 		return nil, usageError{err.Error()}
@@ -81,6 +82,9 @@ func loadConfig(f *runFlags) (*config.Config, error) {
 	if f.ranks > 0 {
 		cfg.Run.Ranks = f.ranks
 	}
+	if f.resume {
+		cfg.Run.Resume = true
+	}
 	if f.transport != "" {
 		switch f.transport {
 		case "inproc", "tcp", "btracey":
@@ -107,6 +111,7 @@ func specFrom(cfg *config.Config, overwrite bool) driver.Spec {
 		Iterations: cfg.Run.Iterations, Seed: cfg.Run.Seed, LogEvery: cfg.Run.LogEvery,
 		FlushEvery: cfg.Run.FlushEvery, Tolerance: cfg.Run.Tolerance,
 		Output: cfg.Run.Output, Overwrite: overwrite, Downlink: cfg.Run.Downlink,
+		CheckpointEvery: cfg.Run.CheckpointEvery, Resume: cfg.Run.Resume,
 	}
 }
 
@@ -120,7 +125,7 @@ func x0Spec(cfg *config.Config) string {
 
 // checkOutput creates the output directory and makes sure a file can be
 // written there, before any computation.
-func checkOutput(path string, overwrite bool) error {
+func checkOutput(path string, overwrite, resume bool) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("%w: output directory %s: %v", errOutput, dir, err)
@@ -131,6 +136,12 @@ func checkOutput(path string, overwrite bool) error {
 	}
 	probe.Close()
 	os.Remove(probe.Name())
+	if resume {
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("%w: -resume: %v", errOutput, err)
+		}
+		return nil
+	}
 	if _, err := os.Stat(path); err == nil && !overwrite {
 		return fmt.Errorf("%s: %w", path, hdf5io.ErrExists)
 	}
@@ -160,7 +171,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	case env.Launcher != launch.LauncherNone:
 		return runJoined(ctx, cfg, spec, f, env, stdout)
 	case cfg.Run.Transport == "inproc":
-		if err := checkOutput(spec.Output, f.overwrite); err != nil {
+		if err := checkOutput(spec.Output, f.overwrite, spec.Resume); err != nil {
 			return ExitBadInput, err
 		}
 		sh, err := driver.Prepare(spec, cfg.Run.Ranks)
@@ -247,7 +258,7 @@ func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *run
 		transport = "tcp" // under a launcher, ranks are processes
 	}
 	if env.Rank == 0 {
-		if err := checkOutput(spec.Output, f.overwrite); err != nil {
+		if err := checkOutput(spec.Output, f.overwrite, spec.Resume); err != nil {
 			return ExitBadInput, err
 		}
 	} else {
@@ -285,7 +296,7 @@ func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *run
 // runSpawned starts cfg.Run.Ranks local processes of this program, which join
 // one TCP world over loopback, and waits for them.
 func runSpawned(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFlags, stdout, stderr io.Writer) (int, error) {
-	if err := checkOutput(spec.Output, f.overwrite); err != nil {
+	if err := checkOutput(spec.Output, f.overwrite, spec.Resume); err != nil {
 		return ExitBadInput, err
 	}
 	if _, err := driver.Prepare(spec, cfg.Run.Ranks); err != nil {

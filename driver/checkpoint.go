@@ -1,0 +1,430 @@
+package driver
+
+import (
+	"time"
+
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/hdf5io"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Checkpoints. Every rank writes its whole state at the same iteration k into
+// <output>.ckpt/ckpt-<k>-rank-<r>.bin (temporary file, fsync, rename, fsync of
+// the directory, so a crash never leaves a torn file under the final name).
+// Once every rank has written its file, rank 0 writes ckpt-<k>.done: only a
+// checkpoint with that marker is complete. Rank 0 then removes the older
+// checkpoints. Resuming picks the newest complete checkpoint; rank 0 decides
+// and tells the others, so every rank restores the same iteration.
+
+// ErrNoCheckpoint is returned when a resume finds no complete checkpoint.
+var ErrNoCheckpoint = errors.New("no complete checkpoint")
+
+const ckptMagic = "EFMPICK1"
+
+// CheckpointDir is where the checkpoints of a run writing output live.
+func CheckpointDir(output string) string { return output + ".ckpt" }
+
+// rankState is what a rank needs to continue exactly where it stopped.
+type rankState struct {
+	iter        int64
+	x, g        []float64 // replicated server state
+	wg, wv, we  []float64 // worker g_i, v_i, e_i
+	bits        int64
+	up, down    int64
+	elapsed     float64
+	compressor  []byte // rand-k stream state (empty otherwise)
+	minibatch   []byte // minibatch stream state (empty otherwise)
+	perm        []int32
+	lastX       []float64
+	fingerprint [32]byte
+}
+
+// fingerprint identifies everything a checkpoint's bits depend on: the spec
+// (except where the output goes and how often it is flushed or
+// checkpointed), the number of ranks, the dimension, x^0 and the step-size
+// constant. A checkpoint is only restored into the same computation.
+func (sh *Shared) fingerprint() [32]byte {
+	s := sh.Spec
+	s.Output, s.Overwrite, s.Resume, s.CheckpointEvery, s.FlushEvery = "", false, false, 0, 0
+	s.DataPath = filepath.Base(s.DataPath)
+	h := sha256.New()
+	fmt.Fprintf(h, "%#v|n=%d|d=%d|gamma=%x|", s, sh.Ranks, sh.Dim, math.Float64bits(sh.Schedule.Gamma))
+	binary.Write(h, binary.LittleEndian, sh.X0)
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+func (st *rankState) marshal() []byte {
+	var b bytes.Buffer
+	b.WriteString(ckptMagic)
+	b.Write(st.fingerprint[:])
+	le := binary.LittleEndian
+	for _, v := range []int64{st.iter, st.bits, st.up, st.down} {
+		binary.Write(&b, le, v)
+	}
+	binary.Write(&b, le, st.elapsed)
+	for _, v := range [][]float64{st.x, st.g, st.wg, st.wv, st.we, st.lastX} {
+		binary.Write(&b, le, uint64(len(v)))
+		binary.Write(&b, le, v)
+	}
+	for _, v := range [][]byte{st.compressor, st.minibatch} {
+		binary.Write(&b, le, uint64(len(v)))
+		b.Write(v)
+	}
+	binary.Write(&b, le, uint64(len(st.perm)))
+	binary.Write(&b, le, st.perm)
+	sum := sha256.Sum256(b.Bytes())
+	b.Write(sum[:])
+	return b.Bytes()
+}
+
+func unmarshalState(data []byte) (*rankState, error) {
+	if len(data) < len(ckptMagic)+32+32 || string(data[:len(ckptMagic)]) != ckptMagic {
+		return nil, errors.New("not an efmpi checkpoint")
+	}
+	body, sum := data[:len(data)-32], data[len(data)-32:]
+	if s := sha256.Sum256(body); !bytes.Equal(s[:], sum) {
+		return nil, errors.New("checksum mismatch (damaged file)")
+	}
+	r := bytes.NewReader(body[len(ckptMagic):])
+	le := binary.LittleEndian
+	st := &rankState{}
+	read := func(v any) error { return binary.Read(r, le, v) }
+	length := func() (int, error) {
+		var n uint64
+		if err := read(&n); err != nil {
+			return 0, err
+		}
+		if n > uint64(r.Len()) {
+			return 0, io.ErrUnexpectedEOF
+		}
+		return int(n), nil
+	}
+	if _, err := io.ReadFull(r, st.fingerprint[:]); err != nil {
+		return nil, err
+	}
+	for _, p := range []*int64{&st.iter, &st.bits, &st.up, &st.down} {
+		if err := read(p); err != nil {
+			return nil, err
+		}
+	}
+	if err := read(&st.elapsed); err != nil {
+		return nil, err
+	}
+	for _, p := range []*[]float64{&st.x, &st.g, &st.wg, &st.wv, &st.we, &st.lastX} {
+		n, err := length()
+		if err != nil {
+			return nil, err
+		}
+		*p = make([]float64, n)
+		if err := read(*p); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range []*[]byte{&st.compressor, &st.minibatch} {
+		n, err := length()
+		if err != nil {
+			return nil, err
+		}
+		*p = make([]byte, n)
+		if _, err := io.ReadFull(r, *p); err != nil {
+			return nil, err
+		}
+	}
+	n, err := length()
+	if err != nil {
+		return nil, err
+	}
+	st.perm = make([]int32, n)
+	if err := read(st.perm); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func ckptRankFile(dir string, k int64, rank int) string {
+	return filepath.Join(dir, fmt.Sprintf("ckpt-%d-rank-%d.bin", k, rank))
+}
+
+func ckptDoneFile(dir string, k int64) string {
+	return filepath.Join(dir, fmt.Sprintf("ckpt-%d.done", k))
+}
+
+// writeAtomic writes data to path through a temporary file in the same
+// directory, fsynced before and after the rename.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(data)
+	if werr == nil {
+		werr = tmp.Sync()
+	}
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return werr
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// completeCheckpoints lists the iterations with a complete checkpoint in
+// dir, newest first.
+func completeCheckpoints(dir string) ([]int64, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var ks []int64
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, "ckpt-") || !strings.HasSuffix(name, ".done") {
+			continue
+		}
+		k, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(name, "ckpt-"), ".done"), 10, 64)
+		if err == nil {
+			ks = append(ks, k)
+		}
+	}
+	slices.Sort(ks)
+	slices.Reverse(ks)
+	return ks, nil
+}
+
+// pruneCheckpoints removes every checkpoint file in dir but those of
+// iteration keep (rank 0, after keep is complete).
+func pruneCheckpoints(dir string, keep int64) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := fmt.Sprintf("ckpt-%d-", keep)
+	done := fmt.Sprintf("ckpt-%d.done", keep)
+	// Markers first: a crash while pruning must never leave a marker whose
+	// rank files are gone.
+	for _, markers := range []bool{true, false} {
+		for _, e := range entries {
+			name := e.Name()
+			if !strings.HasPrefix(name, "ckpt-") || strings.HasPrefix(name, prefix) || name == done ||
+				strings.HasSuffix(name, ".done") != markers {
+				continue
+			}
+			os.Remove(filepath.Join(dir, name))
+		}
+	}
+}
+
+// resumePoint is where a run starts: fresh, or restored from a checkpoint.
+type resumePoint struct {
+	restored bool
+	iter     int64
+	elapsed  float64 // wall seconds the run had taken at the checkpoint
+}
+
+var fresh = resumePoint{}
+
+// stopped ends the run with a final status; a run stopped by a signal first
+// writes a checkpoint at the iteration every rank agreed to stop at.
+func (l *loop) stopped(status, why string, k int, err error) (Result, error) {
+	if status == StatusInterrupted && err == nil {
+		if cerr := l.checkpoint(k); cerr != nil {
+			why += "; the checkpoint failed: " + cerr.Error()
+		} else {
+			why += fmt.Sprintf("; checkpoint at iteration %d (continue with -resume)", k)
+		}
+	}
+	return l.result(status, why, k), err
+}
+
+// state collects this rank's state after iteration k.
+func (l *loop) state(k int) (*rankState, error) {
+	st := &rankState{iter: int64(k), x: l.srv.X, g: l.srv.G, wg: l.worker.G, wv: l.worker.V, we: l.worker.E,
+		bits: l.worker.Bits, up: l.up, down: l.down, elapsed: time.Since(l.start).Seconds(),
+		perm: l.orc.perm, lastX: l.lastX, fingerprint: l.sh.fingerprint()}
+	var err error
+	if l.compSrc != nil {
+		if st.compressor, err = l.compSrc.MarshalBinary(); err != nil {
+			return nil, err
+		}
+	}
+	if l.orc.src != nil {
+		if st.minibatch, err = l.orc.src.MarshalBinary(); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// checkpoint writes every rank's state after iteration k; it is collective.
+// Rank 0 first flushes the trajectory, so the rows through k are on disk
+// before the checkpoint can be complete.
+func (l *loop) checkpoint(k int) error {
+	dir := CheckpointDir(l.sh.Spec.Output)
+	err := func() error {
+		if l.rec != nil {
+			if err := l.rec.Flush(); err != nil {
+				return err
+			}
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		st, err := l.state(k)
+		if err != nil {
+			return err
+		}
+		return writeAtomic(ckptRankFile(dir, int64(k), l.rank), st.marshal())
+	}()
+	if err := l.agree(err); err != nil {
+		return fmt.Errorf("checkpoint at iteration %d in %s: %w", k, dir, err)
+	}
+	if l.rank == 0 {
+		if err := writeAtomic(ckptDoneFile(dir, int64(k)), []byte(strconv.Itoa(k)+"\n")); err != nil {
+			return fmt.Errorf("checkpoint at iteration %d in %s: %w", k, dir, err)
+		}
+		pruneCheckpoints(dir, int64(k))
+	}
+	l.clock.add(&l.t.Recording)
+	return nil
+}
+
+// agree is collective: it returns this rank's err, or an error if another
+// rank failed, so that every rank takes the same branch.
+func (l *loop) agree(err error) error {
+	l.ctrl[0] = 0
+	if err != nil {
+		l.ctrl[0] = 1
+	}
+	if cerr := collective.Allreduce(l.comm, l.ctrl[:1], l.ctrl[1:]); cerr != nil {
+		return commErr("agree", cerr)
+	}
+	if err != nil {
+		return fmt.Errorf("rank %d: %w", l.rank, err)
+	}
+	if l.ctrl[1] != 0 {
+		return fmt.Errorf("%d other rank(s) failed (see their messages)", int(l.ctrl[1]))
+	}
+	return nil
+}
+
+// restore loads the newest complete checkpoint of the run's output: rank 0
+// picks it and tells the others, every rank restores its own file, and rank
+// 0 reopens the HDF5 file with the rows after the checkpoint cut off.
+func (l *loop) restore() (resumePoint, error) {
+	dir := CheckpointDir(l.sh.Spec.Output)
+	pick := l.mloc[:1]
+	pick[0] = -1
+	if l.rank == 0 {
+		ks, err := completeCheckpoints(dir)
+		if err == nil && len(ks) > 0 {
+			pick[0] = float64(ks[0])
+		}
+	}
+	if err := collective.BroadcastDense(l.comm, pick); err != nil {
+		return fresh, commErr("resume", err)
+	}
+	if pick[0] < 0 {
+		return fresh, fmt.Errorf("%w: cannot resume %s: %w in %s", ErrInvalid, l.sh.Spec.Output, ErrNoCheckpoint, dir)
+	}
+	k := int64(pick[0])
+	at := resumePoint{restored: true, iter: k}
+	err := func() error {
+		path := ckptRankFile(dir, k, l.rank)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		st, err := unmarshalState(data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if err := l.apply(st); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		at.elapsed = st.elapsed
+		if l.rank == 0 {
+			l.rec, err = hdf5io.Resume(l.sh.Spec.Output, l.sh.Spec.FlushEvery, k)
+			if err == nil {
+				err = l.rec.SetAttrs(attr("resumed_from_iteration", k),
+					attr("resumed_at", time.Now().UTC().Format(time.RFC3339)), attr("transport", l.comm.Transport()))
+			}
+		}
+		return err
+	}()
+	if err := l.agree(err); err != nil {
+		if l.rec != nil {
+			l.rec.Close("") // the file keeps its status and rows
+			l.rec = nil
+		}
+		return at, fmt.Errorf("%w: resume from the checkpoint at iteration %d: %w", ErrInvalid, k, err)
+	}
+	if l.rec != nil {
+		if err := l.rec.SetStatus("running"); err != nil {
+			return at, err
+		}
+	}
+	return at, nil
+}
+
+// apply installs a checkpointed state, after checking it belongs to this run.
+func (l *loop) apply(st *rankState) error {
+	if st.fingerprint != l.sh.fingerprint() {
+		return errors.New("the checkpoint was written by a different configuration, number of ranks or x0")
+	}
+	w, s := l.worker, l.srv
+	for _, p := range []struct {
+		name     string
+		dst, src []float64
+	}{{"x", s.X, st.x}, {"g", s.G, st.g}, {"g_i", w.G, st.wg}, {"v_i", w.V, st.wv}, {"e_i", w.E, st.we}, {"last finite x", l.lastX, st.lastX}} {
+		if len(p.dst) != len(p.src) {
+			return fmt.Errorf("%s has %d values, want %d", p.name, len(p.src), len(p.dst))
+		}
+		copy(p.dst, p.src)
+	}
+	if len(st.perm) != len(l.orc.perm) {
+		return fmt.Errorf("minibatch permutation has %d entries, want %d", len(st.perm), len(l.orc.perm))
+	}
+	copy(l.orc.perm, st.perm)
+	if (l.orc.src != nil) != (len(st.minibatch) > 0) || (l.compSrc != nil) != (len(st.compressor) > 0) {
+		return errors.New("random stream states do not match the method")
+	}
+	if l.orc.src != nil {
+		if err := l.orc.src.UnmarshalBinary(st.minibatch); err != nil {
+			return fmt.Errorf("minibatch stream: %w", err)
+		}
+	}
+	if l.compSrc != nil {
+		if err := l.compSrc.UnmarshalBinary(st.compressor); err != nil {
+			return fmt.Errorf("compressor stream: %w", err)
+		}
+	}
+	w.Bits, l.up, l.down = st.bits, st.up, st.down
+	return nil
+}
