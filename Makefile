@@ -33,6 +33,7 @@ bench: deps
 fuzz: deps
 	$(GO) test ./datasets -run '^$$' -fuzz FuzzParseLIBSVM -fuzztime $(FUZZTIME)
 	$(GO) test ./collective -run '^$$' -fuzz FuzzDecodeFrame -fuzztime $(FUZZTIME)
+	$(GO) test ./config -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin results
