@@ -13,8 +13,10 @@ build: deps
 run: build
 	./$(BIN) demo
 
+# EFMPI_SLURM_TESTS=1: the slurm/ tests start a single-node Slurm
+# (scripts/slurm-up.sh, as root) if none runs, submit the sbatch scripts, and stop it again.
 test: deps-test vet
-	$(GO) test -count=1 -timeout 30m ./...
+	EFMPI_SLURM_TESTS=1 $(GO) test -count=1 -timeout 30m ./...
 
 vet:
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: the files above need formatting" && exit 1)

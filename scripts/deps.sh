@@ -9,7 +9,7 @@ set -euo pipefail
 what=${1:-run}
 
 run_pkgs=(gcc libhdf5-dev)
-test_pkgs=(hdf5-tools openmpi-bin libopenmpi-dev mpich python3-h5py python3-numpy)
+test_pkgs=(hdf5-tools openmpi-bin libopenmpi-dev mpich python3-h5py python3-numpy slurm-wlm munge)
 
 pkgs=("${run_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
@@ -23,7 +23,8 @@ if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>
   cat >&2 <<MSG
 This is not a Debian/Ubuntu system, so efmpi cannot install its dependencies itself.
 Install the equivalents of: ${pkgs[*]}
-(HDF5 1.10+ C library with headers; for tests also Open MPI, MPICH, h5dump, python3 h5py+numpy),
+(HDF5 1.10+ C library with headers; for tests also Open MPI, MPICH, h5dump, python3 h5py+numpy,
+Slurm and munge),
 or load them with your site's modules, e.g.:  module load gcc hdf5 openmpi
 If HDF5 lives elsewhere, point cgo at it: export CGO_CFLAGS=-I/path/include CGO_LDFLAGS=-L/path/lib
 MSG
