@@ -68,6 +68,7 @@ type Recorder struct {
 	written    int
 	ints       [][]int64   // pending rows per int column (nil for float columns)
 	floats     [][]float64 // pending rows per float column
+	reserved   bool        // the ballast file exists (see ReserveBytes)
 }
 
 // ChunkRows is the chunk length of the trajectory datasets.
@@ -92,7 +93,46 @@ func Create(path string, overwrite bool, flushEvery int, attrs []Attr) (*Recorde
 		f.Close()
 		return nil, fmt.Errorf("hdf5 %s: %w", path, err)
 	}
+	r.reserve()
 	return r, nil
+}
+
+// ReserveBytes is the size of the ballast file a recorder keeps next to its
+// run file (<file>.reserve). When the disk fills up, the recorder deletes the
+// ballast and completes its flush with the space freed, so the file stays
+// consistent and readable with every row written before the disk filled,
+// and the final status can still be recorded. The ballast is removed when
+// the file is closed.
+const ReserveBytes = 1 << 20
+
+func (r *Recorder) reservePath() string { return r.path + ".reserve" }
+
+// reserve creates the ballast file (best effort: without room for it the
+// run fails soon anyway, and the recorder works without it).
+func (r *Recorder) reserve() {
+	f, err := os.OpenFile(r.reservePath(), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return
+	}
+	_, err = f.Write(make([]byte, ReserveBytes))
+	if err == nil {
+		err = f.Sync()
+	}
+	f.Close()
+	if err != nil {
+		os.Remove(r.reservePath())
+		return
+	}
+	r.reserved = true
+}
+
+// release deletes the ballast file; it reports whether there was one.
+func (r *Recorder) release() bool {
+	if !r.reserved {
+		return false
+	}
+	r.reserved = false
+	return os.Remove(r.reservePath()) == nil
 }
 
 func (r *Recorder) init(attrs []Attr) error {
@@ -182,6 +222,18 @@ func (r *Recorder) Flush() error {
 }
 
 func (r *Recorder) flushLocked() error {
+	err := r.tryFlushLocked()
+	if err != nil && r.release() {
+		// Most likely the disk is full: retry once with the ballast's space,
+		// so the file is left consistent, then report the first failure.
+		if rerr := r.tryFlushLocked(); rerr == nil {
+			return fmt.Errorf("%w (disk full? the rows written so far were saved using the reserve space)", err)
+		}
+	}
+	return err
+}
+
+func (r *Recorder) tryFlushLocked() error {
 	n := r.pending()
 	if n > 0 {
 		for i, ds := range r.cols {
@@ -369,5 +421,6 @@ func (r *Recorder) Close(status string) error {
 	if err := r.file.Close(); err != nil && first == nil {
 		first = fmt.Errorf("hdf5 %s: close: %w", r.path, err)
 	}
+	r.release()
 	return first
 }

@@ -33,6 +33,7 @@ func Resume(path string, flushEvery int, keepThrough int64) (*Recorder, error) {
 		f.Close()
 		return nil, fmt.Errorf("hdf5 %s: resume: %w", path, err)
 	}
+	r.reserve()
 	return r, nil
 }
 
