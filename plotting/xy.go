@@ -1,0 +1,146 @@
+package plotting
+
+import (
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Curve is one line of an XYFigure: points (X[i], Y[i]); a NaN Y is a
+// missing value (e.g. "target never reached") and breaks nothing: the
+// point is left out and listed in the figure's note.
+type Curve struct {
+	Label string
+	X, Y  []float64
+}
+
+// XYFigure is a single panel of lines with markers at every point, for
+// tables such as a sweep's (iterations to target against K, one line per γ0).
+type XYFigure struct {
+	Title, XLabel, YLabel string
+	LogX, LogY            bool
+	Curves                []Curve
+	// Note is printed under the legend (e.g. which points never reached the
+	// target).
+	Note          string
+	Width, Height vg.Length
+	DPI           int
+}
+
+// Save writes the figure to path, the format following the extension.
+func (f *XYFigure) Save(path string) error {
+	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := f.WriteTo(out, format); err != nil {
+		out.Close()
+		os.Remove(path)
+		return err
+	}
+	return out.Close()
+}
+
+// WriteTo renders the figure in the given format to w.
+func (f *XYFigure) WriteTo(w io.Writer, format string) error {
+	if len(f.Curves) == 0 {
+		return fmt.Errorf("plotting: no curves to draw")
+	}
+	width, height := f.Width, f.Height
+	if width == 0 {
+		width = 5.5 * vg.Inch
+	}
+	if height == 0 {
+		height = 4 * vg.Inch
+	}
+	c, err := newCanvas(width, height, format, f.DPI)
+	if err != nil {
+		return err
+	}
+	dc := draw.New(c)
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+
+	p := plot.New()
+	p.TextHandler = handler()
+	p.Title.Text = f.Title
+	setFont(&p.Title.TextStyle, vg.Points(fontSize+1))
+	p.X.Label.Text, p.Y.Label.Text = f.XLabel, f.YLabel
+	setFont(&p.X.Label.TextStyle, vg.Points(fontSize))
+	setFont(&p.Y.Label.TextStyle, vg.Points(fontSize))
+	setFont(&p.X.Tick.Label, vg.Points(fontSize-1))
+	setFont(&p.Y.Tick.Label, vg.Points(fontSize-1))
+	p.X.Tick.Marker, p.Y.Tick.Marker = siTicks{}, siTicks{}
+	if f.LogX {
+		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, logTicks{}
+	}
+	if f.LogY {
+		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, logTicks{}
+	}
+	grid := plotter.NewGrid()
+	grid.Vertical.Color = color.Gray{Y: 225}
+	grid.Horizontal.Color = color.Gray{Y: 225}
+	p.Add(grid)
+	setFont(&p.Legend.TextStyle, vg.Points(fontSize-1))
+	p.Legend.Top = true
+	p.Legend.ThumbnailWidth = vg.Points(30)
+	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for i, cv := range f.Curves {
+		var pts plotter.XYs
+		for j := range min(len(cv.X), len(cv.Y)) {
+			x, y := cv.X[j], cv.Y[j]
+			if math.IsNaN(x) || math.IsNaN(y) || math.IsInf(x, 0) || math.IsInf(y, 0) ||
+				(f.LogX && x <= 0) || (f.LogY && y <= 0) {
+				continue
+			}
+			pts = append(pts, plotter.XY{X: x, Y: y})
+			xmin, xmax = math.Min(xmin, x), math.Max(xmax, x)
+			ymin, ymax = math.Min(ymin, y), math.Max(ymax, y)
+		}
+		st := StyleAt(i)
+		line, scatter, err := plotter.NewLinePoints(pts)
+		if err != nil || len(pts) == 0 {
+			// keep the legend entry: a curve with no point says "never"
+			line = &plotter.Line{}
+			scatter = &plotter.Scatter{}
+		}
+		line.LineStyle = lineStyle(st)
+		scatter.GlyphStyle = glyphStyle(st)
+		if len(pts) > 0 {
+			p.Add(line, scatter)
+		}
+		p.Legend.Add(cv.Label, line, scatter)
+	}
+	if !math.IsInf(ymin, 0) && f.LogY {
+		p.Y.Min = math.Pow(10, math.Floor(math.Log10(ymin)))
+		p.Y.Max = math.Pow(10, math.Ceil(math.Log10(ymax)+0.35)) // room for the legend
+	} else if !math.IsInf(ymin, 0) {
+		p.Y.Min = math.Min(0, ymin)
+		p.Y.Max = ymax + 0.35*(ymax-p.Y.Min)
+	}
+	if !math.IsInf(xmin, 0) && !f.LogX {
+		p.X.Min, p.X.Max = math.Min(0, xmin), xmax*1.03
+	}
+	if f.Note != "" {
+		st := textStyle(vg.Points(fontSize - 1))
+		lines := strings.Split(f.Note, "\n")
+		h := vg.Length(len(lines)) * vg.Points((fontSize-1)*1.4)
+		for i, l := range lines {
+			dc.FillText(st, vg.Point{X: dc.Min.X + vg.Points(6), Y: dc.Min.Y + h - vg.Length(i+1)*vg.Points((fontSize-1)*1.4) + vg.Points(3)}, l)
+		}
+		dc.Min.Y += h + vg.Points(4)
+	}
+	p.Draw(dc)
+	_, err = c.WriteTo(w)
+	return err
+}
