@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,6 +137,8 @@ func TestBadInputCatalogue(t *testing.T) {
 		{"bad transport flag", small, "", []string{"-transport", "udp"}, 2, []string{"-transport", "udp"}},
 		{"unknown flag", small, "", []string{"-fast"}, 2, []string{"fast"}},
 		{"unwritable output", small, "", []string{"-out", "/proc/efmpi/out.h5"}, 2, []string{"/proc/efmpi"}},
+		{"checkpoint_every negative", replace("iterations = 30", "iterations = 30\ncheckpoint_every = -5"), "", nil, 2, []string{"checkpoint_every = -5"}},
+		{"resume without output file", small, "", []string{"-resume"}, 2, []string{"-resume", "out.h5"}},
 		{"unknown command", "", "", []string{"walk"}, 2, []string{`unknown command "walk"`}},
 		{"inspect missing file", "", "", []string{"inspect", "none.h5"}, 2, []string{"none.h5"}},
 	}
@@ -163,6 +167,25 @@ func TestBadInputCatalogue(t *testing.T) {
 				t.Fatal("a rejected run left an output file")
 			}
 		})
+	}
+}
+
+// Resuming a finished run (no checkpoint left) is refused, naming the
+// checkpoint directory, and the file is left as it was.
+func TestResumeWithoutCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "cfg.toml", small)
+	if code, _, stderr := efmpi(t, dir, "run", "-config", "cfg.toml", "-quiet"); code != 0 {
+		t.Fatal(stderr)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "out.h5"))
+	code, _, stderr := efmpi(t, dir, "run", "-config", "cfg.toml", "-quiet", "-resume")
+	if code != ExitBadInput || !strings.Contains(stderr, "no complete checkpoint") || !strings.Contains(stderr, "out.h5.ckpt") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "out.h5"))
+	if !bytes.Equal(before, after) {
+		t.Error("a refused resume changed the file")
 	}
 }
 
@@ -232,6 +255,45 @@ output = "out.h5"
 	run, err := hdf5io.Open(filepath.Join(dir, "out.h5"))
 	if code != 3 || err != nil || run.Attrs["status"] != "diverged" {
 		t.Fatalf("exit %d (%s), file %v", code, stderr, err)
+	}
+	// The last finite iterate is kept as x_final.
+	if len(run.XFinal) != 10 || !allFinite(run.XFinal) {
+		t.Errorf("x_final = %v, want the last finite iterate", run.XFinal)
+	}
+	if reason := run.String("stop_reason"); !strings.Contains(reason, "non-finite") {
+		t.Errorf("stop_reason %q", reason)
+	}
+}
+
+func allFinite(v []float64) bool {
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestSecretNeverPrinted runs a spawned TCP job with a known secret and
+// looks for it, in any case, in everything the job printed and recorded.
+func TestSecretNeverPrinted(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "cfg.toml", small)
+	const secret = "5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e7abcd"
+	cmd := exec.Command(efmpiBin, "run", "-config", "cfg.toml", "-transport", "tcp", "-progress", "1ms")
+	cmd.Dir, cmd.Env = dir, childEnv("EFMPI_SECRET="+secret)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	h5, err := os.ReadFile(filepath.Join(dir, "out.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, b := range map[string][]byte{"output": out, "HDF5 file": h5} {
+		if bytes.Contains(bytes.ToLower(b), []byte(secret)) {
+			t.Errorf("the secret appears in the %s", what)
+		}
 	}
 }
 
