@@ -51,6 +51,8 @@ usage:
   efmpi inspect [-json] FILE.h5...   summarise recorded runs
   efmpi summarize DIR|FILE.h5...     one CSV table of many runs (-target T, -o FILE)
   efmpi theory -config FILE          L, L_i, α, θ, β and the step size the rule gives
+  efmpi plot -o FIG.png RUN.h5...    ‖∇f‖² vs iterations and bits, one line per run (-x, -rows, -table)
+  efmpi sweep -config FILE -grid key=v1,v2 [-target T] [-choose-k …]   run a grid, one CSV table
   efmpi version
 
 'efmpi run -h' lists the run flags.
@@ -72,6 +74,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdInspect(args[1:], stdout)
 	case "theory":
 		err = cmdTheory(args[1:], stdout)
+	case "plot":
+		code, err = cmdPlot(args[1:], stdout, stderr)
+	case "sweep":
+		code, err = cmdSweep(args[1:], stdout, stderr)
 	case "summarize":
 		code, err = cmdSummarize(args[1:], stdout, stderr)
 	case "version", "-version", "--version":

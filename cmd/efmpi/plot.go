@@ -1,0 +1,216 @@
+package main
+
+import (
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot/vg"
+
+	"github.com/efmpi/efmpi/plotting"
+)
+
+// cmdPlot draws convergence figures of recorded runs (package plotting), or
+// with -table a line plot of two columns of a sweep's CSV.
+func cmdPlot(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("plot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("o", "", "output `FIG`.png, .svg, .pdf or .eps (required)")
+	xs := fs.String("x", "both", "x axis: iterations, bits or both (two panels side by side); with -table: a column")
+	title := fs.String("title", "", "figure title")
+	rows := fs.String("rows", "", "one row of panels per value of this run `ATTR`ibute (e.g. n_ranks, dataset)")
+	ymin := fs.Float64("ymin", 0, "lower end of the ‖∇f‖² axis (default: from the data)")
+	ymax := fs.Float64("ymax", 0, "upper end of the ‖∇f‖² axis (default: from the data)")
+	width := fs.Float64("width", 0, "figure width in inches (default: 4.2 per panel)")
+	height := fs.Float64("height", 0, "figure height in inches (default: 3.1 per row plus the legend)")
+	dpi := fs.Int("dpi", 150, "PNG resolution")
+	table := fs.String("table", "", "plot columns of this CSV `FILE` (efmpi sweep's sweep.csv) instead of run files")
+	ycol := fs.String("y", "iters_to_target", "with -table: the y column")
+	by := fs.String("by", "", "with -table: one line per value of this column")
+	logx := fs.Bool("logx", false, "with -table: logarithmic x axis")
+	logy := fs.Bool("logy", false, "with -table: logarithmic y axis")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: efmpi plot -o FIG.png|svg|pdf [-x iterations|bits|both] [-rows ATTR] [-title T] RUN.h5...\n"+
+			"       efmpi plot -o FIG.png -table sweep.csv -x COLUMN -y COLUMN [-by COLUMN] [-logx] [-logy]\n"+
+			"‖∇f(x^k)‖² (log scale) against iterations and bits per worker, one line per run.\n")
+		fs.PrintDefaults()
+	}
+	// Flags may come before or after the file names.
+	var paths []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return ExitOK, nil
+			}
+			return ExitBadInput, usageError{err.Error()}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		paths = append(paths, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if *out == "" {
+		return ExitBadInput, usageError{"plot: -o FIG.png|svg|pdf is required"}
+	}
+	switch ext := strings.ToLower(filepath.Ext(*out)); ext {
+	case ".png", ".svg", ".pdf", ".eps":
+	default:
+		return ExitBadInput, usageError{fmt.Sprintf("plot: -o %s: want a .png, .svg, .pdf or .eps file", *out)}
+	}
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+		return ExitBadInput, fmt.Errorf("%w: %v", errOutput, err)
+	}
+	if *table != "" {
+		fig, err := tableFigure(*table, *xs, *ycol, *by, *logx, *logy)
+		if err != nil {
+			return ExitBadInput, usageError{err.Error()}
+		}
+		fig.Title, fig.DPI = *title, *dpi
+		fig.Width, fig.Height = vg.Length(*width)*vg.Inch, vg.Length(*height)*vg.Inch
+		if err := fig.Save(*out); err != nil {
+			return ExitOther, fmt.Errorf("plot %s: %w", *out, err)
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", *out)
+		return ExitOK, nil
+	}
+	if len(paths) == 0 {
+		return ExitBadInput, usageError{"plot: name at least one RUN.h5"}
+	}
+	axes, err := plotting.ParseXAxes(*xs)
+	if err != nil {
+		return ExitBadInput, usageError{err.Error()}
+	}
+	series, err := plotting.ReadSeries(paths)
+	if err != nil {
+		return ExitBadInput, usageError{err.Error()}
+	}
+	fig := &plotting.Figure{Title: *title, X: axes, YMin: *ymin, YMax: *ymax, DPI: *dpi,
+		Rows:  plotting.GroupBy(series, *rows, nil),
+		Width: vg.Length(*width) * vg.Inch, Height: vg.Length(*height) * vg.Inch}
+	if err := fig.Save(*out); err != nil {
+		return ExitOther, fmt.Errorf("plot %s: %w", *out, err)
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d runs, %d×%d panels)\n", *out, len(series), len(fig.Rows), len(axes))
+	return ExitOK, nil
+}
+
+// tableFigure reads a CSV with a header line and draws column y against
+// column x, one line per distinct value of column by. Empty, "never" or
+// non-numeric cells are missing values; the note lists them.
+func tableFigure(path, xcol, ycol, by string, logx, logy bool) (*plotting.XYFigure, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(recs) < 2 {
+		return nil, fmt.Errorf("%s: no rows", path)
+	}
+	col := func(name string) (int, error) {
+		if i := slices.Index(recs[0], name); i >= 0 {
+			return i, nil
+		}
+		return -1, fmt.Errorf("%s: no column %q (have %s)", path, name, strings.Join(recs[0], ", "))
+	}
+	xi, err := col(xcol)
+	if err != nil {
+		return nil, err
+	}
+	yi, err := col(ycol)
+	if err != nil {
+		return nil, err
+	}
+	bi := -1
+	if by != "" {
+		if bi, err = col(by); err != nil {
+			return nil, err
+		}
+	}
+	fig := &plotting.XYFigure{XLabel: columnTitle(xcol), YLabel: columnTitle(ycol), LogX: logx, LogY: logy}
+	index := map[string]int{}
+	var missing []string
+	for _, r := range recs[1:] {
+		key := ""
+		if bi >= 0 {
+			key = r[bi]
+		}
+		i, ok := index[key]
+		if !ok {
+			i = len(fig.Curves)
+			index[key] = i
+			label := ycol
+			if bi >= 0 {
+				label = columnTitle(by) + " = " + key
+			}
+			fig.Curves = append(fig.Curves, plotting.Curve{Label: label})
+		}
+		x, errX := strconv.ParseFloat(r[xi], 64)
+		y, errY := strconv.ParseFloat(r[yi], 64)
+		if errX != nil {
+			continue
+		}
+		if errY != nil || y < 0 {
+			y = math.NaN()
+			missing = append(missing, fmt.Sprintf("%s=%s", columnTitle(xcol), r[xi]))
+			if bi >= 0 {
+				missing[len(missing)-1] = fmt.Sprintf("(%s = %s, %s)", columnTitle(by), key, missing[len(missing)-1])
+			}
+		}
+		fig.Curves[i].X = append(fig.Curves[i].X, x)
+		fig.Curves[i].Y = append(fig.Curves[i].Y, y)
+	}
+	if len(missing) > 0 {
+		fig.Note = wrapNote("no value (target not reached): "+strings.Join(missing, ", "), 95)
+	}
+	return fig, nil
+}
+
+// columnTitle turns a sweep column into axis text.
+func columnTitle(c string) string {
+	switch c {
+	case "run.iterations":
+		return "K (iterations)"
+	case "stepsize.gamma0":
+		return "γ0"
+	case "iters_to_target":
+		return "iterations to reach the target"
+	case "bits_to_target":
+		return "bits per worker to reach the target"
+	case "final_grad_norm_sq":
+		return "final ‖∇f‖²"
+	case "run.ranks":
+		return "n (ranks)"
+	case "algorithm.k":
+		return "k"
+	}
+	return c
+}
+
+func wrapNote(s string, width int) string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		if len(line)+len(w)+1 > width && line != "" {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	return strings.Join(append(lines, line), "\n")
+}

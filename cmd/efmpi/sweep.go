@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/efmpi/efmpi/driver"
+	"github.com/efmpi/efmpi/sweep"
+)
+
+// cmdSweep runs a config over a grid of values (package sweep), every point
+// with in-process ranks, one after the other, and writes DIR/sweep.csv.
+func cmdSweep(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	base := fs.String("config", "", "base experiment `FILE` (TOML); default: the embedded default")
+	var grids, sets multiFlag
+	fs.Var(&grids, "grid", "a grid axis `section.key=v1,v2,...` (repeatable; the first varies slowest)")
+	fs.Var(&sets, "set", "override a base config value: `section.key=value` (repeatable)")
+	target := fs.Float64("target", math.NaN(), "‖∇f‖² `T`: report the first iteration and bits with ‖∇f‖² ≤ T")
+	dir := fs.String("out", "results/sweep", "output `DIR` for point-NNN.h5 and sweep.csv")
+	chooseK := fs.String("choose-k", "", "choose K per point: the smallest of START, START+STEP, …, ≤ MAX reaching -target, as `[run.iterations=]START:STEP:MAX`")
+	linear := fs.Bool("k-linear", false, "with -choose-k: try every K in order (default: doubling, then bisection)")
+	quiet := fs.Bool("quiet", false, "no line per run")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: efmpi sweep -config FILE -grid key=v1,v2,... [-grid ...] [-set key=value]... [-target T] [-choose-k START:STEP:MAX] [-out DIR]\n"+
+			"Runs every grid point in-process, sequentially; writes DIR/point-NNN.h5 and DIR/sweep.csv.\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK, nil
+		}
+		return ExitBadInput, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return ExitBadInput, usageError{fmt.Sprintf("sweep: unexpected argument %q", fs.Arg(0))}
+	}
+	sw := &sweep.Sweep{Target: *target, Dir: *dir}
+	if !math.IsNaN(*target) && (*target <= 0 || math.IsInf(*target, 0)) {
+		return ExitBadInput, usageError{fmt.Sprintf("-target %g: want a finite value > 0", *target)}
+	}
+	for _, g := range grids {
+		a, err := sweep.ParseAxis(g)
+		if err != nil {
+			return ExitBadInput, usageError{err.Error()}
+		}
+		sw.Axes = append(sw.Axes, a)
+	}
+	if *chooseK != "" {
+		ks, err := sweep.ParseKSearch(*chooseK)
+		if err != nil {
+			return ExitBadInput, usageError{err.Error()}
+		}
+		ks.Linear = *linear
+		sw.KSearch = &ks
+	}
+	// Check the base config and every point before running anything.
+	points, err := sweep.Expand(sw.Axes)
+	if err != nil {
+		return ExitBadInput, usageError{err.Error()}
+	}
+	for _, p := range points {
+		over := append(append([]string{}, sets...), p.Overrides()...)
+		if sw.KSearch != nil {
+			over = append(over, fmt.Sprintf("%s=%d", sw.KSearch.Key, sw.KSearch.Start))
+		}
+		if _, err := loadConfig(&runFlags{config: *base, sets: over}); err != nil {
+			return ExitBadInput, fmt.Errorf("point %d (%s): %w", p.Index, p, err)
+		}
+	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return ExitBadInput, fmt.Errorf("%w: %v", errOutput, err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGINT)
+	defer stop()
+	if !*quiet {
+		sw.Progress = func(r sweep.Result) { printSweepLine(stdout, sw, r) }
+	}
+	runner := func(ctx context.Context, overrides []string, out string) error {
+		over := append(append([]string{}, sets...), overrides...)
+		f := &runFlags{config: *base, sets: over, out: out, overwrite: true, quiet: true}
+		cfg, err := loadConfig(f)
+		if err != nil {
+			return err
+		}
+		sh, err := driver.Prepare(specFrom(cfg, true), cfg.Run.Ranks)
+		if err != nil {
+			return err
+		}
+		_, err = runInproc(ctx, sh, cfg, f, io.Discard)
+		return err
+	}
+	fmt.Fprintf(stdout, "sweep: %d points", len(points))
+	if sw.KSearch != nil {
+		fmt.Fprintf(stdout, ", K chosen from %s = %d, %d, …, %d", sw.KSearch.Key, sw.KSearch.Start,
+			sw.KSearch.Start+sw.KSearch.Step, sw.KSearch.Max)
+	}
+	if sw.HasTarget() {
+		fmt.Fprintf(stdout, ", target ‖∇f‖² ≤ %g", sw.Target)
+	}
+	fmt.Fprintf(stdout, " → %s\n", *dir)
+	results, runErr := sw.Run(ctx, runner)
+	csvPath := filepath.Join(*dir, "sweep.csv")
+	f, err := os.Create(csvPath)
+	if err != nil {
+		return ExitOther, fmt.Errorf("%w: %v", errOutput, err)
+	}
+	if err := sw.WriteCSV(f, results); err != nil {
+		f.Close()
+		return ExitOther, err
+	}
+	if err := f.Close(); err != nil {
+		return ExitOther, err
+	}
+	fmt.Fprintln(stdout)
+	printSweepSummary(stdout, sw, sweep.Chosen(results))
+	fmt.Fprintf(stdout, "\ntable: %s (%d runs)\n", csvPath, len(results))
+	if runErr != nil {
+		return exitCode(runErr), runErr
+	}
+	for _, r := range results {
+		if r.Status == "error" {
+			return ExitOther, fmt.Errorf("point %d (%s): %s", r.Point.Index, r.Point, r.Err)
+		}
+	}
+	return ExitOK, nil
+}
+
+func reachText(v int64) string {
+	if v < 0 {
+		return "never"
+	}
+	return fmt.Sprint(v)
+}
+
+// printSweepLine reports one finished run.
+func printSweepLine(w io.Writer, sw *sweep.Sweep, r sweep.Result) {
+	what := r.Point.String()
+	if r.K > 0 {
+		what = strings.TrimSpace(fmt.Sprintf("%s %s=%d", what, sw.KSearch.Key, r.K))
+	}
+	if what == "" {
+		what = "(base)"
+	}
+	line := fmt.Sprintf("  [%d] %s: %s, ‖∇f‖² %.3e", r.Point.Index, what, r.Status, r.FinalGradNorm)
+	if sw.HasTarget() {
+		line += ", target at iteration " + reachText(r.ItersToTarget)
+	}
+	if r.Err != "" {
+		line += " — " + r.Err
+	}
+	fmt.Fprintln(w, line)
+}
+
+// printSweepSummary prints one line per point (its chosen K with a search).
+func printSweepSummary(w io.Writer, sw *sweep.Sweep, rows []sweep.Result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := []string{"point"}
+	for _, a := range sw.Axes {
+		head = append(head, a.Key)
+	}
+	if sw.KSearch != nil {
+		head = append(head, "chosen "+sw.KSearch.Key)
+	}
+	if sw.HasTarget() {
+		head = append(head, fmt.Sprintf("iters to %.2g", sw.Target), fmt.Sprintf("bits to %.2g", sw.Target))
+	}
+	head = append(head, "final f", "final ‖∇f‖²", "status")
+	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+	for _, r := range rows {
+		cells := []string{fmt.Sprint(r.Point.Index)}
+		cells = append(cells, r.Point.Values...)
+		if sw.KSearch != nil {
+			k := fmt.Sprint(r.K)
+			if r.Role == "none" {
+				k = fmt.Sprintf("none ≤ %d", sw.KSearch.Max)
+			}
+			cells = append(cells, k)
+		}
+		if sw.HasTarget() {
+			cells = append(cells, reachText(r.ItersToTarget), reachText(r.BitsToTarget))
+		}
+		cells = append(cells, fmt.Sprintf("%.6g", r.FinalF), fmt.Sprintf("%.3e", r.FinalGradNorm), r.Status)
+		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+	}
+	tw.Flush()
+}

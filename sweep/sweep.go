@@ -1,0 +1,548 @@
+// Package sweep runs an experiment over a grid of config values and tables
+// the outcome: for every point, the first iteration and the bits per worker
+// at which ‖∇f‖² reached a target, and the final values.
+//
+// A grid is a list of axes, each a config key ("stepsize.gamma0",
+// "run.iterations", "algorithm.k", "run.ranks", …) with its values written
+// in TOML syntax as `efmpi run -set` takes them. Points are the cartesian
+// product in nested-loop order: the first axis varies slowest, the last
+// fastest.
+//
+// The paper chooses K, the number of iterations, as the smallest value on a
+// grid (e.g. multiples of 500) for which the run reaches the target; since
+// γ = γ0/√(K+1) depends on K, every candidate K is a separate run. KSearch
+// does that per grid point.
+//
+// The package runs nothing itself: a Runner (in-process ranks in cmd/efmpi,
+// or a fake in tests) runs one point into an HDF5 file, and the package
+// reads the file back with hdf5io.
+package sweep
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/efmpi/efmpi/hdf5io"
+)
+
+// Axis is one dimension of a grid: a config key and its values (TOML text).
+type Axis struct {
+	Key    string
+	Values []string
+}
+
+// ParseAxis reads "section.key=v1,v2,...". A value may be a quoted TOML
+// string containing commas ("\"a,b\"").
+func ParseAxis(s string) (Axis, error) {
+	eq := strings.IndexByte(s, '=')
+	if eq <= 0 {
+		return Axis{}, fmt.Errorf("grid %q: want section.key=v1,v2,...", s)
+	}
+	key := strings.TrimSpace(s[:eq])
+	if dot := strings.IndexByte(key, '.'); dot <= 0 || dot == len(key)-1 || strings.Count(key, ".") != 1 {
+		return Axis{}, fmt.Errorf("grid %q: key %q: want section.key", s, key)
+	}
+	vals, err := splitValues(s[eq+1:])
+	if err != nil {
+		return Axis{}, fmt.Errorf("grid %q: %v", s, err)
+	}
+	if len(vals) == 0 {
+		return Axis{}, fmt.Errorf("grid %q: no values", s)
+	}
+	return Axis{Key: key, Values: vals}, nil
+}
+
+// splitValues splits on commas outside double quotes and trims spaces.
+func splitValues(s string) ([]string, error) {
+	var out []string
+	var cur strings.Builder
+	quoted := false
+	for _, r := range s {
+		switch {
+		case r == '"':
+			quoted = !quoted
+			cur.WriteRune(r)
+		case r == ',' && !quoted:
+			out = append(out, strings.TrimSpace(cur.String()))
+			cur.Reset()
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	if quoted {
+		return nil, fmt.Errorf("unterminated quote")
+	}
+	out = append(out, strings.TrimSpace(cur.String()))
+	for _, v := range out {
+		if v == "" {
+			return nil, fmt.Errorf("empty value")
+		}
+	}
+	return out, nil
+}
+
+// Point is one grid point: a value for every axis, in axis order.
+type Point struct {
+	// Index numbers the points from 0 in expansion order.
+	Index  int
+	Keys   []string
+	Values []string
+}
+
+// Overrides returns the point as `-set` overrides "key=value".
+func (p Point) Overrides() []string {
+	out := make([]string, len(p.Keys))
+	for i, k := range p.Keys {
+		out[i] = k + "=" + p.Values[i]
+	}
+	return out
+}
+
+// String is "key=value key=value".
+func (p Point) String() string { return strings.Join(p.Overrides(), " ") }
+
+// Expand returns the cartesian product of the axes in nested-loop order:
+// the first axis varies slowest, the last fastest. No axes give one empty
+// point (the base config alone). A key may appear on one axis only.
+func Expand(axes []Axis) ([]Point, error) {
+	seen := map[string]bool{}
+	n := 1
+	for _, a := range axes {
+		if seen[a.Key] {
+			return nil, fmt.Errorf("grid key %s given twice", a.Key)
+		}
+		seen[a.Key] = true
+		if len(a.Values) == 0 {
+			return nil, fmt.Errorf("grid key %s has no values", a.Key)
+		}
+		n *= len(a.Values)
+	}
+	points := make([]Point, n)
+	for i := range points {
+		p := Point{Index: i, Keys: make([]string, len(axes)), Values: make([]string, len(axes))}
+		rest := i
+		for j := len(axes) - 1; j >= 0; j-- {
+			a := axes[j]
+			p.Keys[j] = a.Key
+			p.Values[j] = a.Values[rest%len(a.Values)]
+			rest /= len(a.Values)
+		}
+		points[i] = p
+	}
+	return points, nil
+}
+
+// KSearch chooses K per point: the smallest K in Start, Start+Step, …, ≤ Max
+// whose run reaches the target.
+type KSearch struct {
+	Key              string // the config key of K, normally run.iterations
+	Start, Step, Max int
+	Linear           bool // try every K in order instead of doubling and bisecting
+}
+
+// ParseKSearch reads "key=START:STEP:MAX" or "START:STEP:MAX" (key
+// run.iterations). START defaults to STEP when empty ("::").
+func ParseKSearch(s string) (KSearch, error) {
+	ks := KSearch{Key: "run.iterations"}
+	spec := s
+	if eq := strings.IndexByte(s, '='); eq >= 0 {
+		ks.Key, spec = strings.TrimSpace(s[:eq]), s[eq+1:]
+	}
+	parts := strings.Split(spec, ":")
+	if len(parts) != 3 {
+		return KSearch{}, fmt.Errorf("choose-k %q: want [key=]START:STEP:MAX", s)
+	}
+	var nums [3]int
+	for i, p := range parts {
+		if p == "" && i == 0 {
+			nums[0] = -1
+			continue
+		}
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil {
+			return KSearch{}, fmt.Errorf("choose-k %q: %q is not an integer", s, p)
+		}
+		nums[i] = v
+	}
+	ks.Start, ks.Step, ks.Max = nums[0], nums[1], nums[2]
+	if ks.Start < 0 {
+		ks.Start = ks.Step
+	}
+	if ks.Step < 1 || ks.Start < 1 || ks.Max < ks.Start {
+		return KSearch{}, fmt.Errorf("choose-k %q: want 1 ≤ START ≤ MAX and STEP ≥ 1", s)
+	}
+	return ks, nil
+}
+
+// grid returns the number of candidate values of K.
+func (k KSearch) grid() int { return (k.Max-k.Start)/k.Step + 1 }
+
+// value is the i-th candidate.
+func (k KSearch) value(i int) int { return k.Start + i*k.Step }
+
+// Runner runs one configuration — the base config with the given `-set`
+// overrides applied — and writes its trajectory to out (replacing a file
+// there). It returns an error only when the run could not be made (bad
+// input, I/O); a run that diverged is not an error: its file says so.
+type Runner func(ctx context.Context, overrides []string, out string) error
+
+// Result is one row of the table: one run.
+type Result struct {
+	Point Point
+	// K is the value of the KSearch key for this run (0 without a search).
+	K int
+	// Role is "point" (no search), "chosen" (the K picked for its point),
+	// "tried" (a K run during the search) or "none" (no K on the grid
+	// reached the target: the row of the largest K tried).
+	Role string
+	File string
+	// Status is the run's status attribute, or "error" if it could not run.
+	Status string
+	Err    string
+	// ItersToTarget and BitsToTarget are the first recorded iteration and
+	// bits per worker with ‖∇f‖² ≤ target (-1: never; also -1 without a target).
+	ItersToTarget, BitsToTarget int64
+	// Final values: last row's iteration, f, ‖∇f‖², bits; MinGradNormSq over
+	// all rows.
+	Iterations     int64
+	FinalF         float64
+	FinalGradNorm  float64
+	MinGradNormSq  float64
+	BitsPerWorker  int64
+	Gamma          float64
+	TimeS          float64
+	reachedTarget  bool
+	hasTrajectory  bool
+	hadRunnerError bool
+}
+
+// Reached reports whether the run reached the target.
+func (r Result) Reached() bool { return r.reachedTarget }
+
+// Sweep is a grid, an optional K search, a target and where files go.
+type Sweep struct {
+	Axes []Axis
+	// Target is the ‖∇f‖² threshold; NaN or ≤ 0 for none (required with a
+	// K search).
+	Target float64
+	// KSearch, when non-nil, chooses K for every point.
+	KSearch *KSearch
+	// Dir receives point-NNN.h5 (and point-NNN-k<K>.h5 for tried Ks).
+	Dir string
+	// Progress, if set, is called after every run.
+	Progress func(Result)
+}
+
+// HasTarget reports whether a target is set.
+func (s *Sweep) HasTarget() bool { return !math.IsNaN(s.Target) && s.Target > 0 }
+
+// Run runs every point in order (sequentially) and returns one Result per
+// run, points in expansion order; with a K search a point's tried Ks come
+// before its chosen one. A Runner error for one point is recorded in its row
+// and the sweep goes on; Run returns an error only for a bad sweep or a
+// cancelled context.
+func (s *Sweep) Run(ctx context.Context, run Runner) ([]Result, error) {
+	points, err := Expand(s.Axes)
+	if err != nil {
+		return nil, err
+	}
+	if s.KSearch != nil {
+		if !s.HasTarget() {
+			return nil, errors.New("choosing K needs a target (-target)")
+		}
+		for _, a := range s.Axes {
+			if a.Key == s.KSearch.Key {
+				return nil, fmt.Errorf("%s is both a grid axis and the K being chosen", a.Key)
+			}
+		}
+	}
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	var all []Result
+	for _, p := range points {
+		if err := ctx.Err(); err != nil {
+			return all, err
+		}
+		if s.KSearch == nil {
+			r := s.runOne(ctx, run, p, 0, s.pointFile(p, 0))
+			r.Role = "point"
+			s.report(r)
+			all = append(all, r)
+			continue
+		}
+		rs, err := s.search(ctx, run, p)
+		all = append(all, rs...)
+		if err != nil {
+			return all, err
+		}
+	}
+	return all, nil
+}
+
+func (s *Sweep) report(r Result) {
+	if s.Progress != nil {
+		s.Progress(r)
+	}
+}
+
+// pointFile names a run's file: point-NNN.h5, or point-NNN-k<K>.h5 during a
+// K search.
+func (s *Sweep) pointFile(p Point, k int) string {
+	name := fmt.Sprintf("point-%03d.h5", p.Index)
+	if k > 0 {
+		name = fmt.Sprintf("point-%03d-k%d.h5", p.Index, k)
+	}
+	return filepath.Join(s.Dir, name)
+}
+
+// runOne runs one configuration and reads its file back.
+func (s *Sweep) runOne(ctx context.Context, run Runner, p Point, k int, file string) Result {
+	over := p.Overrides()
+	if k > 0 {
+		over = append(over, fmt.Sprintf("%s=%d", s.KSearch.Key, k))
+	}
+	r := Result{Point: p, K: k, File: file, ItersToTarget: -1, BitsToTarget: -1,
+		FinalF: math.NaN(), FinalGradNorm: math.NaN(), MinGradNormSq: math.NaN(), Gamma: math.NaN(), TimeS: math.NaN()}
+	os.Remove(file)
+	if err := run(ctx, over, file); err != nil {
+		r.Err = err.Error()
+		r.hadRunnerError = true
+		if _, statErr := os.Stat(file); statErr != nil {
+			r.Status = "error"
+			return r
+		}
+	}
+	if err := r.fill(file, s.Target); err != nil {
+		r.Status = "error"
+		if r.Err == "" {
+			r.Err = err.Error()
+		}
+	}
+	return r
+}
+
+// fill reads a run file into the result.
+func (r *Result) fill(file string, target float64) error {
+	run, err := hdf5io.Open(file)
+	if err != nil {
+		return err
+	}
+	r.Status = run.String("status")
+	if g, ok := run.Attrs["gamma"].(float64); ok {
+		r.Gamma = g
+	}
+	n := run.Rows()
+	if n == 0 {
+		return nil
+	}
+	r.hasTrajectory = true
+	g := run.Floats["grad_norm_sq"]
+	r.Iterations = run.Ints["iteration"][n-1]
+	r.FinalF = run.Floats["f"][n-1]
+	r.FinalGradNorm = g[n-1]
+	r.BitsPerWorker = run.Ints["bits_per_worker"][n-1]
+	r.TimeS = run.Floats["time_s"][n-1]
+	r.MinGradNormSq = math.Inf(1)
+	for _, v := range g {
+		r.MinGradNormSq = math.Min(r.MinGradNormSq, v)
+	}
+	r.ItersToTarget, r.BitsToTarget = Reach(run, target)
+	r.reachedTarget = r.ItersToTarget >= 0
+	return nil
+}
+
+// Reach returns the first recorded iteration and bits per worker at which
+// ‖∇f‖² ≤ target, or -1, -1 if the run never got there (or target is NaN).
+func Reach(run *hdf5io.Run, target float64) (int64, int64) {
+	for i, g := range run.Floats["grad_norm_sq"] {
+		if g <= target {
+			return run.Ints["iteration"][i], run.Ints["bits_per_worker"][i]
+		}
+	}
+	return -1, -1
+}
+
+// search chooses K for one point. Unless Linear, it doubles the index of K
+// on the grid until a run reaches the target, then bisects between the last
+// failure and the first success; the chosen K's predecessor on the grid
+// (K − Step) has always been run and failed, unless K is Start. The chosen
+// run's file is renamed to point-NNN.h5.
+func (s *Sweep) search(ctx context.Context, run Runner, p Point) ([]Result, error) {
+	ks := s.KSearch
+	tried := map[int]Result{} // by grid index
+	var order []int
+	try := func(i int) (bool, error) {
+		if r, ok := tried[i]; ok {
+			return r.reachedTarget, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		k := ks.value(i)
+		r := s.runOne(ctx, run, p, k, s.pointFile(p, k))
+		r.Role = "tried"
+		tried[i] = r
+		order = append(order, i)
+		s.report(r)
+		return r.reachedTarget, nil
+	}
+	n := ks.grid()
+	lo, hi := -1, -1 // lo: largest index known to fail; hi: smallest known to succeed
+	var err error
+	if ks.Linear {
+		for i := 0; i < n; i++ {
+			ok, e := try(i)
+			if e != nil {
+				err = e
+				break
+			}
+			if ok {
+				hi = i
+				break
+			}
+			lo = i
+		}
+	} else {
+		for step, i := 1, 0; ; {
+			ok, e := try(i)
+			if e != nil {
+				err = e
+				break
+			}
+			if ok {
+				hi = i
+				break
+			}
+			lo = i
+			if i == n-1 {
+				break
+			}
+			i = min(n-1, i+step)
+			step *= 2
+		}
+		for err == nil && hi >= 0 && hi-lo > 1 {
+			mid := (lo + hi) / 2
+			ok, e := try(mid)
+			if e != nil {
+				err = e
+				break
+			}
+			if ok {
+				hi = mid
+			} else {
+				lo = mid
+			}
+		}
+	}
+	var out []Result
+	for _, i := range order {
+		if i != hi {
+			out = append(out, tried[i])
+		}
+	}
+	switch {
+	case hi >= 0:
+		r := tried[hi]
+		final := s.pointFile(p, 0)
+		if e := os.Rename(r.File, final); e == nil {
+			r.File = final
+		}
+		r.Role = "chosen"
+		out = append(out, r)
+	case len(out) > 0:
+		// nothing reached the target: mark the largest K tried
+		last := 0
+		for i, r := range out {
+			if r.K > out[last].K {
+				last = i
+			}
+		}
+		out[last].Role = "none"
+	}
+	return out, err
+}
+
+// Columns returns the CSV header for a sweep: "point", the grid keys, the
+// K key (with a search), then the measured columns.
+func (s *Sweep) Columns() []string {
+	cols := []string{"point"}
+	for _, a := range s.Axes {
+		cols = append(cols, a.Key)
+	}
+	if s.KSearch != nil {
+		cols = append(cols, s.KSearch.Key, "role")
+	}
+	return append(cols, "target", "iters_to_target", "bits_to_target", "final_iteration",
+		"final_f", "final_grad_norm_sq", "min_grad_norm_sq", "bits_per_worker", "gamma",
+		"time_s", "status", "file", "error")
+}
+
+// WriteCSV writes the results as a table with the header Columns(). A
+// target never reached is an empty cell; numbers are written in full
+// precision (strconv 'g', -1) so the table reads back exactly.
+func (s *Sweep) WriteCSV(w io.Writer, results []Result) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(s.Columns()); err != nil {
+		return err
+	}
+	num := func(v float64) string {
+		if math.IsNaN(v) {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	reach := func(v int64) string {
+		if v < 0 {
+			return ""
+		}
+		return strconv.FormatInt(v, 10)
+	}
+	target := ""
+	if s.HasTarget() {
+		target = num(s.Target)
+	}
+	for _, r := range results {
+		row := []string{strconv.Itoa(r.Point.Index)}
+		row = append(row, r.Point.Values...)
+		if s.KSearch != nil {
+			row = append(row, strconv.Itoa(r.K), r.Role)
+		}
+		final := ""
+		if r.hasTrajectory {
+			final = strconv.FormatInt(r.Iterations, 10)
+		}
+		bits := ""
+		if r.hasTrajectory {
+			bits = strconv.FormatInt(r.BitsPerWorker, 10)
+		}
+		row = append(row, target, reach(r.ItersToTarget), reach(r.BitsToTarget), final,
+			num(r.FinalF), num(r.FinalGradNorm), num(r.MinGradNormSq), bits, num(r.Gamma),
+			num(r.TimeS), r.Status, r.File, r.Err)
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Chosen returns the rows that stand for their point: every row without a K
+// search, else the chosen K (or the "none" row) of each point.
+func Chosen(results []Result) []Result {
+	var out []Result
+	for _, r := range results {
+		if r.Role != "tried" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
