@@ -53,7 +53,7 @@ pid_alive() {
 
 # stop_pidfile NAME FILE: SIGTERM the process in FILE, wait up to 10 s, then SIGKILL.
 stop_pidfile() {
-  local name=$1 file=$2 pid i
+  local name=$1 file=$2 pid
   if ! pid_alive "$file"; then
     rm -f "$file"
     return 0
@@ -61,7 +61,7 @@ stop_pidfile() {
   pid=$(cat "$file")
   say "stopping $name (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
@@ -123,8 +123,7 @@ start_munge() {
   fi
   say "starting munged"
   runuser -u munge -- /usr/sbin/munged
-  local i
-  for i in $(seq 1 50); do
+  for _ in $(seq 1 50); do
     munge_ok && return 0
     sleep 0.2
   done

@@ -118,12 +118,12 @@ func needSlurm(t *testing.T) {
 }
 
 // submit runs sbatch in dir (the job's working directory) with EFMPI naming
-// the test binary, and returns the job id.
-func submit(t *testing.T, dir string, args ...string) string {
+// the test binary and EFMPI_REQUEUE=requeue, and returns the job id.
+func submit(t *testing.T, dir, requeue string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("sbatch", append([]string{"--parsable"}, args...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "EFMPI="+efmpiBin)
+	cmd.Env = append(os.Environ(), "EFMPI="+efmpiBin, "EFMPI_REQUEUE="+requeue)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("sbatch %v: %v\n%s", args, err, out)
@@ -138,10 +138,10 @@ func submit(t *testing.T, dir string, args ...string) string {
 
 // job is one record of `scontrol show job -o`.
 type job struct {
-	ID, ArrayTask, State, ExitCode string
+	ID, ArrayTask, State, ExitCode, Restarts string
 }
 
-var fieldRE = regexp.MustCompile(`\b(JobId|ArrayTaskId|JobState|ExitCode)=(\S+)`)
+var fieldRE = regexp.MustCompile(`\b(JobId|ArrayTaskId|JobState|ExitCode|Restarts)=(\S+)`)
 
 // jobs returns the records of id (one per array task once they start).
 func jobs(id string) ([]job, error) {
@@ -163,6 +163,8 @@ func jobs(id string) ([]job, error) {
 				j.State = m[2]
 			case "ExitCode":
 				j.ExitCode = m[2]
+			case "Restarts":
+				j.Restarts = m[2]
 			}
 		}
 		if j.ID != "" {
@@ -280,7 +282,7 @@ func TestLogregBatchMatchesInproc(t *testing.T) {
 	dir := t.TempDir()
 	sets = append(sets, "-set", "run.iterations=200")
 	start := time.Now()
-	id := submit(t, dir, append([]string{"-n", "4", filepath.Join(repo, "slurm", "logreg.sbatch"), config}, sets...)...)
+	id := submit(t, dir, "0", append([]string{"-n", "4", filepath.Join(repo, "slurm", "logreg.sbatch"), config}, sets...)...)
 	js := wait(t, id, 1, dir, 3*time.Minute)
 	t.Logf("job %s: %s, exit %s, %.1f s from submission", id, js[0].State, js[0].ExitCode, time.Since(start).Seconds())
 	if js[0].State != "COMPLETED" || js[0].ExitCode != "0:0" {
@@ -358,7 +360,7 @@ func TestSweepArraySummary(t *testing.T) {
 		t.Fatalf("%s has %d points, want 3", grid, len(points))
 	}
 	start := time.Now()
-	id := submit(t, dir, append([]string{"--array=0-2", filepath.Join(repo, "slurm", "sweep.sbatch"), grid, config,
+	id := submit(t, dir, "0", append([]string{"--array=0-2", filepath.Join(repo, "slurm", "sweep.sbatch"), grid, config,
 		"-set", "run.iterations=200", "-quiet"}, sets...)...)
 	js := wait(t, id, 3, dir, 3*time.Minute)
 	t.Logf("array job %s: %+v, %.1f s from submission", id, js, time.Since(start).Seconds())
@@ -458,16 +460,10 @@ func TestPreemptionUSR1(t *testing.T) {
 	config, sets := a1a(t)
 	dir := t.TempDir()
 	sets = append(sets, "-set", "stepsize.rule=decreasing", "-set", "run.log_every=100", "-set", "run.flush_every=10")
-	id := submit(t, dir, append([]string{"-n", "4", filepath.Join(repo, "slurm", "logreg.sbatch"), config,
+	id := submit(t, dir, "0", append([]string{"-n", "4", filepath.Join(repo, "slurm", "logreg.sbatch"), config,
 		"-set", "run.iterations=100000000"}, sets...)...)
 	file := filepath.Join(dir, "results", "slurm-"+id, "logreg_a1a.h5")
-	deadline := time.Now().Add(2 * time.Minute)
-	for rows := peek(file); rows < 10; rows = peek(file) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no flushed rows in %s after 2 min\n%s", file, logs(dir))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitRows(t, file, 10, dir)
 	signalled := time.Now()
 	if out, err := exec.Command("scancel", "--signal=USR1", "--batch", id).CombinedOutput(); err != nil {
 		t.Fatalf("scancel: %v\n%s", err, out)
@@ -511,4 +507,81 @@ func TestPreemptionUSR1(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("interrupted at iteration %v; %d rows bitwise equal to the reference", got.Attrs["iterations_done"], n)
+}
+
+// waitRows waits until the file a running job writes has at least rows rows.
+func waitRows(t *testing.T, file string, rows int, dir string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for peek(file) < rows {
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than %d rows in %s after 2 min\n%s", rows, file, logs(dir))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// Requeue: with EFMPI_REQUEUE=1, USR1 makes the job checkpoint, requeue
+// itself, and resume from the checkpoint when Slurm restarts it; the finished
+// file is bitwise the uninterrupted in-process run.
+func TestRequeueResumes(t *testing.T) {
+	needSlurm(t)
+	config, sets := a1a(t)
+	dir := t.TempDir()
+	sets = append(sets, "-set", "stepsize.rule=decreasing", "-set", "run.log_every=100",
+		"-set", "run.flush_every=10", "-set", "run.iterations=20000")
+	start := time.Now()
+	id := submit(t, dir, "1", append([]string{"-n", "4", filepath.Join(repo, "slurm", "logreg.sbatch"), config}, sets...)...)
+	file := filepath.Join(dir, "results", "slurm-"+id, "logreg_a1a.h5")
+	waitRows(t, file, 10, dir)
+	if out, err := exec.Command("scancel", "--signal=USR1", "--batch", id).CombinedOutput(); err != nil {
+		t.Fatalf("scancel: %v\n%s", err, out)
+	}
+	// A requeued job waits for its credentials to expire (120 s by default)
+	// before it may start again; as its owner, allow it to start now.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		js, err := jobs(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(js) == 1 && js[0].Restarts != "0" && js[0].State == "PENDING" {
+			exec.Command("scontrol", "update", "JobId="+id, "StartTime=now").Run()
+			break
+		}
+		if len(js) == 1 && js[0].Restarts == "0" && terminal(js[0].State) {
+			t.Fatalf("job %s ended without a requeue: %+v\n%s", id, js[0], logs(dir))
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s not requeued after 1 min: %+v\n%s", id, js, logs(dir))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	js := wait(t, id, 1, dir, 4*time.Minute)
+	t.Logf("job %s: %s, exit %s, restarts %s, %.1f s from submission", id, js[0].State, js[0].ExitCode, js[0].Restarts,
+		time.Since(start).Seconds())
+	if js[0].State != "COMPLETED" || js[0].ExitCode != "0:0" || js[0].Restarts != "1" {
+		t.Fatalf("job %s: %+v\n%s", id, js[0], logs(dir))
+	}
+	log := logs(dir)
+	for _, w := range []string{"got SIGUSR1", "requeueing job", "restart 1: resuming", "status completed"} {
+		if !strings.Contains(log, w) {
+			t.Errorf("log lacks %q:\n%s", w, log)
+		}
+	}
+
+	got := open(t, file)
+	if got.Attrs["status"] != "completed" || got.Attrs["iterations_done"] != int64(20000) || got.Rows() != 201 {
+		t.Fatalf("status %v, iterations_done %v, %d rows", got.Attrs["status"], got.Attrs["iterations_done"], got.Rows())
+	}
+	inproc(t, dir, append([]string{"-config", config, "-ranks", "4", "-out", "inproc.h5"}, sets...)...)
+	want := open(t, filepath.Join(dir, "inproc.h5"))
+	if err := sameBits(got, want, want.Rows()); err != nil || got.Rows() != want.Rows() {
+		t.Fatalf("%d vs %d rows: %v", got.Rows(), want.Rows(), err)
+	}
+	for i := range want.XFinal {
+		if math.Float64bits(got.XFinal[i]) != math.Float64bits(want.XFinal[i]) {
+			t.Fatalf("x_final[%d]: %v after the requeue, %v in process", i, got.XFinal[i], want.XFinal[i])
+		}
+	}
 }
