@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	"github.com/efmpi/efmpi/driver"
 )
@@ -17,7 +15,7 @@ import (
 // ||EF21|| (norm-theory, γ0 = 1) and as EF21 (ef21-theory), both with top-1 on
 // the same synthetic logistic-regression data with 4 in-process ranks, then
 // prints a comparison table and where the files are.
-func cmdDemo(args []string, stdout, stderr io.Writer) (int, error) {
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("out", "results/demo", "output `DIR` for the HDF5 files")
@@ -25,8 +23,6 @@ func cmdDemo(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := fs.Parse(args); err != nil {
 		return ExitBadInput, usageError{err.Error()}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGINT)
-	defer stop()
 	variants := []struct{ name, file string }{
 		{"||EF21||, norm-theory γ0 = 1", "ef21-norm.h5"},
 		{"EF21, ef21-theory", "ef21.h5"},

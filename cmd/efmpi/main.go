@@ -13,10 +13,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/efmpi/efmpi/collective"
 	"github.com/efmpi/efmpi/collective/launch"
@@ -40,7 +43,13 @@ const (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	// The stop signals are caught before anything else, so one that arrives
+	// while the job is still starting (loading data, joining the other
+	// ranks) cancels the run instead of killing the process or being lost.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGINT)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 const usage = `efmpi — distributed optimisation with error feedback (||EF21||, ||EF21-SGDM||, …)
@@ -58,7 +67,8 @@ usage:
 'efmpi run -h' lists the run flags.
 `
 
-func run(args []string, stdout, stderr io.Writer) int {
+// run executes one command; ctx is cancelled by SIGTERM, SIGUSR1 or SIGINT.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return ExitBadInput
@@ -67,9 +77,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	code := ExitOK
 	switch args[0] {
 	case "run":
-		code, err = cmdRun(args[1:], stdout, stderr)
+		code, err = cmdRun(ctx, args[1:], stdout, stderr)
 	case "demo":
-		code, err = cmdDemo(args[1:], stdout, stderr)
+		code, err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "inspect":
 		err = cmdInspect(args[1:], stdout)
 	case "theory":
@@ -77,7 +87,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "plot":
 		code, err = cmdPlot(args[1:], stdout, stderr)
 	case "sweep":
-		code, err = cmdSweep(args[1:], stdout, stderr)
+		code, err = cmdSweep(ctx, args[1:], stdout, stderr)
 	case "summarize":
 		code, err = cmdSummarize(args[1:], stdout, stderr)
 	case "version", "-version", "--version":

@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/efmpi/efmpi/collective/launch"
@@ -148,7 +146,7 @@ func checkOutput(path string, overwrite, resume bool) error {
 	return nil
 }
 
-func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	f, err := parseRunFlags("run", args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) || strings.Contains(err.Error(), flag.ErrHelp.Error()) {
@@ -164,8 +162,6 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return ExitBadInput, err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGINT)
-	defer stop()
 	spec := specFrom(cfg, f.overwrite)
 	switch {
 	case env.Launcher != launch.LauncherNone:

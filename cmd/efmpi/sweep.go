@@ -8,10 +8,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 
 	"github.com/efmpi/efmpi/driver"
@@ -20,7 +18,7 @@ import (
 
 // cmdSweep runs a config over a grid of values (package sweep), every point
 // with in-process ranks, one after the other, and writes DIR/sweep.csv.
-func cmdSweep(args []string, stdout, stderr io.Writer) (int, error) {
+func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	base := fs.String("config", "", "base experiment `FILE` (TOML); default: the embedded default")
@@ -82,8 +80,6 @@ func cmdSweep(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		return ExitBadInput, fmt.Errorf("%w: %v", errOutput, err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGINT)
-	defer stop()
 	if !*quiet {
 		sw.Progress = func(r sweep.Result) { printSweepLine(stdout, sw, r) }
 	}

@@ -182,8 +182,8 @@ func shortName(h string) string {
 	return strings.ToLower(h)
 }
 
-// slurmPort is EFMPI_PORT, else 20000 + (SLURM_JOB_ID + SLURM_STEP_ID) mod
-// 20000, so that every task of a step derives the same port and concurrent
+// slurmPort is EFMPI_PORT, else 20000 + (7919·SLURM_JOB_ID + SLURM_STEP_ID)
+// mod 20000, so that every task of a step derives the same port and concurrent
 // steps on one node usually differ.
 func slurmPort(getenv func(string) string) (int, error) {
 	if getenv("EFMPI_PORT") != "" {
@@ -215,7 +215,9 @@ func slurmPort(getenv func(string) string) (int, error) {
 	if job < 0 {
 		return 0, fmt.Errorf("launch: %s=%d is negative", jobVar, job)
 	}
-	return 20000 + (job%20000+step%20000)%20000, nil
+	// 7919 is prime to 20000, so for a fixed step the jobs' ports are a
+	// permutation, and step s+1 of job J does not land on step s of job J+1.
+	return 20000 + ((job%20000)*7919+step%20000)%20000, nil
 }
 
 // advertiseHost is the name other hosts reach this one by: EFMPI_HOST, else

@@ -30,14 +30,14 @@ func TestResolveCoordinator(t *testing.T) {
 		{name: "spawner rank 0", env: []string{"EFMPI_RANK=0", "EFMPI_SIZE=2", "EFMPI_ADDR_FD=3"},
 			want: Coordinator{Method: MethodSpawner, Bind: "127.0.0.1:0", Advertise: "127.0.0.1", AddrFD: 3}},
 		{name: "srun", env: append([]string{"SLURMD_NODENAME=node08"}, srunEnv...),
-			want: Coordinator{Method: MethodSlurm, Addr: "node07:24713", Bind: ":24713", JobKey: "4711.2"}},
+			want: Coordinator{Method: MethodSlurm, Addr: "node07:26411", Bind: ":26411", JobKey: "4711.2"}},
 		{name: "srun rank 0 on the first node", env: append([]string{"SLURMD_NODENAME=node07.cluster", "SLURM_PROCID=0"}, srunEnv[1:]...),
-			want: Coordinator{Method: MethodSlurm, Addr: "node07:24713", Bind: ":24713", JobKey: "4711.2"}},
+			want: Coordinator{Method: MethodSlurm, Addr: "node07:26411", Bind: ":26411", JobKey: "4711.2"}},
 		{name: "srun EFMPI_PORT", env: append([]string{"EFMPI_PORT=31000"}, srunEnv...), dir: dir,
 			want: Coordinator{Method: MethodSlurm, Addr: "node07:31000", Bind: ":31000", JobKey: "4711.2", File: dir + "/.efmpi-rendezvous-4711.2"}},
 		{name: "srun one node binds loopback", env: []string{"SLURM_PROCID=1", "SLURM_STEP_NUM_TASKS=2", "SLURM_STEP_ID=0",
 			"SLURM_JOB_ID=5", "SLURM_STEP_NUM_NODES=1", "SLURM_NODELIST=c1"},
-			want: Coordinator{Method: MethodSlurm, Addr: "127.0.0.1:20005", Bind: "127.0.0.1:20005", JobKey: "5.0"}},
+			want: Coordinator{Method: MethodSlurm, Addr: "127.0.0.1:39595", Bind: "127.0.0.1:39595", JobKey: "5.0"}},
 		{name: "mpich hydra", env: []string{"PMI_RANK=0", "PMI_SIZE=4", "PMI_FD=6", "MPI_LOCALNRANKS=4"},
 			want: Coordinator{Method: MethodPMI, Bind: "127.0.0.1:0", Advertise: "127.0.0.1"}},
 		{name: "open mpi file", env: ompiEnv, dir: dir,
@@ -86,11 +86,12 @@ func TestResolveCoordinator(t *testing.T) {
 }
 
 func TestSlurmPortDeterministic(t *testing.T) {
-	// 20000 + (jobid + stepid) mod 20000, the same for every task of a step.
+	// 20000 + (7919·jobid + stepid) mod 20000, the same for every task of a
+	// step; step 1 of job 4711 and step 0 of job 4712 differ.
 	for _, tc := range []struct {
 		job, step string
 		want      int
-	}{{"4711", "2", 24713}, {"19999", "1", 20000}, {"40000", "0", 20000}, {"123456", "", 23456}} {
+	}{{"4711", "2", 26411}, {"4711", "1", 26410}, {"4712", "0", 34328}, {"19999", "1", 32082}, {"40000", "0", 20000}, {"123456", "", 28064}} {
 		p, err := slurmPort(envOf("SLURM_JOB_ID="+tc.job, "SLURM_STEP_ID="+tc.step))
 		if err != nil || p != tc.want {
 			t.Errorf("job %s step %s: port %d, %v; want %d", tc.job, tc.step, p, err, tc.want)
