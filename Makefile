@@ -1,17 +1,22 @@
 # efmpi — the two commands of the README, and a few more.
 #   make run    install what the job needs (Debian/Ubuntu), build, run the default experiment
 #   make test   install what the tests need, vet, and run every test
+#   make reproduce  the paper's experiments (a)–(d): results/paper/, docs/figures/, tables (EXPERIMENTS.md)
 GO      ?= go
 BIN     := bin/efmpi
 FUZZTIME ?= 30s
 
-.PHONY: run test build deps deps-test vet bench fuzz clean
+.PHONY: run test build deps deps-test vet bench fuzz clean reproduce
 
 build: deps
 	$(GO) build -o $(BIN) ./cmd/efmpi
 
 run: build
 	./$(BIN) demo
+
+# every run, table and figure of EXPERIMENTS.md from nothing (~20 min on 2 cores)
+reproduce: build
+	EFMPI=./$(BIN) configs/paper/reproduce.sh
 
 # EFMPI_SLURM_TESTS=1: the slurm/ tests start a single-node Slurm
 # (scripts/slurm-up.sh, as root) if none runs, submit the sbatch scripts, and stop it again.

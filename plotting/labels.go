@@ -2,6 +2,7 @@ package plotting
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -120,7 +121,8 @@ func Disambiguate(labels []string, attrs []map[string]any, ignore ...string) []s
 }
 
 // GroupBy splits series into rows by the value of one root attribute (e.g.
-// "n_ranks" or "dataset"), in increasing order of the value; rows are titled
+// "n_ranks" or "dataset"), in increasing order of a numeric value, else in
+// order of first appearance; rows are titled
 // title(value) (nil: RowTitle(attr)). An empty attribute gives one row with
 // all series. Within each row, labels that collide are disambiguated (see
 // Disambiguate; the grouping attribute is never added).
@@ -138,13 +140,12 @@ func GroupBy(series []Series, attr string, title func(v any) string) []Row {
 		}
 		byKey[k] = append(byKey[k], s)
 	}
+	// numbers in increasing order; anything else keeps the order of first
+	// appearance (the order the files were named in)
 	sort.SliceStable(keys, func(i, j int) bool {
 		a, aok := number(keys[i])
 		b, bok := number(keys[j])
-		if aok && bok {
-			return a < b
-		}
-		return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j])
+		return aok && bok && a < b
 	})
 	if title == nil {
 		title = RowTitle(attr)
@@ -179,7 +180,7 @@ func RowTitle(attr string) func(v any) string {
 			}
 			return fmt.Sprintf("n = %v ranks", v)
 		case "dataset":
-			return fmt.Sprintf("%v", v)
+			return filepath.Base(fmt.Sprint(v))
 		case "iterations":
 			return fmt.Sprintf("K = %v", v)
 		case "gamma0":

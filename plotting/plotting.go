@@ -103,6 +103,12 @@ type Figure struct {
 	// YMin and YMax fix the y range when positive (default: the data's
 	// range, widened to whole decades). Lines are clipped to the range.
 	YMin, YMax float64
+	// Target, when positive, is drawn as a thin grey horizontal line (the
+	// accuracy the runs are compared at).
+	Target float64
+	// LogBits puts the bits axis on a log scale (for runs whose traffic
+	// differs by orders of magnitude, e.g. compressed vs uncompressed).
+	LogBits bool
 	// Width and Height of the whole figure; zero picks a size from the
 	// number of panels.
 	Width, Height vg.Length
@@ -192,9 +198,7 @@ func (f *Figure) legendColumns() int {
 }
 
 func (f *Figure) legendHeight() vg.Length {
-	n := len(f.Labels())
-	lines := (n + f.legendColumns() - 1) / f.legendColumns()
-	return vg.Length(lines)*vg.Points(fontSize*1.6) + vg.Points(10)
+	return legendHeight(len(f.Labels()), f.legendColumns())
 }
 
 func (f *Figure) titleHeight() vg.Length {
@@ -295,8 +299,18 @@ func (f *Figure) draw(dc draw.Canvas) {
 
 // drawLegend lays the entries out in columns, centred under the panels.
 func (f *Figure) drawLegend(c draw.Canvas, styles map[string]Style) {
-	labels := f.Labels()
-	cols := f.legendColumns()
+	drawLegend(c, f.Labels(), styles, f.legendColumns())
+}
+
+// legendHeight is the height of a legend of n entries in cols columns.
+func legendHeight(n, cols int) vg.Length {
+	lines := (n + cols - 1) / cols
+	return vg.Length(lines)*vg.Points(fontSize*1.6) + vg.Points(10)
+}
+
+// drawLegend draws labelled line+marker samples in cols columns, each
+// block centred in its column, from the top of c down.
+func drawLegend(c draw.Canvas, labels []string, styles map[string]Style, cols int) {
 	perCol := (len(labels) + cols - 1) / cols
 	colW := (c.Max.X - c.Min.X) / vg.Length(cols)
 	for col := 0; col < cols; col++ {
@@ -394,6 +408,10 @@ func (f *Figure) panel(r Row, x XAxis, styles map[string]Style) *plot.Plot {
 	if x == Bits {
 		p.X.Label.Text = "bits sent per worker"
 		p.X.Tick.Marker = siTicks{}
+		if f.LogBits {
+			p.X.Label.Text += " (log scale)"
+			p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, logTicks{}
+		}
 	} else {
 		p.X.Label.Text = "iteration k"
 		p.X.Tick.Marker = siTicks{}
@@ -429,12 +447,34 @@ func (f *Figure) panel(r Row, x XAxis, styles map[string]Style) *plot.Plot {
 		p.Y.Min = math.Pow(10, math.Floor(math.Log10(ymin)))
 		p.Y.Max = math.Pow(10, math.Ceil(math.Log10(ymax)))
 		p.X.Min, p.X.Max = math.Min(0, xmin), xmax
+		if x == Bits && f.LogBits {
+			p.X.Min = xmin
+		}
+	}
+	if f.Target > 0 {
+		p.Y.Min = math.Min(p.Y.Min, math.Pow(10, math.Floor(math.Log10(f.Target))))
 	}
 	if f.YMin > 0 {
 		p.Y.Min = f.YMin
 	}
 	if f.YMax > 0 {
 		p.Y.Max = f.YMax
+	}
+	if f.Target > 0 && !math.IsInf(xmin, 0) {
+		if tl, err := plotter.NewLine(plotter.XYs{{X: p.X.Min, Y: f.Target}, {X: p.X.Max, Y: f.Target}}); err == nil {
+			tl.LineStyle = draw.LineStyle{Color: color.Gray{Y: 110}, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(1), vg.Points(2.5)}}
+			p.Add(tl)
+			lbl, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: p.X.Max, Y: f.Target}}, Labels: []string{"target"}})
+			if err == nil {
+				for i := range lbl.TextStyle {
+					setFont(&lbl.TextStyle[i], vg.Points(fontSize-2))
+					lbl.TextStyle[i].Color = color.Gray{Y: 90}
+					lbl.TextStyle[i].XAlign = draw.XRight
+				}
+				lbl.Offset = vg.Point{X: -vg.Points(2), Y: vg.Points(2)}
+				p.Add(lbl)
+			}
+		}
 	}
 	for i, s := range r.Series {
 		pts := lines[i]
@@ -449,7 +489,7 @@ func (f *Figure) panel(r Row, x XAxis, styles map[string]Style) *plot.Plot {
 		l.LineStyle = lineStyle(st)
 		p.Add(l)
 		var marks plotter.XYs
-		for _, m := range markerPoints(pts, xmin, xmax, float64(i%4)/4) {
+		for _, m := range markerPoints(pts, pts[0].X, pts[len(pts)-1].X, float64(i%4)/4) {
 			if m.Y >= p.Y.Min && m.Y <= p.Y.Max { // scatter glyphs are not clipped
 				marks = append(marks, m)
 			}

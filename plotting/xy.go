@@ -30,8 +30,12 @@ type XYFigure struct {
 	LogX, LogY            bool
 	Curves                []Curve
 	// Note is printed under the legend (e.g. which points never reached the
-	// target).
-	Note          string
+	// target); lines break at "\n".
+	Note string
+	// YRef, when positive, is drawn as a thin grey horizontal line labelled
+	// YRefLabel (e.g. the target accuracy).
+	YRef          float64
+	YRefLabel     string
 	Width, Height vg.Length
 	DPI           int
 }
@@ -75,7 +79,10 @@ func (f *XYFigure) WriteTo(w io.Writer, format string) error {
 	p.TextHandler = handler()
 	p.Title.Text = f.Title
 	setFont(&p.Title.TextStyle, vg.Points(fontSize+1))
-	p.X.Label.Text, p.Y.Label.Text = f.XLabel, f.YLabel
+	// The y label is drawn here, not by gonum/plot: on a log axis gonum/plot
+	// reserves room for it as if it were centred on the arithmetic midpoint
+	// of the range, which leaves a gap above the panel.
+	p.X.Label.Text = f.XLabel
 	setFont(&p.X.Label.TextStyle, vg.Points(fontSize))
 	setFont(&p.Y.Label.TextStyle, vg.Points(fontSize))
 	setFont(&p.X.Tick.Label, vg.Points(fontSize-1))
@@ -95,6 +102,8 @@ func (f *XYFigure) WriteTo(w io.Writer, format string) error {
 	p.Legend.Top = true
 	p.Legend.ThumbnailWidth = vg.Points(30)
 	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	styles := map[string]Style{}
+	var labels []string
 	for i, cv := range f.Curves {
 		var pts plotter.XYs
 		for j := range min(len(cv.X), len(cv.Y)) {
@@ -108,28 +117,49 @@ func (f *XYFigure) WriteTo(w io.Writer, format string) error {
 			ymin, ymax = math.Min(ymin, y), math.Max(ymax, y)
 		}
 		st := StyleAt(i)
-		line, scatter, err := plotter.NewLinePoints(pts)
-		if err != nil || len(pts) == 0 {
-			// keep the legend entry: a curve with no point says "never"
-			line = &plotter.Line{}
-			scatter = &plotter.Scatter{}
-		}
-		line.LineStyle = lineStyle(st)
-		scatter.GlyphStyle = glyphStyle(st)
-		if len(pts) > 0 {
+		styles[cv.Label] = st
+		labels = append(labels, cv.Label)
+		if line, scatter, err := plotter.NewLinePoints(pts); err == nil && len(pts) > 0 {
+			line.LineStyle = lineStyle(st)
+			scatter.GlyphStyle = glyphStyle(st)
 			p.Add(line, scatter)
 		}
-		p.Legend.Add(cv.Label, line, scatter)
+	}
+	if f.YRef > 0 && !(f.LogY && f.YRef <= 0) {
+		ymin, ymax = math.Min(ymin, f.YRef), math.Max(ymax, f.YRef)
 	}
 	if !math.IsInf(ymin, 0) && f.LogY {
 		p.Y.Min = math.Pow(10, math.Floor(math.Log10(ymin)))
-		p.Y.Max = math.Pow(10, math.Ceil(math.Log10(ymax)+0.35)) // room for the legend
+		p.Y.Max = math.Pow(10, math.Ceil(math.Log10(ymax)))
 	} else if !math.IsInf(ymin, 0) {
 		p.Y.Min = math.Min(0, ymin)
-		p.Y.Max = ymax + 0.35*(ymax-p.Y.Min)
+		p.Y.Max = ymax + 0.05*(ymax-p.Y.Min)
 	}
 	if !math.IsInf(xmin, 0) && !f.LogX {
 		p.X.Min, p.X.Max = math.Min(0, xmin), xmax*1.03
+	} else if !math.IsInf(xmin, 0) {
+		p.X.Min, p.X.Max = xmin/1.2, xmax*1.2 // room for the end markers
+	}
+	if f.YRef > 0 && !math.IsInf(xmin, 0) {
+		lo, hi := p.X.Min, p.X.Max
+		if f.LogX {
+			lo, hi = xmin, xmax
+		}
+		if tl, err := plotter.NewLine(plotter.XYs{{X: lo, Y: f.YRef}, {X: hi, Y: f.YRef}}); err == nil {
+			tl.LineStyle = draw.LineStyle{Color: color.Gray{Y: 110}, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(1), vg.Points(2.5)}}
+			p.Add(tl)
+			if f.YRefLabel != "" {
+				if lbl, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: hi, Y: f.YRef}}, Labels: []string{f.YRefLabel}}); err == nil {
+					for i := range lbl.TextStyle {
+						setFont(&lbl.TextStyle[i], vg.Points(fontSize-2))
+						lbl.TextStyle[i].Color = color.Gray{Y: 90}
+						lbl.TextStyle[i].XAlign = draw.XRight
+					}
+					lbl.Offset = vg.Point{X: -vg.Points(2), Y: vg.Points(2)}
+					p.Add(lbl)
+				}
+			}
+		}
 	}
 	if f.Note != "" {
 		st := textStyle(vg.Points(fontSize - 1))
@@ -139,6 +169,22 @@ func (f *XYFigure) WriteTo(w io.Writer, format string) error {
 			dc.FillText(st, vg.Point{X: dc.Min.X + vg.Points(6), Y: dc.Min.Y + h - vg.Length(i+1)*vg.Points((fontSize-1)*1.4) + vg.Points(3)}, l)
 		}
 		dc.Min.Y += h + vg.Points(4)
+	}
+	cols := 2
+	if len(labels) <= 2 {
+		cols = len(labels)
+	}
+	lh := legendHeight(len(labels), cols)
+	legendArea := dc
+	legendArea.Max.Y = dc.Min.Y + lh
+	drawLegend(legendArea, labels, styles, cols)
+	dc.Min.Y += lh
+	if f.YLabel != "" {
+		st := textStyle(vg.Points(fontSize))
+		st.Rotation = math.Pi / 2
+		st.XAlign, st.YAlign = draw.XCenter, draw.YTop
+		dc.FillText(st, vg.Point{X: dc.Min.X + vg.Points(2), Y: (dc.Min.Y + dc.Max.Y) / 2}, f.YLabel)
+		dc.Min.X += st.Height(f.YLabel) + vg.Points(6)
 	}
 	p.Draw(dc)
 	_, err = c.WriteTo(w)

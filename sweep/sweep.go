@@ -15,7 +15,8 @@
 //
 // The package runs nothing itself: a Runner (in-process ranks in cmd/efmpi,
 // or a fake in tests) runs one point into an HDF5 file, and the package
-// reads the file back with hdf5io.
+// reads the file back with hdf5io (and names the method as package plotting
+// does in figure legends).
 package sweep
 
 import (
@@ -31,6 +32,7 @@ import (
 	"strings"
 
 	"github.com/efmpi/efmpi/hdf5io"
+	"github.com/efmpi/efmpi/plotting"
 )
 
 // Axis is one dimension of a grid: a config key and its values (TOML text).
@@ -212,13 +214,17 @@ type Result struct {
 	ItersToTarget, BitsToTarget int64
 	// Final values: last row's iteration, f, ‖∇f‖², bits; MinGradNormSq over
 	// all rows.
-	Iterations     int64
-	FinalF         float64
-	FinalGradNorm  float64
-	MinGradNormSq  float64
-	BitsPerWorker  int64
-	Gamma          float64
-	TimeS          float64
+	Iterations    int64
+	FinalF        float64
+	FinalGradNorm float64
+	MinGradNormSq float64
+	BitsPerWorker int64
+	Gamma         float64
+	TimeS         float64
+	// Method names the run as figure legends do (plotting.MethodLabel);
+	// Rule is its step-size rule and Gamma0 the rule's γ0 (NaN if none).
+	Method, Rule   string
+	Gamma0         float64
 	reachedTarget  bool
 	hasTrajectory  bool
 	hadRunnerError bool
@@ -311,7 +317,8 @@ func (s *Sweep) runOne(ctx context.Context, run Runner, p Point, k int, file str
 		over = append(over, fmt.Sprintf("%s=%d", s.KSearch.Key, k))
 	}
 	r := Result{Point: p, K: k, File: file, ItersToTarget: -1, BitsToTarget: -1,
-		FinalF: math.NaN(), FinalGradNorm: math.NaN(), MinGradNormSq: math.NaN(), Gamma: math.NaN(), TimeS: math.NaN()}
+		FinalF: math.NaN(), FinalGradNorm: math.NaN(), MinGradNormSq: math.NaN(), Gamma: math.NaN(), Gamma0: math.NaN(),
+		TimeS: math.NaN()}
 	os.Remove(file)
 	if err := run(ctx, over, file); err != nil {
 		r.Err = err.Error()
@@ -337,6 +344,10 @@ func (r *Result) fill(file string, target float64) error {
 		return err
 	}
 	r.Status = run.String("status")
+	r.Method, r.Rule = plotting.MethodLabel(run.Attrs), run.String("stepsize_rule")
+	if g, ok := run.Attrs["gamma0"].(float64); ok {
+		r.Gamma0 = g
+	}
 	if g, ok := run.Attrs["gamma"].(float64); ok {
 		r.Gamma = g
 	}
@@ -481,9 +492,9 @@ func (s *Sweep) Columns() []string {
 	if s.KSearch != nil {
 		cols = append(cols, s.KSearch.Key, "role")
 	}
-	return append(cols, "target", "iters_to_target", "bits_to_target", "final_iteration",
+	return append(cols, "method", "step_rule", "target", "iters_to_target", "bits_to_target", "final_iteration",
 		"final_f", "final_grad_norm_sq", "min_grad_norm_sq", "bits_per_worker", "gamma",
-		"time_s", "status", "file", "error")
+		"gamma0", "time_s", "status", "file", "error")
 }
 
 // WriteCSV writes the results as a table with the header Columns(). A
@@ -524,9 +535,9 @@ func (s *Sweep) WriteCSV(w io.Writer, results []Result) error {
 		if r.hasTrajectory {
 			bits = strconv.FormatInt(r.BitsPerWorker, 10)
 		}
-		row = append(row, target, reach(r.ItersToTarget), reach(r.BitsToTarget), final,
+		row = append(row, r.Method, r.Rule, target, reach(r.ItersToTarget), reach(r.BitsToTarget), final,
 			num(r.FinalF), num(r.FinalGradNorm), num(r.MinGradNormSq), bits, num(r.Gamma),
-			num(r.TimeS), r.Status, r.File, r.Err)
+			num(r.Gamma0), num(r.TimeS), r.Status, r.File, r.Err)
 		if err := cw.Write(row); err != nil {
 			return err
 		}

@@ -172,9 +172,9 @@ func TestSweepCSVMatchesFiles(t *testing.T) {
 	}
 	recs := writeCSV(t, sw, results)
 	header := recs[0]
-	wantHeader := []string{"point", "stepsize.gamma0", "run.iterations", "target", "iters_to_target", "bits_to_target",
+	wantHeader := []string{"point", "stepsize.gamma0", "run.iterations", "method", "step_rule", "target", "iters_to_target", "bits_to_target",
 		"final_iteration", "final_f", "final_grad_norm_sq", "min_grad_norm_sq", "bits_per_worker", "gamma",
-		"time_s", "status", "file", "error"}
+		"gamma0", "time_s", "status", "file", "error"}
 	if !reflect.DeepEqual(header, wantHeader) {
 		t.Fatalf("header %q", header)
 	}

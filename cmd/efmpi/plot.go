@@ -32,6 +32,8 @@ func cmdPlot(args []string, stdout, stderr io.Writer) (int, error) {
 	width := fs.Float64("width", 0, "figure width in inches (default: 4.2 per panel)")
 	height := fs.Float64("height", 0, "figure height in inches (default: 3.1 per row plus the legend)")
 	dpi := fs.Int("dpi", 150, "PNG resolution")
+	target := fs.Float64("target", 0, "draw a dotted line at ‖∇f‖² = `T` (with -table: at y = T)")
+	logbits := fs.Bool("logbits", false, "log scale on the bits axis (runs whose traffic differs by orders of magnitude)")
 	table := fs.String("table", "", "plot columns of this CSV `FILE` (efmpi sweep's sweep.csv) instead of run files")
 	ycol := fs.String("y", "iters_to_target", "with -table: the y column")
 	by := fs.String("by", "", "with -table: one line per value of this column")
@@ -70,11 +72,17 @@ func cmdPlot(args []string, stdout, stderr io.Writer) (int, error) {
 		return ExitBadInput, fmt.Errorf("%w: %v", errOutput, err)
 	}
 	if *table != "" {
+		if *xs == "both" {
+			return ExitBadInput, usageError{"plot -table: name the x column with -x"}
+		}
 		fig, err := tableFigure(*table, *xs, *ycol, *by, *logx, *logy)
 		if err != nil {
 			return ExitBadInput, usageError{err.Error()}
 		}
 		fig.Title, fig.DPI = *title, *dpi
+		if *target > 0 {
+			fig.YRef, fig.YRefLabel = *target, "target"
+		}
 		fig.Width, fig.Height = vg.Length(*width)*vg.Inch, vg.Length(*height)*vg.Inch
 		if err := fig.Save(*out); err != nil {
 			return ExitOther, fmt.Errorf("plot %s: %w", *out, err)
@@ -93,7 +101,7 @@ func cmdPlot(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return ExitBadInput, usageError{err.Error()}
 	}
-	fig := &plotting.Figure{Title: *title, X: axes, YMin: *ymin, YMax: *ymax, DPI: *dpi,
+	fig := &plotting.Figure{Title: *title, X: axes, YMin: *ymin, YMax: *ymax, DPI: *dpi, Target: *target, LogBits: *logbits,
 		Rows:  plotting.GroupBy(series, *rows, nil),
 		Width: vg.Length(*width) * vg.Inch, Height: vg.Length(*height) * vg.Inch}
 	if err := fig.Save(*out); err != nil {
@@ -141,7 +149,7 @@ func tableFigure(path, xcol, ycol, by string, logx, logy bool) (*plotting.XYFigu
 	}
 	fig := &plotting.XYFigure{XLabel: columnTitle(xcol), YLabel: columnTitle(ycol), LogX: logx, LogY: logy}
 	index := map[string]int{}
-	var missing []string
+	missing := map[int][]string{} // curve → x values with no y
 	for _, r := range recs[1:] {
 		key := ""
 		if bi >= 0 {
@@ -164,16 +172,22 @@ func tableFigure(path, xcol, ycol, by string, logx, logy bool) (*plotting.XYFigu
 		}
 		if errY != nil || y < 0 {
 			y = math.NaN()
-			missing = append(missing, fmt.Sprintf("%s=%s", columnTitle(xcol), r[xi]))
-			if bi >= 0 {
-				missing[len(missing)-1] = fmt.Sprintf("(%s = %s, %s)", columnTitle(by), key, missing[len(missing)-1])
-			}
+			missing[i] = append(missing[i], r[xi])
 		}
 		fig.Curves[i].X = append(fig.Curves[i].X, x)
 		fig.Curves[i].Y = append(fig.Curves[i].Y, y)
 	}
 	if len(missing) > 0 {
-		fig.Note = wrapNote("no value (target not reached): "+strings.Join(missing, ", "), 95)
+		var parts []string
+		for i, c := range fig.Curves {
+			if xs := missing[i]; len(xs) == len(c.X) {
+				parts = append(parts, c.Label+": none")
+			} else if len(xs) > 0 {
+				parts = append(parts, c.Label+": "+strings.Join(xs, ", "))
+			}
+		}
+		fig.Note = wrapNote(fmt.Sprintf("No value of %s (e.g. target never reached) at %s — %s",
+			ycol, columnTitle(xcol), strings.Join(parts, "; ")), 80)
 	}
 	return fig, nil
 }
@@ -190,7 +204,9 @@ func columnTitle(c string) string {
 	case "bits_to_target":
 		return "bits per worker to reach the target"
 	case "final_grad_norm_sq":
-		return "final ‖∇f‖²"
+		return "final ‖∇f(xᴷ)‖²"
+	case "min_grad_norm_sq":
+		return "smallest ‖∇f(xᵏ)‖² of the run"
 	case "run.ranks":
 		return "n (ranks)"
 	case "algorithm.k":

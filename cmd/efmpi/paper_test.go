@@ -1,0 +1,32 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/efmpi/efmpi/internal/testenv"
+)
+
+// TestPaperConfigs checks that every experiment file of `make reproduce`
+// parses and prepares (efmpi theory), and that the script is valid shell.
+func TestPaperConfigs(t *testing.T) {
+	root := testenv.RepoRoot()
+	files, _ := filepath.Glob(filepath.Join(root, "configs", "paper", "*.toml"))
+	if len(files) < 10 {
+		t.Fatalf("found %d configs in configs/paper/", len(files))
+	}
+	for _, f := range files {
+		code, stdout, stderr := efmpi(t, root, "theory", "-config", f)
+		if code != 0 {
+			if strings.Contains(stderr, "shared/datasets") && testenv.DatasetsDir() == "" {
+				continue
+			}
+			t.Errorf("%s: exit %d\n%s%s", f, code, stdout, stderr)
+		}
+	}
+	if out, err := exec.Command("bash", "-n", filepath.Join(root, "configs", "paper", "reproduce.sh")).CombinedOutput(); err != nil {
+		t.Errorf("reproduce.sh: %v\n%s", err, out)
+	}
+}
