@@ -442,6 +442,10 @@ func decodeSparse(p []byte, v *sparse.Vector) error {
 	if dim > math.MaxInt32+1 {
 		return fmt.Errorf("sparse vector dimension %d exceeds the int32 index range", dim)
 	}
+	if dim > math.MaxInt {
+		// 32-bit platforms: 2^31 would become a negative Dim.
+		return fmt.Errorf("sparse vector dimension %d exceeds this platform's int", dim)
+	}
 	if nnz > dim {
 		return fmt.Errorf("sparse vector has %d entries but dimension %d", nnz, dim)
 	}
