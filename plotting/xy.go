@@ -74,6 +74,7 @@ func (f *XYFigure) WriteTo(w io.Writer, format string) error {
 	dc := draw.New(c)
 	dc.SetColor(color.White)
 	dc.Fill(dc.Rectangle.Path())
+	dc.Max.Y -= vg.Points(4) // keep the title off the edge
 
 	p := plot.New()
 	p.TextHandler = handler()

@@ -186,8 +186,11 @@ func tableFigure(path, xcol, ycol, by string, logx, logy bool) (*plotting.XYFigu
 				parts = append(parts, c.Label+": "+strings.Join(xs, ", "))
 			}
 		}
-		fig.Note = wrapNote(fmt.Sprintf("No value of %s (e.g. target never reached) at %s — %s",
-			ycol, columnTitle(xcol), strings.Join(parts, "; ")), 80)
+		what := fmt.Sprintf("No value of %s at %s", ycol, columnTitle(xcol))
+		if strings.HasSuffix(ycol, "_to_target") {
+			what = "Target never reached at " + columnTitle(xcol)
+		}
+		fig.Note = wrapNote(what+" — "+strings.Join(parts, "; "), 80)
 	}
 	return fig, nil
 }
