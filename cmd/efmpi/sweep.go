@@ -123,6 +123,9 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	printSweepSummary(stdout, sw, sweep.Chosen(results))
 	fmt.Fprintf(stdout, "\ntable: %s (%d runs)\n", csvPath, len(results))
 	if runErr != nil {
+		if errors.Is(runErr, context.Canceled) {
+			return ExitInterrupted, fmt.Errorf("interrupted after %d runs (the table has them)", len(results))
+		}
 		return exitCode(runErr), runErr
 	}
 	for _, r := range results {
