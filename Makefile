@@ -14,7 +14,7 @@ build: deps
 run: build
 	./$(BIN) demo
 
-# every run, table and figure of EXPERIMENTS.md from nothing (about 5 min on 2 cores)
+# every run, table and figure of EXPERIMENTS.md from nothing (about 6 min on 2 cores)
 reproduce: build
 	EFMPI=./$(BIN) configs/paper/reproduce.sh
 
