@@ -211,17 +211,7 @@ func (f *Figure) titleHeight() vg.Length {
 // Save writes the figure to path; the format follows the extension (png,
 // svg, pdf, eps).
 func (f *Figure) Save(path string) error {
-	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
-	out, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := f.WriteTo(out, format); err != nil {
-		out.Close()
-		os.Remove(path)
-		return err
-	}
-	return out.Close()
+	return save(path, f.WriteTo)
 }
 
 // WriteTo renders the figure in the given format ("png", "svg", "pdf",
@@ -500,4 +490,20 @@ func (f *Figure) panel(r Row, x XAxis, styles map[string]Style) *plot.Plot {
 		}
 	}
 	return p
+}
+
+// save writes a figure to path with write, the format following the
+// extension; a failed write leaves no partial file behind.
+func save(path string, write func(w io.Writer, format string) error) error {
+	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(out, format); err != nil {
+		out.Close()
+		os.Remove(path)
+		return err
+	}
+	return out.Close()
 }

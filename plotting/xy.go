@@ -5,8 +5,6 @@ import (
 	"image/color"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -42,17 +40,7 @@ type XYFigure struct {
 
 // Save writes the figure to path, the format following the extension.
 func (f *XYFigure) Save(path string) error {
-	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
-	out, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := f.WriteTo(out, format); err != nil {
-		out.Close()
-		os.Remove(path)
-		return err
-	}
-	return out.Close()
+	return save(path, f.WriteTo)
 }
 
 // WriteTo renders the figure in the given format to w.

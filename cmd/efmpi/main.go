@@ -15,6 +15,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -148,4 +149,24 @@ func statusCode(status string) int {
 		return ExitRankFailed
 	}
 	return ExitOther
+}
+
+// parseInterleaved parses fs over args where flags may come before or after
+// the positional arguments (file names), which it returns in order. -h gives
+// flag.ErrHelp; any other mistake is a usageError.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
 }

@@ -45,20 +45,11 @@ func cmdPlot(args []string, stdout, stderr io.Writer) (int, error) {
 			"‖∇f(x^k)‖² (log scale) against iterations and bits per worker, one line per run.\n")
 		fs.PrintDefaults()
 	}
-	// Flags may come before or after the file names.
-	var paths []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return ExitOK, nil
-			}
-			return ExitBadInput, usageError{err.Error()}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		paths = append(paths, fs.Arg(0))
-		rest = fs.Args()[1:]
+	paths, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK, nil
+	} else if err != nil {
+		return ExitBadInput, err
 	}
 	if *out == "" {
 		return ExitBadInput, usageError{"plot: -o FIG.png|svg|pdf is required"}

@@ -35,20 +35,11 @@ func cmdSummarize(args []string, stdout, stderr io.Writer) (int, error) {
 			"One CSV row per run file (directories are searched for *.h5): parameters and final metrics.\n")
 		fs.PrintDefaults()
 	}
-	// Flags may come before or after the paths.
-	var paths []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return ExitOK, nil
-			}
-			return ExitBadInput, usageError{err.Error()}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		paths = append(paths, fs.Arg(0))
-		rest = fs.Args()[1:]
+	paths, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK, nil
+	} else if err != nil {
+		return ExitBadInput, err
 	}
 	if len(paths) == 0 {
 		return ExitBadInput, usageError{"summarize: name at least one directory or FILE.h5"}
