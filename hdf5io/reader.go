@@ -119,24 +119,12 @@ func length(ds *hdf5.Dataset) (int, error) {
 	return int(dims[0]), nil
 }
 
-func readFloats(f *hdf5.File, name string) ([]float64, error) {
-	ds, err := f.OpenDataset(name)
-	if err != nil {
-		return nil, err
-	}
-	defer ds.Close()
-	n, err := length(ds)
-	if err != nil {
-		return nil, err
-	}
-	v := make([]float64, n)
-	if n > 0 {
-		err = ds.Read(&v)
-	}
-	return v, err
-}
+func readFloats(f *hdf5.File, name string) ([]float64, error) { return readVector[float64](f, name) }
 
-func readInts(f *hdf5.File, name string) ([]int64, error) {
+func readInts(f *hdf5.File, name string) ([]int64, error) { return readVector[int64](f, name) }
+
+// readVector reads a whole 1-D dataset of float64 or int64 values.
+func readVector[T float64 | int64](f *hdf5.File, name string) ([]T, error) {
 	ds, err := f.OpenDataset(name)
 	if err != nil {
 		return nil, err
@@ -146,7 +134,7 @@ func readInts(f *hdf5.File, name string) ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := make([]int64, n)
+	v := make([]T, n)
 	if n > 0 {
 		err = ds.Read(&v)
 	}

@@ -300,22 +300,7 @@ func (p *LogReg) margins(z *[rowBlock]float64, rows *[rowBlock]int, nb int, x []
 	rowPtr, colIdx, val := p.rowPtr, p.colIdx, p.val
 	for b, r := range rows[:nb] {
 		lo, hi := rowPtr[r], rowPtr[r+1]
-		cols := colIdx[lo:hi]
-		vals := val[lo:hi]
-		vals = vals[:len(cols)]
-		var s0, s1, s2, s3 float64
-		k := 0
-		for ; k+4 <= len(cols); k += 4 {
-			c4, v4 := cols[k:k+4:k+4], vals[k:k+4:k+4]
-			s0 += v4[0] * x[c4[0]]
-			s1 += v4[1] * x[c4[1]]
-			s2 += v4[2] * x[c4[2]]
-			s3 += v4[3] * x[c4[3]]
-		}
-		for ; k < len(cols); k++ {
-			s0 += vals[k] * x[cols[k]]
-		}
-		z[b] = (s0 + s1) + (s2 + s3)
+		z[b] = sparseDot(colIdx[lo:hi], val[lo:hi], x)
 	}
 }
 
