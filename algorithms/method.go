@@ -5,17 +5,23 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/efmpi/efmpi/sparse"
 )
 
-// Method names (SPEC §3). Normalisation, the compressor and the momentum are
-// switches on these, so ||EF21-SGD|| (η = 1), ||SGDM|| (identity compressor), GD
-// and normalised GD (EF21 / ||EF21|| with identity) are configurations, not code.
+// Method names (SPEC §3 and issue 16). Normalisation, the compressor, the
+// momentum and the participation probability are switches on these, so
+// ||EF21-SGD|| (η = 1), ||SGDM|| (identity compressor), GD and normalised GD
+// (EF21 / ||EF21|| with identity), ||EF21-W||, EF21-PP (EF21 with p < 1) and
+// Signum (signsgd or majority-vote with η < 1) are configurations, not code.
 const (
-	EF21     = "ef21"
-	EF21SGDM = "ef21-sgdm"
-	EF14     = "ef14"
+	EF21         = "ef21"
+	EF21SGDM     = "ef21-sgdm"
+	EF14         = "ef14"
+	EF21W        = "ef21-w"
+	SignSGD      = "signsgd"
+	MajorityVote = "majority-vote"
 )
 
 // ErrZeroEstimator is returned by Step when a normalised method meets g = 0:
@@ -24,9 +30,10 @@ var ErrZeroEstimator = errors.New("estimator g is zero: every client's estimator
 
 // Config describes one method. It is shared by every rank.
 type Config struct {
-	Method    string // EF21, EF21SGDM or EF14
+	Method    string // one of the method names above
 	Normalize bool   // the ||·|| variants
-	// Eta is the momentum η ∈ (0, 1] of EF21-SGDM; ignored otherwise.
+	// Eta is the momentum η ∈ (0, 1] of EF21-SGDM and of the sign methods
+	// (Signum's β is 1 − η); ignored otherwise.
 	Eta float64
 	// InitCompressed sends g_i^0 = C(∇f_i(x^0)) instead of the uncompressed
 	// gradient.
@@ -38,256 +45,201 @@ type Config struct {
 	// same mathematics as g_i + (∇f_i − g_i) without its rounding, so EF21 with
 	// the identity is GD bit for bit.
 	Absolute bool
+	// Smoothness holds the clients' constants L_i in rank order; EF21-W
+	// derives its weights w_i = L_i / Σ_j L_j from them.
+	Smoothness []float64
+	// Participation is the probability p ∈ (0, 1] with which each client takes
+	// part in an iteration (EF21-PP); 0 means 1. ParticipationSeed names the
+	// shared stream the participating sets are drawn from.
+	Participation     float64
+	ParticipationSeed uint64
 }
 
 // Validate reports a configuration the methods cannot run.
 func (c Config) Validate() error {
-	switch c.Method {
-	case EF21, EF14:
-	case EF21SGDM:
-		if !(c.Eta > 0 && c.Eta <= 1) {
-			return fmt.Errorf("method %s: momentum eta = %v must be in (0, 1]", c.Method, c.Eta)
-		}
-	default:
-		return fmt.Errorf("unknown method %q (want ef21, ef21-sgdm or ef14)", c.Method)
-	}
-	if c.Method == EF14 && c.Normalize {
-		return fmt.Errorf("method ef14: normalize = true is not supported (SPEC §3 leaves the normalised EF14 undefined)")
-	}
+	_, err := New(c)
+	return err
+}
+
+// common checks what every method needs.
+func (c Config) common() error {
 	if c.Clients < 1 {
 		return fmt.Errorf("method %s: %d clients, need at least 1", c.Method, c.Clients)
 	}
 	if c.Dim < 1 {
 		return fmt.Errorf("method %s: dimension %d, need at least 1", c.Method, c.Dim)
 	}
+	if p := c.Participation; p != 0 && !(p > 0 && p <= 1) {
+		return fmt.Errorf("method %s: participation p = %v must be in (0, 1]", c.Method, p)
+	}
 	return nil
 }
 
-// Worker is the client half of a method on one rank: it keeps g_i (and v_i for
-// momentum, e_i for EF14) and turns a local gradient into the message c_i.
-// Nothing here allocates after NewWorker.
-type Worker struct {
-	cfg  Config
-	comp Compressor
-	// G is g_i, V is v_i (EF21-SGDM), E is e_i (EF14). Exported for checkpoints
-	// and tests; the worker owns them.
-	G, V, E []float64
-	scratch []float64
-	msg     sparse.Vector
-	// Bits is the cumulative paper-convention cost of every message sent.
-	Bits int64
+// fullParticipation rejects p < 1 for the methods whose partial-participation
+// variant no paper here defines.
+func (c Config) fullParticipation() error {
+	if c.Participation != 0 && c.Participation != 1 {
+		return fmt.Errorf("method %s: participation = %v is only defined for ef21 and ef21-w (EF21-PP)", c.Method, c.Participation)
+	}
+	return nil
 }
 
-// NewWorker returns the client half for cfg using comp.
-func NewWorker(cfg Config, comp Compressor) (*Worker, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+// momentum checks η ∈ (0, 1].
+func (c Config) momentum() error {
+	if !(c.Eta > 0 && c.Eta <= 1) {
+		return fmt.Errorf("method %s: momentum eta = %v must be in (0, 1]", c.Method, c.Eta)
 	}
-	d := cfg.Dim
-	w := &Worker{cfg: cfg, comp: comp, G: make([]float64, d), scratch: make([]float64, d)}
-	w.msg = sparse.Vector{Dim: d, Idx: make([]int32, 0, d), Val: make([]float64, 0, d)}
-	switch cfg.Method {
-	case EF21SGDM:
-		w.V = make([]float64, d)
-	case EF14:
-		w.E = make([]float64, d)
-	}
-	return w, nil
+	return nil
 }
 
-// Init takes ∇f_i(x^0) (a minibatch gradient for EF21-SGDM) and returns the
-// initial message, whose aggregate the server installs with ApplyInit. EF14 has
-// no initial message: Init returns nil.
-func (w *Worker) Init(grad []float64) *sparse.Vector {
-	switch w.cfg.Method {
-	case EF14:
-		clear(w.E)
-		return nil
-	case EF21SGDM:
-		copy(w.V, grad)
-	}
-	if w.cfg.InitCompressed {
-		w.comp.Compress(&w.msg, grad)
-		w.msg.ToDense(w.G)
-		w.Bits += w.comp.Bits(&w.msg)
-	} else {
-		copy(w.G, grad)
-		w.msg.SetDense(grad)
-		w.Bits += BitsPerValue * int64(len(grad))
-	}
-	return &w.msg
-}
-
-// Step takes the rank's gradient for this iteration and returns c_i^k:
-//   - EF21: grad = ∇f_i(x^{k+1}); c = C(grad − g_i); g_i += c.
-//   - EF21-SGDM: grad = ∇f_i(x^{k+1}; ξ); v_i = (1−η)v_i + η·grad;
-//     c = C(v_i − g_i); g_i += c.
-//   - EF14: grad = ∇f_i(x^k), gamma = γ_k; p = e_i + γ·grad; c = C(p);
-//     e_i = p − c.
+// Method is one distributed method, in the manner of gonum/optimize's Method:
+// it only makes the two halves that hold state. A Client runs on each rank
+// and turns the rank's gradient into a message; a Replica is held by every
+// rank and applies the aggregate of the messages, so x (and g) stay bitwise
+// equal everywhere. Neither does I/O: the iteration core (Node.Round) passes
+// the messages, which is the etcd-io/raft lesson of a pure step over messages.
 //
-// With the identity compressor (Config.Absolute) EF21 and EF21-SGDM send the
-// new g_i itself. The returned vector is owned by the worker and valid until the
-// next call.
-func (w *Worker) Step(grad []float64, gamma float64) *sparse.Vector {
-	target := grad
-	switch w.cfg.Method {
-	case EF21SGDM:
-		eta := w.cfg.Eta
-		for j, x := range grad {
-			w.V[j] = (1-eta)*w.V[j] + eta*x
-		}
-		target = w.V
-	case EF14:
-		for j, x := range grad {
-			w.scratch[j] = w.E[j] + gamma*x
-		}
-		w.comp.Compress(&w.msg, w.scratch)
-		for j, i := range w.msg.Idx {
-			w.scratch[i] -= w.msg.Val[j]
-		}
-		copy(w.E, w.scratch)
-		w.Bits += w.comp.Bits(&w.msg)
-		return &w.msg
-	}
-	if w.cfg.Absolute {
-		copy(w.G, target)
-		w.msg.SetDense(target)
-		w.Bits += w.comp.Bits(&w.msg)
-		return &w.msg
-	}
-	for j, x := range target {
-		w.scratch[j] = x - w.G[j]
-	}
-	w.comp.Compress(&w.msg, w.scratch)
-	w.msg.AddTo(w.G)
-	w.Bits += w.comp.Bits(&w.msg)
-	return &w.msg
+// Adding a method is one file: a type implementing Method, Client and
+// Replica, and a call to register in that file's init.
+type Method interface {
+	// Name is the config name.
+	Name() string
+	// Traits says how the iteration core drives the method.
+	Traits() Traits
+	// NewClient returns the client half of rank r using its compressor.
+	NewClient(r int, comp Compressor) (Client, error)
+	// NewReplica returns the replicated half starting at x0 (copied).
+	NewReplica(x0 []float64) (Replica, error)
 }
 
-// Server is the replicated half of a method: every rank holds one and applies
-// the same aggregate, so X (x^k) and G (g^k) stay bitwise equal everywhere.
-// Rank 0 additionally uses Aggregate to sum the gathered messages.
-type Server struct {
-	cfg Config
-	// X is the iterate x^k and G the estimator g^k (unused by EF14).
-	X, G []float64
-	// aggregation scratch (rank 0)
-	acc     []float64
-	seen    []bool
-	touched []int32
+// Traits describe a method to the iteration core and the driver.
+type Traits struct {
+	// InitRound: the clients send an initial message at x^0 (g_i^0).
+	InitRound bool
+	// Stochastic: the clients' gradients are minibatches (and heavy-tailed
+	// noise, where configured, is added to them).
+	Stochastic bool
+	// Estimator: the replica keeps g^k ≈ ∇f(x^k), so ‖g − ∇f‖² is a metric.
+	Estimator bool
+	// MovesXInApply: x changes when the aggregate is applied, so a gradient
+	// taken during the round is not at the new x.
+	MovesXInApply bool
 }
 
-// NewServer returns the replicated state starting at x0 (copied).
-func NewServer(cfg Config, x0 []float64) (*Server, error) {
-	if err := cfg.Validate(); err != nil {
+// Client is the half of a method that runs on one rank. Its vectors are its
+// own; the messages it returns are owned by it and valid until the next call.
+type Client interface {
+	// Init takes the rank's gradient at x^0 and returns the initial message,
+	// or nil when the method has no initial round.
+	Init(grad []float64) *sparse.Vector
+	// Step takes the rank's gradient for iteration k (at the point the method
+	// defines) and γ_k, and returns the message of the iteration.
+	Step(grad []float64, gamma float64) *sparse.Vector
+	// Bits is the cumulative paper-convention cost of every message sent.
+	Bits() int64
+	// State returns the client's state for a checkpoint. The vectors are views
+	// of the live state, to be copied before the client steps again.
+	State() State
+	// Restore installs a state taken from a client of the same configuration.
+	Restore(State) error
+}
+
+// Replica is the replicated half of a method: every rank holds one and applies
+// the same aggregate in the same order.
+type Replica interface {
+	// X is the iterate x^k (a view of the live state).
+	X() []float64
+	// Estimator is g^k, or nil when the method keeps none.
+	Estimator() []float64
+	// ApplyInit installs the aggregate of the initial messages.
+	ApplyInit(agg *sparse.Vector)
+	// Step moves x before the clients' gradients of iteration k are taken
+	// (the EF21 family). It returns ErrZeroEstimator, leaving x alone, when a
+	// normalised method meets g = 0.
+	Step(gamma float64) error
+	// Apply installs the aggregate of iteration k's messages.
+	Apply(agg *sparse.Vector, gamma float64)
+	// DownBits is the cumulative paper-convention cost of the aggregates the
+	// server broadcast (the downlink), per receiving worker.
+	DownBits() int64
+	// State and Restore are the replica's checkpoint, as for Client.
+	State() State
+	Restore(State) error
+}
+
+// State is a method half's checkpoint: named vectors (views) and the bit
+// counter. Names are stable: they are part of the checkpoint format.
+type State struct {
+	Vectors []NamedVector
+	Bits    int64
+}
+
+// NamedVector is one vector of a State.
+type NamedVector struct {
+	Name   string
+	Values []float64
+}
+
+// Vector returns the values of the vector called name, or nil.
+func (s State) Vector(name string) []float64 {
+	for _, v := range s.Vectors {
+		if v.Name == name {
+			return v.Values
+		}
+	}
+	return nil
+}
+
+// restoreInto copies the vectors of src into the same-named vectors of dst,
+// checking names and lengths.
+func restoreInto(what string, dst, src State) error {
+	if len(dst.Vectors) != len(src.Vectors) {
+		return fmt.Errorf("%s state: %d vectors, want %d", what, len(src.Vectors), len(dst.Vectors))
+	}
+	for _, d := range dst.Vectors {
+		s := src.Vector(d.Name)
+		if len(s) != len(d.Values) {
+			return fmt.Errorf("%s state: %s has %d values, want %d", what, d.Name, len(s), len(d.Values))
+		}
+	}
+	for _, d := range dst.Vectors {
+		copy(d.Values, src.Vector(d.Name))
+	}
+	return nil
+}
+
+// factories is the method registry, written only by the init functions of
+// the method files.
+var factories = map[string]func(Config) (Method, error){}
+
+// register adds a method; called from init.
+func register(name string, f func(Config) (Method, error)) {
+	if _, dup := factories[name]; dup {
+		panic("algorithms: method " + name + " registered twice")
+	}
+	factories[name] = f
+}
+
+// Methods lists the registered method names, sorted.
+func Methods() []string {
+	names := make([]string, 0, len(factories))
+	for n := range factories {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// New returns the method cfg names, after checking cfg.
+func New(cfg Config) (Method, error) {
+	f, ok := factories[cfg.Method]
+	if !ok {
+		return nil, fmt.Errorf("unknown method %q (want %s)", cfg.Method, strings.Join(Methods(), ", "))
+	}
+	if err := cfg.common(); err != nil {
 		return nil, err
 	}
-	if len(x0) != cfg.Dim {
-		return nil, fmt.Errorf("initial point has %d coordinates, dimension is %d", len(x0), cfg.Dim)
-	}
-	d := cfg.Dim
-	s := &Server{cfg: cfg, X: slices.Clone(x0), G: make([]float64, d),
-		acc: make([]float64, d), seen: make([]bool, d), touched: make([]int32, 0, d)}
-	return s, nil
-}
-
-// Aggregate sums the clients' messages in rank order 0, 1, …, n−1 into out:
-// out[j] = m_0[j] + m_1[j] + … over the messages that hold index j, starting
-// from the first such message's value. The fixed order makes the aggregate,
-// and hence every replica, bitwise reproducible.
-func (s *Server) Aggregate(msgs []sparse.Vector, out *sparse.Vector) error {
-	if len(msgs) != s.cfg.Clients {
-		return fmt.Errorf("aggregate: %d messages for %d clients", len(msgs), s.cfg.Clients)
-	}
-	d := s.cfg.Dim
-	s.touched = s.touched[:0]
-	for r := range msgs {
-		m := &msgs[r]
-		if m.Dim != d {
-			return fmt.Errorf("aggregate: message from rank %d has dimension %d, want %d", r, m.Dim, d)
-		}
-		for j, i := range m.Idx {
-			if int(i) < 0 || int(i) >= d {
-				return fmt.Errorf("aggregate: message from rank %d has index %d outside [0, %d)", r, i, d)
-			}
-			if s.seen[i] {
-				s.acc[i] += m.Val[j]
-			} else {
-				s.seen[i] = true
-				s.acc[i] = m.Val[j]
-				s.touched = append(s.touched, i)
-			}
-		}
-	}
-	out.Reset(d)
-	if 8*len(s.touched) > d {
-		for i, seen := range s.seen {
-			if seen {
-				out.Append(int32(i), s.acc[i])
-				s.seen[i] = false
-			}
-		}
-		return nil
-	}
-	slices.Sort(s.touched)
-	for _, i := range s.touched {
-		out.Append(i, s.acc[i])
-		s.seen[i] = false
-	}
-	return nil
-}
-
-// ApplyInit installs the initial estimator g^0 = (1/n) Σ_i g_i^0 from the
-// aggregate of the Init messages.
-func (s *Server) ApplyInit(agg *sparse.Vector) {
-	clear(s.G)
-	n := float64(s.cfg.Clients)
-	for j, i := range agg.Idx {
-		s.G[i] = agg.Val[j] / n
-	}
-}
-
-// Apply installs the aggregate of one round of Step messages:
-//   - EF21 family: g += agg/n (g = agg/n with the identity compressor);
-//   - EF14: x −= agg/n.
-func (s *Server) Apply(agg *sparse.Vector) {
-	n := float64(s.cfg.Clients)
-	switch {
-	case s.cfg.Method == EF14:
-		for j, i := range agg.Idx {
-			s.X[i] -= agg.Val[j] / n
-		}
-	case s.cfg.Absolute:
-		s.ApplyInit(agg)
-	default:
-		for j, i := range agg.Idx {
-			s.G[i] += agg.Val[j] / n
-		}
-	}
-}
-
-// Step moves the iterate of the EF21 family: x −= γ·g, or x −= (γ/‖g‖)·g for
-// the normalised variants, which returns ErrZeroEstimator (and leaves x alone)
-// when g = 0. EF14 moves x in Apply; Step is a no-op for it.
-func (s *Server) Step(gamma float64) error {
-	if s.cfg.Method == EF14 {
-		return nil
-	}
-	if !s.cfg.Normalize {
-		for j, g := range s.G {
-			s.X[j] -= gamma * g
-		}
-		return nil
-	}
-	norm := Norm(s.G)
-	if norm == 0 {
-		return ErrZeroEstimator
-	}
-	scale := gamma / norm
-	for j, g := range s.G {
-		s.X[j] -= scale * g
-	}
-	return nil
+	return f(cfg)
 }
 
 // Norm is the Euclidean norm, summed in index order (the same bits on every

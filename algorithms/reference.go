@@ -2,13 +2,11 @@ package algorithms
 
 import (
 	"fmt"
-
-	"github.com/efmpi/efmpi/sparse"
 )
 
 // Oracle writes one client's gradient at x into dst: ∇f_i(x) for the
 // deterministic methods, a minibatch gradient drawn from the client's own stream
-// for EF21-SGDM.
+// for the stochastic ones.
 type Oracle func(dst, x []float64)
 
 // Problem is everything a run of a method needs besides communication.
@@ -25,23 +23,19 @@ type Problem struct {
 // every iteration k = 1, …, K. Returning false stops the run.
 type Observer func(k int, s *Server, workers []*Worker) bool
 
-// Loop runs the method with all n clients in one goroutine, passing messages by
-// hand in rank order. It is the executable definition of an iteration that the
-// distributed driver must reproduce bit for bit:
-//
-//	init:  g_i^0 from Init(∇f_i(x^0)); g^0 = (1/n) Σ g_i^0
-//	EF21 family, k = 0..K−1: x^{k+1} = x^k − γ_k g^k (/‖g^k‖);
-//	       c_i = Step(∇f_i(x^{k+1})); g^{k+1} = g^k + (1/n) Σ c_i
-//	EF14, k = 0..K−1: c_i = Step(∇f_i(x^k), γ_k); x^{k+1} = x^k − (1/n) Σ c_i
+// Loop runs the method with all n clients in one goroutine: a Node hosting
+// every client over the in-memory LocalExchanger. The order of operations of
+// an iteration is Node.Round's, the same code the distributed driver runs.
 type Loop struct {
-	p       Problem
+	p Problem
+	// Node is the iteration core; Server and Workers are views of its
+	// replica and clients.
+	Node    *Node
 	Server  *Server
 	Workers []*Worker
 	// K is the number of iterations done.
-	K    int
-	grad []float64
-	msgs []sparse.Vector
-	agg  sparse.Vector
+	K  int
+	ex *LocalExchanger
 }
 
 // NewLoop builds the state and performs the initialisation round (k = 0).
@@ -50,49 +44,48 @@ func NewLoop(p Problem) (*Loop, error) {
 	if len(p.Compressors) != n || len(p.Oracles) != n {
 		return nil, fmt.Errorf("reference: %d clients but %d compressors and %d oracles", n, len(p.Compressors), len(p.Oracles))
 	}
-	srv, err := NewServer(p.Config, p.X0)
+	m, err := New(p.Config)
 	if err != nil {
 		return nil, err
 	}
-	l := &Loop{p: p, Server: srv, Workers: make([]*Worker, n), grad: make([]float64, p.Config.Dim), msgs: make([]sparse.Vector, n)}
-	for i := range l.Workers {
-		if l.Workers[i], err = NewWorker(p.Config, p.Compressors[i]); err != nil {
-			return nil, err
-		}
+	if len(p.X0) != p.Config.Dim {
+		return nil, fmt.Errorf("initial point has %d coordinates, dimension is %d", len(p.X0), p.Config.Dim)
 	}
-	if p.Config.Method == EF14 {
-		for _, w := range l.Workers {
-			w.Init(nil)
-		}
-		return l, nil
+	ranks := make([]int, n)
+	for i := range ranks {
+		ranks[i] = i
 	}
-	for i, w := range l.Workers {
-		p.Oracles[i](l.grad, srv.X)
-		l.msgs[i].CopyFrom(w.Init(l.grad))
-	}
-	if err := srv.Aggregate(l.msgs, &l.agg); err != nil {
+	nd, err := NewNode(NodeConfig{Method: m, X0: p.X0, Ranks: ranks, Compressors: p.Compressors, Oracles: p.Oracles,
+		Schedule: p.Schedule, Participation: Participation{P: p.Config.Participation, Seed: p.Config.ParticipationSeed}})
+	if err != nil {
 		return nil, err
 	}
-	srv.ApplyInit(&l.agg)
+	l := &Loop{p: p, Node: nd, Server: serverOf(nd.Replica, n, p.Config.Dim), Workers: make([]*Worker, n), ex: NewLocalExchanger(p.Config.Dim)}
+	for i, c := range nd.Clients {
+		l.Workers[i] = workerOf(c, p.Config.Dim)
+	}
+	if err := nd.Init(l.ex); err != nil {
+		return nil, err
+	}
+	l.sync()
 	return l, nil
+}
+
+// sync brings the Workers' bit counters up to date.
+func (l *Loop) sync() {
+	for i, w := range l.Workers {
+		w.Bits = l.Node.Clients[i].Bits()
+	}
 }
 
 // Iterate performs iteration k → k+1. It returns ErrZeroEstimator, leaving the
 // state unchanged, when a normalised method meets g = 0.
 func (l *Loop) Iterate() error {
-	gamma := l.p.Schedule.At(l.K)
-	if err := l.Server.Step(gamma); err != nil {
+	if err := l.Node.Round(l.K, l.ex); err != nil {
 		return err
 	}
-	for i, w := range l.Workers {
-		l.p.Oracles[i](l.grad, l.Server.X)
-		l.msgs[i].CopyFrom(w.Step(l.grad, gamma))
-	}
-	if err := l.Server.Aggregate(l.msgs, &l.agg); err != nil {
-		return err
-	}
-	l.Server.Apply(&l.agg)
 	l.K++
+	l.sync()
 	return nil
 }
 
