@@ -14,14 +14,13 @@ import (
 // momentum and the participation probability are switches on these, so
 // ||EF21-SGD|| (η = 1), ||SGDM|| (identity compressor), GD and normalised GD
 // (EF21 / ||EF21|| with identity), ||EF21-W||, EF21-PP (EF21 with p < 1) and
-// Signum (signsgd or majority-vote with η < 1) are configurations, not code.
+// signSGD with majority vote (signsgd with n > 1) and Signum (signsgd with η < 1) are configurations, not code.
 const (
-	EF21         = "ef21"
-	EF21SGDM     = "ef21-sgdm"
-	EF14         = "ef14"
-	EF21W        = "ef21-w"
-	SignSGD      = "signsgd"
-	MajorityVote = "majority-vote"
+	EF21     = "ef21"
+	EF21SGDM = "ef21-sgdm"
+	EF14     = "ef14"
+	EF21W    = "ef21-w"
+	SignSGD  = "signsgd"
 )
 
 // ErrZeroEstimator is returned by Step when a normalised method meets g = 0:

@@ -19,7 +19,9 @@ const (
 type Theory struct {
 	Alpha, S, Theta, Beta float64
 	L, LTilde             float64
-	Factor                float64
+	// LAM is the arithmetic mean (1/n) Σ L_i (set by EF21TheoryAM).
+	LAM    float64
+	Factor float64
 	// Gamma is factor / (L + L̃·√(β/θ)); factor/L when α = 1.
 	Gamma float64
 }
@@ -43,7 +45,7 @@ func EF21Theory(alpha, l float64, li []float64, factor float64) (Theory, error) 
 	for _, x := range li {
 		sum += x * x
 	}
-	t := Theory{Alpha: alpha, L: l, LTilde: math.Sqrt(sum / float64(len(li))), Factor: factor}
+	t := Theory{Alpha: alpha, L: l, LTilde: math.Sqrt(sum / float64(len(li))), LAM: LAM(li), Factor: factor}
 	if alpha == 1 {
 		t.Theta, t.Beta = 1, 0
 		t.Gamma = factor / l
@@ -86,4 +88,42 @@ func (s Schedule) At(k int) float64 {
 		return s.Gamma / math.Sqrt(float64(k+1))
 	}
 	return s.Gamma
+}
+
+// RuleEF21TheoryAM is the arithmetic-mean step of Richtárik, Gasanov,
+// Burlachenko (2024): γ = factor / (L + L_AM·√(β/θ)), L_AM = (1/n) Σ_i L_i,
+// which the paper proves for EF21-W and, by its improved analysis, for the
+// original EF21 too. θ and β are EF21's.
+const RuleEF21TheoryAM = "ef21-theory-am"
+
+// EF21TheoryAM evaluates the ef21-theory-am rule (Richtárik, Gasanov,
+// Burlachenko 2024: EF21-W's theorem, and the improved analysis of EF21, both
+// with L_AM where Richtárik, Sokolov, Fatkhullin 2021 have L̃). The returned
+// Theory has LTilde = L̃ as before, LAM = L_AM, and Gamma the L_AM step;
+// α = 1 gives factor/L, as for ef21-theory.
+//
+// Source note: the search tool returned this paper's abstract and summaries
+// (quadratic mean L̃ replaced by the arithmetic mean L_AM in the step and the
+// rate) but not the theorem text, so the statement follows the issue and the
+// abstract; the theorem numbers could not be checked.
+func EF21TheoryAM(alpha, l float64, li []float64, factor float64) (Theory, error) {
+	t, err := EF21Theory(alpha, l, li, factor)
+	if err != nil {
+		return t, err
+	}
+	t.LAM = LAM(li)
+	if alpha < 1 {
+		t.Gamma = factor / (l + t.LAM*math.Sqrt(t.Beta/t.Theta))
+	}
+	return t, nil
+}
+
+// LAM is the arithmetic mean L_AM = (1/n) Σ_i L_i (≤ L̃ = √((1/n) Σ L_i²), with
+// equality only when every L_i is equal).
+func LAM(li []float64) float64 {
+	s := 0.0
+	for _, x := range li {
+		s += x
+	}
+	return s / float64(len(li))
 }
