@@ -26,6 +26,7 @@ type Config struct {
 	Problem   Problem   `toml:"problem"`
 	Data      Data      `toml:"data"`
 	Algorithm Algorithm `toml:"algorithm"`
+	Noise     Noise     `toml:"noise"`
 	Stepsize  Stepsize  `toml:"stepsize"`
 	Init      Init      `toml:"init"`
 	Run       Run       `toml:"run"`
@@ -55,7 +56,7 @@ type Data struct {
 
 // Algorithm is [algorithm].
 type Algorithm struct {
-	Method     string  `toml:"method"`     // "ef21" | "ef21-sgdm" | "ef14"; default ef21
+	Method     string  `toml:"method"`     // "ef21" | "ef21-sgdm" | "ef14" | "ef21-w" | "signsgd"; default ef21
 	Normalize  bool    `toml:"normalize"`  // the ||·|| variants
 	Compressor string  `toml:"compressor"` // "top-k" | "rand-k" | "sign" | "identity"; default top-k
 	K          int     `toml:"k"`          // default 1
@@ -65,6 +66,17 @@ type Algorithm struct {
 	Momentum   string  `toml:"momentum"`   // "constant" | "eta-theory"; default constant
 	Eta        float64 `toml:"eta"`        // constant momentum; default 0.1
 	Eta0       float64 `toml:"eta0"`       // eta-theory: η = min(1, η0/√(K+1)); default 1
+	// Participation is EF21-PP's probability p ∈ (0, 1] that a client takes
+	// part in an iteration (ef21, ef21-w); unset (0) is 1.
+	Participation float64 `toml:"participation,omitempty"`
+}
+
+// Noise is [noise]: heavy-tailed noise added to every stochastic gradient
+// (ef21-sgdm, signsgd) from the rank's own minibatch stream.
+type Noise struct {
+	Kind  string  `toml:"kind,omitempty"`  // "gaussian" | "student-t" | "pareto"; unset: no noise
+	Scale float64 `toml:"scale,omitempty"` // multiplies every sample; default 1
+	Nu    float64 `toml:"nu,omitempty"`    // student-t degrees of freedom / pareto tail index
 }
 
 // Stepsize is [stepsize].
@@ -267,6 +279,9 @@ func (c *Config) defaults() {
 			c.Stepsize.Rule = "ef21-theory"
 		}
 	}
+	if c.Noise.Kind != "" {
+		defFloat("noise.scale", &c.Noise.Scale, 1)
+	}
 	defFloat("stepsize.gamma0", &c.Stepsize.Gamma0, 1)
 	defFloat("stepsize.factor", &c.Stepsize.Factor, 1)
 	def(&c.Init.X0, "normal")
@@ -307,11 +322,11 @@ func (c *Config) validate() error {
 		oneOf("problem.kind", c.Problem.Kind, "logreg", "polynomial"),
 		oneOf("data.source", c.Data.Source, "libsvm", "synthetic"),
 		oneOf("data.split", c.Data.Split, "contiguous", "label"),
-		oneOf("algorithm.method", a.Method, "ef21", "ef21-sgdm", "ef14"),
+		oneOf("algorithm.method", a.Method, "ef21", "ef21-sgdm", "ef14", "ef21-w", "signsgd"),
 		oneOf("algorithm.compressor", a.Compressor, "top-k", "rand-k", "sign", "identity"),
 		oneOf("algorithm.init", a.Init, "uncompressed", "compressed"),
 		oneOf("algorithm.momentum", a.Momentum, "constant", "eta-theory"),
-		oneOf("stepsize.rule", s.Rule, "ef21-theory", "norm-theory", "constant", "decreasing"),
+		oneOf("stepsize.rule", s.Rule, "ef21-theory", "ef21-theory-am", "norm-theory", "constant", "decreasing"),
 		oneOf("run.downlink", r.Downlink, "sparse", "dense"),
 		oneOf("run.transport", r.Transport, "inproc", "tcp", "btracey"),
 	} {
@@ -325,8 +340,21 @@ func (c *Config) validate() error {
 			return fmt.Errorf("key %s does not apply %s", k, why)
 		}
 	}
-	sgdm := a.Method == "ef21-sgdm"
+	sgdm := a.Method == "ef21-sgdm" || a.Method == "signsgd" // minibatches and momentum
+	if c.Noise.Kind != "" {
+		if err := oneOf("noise.kind", c.Noise.Kind, "gaussian", "student-t", "pareto"); err != nil {
+			return err
+		}
+	}
 	switch {
+	case c.set["algorithm.participation"] && !(a.Participation > 0 && a.Participation <= 1):
+		return fmt.Errorf("[algorithm] participation = %v must be in (0, 1]", a.Participation)
+	case c.Noise.Kind != "" && !(c.Noise.Scale >= 0):
+		return fmt.Errorf("[noise] scale = %v must be ≥ 0", c.Noise.Scale)
+	case c.Noise.Kind != "" && c.Noise.Kind != "gaussian" && !(c.Noise.Nu > 0):
+		return fmt.Errorf("[noise] nu = %v must be positive", c.Noise.Nu)
+	case a.Method == "signsgd" && a.Normalize:
+		return fmt.Errorf("[algorithm] normalize = true is not supported with method signsgd")
 	case c.Problem.Kind == "logreg" && c.Data.Source == "libsvm" && c.Data.Path == "":
 		return fmt.Errorf("[data] path is required with source = \"libsvm\"")
 	case c.Problem.Kind == "polynomial" && c.Problem.Dim < 1:
@@ -393,19 +421,27 @@ func (c *Config) inapplicable() map[string]string {
 			}
 		}
 	}
-	sgdm := a.Method == "ef21-sgdm"
+	sgdm := a.Method == "ef21-sgdm" || a.Method == "signsgd"
+	notFor(a.Method != "ef21" && a.Method != "ef21-w", "to method "+a.Method+" (partial participation is EF21-PP: ef21 and ef21-w)", "algorithm.participation")
+	notFor(c.Noise.Kind == "", "without [noise] kind", "noise.scale", "noise.nu")
+	// unset: left out of the effective configuration (p = 1, no noise)
+	notFor(!c.set["algorithm.participation"], "", "algorithm.participation")
+	notFor(c.Noise.Kind == "", "", "noise.kind")
+	notFor(c.Noise.Kind == "gaussian", "to noise kind gaussian (nu is for student-t and pareto)", "noise.nu")
+	notFor(!sgdm, "to method "+a.Method+" (noise is added to stochastic gradients: ef21-sgdm, signsgd)", "noise.kind")
+	notFor(a.Method == "signsgd", "to method signsgd (it sends signs, no compressor)", "algorithm.compressor", "algorithm.k", "algorithm.init")
 	notFor(c.Problem.Kind == "polynomial", "to problem.kind = \"polynomial\" (it has no data)", "data.source", "data.path", "data.features", "data.samples", "data.shuffle", "data.split", "problem.lambda")
 	notFor(c.Problem.Kind == "logreg", "to problem.kind = \"logreg\" (the dimension comes from the data)", "problem.dim")
 	notFor(c.Data.Source == "synthetic", "to data.source = \"synthetic\"", "data.path")
 	notFor(c.Data.Source == "libsvm", "to data.source = \"libsvm\" (the file fixes the samples)", "data.samples")
-	notFor(!sgdm, "to method "+a.Method+" (only ef21-sgdm uses minibatches and momentum)", "algorithm.batch", "algorithm.init_batch", "algorithm.momentum", "algorithm.eta", "algorithm.eta0")
+	notFor(!sgdm, "to method "+a.Method+" (only ef21-sgdm and signsgd use minibatches and momentum)", "algorithm.batch", "algorithm.init_batch", "algorithm.momentum", "algorithm.eta", "algorithm.eta0")
 	notFor(sgdm && a.Momentum == "eta-theory", "with momentum = \"eta-theory\" (it uses eta0)", "algorithm.eta")
 	notFor(sgdm && a.Momentum == "constant", "with momentum = \"constant\" (it uses eta)", "algorithm.eta0")
 	notFor(a.Compressor != "top-k" && a.Compressor != "rand-k", "to compressor "+a.Compressor, "algorithm.k")
 	notFor(a.Method == "ef14", "to method ef14 (it has no estimator to initialise)", "algorithm.init")
 	notFor(s.Rule != "constant", "to rule "+s.Rule+" (gamma is for rule = \"constant\")", "stepsize.gamma")
 	notFor(s.Rule != "norm-theory" && s.Rule != "decreasing", "to rule "+s.Rule+" (gamma0 is for norm-theory and decreasing)", "stepsize.gamma0")
-	notFor(s.Rule != "ef21-theory", "to rule "+s.Rule+" (factor is for ef21-theory)", "stepsize.factor")
+	notFor(s.Rule != "ef21-theory" && s.Rule != "ef21-theory-am", "to rule "+s.Rule+" (factor is for ef21-theory and ef21-theory-am)", "stepsize.factor")
 	notFor(c.Init.X0 != "normal", "unless x0 = \"normal\"", "init.sigma0")
 	return out
 }
@@ -445,7 +481,7 @@ func (c *Config) Effective() string {
 	}
 	var out bytes.Buffer
 	out.WriteString("# effective configuration (defaults and -set overrides applied)\n")
-	for _, sec := range []string{"problem", "data", "algorithm", "stepsize", "init", "run"} {
+	for _, sec := range []string{"problem", "data", "algorithm", "noise", "stepsize", "init", "run"} {
 		if len(tree[sec]) == 0 {
 			continue
 		}

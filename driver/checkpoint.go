@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/efmpi/efmpi/algorithms"
 	"github.com/efmpi/efmpi/collective"
 	"github.com/efmpi/efmpi/hdf5io"
 	"io"
@@ -30,24 +31,25 @@ import (
 // ErrNoCheckpoint is returned when a resume finds no complete checkpoint.
 var ErrNoCheckpoint = errors.New("no complete checkpoint")
 
-const ckptMagic = "EFMPICK1"
+const ckptMagic = "EFMPICK2" // 2: named method state (algorithms.State)
 
 // CheckpointDir is where the checkpoints of a run writing output live.
 func CheckpointDir(output string) string { return output + ".ckpt" }
 
 // rankState is what a rank needs to continue exactly where it stopped.
 type rankState struct {
-	iter        int64
-	x, g        []float64 // replicated server state
-	wg, wv, we  []float64 // worker g_i, v_i, e_i
-	bits        int64
-	up, down    int64
-	elapsed     float64
-	compressor  []byte // rand-k stream state (empty otherwise)
-	minibatch   []byte // minibatch stream state (empty otherwise)
-	perm        []int32
-	lastX       []float64
-	fingerprint [32]byte
+	iter int64
+	// replica (x, g, downlink bits) and client (g_i, v_i, e_i, m_i…) state,
+	// as the method's State names them
+	replica, client algorithms.State
+	bits            int64 // the client's cumulative bits
+	up, down        int64
+	elapsed         float64
+	compressor      []byte // rand-k stream state (empty otherwise)
+	minibatch       []byte // minibatch stream state (empty otherwise)
+	perm            []int32
+	lastX           []float64
+	fingerprint     [32]byte
 }
 
 // fingerprint identifies everything a checkpoint's bits depend on: the spec
@@ -75,10 +77,18 @@ func (st *rankState) marshal() []byte {
 		binary.Write(&b, le, v)
 	}
 	binary.Write(&b, le, st.elapsed)
-	for _, v := range [][]float64{st.x, st.g, st.wg, st.wv, st.we, st.lastX} {
-		binary.Write(&b, le, uint64(len(v)))
-		binary.Write(&b, le, v)
+	for _, s := range []algorithms.State{st.replica, st.client} {
+		binary.Write(&b, le, s.Bits)
+		binary.Write(&b, le, uint64(len(s.Vectors)))
+		for _, v := range s.Vectors {
+			binary.Write(&b, le, uint64(len(v.Name)))
+			b.WriteString(v.Name)
+			binary.Write(&b, le, uint64(len(v.Values)))
+			binary.Write(&b, le, v.Values)
+		}
 	}
+	binary.Write(&b, le, uint64(len(st.lastX)))
+	binary.Write(&b, le, st.lastX)
 	for _, v := range [][]byte{st.compressor, st.minibatch} {
 		binary.Write(&b, le, uint64(len(v)))
 		b.Write(v)
@@ -123,15 +133,44 @@ func unmarshalState(data []byte) (*rankState, error) {
 	if err := read(&st.elapsed); err != nil {
 		return nil, err
 	}
-	for _, p := range []*[]float64{&st.x, &st.g, &st.wg, &st.wv, &st.we, &st.lastX} {
+	floats := func() ([]float64, error) {
 		n, err := length()
 		if err != nil {
 			return nil, err
 		}
-		*p = make([]float64, n)
-		if err := read(*p); err != nil {
+		if 8*n > r.Len() {
+			return nil, io.ErrUnexpectedEOF
+		}
+		v := make([]float64, n)
+		return v, read(v)
+	}
+	for _, s := range []*algorithms.State{&st.replica, &st.client} {
+		if err := read(&s.Bits); err != nil {
 			return nil, err
 		}
+		nv, err := length()
+		if err != nil {
+			return nil, err
+		}
+		for range nv {
+			nn, err := length()
+			if err != nil {
+				return nil, err
+			}
+			name := make([]byte, nn)
+			if _, err := io.ReadFull(r, name); err != nil {
+				return nil, err
+			}
+			vals, err := floats()
+			if err != nil {
+				return nil, err
+			}
+			s.Vectors = append(s.Vectors, algorithms.NamedVector{Name: string(name), Values: vals})
+		}
+	}
+	var err error
+	if st.lastX, err = floats(); err != nil {
+		return nil, err
 	}
 	for _, p := range []*[]byte{&st.compressor, &st.minibatch} {
 		n, err := length()
@@ -265,8 +304,9 @@ func (l *loop) stopped(status, why string, k int, err error) (Result, error) {
 
 // state collects this rank's state after iteration k.
 func (l *loop) state(k int) (*rankState, error) {
-	st := &rankState{iter: int64(k), x: l.srv.X, g: l.srv.G, wg: l.worker.G, wv: l.worker.V, we: l.worker.E,
-		bits: l.worker.Bits, up: l.up, down: l.down, elapsed: time.Since(l.start).Seconds(),
+	rs, cs := l.node.Replica.State(), l.node.Clients[0].State()
+	st := &rankState{iter: int64(k), replica: rs, client: cs,
+		bits: cs.Bits, up: l.up, down: l.down, elapsed: time.Since(l.start).Seconds(),
 		perm: l.orc.perm, lastX: l.lastX, fingerprint: l.sh.fingerprint()}
 	var err error
 	if l.compSrc != nil {
@@ -398,16 +438,17 @@ func (l *loop) apply(st *rankState) error {
 	if st.fingerprint != l.sh.fingerprint() {
 		return errors.New("the checkpoint was written by a different configuration, number of ranks or x0")
 	}
-	w, s := l.worker, l.srv
-	for _, p := range []struct {
-		name     string
-		dst, src []float64
-	}{{"x", s.X, st.x}, {"g", s.G, st.g}, {"g_i", w.G, st.wg}, {"v_i", w.V, st.wv}, {"e_i", w.E, st.we}, {"last finite x", l.lastX, st.lastX}} {
-		if len(p.dst) != len(p.src) {
-			return fmt.Errorf("%s has %d values, want %d", p.name, len(p.src), len(p.dst))
-		}
-		copy(p.dst, p.src)
+	if err := l.node.Replica.Restore(st.replica); err != nil {
+		return err
 	}
+	st.client.Bits = st.bits
+	if err := l.node.Clients[0].Restore(st.client); err != nil {
+		return err
+	}
+	if len(st.lastX) != len(l.lastX) {
+		return fmt.Errorf("last finite x has %d values, want %d", len(st.lastX), len(l.lastX))
+	}
+	copy(l.lastX, st.lastX)
 	if len(st.perm) != len(l.orc.perm) {
 		return fmt.Errorf("minibatch permutation has %d entries, want %d", len(st.perm), len(l.orc.perm))
 	}
@@ -425,6 +466,6 @@ func (l *loop) apply(st *rankState) error {
 			return fmt.Errorf("compressor stream: %w", err)
 		}
 	}
-	w.Bits, l.up, l.down = st.bits, st.up, st.down
+	l.up, l.down = st.up, st.down
 	return nil
 }

@@ -58,6 +58,14 @@ func TestResumeBitwise(t *testing.T) {
 		},
 		"ef14":           func(s *Spec) { s.Method, s.Rule, s.Gamma = algorithms.EF14, algorithms.RuleConstant, 0.05 },
 		"dense downlink": func(s *Spec) { s.Downlink = "dense" },
+		"ef21-w label split": func(s *Spec) {
+			s.Method, s.Split, s.Rule = algorithms.EF21W, "label", algorithms.RuleEF21TheoryAM
+		},
+		"ef21-pp p=0.3": func(s *Spec) { s.Participation = 0.3 },
+		"signum student-t noise": func(s *Spec) {
+			s.Method, s.Eta, s.Rule, s.Gamma = algorithms.SignSGD, 0.5, algorithms.RuleConstant, 0.002
+			s.Noise = algorithms.Noise{Kind: algorithms.NoiseStudentT, Nu: 3, Scale: 0.5}
+		},
 	}
 	for name, mod := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -107,6 +107,21 @@ func TestDriverMatchesReferenceBitForBit(t *testing.T) {
 		"GD (identity) decreasing": func(s *Spec) { s.Compressor, s.Rule, s.Gamma0 = "identity", algorithms.RuleDecreasing, 2 },
 		"||EF21|| dense downlink":  func(s *Spec) { s.Normalize, s.Rule, s.Downlink = true, algorithms.RuleNormTheory, "dense" },
 		"EF21 compressed init":     func(s *Spec) { s.InitCompressed = true },
+		"EF21-W split by label ef21-theory-am": func(s *Spec) {
+			s.Method, s.Split, s.Rule, s.K = algorithms.EF21W, "label", algorithms.RuleEF21TheoryAM, 2
+		},
+		"||EF21-W|| dense downlink": func(s *Spec) {
+			s.Method, s.Normalize, s.Rule, s.Downlink = algorithms.EF21W, true, algorithms.RuleNormTheory, "dense"
+		},
+		"EF21-PP p=0.5": func(s *Spec) { s.Participation = 0.5 },
+		"signSGD majority vote student-t noise": func(s *Spec) {
+			s.Method, s.Eta, s.Rule, s.Gamma0 = algorithms.SignSGD, 1, algorithms.RuleDecreasing, 0.01
+			s.Noise = algorithms.Noise{Kind: algorithms.NoiseStudentT, Nu: 1.5, Scale: 0.1}
+		},
+		"Signum pareto noise, polynomial": func(s *Spec) {
+			s.Problem, s.PolyDim, s.Method, s.Eta, s.Rule, s.Gamma = "polynomial", 12, algorithms.SignSGD, 0.2, algorithms.RuleConstant, 0.01
+			s.Noise = algorithms.Noise{Kind: algorithms.NoisePareto, Nu: 2.5, Scale: 0.1}
+		},
 	}
 	ranks := map[string]int{"a1a EF21 top-1 ef21-theory n=5": 5}
 	for name, mod := range cases {

@@ -38,7 +38,7 @@ type Spec struct {
 	Shuffle           bool
 	Split             string
 
-	Method         string // algorithms.EF21, EF21SGDM, EF14
+	Method         string // algorithms.EF21, EF21SGDM, EF14, EF21W, SignSGD
 	Normalize      bool
 	Compressor     string
 	K              int
@@ -47,6 +47,10 @@ type Spec struct {
 	InitBatch      int
 	Momentum       string // "constant" | "eta-theory"
 	Eta, Eta0      float64
+	// Participation is EF21-PP's p (0: every client, every iteration).
+	Participation float64
+	// Noise is added to every stochastic gradient (the stochastic methods).
+	Noise algorithms.Noise
 
 	Rule                  string // step-size rule
 	Gamma, Gamma0, Factor float64
@@ -87,6 +91,10 @@ type Shared struct {
 	Theory *algorithms.Theory
 	// ShardSizes[r] is m_r (0 for the polynomial).
 	ShardSizes []int64
+	// Traits are the method's; LI holds every L_i when the method (EF21-W)
+	// or the rule needs them.
+	Traits algorithms.Traits
+	LI     []float64
 }
 
 func invalid(format string, args ...any) error {
@@ -100,6 +108,19 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 		return nil, invalid("%d ranks: need at least 1", n)
 	}
 	sh := &Shared{Spec: spec, Ranks: n}
+	probe := algorithms.Config{Method: spec.Method, Normalize: spec.Normalize, Eta: 1, InitCompressed: spec.InitCompressed,
+		Clients: n, Dim: 1, Participation: spec.Participation, Smoothness: make([]float64, n)}
+	for i := range probe.Smoothness {
+		probe.Smoothness[i] = 1
+	}
+	m, err := algorithms.New(probe)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	sh.Traits = m.Traits()
+	if err := spec.Noise.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
 	switch spec.Problem {
 	case "logreg":
 		var ds *datasets.Dataset
@@ -126,7 +147,7 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 			sh.ShardSizes[r] = int64(s.Rows())
 			minShard = min(minShard, s.Rows())
 		}
-		if spec.Method == algorithms.EF21SGDM {
+		if sh.Traits.Stochastic {
 			if b := max(spec.Batch, spec.InitBatch); b > minShard {
 				return nil, invalid("minibatch size %d exceeds the smallest shard (%d samples with %d ranks)", b, minShard, n)
 			}
@@ -164,7 +185,7 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 		comp = algorithms.NewRandK(spec.K, nil)
 	}
 	sh.Alpha = comp.Alpha(d)
-	sgdm := spec.Method == algorithms.EF21SGDM
+	sgdm := sh.Traits.Stochastic
 	sh.Eta = spec.Eta
 	if sgdm && spec.Momentum == "eta-theory" {
 		sh.Eta = algorithms.EtaTheory(spec.Eta0, spec.Iterations)
@@ -180,7 +201,17 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
-		sh.Theory, sh.Schedule.Gamma = &th, th.Gamma
+		sh.Theory, sh.Schedule.Gamma, sh.LI = &th, th.Gamma, li
+	case algorithms.RuleEF21TheoryAM:
+		l, li, err := sh.Smoothness()
+		if err != nil {
+			return nil, err
+		}
+		th, err := algorithms.EF21TheoryAM(sh.Alpha, l, li, spec.Factor)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		sh.Theory, sh.Schedule.Gamma, sh.LI = &th, th.Gamma, li
 	case algorithms.RuleNormTheory:
 		sh.Schedule.Gamma = algorithms.NormTheory(spec.Gamma0, spec.Iterations, sgdm)
 	case algorithms.RuleConstant:
@@ -189,6 +220,11 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 		sh.Schedule.Gamma, sh.Schedule.Decreasing = spec.Gamma0, true
 	default:
 		return nil, invalid("unknown step-size rule %q", spec.Rule)
+	}
+	if spec.Method == algorithms.EF21W && sh.LI == nil {
+		if _, sh.LI, err = sh.Smoothness(); err != nil {
+			return nil, err
+		}
 	}
 	if !(sh.Schedule.Gamma > 0) || math.IsInf(sh.Schedule.Gamma, 0) {
 		return nil, invalid("step size %v from rule %s is not a positive finite number", sh.Schedule.Gamma, spec.Rule)

@@ -85,35 +85,48 @@ type oracle struct {
 	batch []int32
 	rng   *rand.Rand
 	src   *rand.PCG // rng's state, for checkpoints
+	// noise is added to every gradient of a stochastic method, drawn from
+	// the same stream after the batch (so checkpoints need no new state).
+	noise algorithms.Noise
 }
 
-func newOracle(obj problems.Objective, stochastic bool, seed uint64, rank int) *oracle {
+func newOracle(obj problems.Objective, stochastic bool, seed uint64, rank int, noise algorithms.Noise) *oracle {
 	o := &oracle{obj: obj}
 	if stochastic && obj.Samples() > 0 {
 		o.perm = make([]int32, obj.Samples())
 		for i := range o.perm {
 			o.perm[i] = int32(i)
 		}
+	}
+	if stochastic && noise.Kind != algorithms.NoiseNone {
+		o.noise = noise
+	}
+	if o.perm != nil || o.noise.Kind != algorithms.NoiseNone {
 		o.rng, o.src = rng.New(seed, rng.Minibatch, uint64(rank))
 	}
 	return o
 }
 
-// exact reports whether grad computes the full gradient (no minibatches).
-func (o *oracle) exact() bool { return o.perm == nil }
+// exact reports whether grad computes the full gradient (no minibatches, no
+// noise).
+func (o *oracle) exact() bool { return o.rng == nil }
 
-// grad writes the gradient at x: a minibatch of size b when stochastic.
+// grad writes the gradient at x: a minibatch of size b when stochastic, plus
+// the configured noise.
 func (o *oracle) grad(dst, x []float64, b int) {
 	if o.perm == nil {
 		o.obj.Grad(dst, x)
-		return
+	} else {
+		m := len(o.perm)
+		for i := 0; i < b; i++ {
+			j := i + o.rng.IntN(m-i)
+			o.perm[i], o.perm[j] = o.perm[j], o.perm[i]
+		}
+		o.obj.MinibatchGrad(dst, x, o.perm[:b])
 	}
-	m := len(o.perm)
-	for i := 0; i < b; i++ {
-		j := i + o.rng.IntN(m-i)
-		o.perm[i], o.perm[j] = o.perm[j], o.perm[i]
+	if o.noise.Kind != algorithms.NoiseNone {
+		o.noise.Add(dst, o.rng)
 	}
-	o.obj.MinibatchGrad(dst, x, o.perm[:b])
 }
 
 // Oracles returns the gradient oracles of all n clients exactly as RunRank
@@ -125,8 +138,8 @@ func (sh *Shared) Oracles() ([]algorithms.Oracle, error) {
 		if err != nil {
 			return nil, err
 		}
-		o := newOracle(obj, sh.Spec.Method == algorithms.EF21SGDM, sh.Spec.Seed, r)
-		first := true
+		o := newOracle(obj, sh.Traits.Stochastic, sh.Spec.Seed, r, sh.Spec.Noise)
+		first := sh.Traits.InitRound // the initial round draws init_batch
 		out[r] = func(dst, x []float64) {
 			b := sh.Spec.Batch
 			if first {
@@ -156,7 +169,8 @@ func (sh *Shared) MethodConfig() algorithms.Config {
 	return algorithms.Config{
 		Method: sh.Spec.Method, Normalize: sh.Spec.Normalize, Eta: sh.Eta,
 		InitCompressed: sh.Spec.InitCompressed, Clients: sh.Ranks, Dim: sh.Dim,
-		Absolute: sh.Spec.Compressor == "identity",
+		Absolute: sh.Spec.Compressor == "identity", Smoothness: sh.LI,
+		Participation: sh.Spec.Participation, ParticipationSeed: sh.Spec.Seed,
 	}
 }
 
@@ -169,13 +183,17 @@ func (e *RankError) Unwrap() error { return e.Err }
 
 // loop is one rank's state.
 type loop struct {
-	sh     *Shared
-	comm   collective.Comm
-	rank   int
-	n, d   int
-	opts   Options
-	worker *algorithms.Worker
-	srv    *algorithms.Server
+	sh   *Shared
+	comm collective.Comm
+	rank int
+	n, d int
+	opts Options
+	// node is the iteration core (algorithms.Node) hosting this rank's
+	// client; the loop is its Exchanger.
+	node   *algorithms.Node
+	traits algorithms.Traits
+	noG    []float64 // zeros: g of a method without an estimator
+	empty  sparse.Vector
 	orc    *oracle
 	// compSrc is the state of the compressor's random stream (checkpoints).
 	compSrc *rand.PCG
@@ -184,8 +202,8 @@ type loop struct {
 	// full-gradient method after its step), so a metric row reuses it
 	// instead of computing it again.
 	gradAtX bool
-	msgs    []sparse.Vector // rank 0: gathered messages
-	agg     sparse.Vector
+	msgs    []sparse.Vector        // rank 0: gathered messages
+	agg     *algorithms.Aggregator // rank 0: the rank-order sum
 	// metric buffers: [f_i, ∇f_i (d values), stop flag]
 	mloc, msum []float64
 	ctrl       [2]float64
@@ -243,18 +261,28 @@ func (l *loop) setup() error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	cfg := sh.MethodConfig()
-	if l.worker, err = algorithms.NewWorker(cfg, comp); err != nil {
+	method, err := algorithms.New(sh.MethodConfig())
+	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if l.srv, err = algorithms.NewServer(cfg, sh.X0); err != nil {
+	l.traits = method.Traits()
+	l.orc = newOracle(obj, l.traits.Stochastic, sh.Spec.Seed, l.rank, sh.Spec.Noise)
+	batch, initBatch := sh.Spec.Batch, sh.Spec.InitBatch
+	l.node, err = algorithms.NewNode(algorithms.NodeConfig{Method: method, X0: sh.X0,
+		Ranks: []int{l.rank}, Compressors: []algorithms.Compressor{comp},
+		Oracles:       []algorithms.Oracle{func(dst, x []float64) { l.orc.grad(dst, x, batch) }},
+		InitOracles:   []algorithms.Oracle{func(dst, x []float64) { l.orc.grad(dst, x, initBatch) }},
+		Schedule:      sh.Schedule,
+		Participation: algorithms.Participation{P: sh.Spec.Participation, Seed: sh.Spec.Seed}})
+	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	l.orc = newOracle(obj, sh.Spec.Method == algorithms.EF21SGDM, sh.Spec.Seed, l.rank)
-	l.grad = make([]float64, d)
+	l.noG = make([]float64, d)
+	l.empty = sparse.Vector{Dim: d}
+	l.grad = l.node.Grad()
 	l.mloc, l.msum = make([]float64, d+2), make([]float64, d+2)
 	l.lastX = make([]float64, d)
-	l.agg = sparse.Vector{Dim: d, Idx: make([]int32, 0, d), Val: make([]float64, 0, d)}
+	l.agg = algorithms.NewAggregator(d)
 	if l.rank == 0 {
 		l.msgs = make([]sparse.Vector, l.n)
 	}
@@ -296,8 +324,17 @@ func (l *loop) attrs() []hdf5io.Attr {
 			attr("theta", th.Theta), attr("beta", th.Beta),
 			attr("factor", th.Factor))
 	}
-	if s.Method == algorithms.EF21SGDM {
+	if l.traits.Stochastic {
 		a = append(a, attr("eta", sh.Eta), attr("batch", s.Batch))
+	}
+	if th := sh.Theory; th != nil && s.Rule == algorithms.RuleEF21TheoryAM {
+		a = append(a, attr("L_AM", th.LAM))
+	}
+	if s.Participation != 0 {
+		a = append(a, attr("participation", s.Participation))
+	}
+	if s.Noise.Kind != algorithms.NoiseNone && l.traits.Stochastic {
+		a = append(a, attr("noise", s.Noise.Kind), attr("noise_scale", s.Noise.Scale), attr("noise_nu", s.Noise.Nu))
 	}
 	if s.Problem == "logreg" {
 		a = append(a, attr("lambda", s.Lambda), attr("dataset", sh.full.Source))
@@ -310,23 +347,66 @@ func commErr(what string, err error) error {
 	return &RankError{Err: fmt.Errorf("%s: %w", what, err)}
 }
 
+// Exchange implements algorithms.Exchanger for the iteration core: this
+// rank's message (an empty one when the client sits the round out) goes to
+// the exchange, and agg receives the aggregate.
+func (l *loop) Exchange(msgs []*sparse.Vector, agg *sparse.Vector) error {
+	msg := msgs[0]
+	if msg == nil {
+		msg = &l.empty
+	}
+	return l.exchange(msg, agg)
+}
+
+// Steps implements algorithms.XSyncer: with a dense downlink only rank 0
+// keeps g and steps.
+func (l *loop) Steps() bool { return !l.dense() || l.rank == 0 }
+
+// SyncX implements algorithms.XSyncer: with a dense downlink rank 0 sends
+// x^{k+1} and its stop decision to every rank.
+func (l *loop) SyncX(x []float64, stop bool) (bool, error) {
+	if !l.dense() {
+		return stop, nil
+	}
+	flag := 0.0
+	if stop {
+		flag = 1
+	}
+	if err := l.broadcastX(x, &flag); err != nil {
+		return false, err
+	}
+	return flag != 0, nil
+}
+
+// Mark implements algorithms.Marker: the per-phase clocks.
+func (l *loop) Mark(p algorithms.Phase) {
+	switch p {
+	case algorithms.PhaseGradient:
+		l.clock.add(&l.t.Gradient)
+	case algorithms.PhaseCompression:
+		l.clock.add(&l.t.Compression)
+	default:
+		l.clock.add(&l.t.Step)
+	}
+}
+
 // exchange gathers the messages to rank 0, which aggregates them, and brings
 // the aggregate (sparse downlink) back to every rank. Wire bytes seen by rank 0
 // are accumulated.
-func (l *loop) exchange(msg *sparse.Vector) error {
+func (l *loop) exchange(msg *sparse.Vector, agg *sparse.Vector) error {
 	up0, down0 := l.comm.BytesReceived(), l.comm.BytesSent()
 	if err := collective.GatherSparse(l.comm, msg, l.msgs); err != nil {
 		return commErr("gather", err)
 	}
 	l.clock.add(&l.t.Communication)
 	if l.rank == 0 {
-		if err := l.srv.Aggregate(l.msgs, &l.agg); err != nil {
+		if err := l.agg.Aggregate(l.msgs, agg); err != nil {
 			return err
 		}
 		l.clock.add(&l.t.Step)
 	}
-	if l.sh.Spec.Downlink == "sparse" || l.sh.Spec.Method == algorithms.EF14 {
-		if err := collective.BroadcastSparse(l.comm, &l.agg); err != nil {
+	if l.sh.Spec.Downlink == "sparse" || l.traits.MovesXInApply {
+		if err := collective.BroadcastSparse(l.comm, agg); err != nil {
 			return commErr("broadcast", err)
 		}
 	}
@@ -339,11 +419,10 @@ func (l *loop) exchange(msg *sparse.Vector) error {
 // dense reports whether this run broadcasts x instead of the aggregate: then
 // only rank 0 keeps g and steps, and the others receive x^{k+1}.
 func (l *loop) dense() bool {
-	return l.sh.Spec.Downlink == "dense" && l.sh.Spec.Method != algorithms.EF14
+	return l.sh.Spec.Downlink == "dense" && !l.traits.MovesXInApply
 }
 
 func (l *loop) run(ctx context.Context, from resumePoint) (Result, error) {
-	spec := l.sh.Spec
 	l.start = time.Now().Add(-time.Duration(from.elapsed * float64(time.Second)))
 	l.lastReport = time.Now()
 	l.clock.start()
@@ -351,22 +430,10 @@ func (l *loop) run(ctx context.Context, from resumePoint) (Result, error) {
 		return l.iterate(ctx, int(from.iter))
 	}
 	// initialisation round
-	if spec.Method != algorithms.EF14 {
-		l.orc.grad(l.grad, l.srv.X, spec.InitBatch)
-		l.gradAtX = l.orc.exact()
-		l.clock.add(&l.t.Gradient)
-		msg := l.worker.Init(l.grad)
-		l.clock.add(&l.t.Compression)
-		if err := l.exchange(msg); err != nil {
-			return l.result(StatusFailed, err.Error(), 0), err
-		}
-		if !l.dense() || l.rank == 0 {
-			l.srv.ApplyInit(&l.agg)
-		}
-	} else {
-		l.worker.Init(nil)
+	if err := l.node.Init(l); err != nil {
+		return l.result(StatusFailed, err.Error(), 0), err
 	}
-	l.clock.add(&l.t.Step)
+	l.gradAtX = l.node.GradAtX() && l.orc.exact()
 	if st, why, err := l.observe(ctx, 0, true); st != "" || err != nil {
 		return l.stopped(st, why, 0, err)
 	}
@@ -375,40 +442,16 @@ func (l *loop) run(ctx context.Context, from resumePoint) (Result, error) {
 
 // iterate runs iterations start, start+1, …, K−1.
 func (l *loop) iterate(ctx context.Context, start int) (Result, error) {
-	sh, spec := l.sh, l.sh.Spec
+	spec := l.sh.Spec
 	K := spec.Iterations
 	for k := start; k < K; k++ {
-		gamma := sh.Schedule.At(k)
-		// x^{k+1}
-		if l.dense() {
-			stop := 0.0
-			if l.rank == 0 {
-				if err := l.srv.Step(gamma); errors.Is(err, algorithms.ErrZeroEstimator) {
-					stop = 1
-				}
-			}
-			if err := l.broadcastX(&stop); err != nil {
-				return l.result(StatusFailed, err.Error(), k), err
-			}
-			if stop != 0 {
-				return l.zeroEstimator(k)
-			}
-		} else if err := l.srv.Step(gamma); errors.Is(err, algorithms.ErrZeroEstimator) {
+		// one iteration, in the order algorithms.Node.Round defines
+		if err := l.node.Round(k, l); errors.Is(err, algorithms.ErrZeroEstimator) {
 			return l.zeroEstimator(k)
-		}
-		l.clock.add(&l.t.Step)
-		l.orc.grad(l.grad, l.srv.X, spec.Batch)
-		l.gradAtX = l.orc.exact() && spec.Method != algorithms.EF14 // EF14's Apply moves x
-		l.clock.add(&l.t.Gradient)
-		msg := l.worker.Step(l.grad, gamma)
-		l.clock.add(&l.t.Compression)
-		if err := l.exchange(msg); err != nil {
+		} else if err != nil {
 			return l.result(StatusFailed, err.Error(), k), err
 		}
-		if !l.dense() || l.rank == 0 {
-			l.srv.Apply(&l.agg)
-		}
-		l.clock.add(&l.t.Step)
+		l.gradAtX = l.node.GradAtX() && l.orc.exact()
 		due := (k+1)%spec.LogEvery == 0 || k+1 == K
 		if st, why, err := l.observe(ctx, k+1, due); st != "" || err != nil {
 			return l.stopped(st, why, k+1, err)
@@ -423,10 +466,10 @@ func (l *loop) iterate(ctx context.Context, start int) (Result, error) {
 }
 
 // broadcastX sends x^{k+1} (and a stop flag) from rank 0 to every rank.
-func (l *loop) broadcastX(stop *float64) error {
+func (l *loop) broadcastX(x []float64, stop *float64) error {
 	buf := l.mloc[:l.d+1]
 	if l.rank == 0 {
-		copy(buf, l.srv.X)
+		copy(buf, x)
 		buf[l.d] = *stop
 	}
 	down0 := l.comm.BytesSent()
@@ -434,7 +477,7 @@ func (l *loop) broadcastX(stop *float64) error {
 		return commErr("broadcast x", err)
 	}
 	l.down += l.comm.BytesSent() - down0
-	copy(l.srv.X, buf[:l.d])
+	copy(x, buf[:l.d])
 	*stop = buf[l.d]
 	return nil
 }
@@ -472,11 +515,12 @@ func (l *loop) observe(ctx context.Context, k int, due bool) (string, string, er
 	}
 	d, n := l.d, float64(l.n)
 	obj := l.orc.obj
-	l.mloc[0] = obj.Value(l.srv.X)
+	x, g := l.x(), l.g()
+	l.mloc[0] = obj.Value(x)
 	if l.gradAtX {
 		copy(l.mloc[1:d+1], l.grad) // the same computation, bit for bit
 	} else {
-		obj.Grad(l.mloc[1:d+1], l.srv.X)
+		obj.Grad(l.mloc[1:d+1], x)
 	}
 	l.mloc[d+1] = stopFlag
 	if err := collective.Allreduce(l.comm, l.mloc, l.msum); err != nil {
@@ -487,20 +531,20 @@ func (l *loop) observe(ctx context.Context, k int, due bool) (string, string, er
 	for j := 0; j < d; j++ {
 		gj := l.msum[1+j] / n
 		gn += gj * gj
-		e := l.srv.G[j] - gj
+		e := g[j] - gj
 		est += e * e
 	}
-	if l.sh.Spec.Method == algorithms.EF14 || (l.dense() && l.rank != 0) {
+	if !l.traits.Estimator || (l.dense() && l.rank != 0) {
 		est = math.NaN()
 	}
 	l.clock.add(&l.t.Metrics)
-	finite := !math.IsNaN(f) && !math.IsInf(f, 0) && !math.IsNaN(gn) && !math.IsInf(gn, 0) && allFinite(l.srv.X)
+	finite := !math.IsNaN(f) && !math.IsInf(f, 0) && !math.IsNaN(gn) && !math.IsInf(gn, 0) && allFinite(x)
 	if finite {
-		copy(l.lastX, l.srv.X)
+		copy(l.lastX, x)
 	}
 	if l.rank == 0 {
 		row := hdf5io.Row{Iteration: int64(k), F: f, GradNormSq: gn, EstErrSq: est,
-			StepSize: l.sh.Schedule.At(k), BitsPerWorker: l.worker.Bits,
+			StepSize: l.sh.Schedule.At(k), BitsPerWorker: l.node.Clients[0].Bits(),
 			WireBytesUp: l.up, WireBytesDown: l.down, TimeS: time.Since(l.start).Seconds()}
 		if err := l.rec.Append(row); err != nil {
 			return StatusFailed, err.Error(), err
@@ -554,11 +598,22 @@ func (l *loop) report(k int, force bool) {
 }
 
 func (l *loop) result(status, reason string, k int) Result {
-	x := l.srv.X
+	x := l.x()
 	if status == StatusDiverged {
 		x = l.lastX
 	}
-	return Result{Status: status, Reason: reason, Iterations: k, X: append([]float64(nil), x...), G: append([]float64(nil), l.srv.G...)}
+	return Result{Status: status, Reason: reason, Iterations: k, X: append([]float64(nil), x...), G: append([]float64(nil), l.g()...)}
+}
+
+// x is the replica's iterate.
+func (l *loop) x() []float64 { return l.node.Replica.X() }
+
+// g is the replica's estimator (zeros for a method without one).
+func (l *loop) g() []float64 {
+	if g := l.node.Replica.Estimator(); g != nil {
+		return g
+	}
+	return l.noG
 }
 
 // finish writes the end of the file on rank 0: x_final, timing, status.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/efmpi/efmpi/algorithms"
 	"github.com/efmpi/efmpi/collective/launch"
 	"github.com/efmpi/efmpi/config"
 	"github.com/efmpi/efmpi/driver"
@@ -103,8 +104,9 @@ func specFrom(cfg *config.Config, overwrite bool) driver.Spec {
 		Shuffle: cfg.Data.Shuffle, Split: cfg.Data.Split,
 		Method: a.Method, Normalize: a.Normalize, Compressor: a.Compressor, K: a.K,
 		InitCompressed: a.Init == "compressed", Batch: a.Batch, InitBatch: a.InitBatch,
-		Momentum: a.Momentum, Eta: a.Eta, Eta0: a.Eta0,
-		Rule: s.Rule, Gamma: s.Gamma, Gamma0: s.Gamma0, Factor: s.Factor,
+		Momentum: a.Momentum, Eta: a.Eta, Eta0: a.Eta0, Participation: a.Participation,
+		Noise: algorithms.Noise{Kind: cfg.Noise.Kind, Scale: cfg.Noise.Scale, Nu: cfg.Noise.Nu},
+		Rule:  s.Rule, Gamma: s.Gamma, Gamma0: s.Gamma0, Factor: s.Factor,
 		X0: x0Spec(cfg), Sigma0: cfg.Init.Sigma0,
 		Iterations: cfg.Run.Iterations, Seed: cfg.Run.Seed, LogEvery: cfg.Run.LogEvery,
 		FlushEvery: cfg.Run.FlushEvery, Tolerance: cfg.Run.Tolerance,

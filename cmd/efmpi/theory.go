@@ -47,11 +47,15 @@ func cmdTheory(args []string, stdout io.Writer) error {
 		fmt.Fprintf(tw, "L_%d\t%.12g\t(m_%d = %d)\n", i, x, i, sh.ShardSizes[i])
 	}
 	fmt.Fprintf(tw, "L̃ = √(mean L_i²)\t%.12g\n", th.LTilde)
+	fmt.Fprintf(tw, "L_AM = mean L_i\t%.12g\t(L̃/L_AM = %.6g)\n", th.LAM, th.LTilde/th.LAM)
 	fmt.Fprintf(tw, "compressor\t%s, α = %.6g\n", cfg.Algorithm.Compressor, th.Alpha)
 	fmt.Fprintf(tw, "θ, β\t%.6g, %.6g\n", th.Theta, th.Beta)
 	fmt.Fprintf(tw, "ef21-theory γ\t%.12g\t(factor %g)\n", th.Gamma, th.Factor)
+	if am, err := algorithms.EF21TheoryAM(sh.Alpha, l, li, cfg.Stepsize.Factor); err == nil {
+		fmt.Fprintf(tw, "ef21-theory-am γ\t%.12g\t(L_AM in place of L̃; EF21-W and EF21)\n", am.Gamma)
+	}
 	fmt.Fprintf(tw, "norm-theory γ\t%.12g\t(γ0 = %g, K = %d)\n",
-		algorithms.NormTheory(cfg.Stepsize.Gamma0, cfg.Run.Iterations, cfg.Algorithm.Method == algorithms.EF21SGDM),
+		algorithms.NormTheory(cfg.Stepsize.Gamma0, cfg.Run.Iterations, sh.Traits.Stochastic),
 		cfg.Stepsize.Gamma0, cfg.Run.Iterations)
 	fmt.Fprintf(tw, "configured rule\t%s: γ_0 = %.12g\n", cfg.Stepsize.Rule, sh.Schedule.At(0))
 	return tw.Flush()
