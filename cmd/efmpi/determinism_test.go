@@ -144,3 +144,48 @@ func bitsEqual(a, b []float64) bool {
 }
 
 func head(v []int64) []int64 { return v[:min(len(v), 5)] }
+
+// The methods of issue 16 under the same contract, in-process against
+// self-spawned TCP ranks: EF21-W with partial participation on a label split
+// (unequal L_i, a participation draw every iteration), and Signum with
+// majority vote under Student-t noise (minibatch and noise streams).
+func TestDeterminismNewMethods(t *testing.T) {
+	data := testenv.Dataset(t, "a1a")
+	for name, alg := range map[string]string{
+		"ef21-w-pp": "method = \"ef21-w\"\ncompressor = \"top-k\"\nk = 2\nparticipation = 0.5\n[stepsize]\nrule = \"ef21-theory-am\"\n",
+		"signum-t":  "method = \"signsgd\"\nbatch = 16\neta = 0.5\n[noise]\nkind = \"student-t\"\nnu = 1.5\nscale = 0.1\n[stepsize]\nrule = \"decreasing\"\ngamma0 = 0.01\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := write(t, dir, "det.toml", "[problem]\nkind = \"logreg\"\n[data]\nsource = \"libsvm\"\npath = \""+data+
+				"\"\nsplit = \"label\"\n[algorithm]\n"+alg+"[run]\niterations = 80\nranks = 4\nseed = 3\noutput = \"out.h5\"\n")
+			env := childEnv()
+			runCmd(t, dir, env, efmpiBin, "run", "-config", cfg, "-quiet", "-out", "inproc.h5")
+			runCmd(t, dir, env, efmpiBin, "run", "-config", cfg, "-quiet", "-transport", "tcp", "-out", "tcp.h5")
+			ref, err := hdf5io.Open(filepath.Join(dir, "inproc.h5"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := hdf5io.Open(filepath.Join(dir, "tcp.h5"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ref.Rows() != 81 || ref.String("status") != "completed" || got.String("status") != "completed" {
+				t.Fatalf("%d rows, status %q / %q", ref.Rows(), ref.String("status"), got.String("status"))
+			}
+			for col, want := range ref.Floats {
+				if col != "time_s" && !bitsEqual(got.Floats[col], want) {
+					t.Errorf("/trajectory/%s differs between inproc and tcp", col)
+				}
+			}
+			for col, want := range ref.Ints {
+				if !slices.Equal(got.Ints[col], want) {
+					t.Errorf("/trajectory/%s differs between inproc and tcp", col)
+				}
+			}
+			if !bitsEqual(got.XFinal, ref.XFinal) {
+				t.Errorf("/x_final differs")
+			}
+		})
+	}
+}
