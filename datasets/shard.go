@@ -43,13 +43,16 @@ type ShardOptions struct {
 	// Shuffle permutes the samples before blocking, with a Fisher–Yates shuffle
 	// drawn from rng.New(Seed, rng.Shuffle, 0).
 	Shuffle bool
-	// Seed seeds the shuffle; ignored unless Shuffle is set.
+	// Seed seeds the shuffle and the Dirichlet sizes.
 	Seed uint64
 	// Split is SplitContiguous (also the default "") or SplitLabel. SplitLabel
 	// stably reorders the (possibly shuffled) samples so that all −1 samples
 	// come first and all +1 samples after, then cuts contiguous blocks, so most
-	// ranks see a single class.
+	// ranks see a single class. SplitDirichlet also orders by label and cuts
+	// blocks of Dirichlet(Alpha) sizes.
 	Split string
+	// Alpha is SplitDirichlet's concentration.
+	Alpha float64
 }
 
 // ShardBounds returns the half-open sample range [lo, hi) of rank r when m
@@ -119,19 +122,28 @@ func Shard(ds *Dataset, n, rank int, opts ShardOptions) (*Dataset, error) {
 		return nil, fmt.Errorf("shard %s: number of ranks %d < 1", ds.Source, n)
 	case rank < 0 || rank >= n:
 		return nil, fmt.Errorf("shard %s: rank %d out of range [0, %d)", ds.Source, rank, n)
-	case opts.Split != "" && opts.Split != SplitContiguous && opts.Split != SplitLabel:
-		return nil, fmt.Errorf("shard %s: unknown split %q (want %q or %q)",
-			ds.Source, opts.Split, SplitContiguous, SplitLabel)
+	case opts.Split != "" && opts.Split != SplitContiguous && opts.Split != SplitLabel && opts.Split != SplitDirichlet:
+		return nil, fmt.Errorf("shard %s: unknown split %q (want %q, %q or %q)",
+			ds.Source, opts.Split, SplitContiguous, SplitLabel, SplitDirichlet)
 	case m < n:
 		return nil, fmt.Errorf("shard %s: %d samples cannot be split among %d ranks", ds.Source, m, n)
 	}
-	lo, hi := ShardBounds(m, n, rank)
+	lo, hi := 0, 0
+	if opts.Split == SplitDirichlet {
+		cuts, err := DirichletCuts(m, n, opts.Alpha, opts.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("shard %s: %w", ds.Source, err)
+		}
+		lo, hi = cuts[rank], cuts[rank+1]
+	} else {
+		lo, hi = ShardBounds(m, n, rank)
+	}
 
 	var order []int // original sample index at each position, nil for identity
 	if opts.Shuffle {
 		order = ShufflePerm(m, opts.Seed)
 	}
-	if opts.Split == SplitLabel {
+	if opts.Split == SplitLabel || opts.Split == SplitDirichlet {
 		if order == nil {
 			order = make([]int, m)
 			for i := range order {

@@ -37,6 +37,7 @@ type Spec struct {
 	Features, Samples int
 	Shuffle           bool
 	Split             string
+	SplitAlpha        float64 // the Dirichlet split's concentration
 
 	Method         string // algorithms.EF21, EF21SGDM, EF14, EF21W, SignSGD
 	Normalize      bool
@@ -234,7 +235,7 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 
 // shard returns rank r's samples.
 func (sh *Shared) shard(r int) (*datasets.Dataset, error) {
-	return datasets.Shard(sh.full, sh.Ranks, r, datasets.ShardOptions{Shuffle: sh.Spec.Shuffle, Seed: sh.Spec.Seed, Split: sh.Spec.Split})
+	return datasets.Shard(sh.full, sh.Ranks, r, datasets.ShardOptions{Shuffle: sh.Spec.Shuffle, Seed: sh.Spec.Seed, Split: sh.Spec.Split, Alpha: sh.Spec.SplitAlpha})
 }
 
 // Objective builds rank r's f_r.
