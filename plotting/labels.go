@@ -18,7 +18,21 @@ func MethodLabel(attrs map[string]any) string {
 	method, _ := attrs["method"].(string)
 	comp, _ := attrs["compressor"].(string)
 	norm := isTrue(attrs["normalize"])
-	name := map[string]string{"ef21": "EF21", "ef21-sgdm": "EF21-SGDM", "ef14": "EF14"}[method]
+	name := map[string]string{"ef21": "EF21", "ef21-sgdm": "EF21-SGDM", "ef14": "EF14", "ef21-w": "EF21-W"}[method]
+	if method == "signsgd" {
+		// 1-bit signs both ways: no compressor to name
+		name = "signSGD-MV"
+		if eta, ok := number(attrs["eta"]); ok && eta < 1 {
+			name = "Signum-MV"
+		}
+		if nu, ok := number(attrs["noise_nu"]); ok {
+			name += fmt.Sprintf(" (%s, ν = %s)", attrs["noise"], fmtNum(nu))
+		}
+		return name
+	}
+	if p, ok := number(attrs["participation"]); ok && p < 1 {
+		name += "-PP"
+	}
 	if name == "" {
 		name = method
 	}
@@ -45,6 +59,9 @@ func MethodLabel(attrs map[string]any) string {
 	default:
 		name += " " + comp
 	}
+	if nu, ok := number(attrs["noise_nu"]); ok {
+		name += fmt.Sprintf(" (%s, ν = %s)", attrs["noise"], fmtNum(nu))
+	}
 	return name
 }
 
@@ -60,6 +77,12 @@ func RuleLabel(attrs map[string]any) string {
 			f = fmtNum(v)
 		}
 		return "γ = " + f + "/(L + L̃√(β/θ))"
+	case "ef21-theory-am":
+		f := "1"
+		if v, ok := number(attrs["factor"]); ok && v != 1 {
+			f = fmtNum(v)
+		}
+		return "γ = " + f + "/(L + L_AM√(β/θ))"
 	case "norm-theory":
 		if attrs["method"] == "ef21-sgdm" {
 			return "γ = γ0/(K+1)^¾, γ0 = " + g0
@@ -83,7 +106,7 @@ func Label(attrs map[string]any) string {
 var distinguishing = []struct{ key, name string }{
 	{"n_ranks", "n"}, {"iterations", "K"}, {"gamma0", "γ0"}, {"gamma", "γ"}, {"k", "k"},
 	{"dataset", "data"}, {"batch", "b"}, {"eta", "η"}, {"seed", "seed"}, {"lambda", "λ"},
-	{"d", "d"}, {"factor", "factor"},
+	{"d", "d"}, {"factor", "factor"}, {"participation", "p"}, {"noise_nu", "ν"},
 }
 
 // Disambiguate appends to every label that occurs more than once the

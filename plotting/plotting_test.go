@@ -144,6 +144,14 @@ func TestLabels(t *testing.T) {
 			"GD, γ = 0.01"},
 		{m("method", "ef14", "normalize", int64(0), "compressor", "rand-k", "k", int64(3), "stepsize_rule", "decreasing", "gamma0", 2.0),
 			"EF14 rand-3, γ = γ0/√(k+1), γ0 = 2"},
+		{m("method", "ef21-w", "normalize", int64(0), "compressor", "top-k", "k", int64(1), "stepsize_rule", "ef21-theory-am", "factor", 1.0),
+			"EF21-W top-1, γ = 1/(L + L_AM√(β/θ))"},
+		{m("method", "ef21", "normalize", int64(0), "compressor", "top-k", "k", int64(2), "participation", 0.5, "stepsize_rule", "ef21-theory", "factor", 1.0),
+			"EF21-PP top-2, γ = 1/(L + L̃√(β/θ))"},
+		{m("method", "signsgd", "normalize", int64(0), "compressor", "top-k", "k", int64(1), "eta", 0.1, "noise", "student-t", "noise_nu", 1.5, "stepsize_rule", "constant", "gamma", 0.001),
+			"Signum-MV (student-t, ν = 1.5), γ = 0.001"},
+		{m("method", "ef21-sgdm", "normalize", int64(1), "compressor", "top-k", "k", int64(1), "eta", 0.1, "noise", "student-t", "noise_nu", 3.0, "stepsize_rule", "norm-theory", "gamma0", 1.0),
+			"||EF21-SGDM|| top-1 (student-t, ν = 3), γ = γ0/(K+1)^¾, γ0 = 1"},
 	} {
 		if got := Label(c.attrs); got != c.want {
 			t.Errorf("Label(%v) = %q, want %q", c.attrs, got, c.want)
