@@ -25,6 +25,13 @@ import (
 // s_i = 1 run EF21's code path untouched, so EF21-W with equal L_i is EF21 bit
 // for bit.
 //
+// A consequence worth knowing (tested): every compressor here is positively
+// homogeneous, C(s·v) = s·C(v) for s > 0, so by induction g_i^{EF21-W} =
+// s_i·g_i^{EF21} and the iterates of EF21-W and EF21 agree up to rounding for
+// any L_i. The weighting changes the analysis, not the trajectory: what
+// EF21-W brings in practice is the larger admissible step ef21-theory-am,
+// which the paper's improved analysis grants plain EF21 as well.
+//
 // Partial participation (p < 1) combines as in EF21-PP. The momentum variant
 // (the paper's EF21-W-SGD direction) is not offered: rejected.
 func init() {

@@ -149,3 +149,48 @@ func TestEF21WRejects(t *testing.T) {
 		}
 	}
 }
+
+// Every compressor here is positively homogeneous (C(s·v) = s·C(v) for s > 0:
+// top-k, rand-k on the same stream, scaled sign, identity), so by induction
+// EF21-W's g_i is s_i times EF21's and g = Σ w_i g_i = (1/n) Σ g_i^{EF21}: the
+// two methods take the same steps, up to rounding, for any L_i. What EF21-W
+// (and the improved analysis of EF21) changes is the admissible step
+// (ef21-theory-am). Checked for unequal L_i against EF21 run separately.
+func TestEF21WHomogeneousCompressorsTrackEF21(t *testing.T) {
+	n, d, K := 4, 12, 60
+	li := []float64{0.5, 1, 4, 9}
+	s := WeightScales(li)
+	for _, comp := range []string{"top-k", "rand-k", "sign", "identity"} {
+		run := func(method string) *Loop {
+			oracles, _ := randomQuartics(n, d, 13)
+			x0 := make([]float64, d)
+			for j := range x0 {
+				x0[j] = math.Cos(float64(j))
+			}
+			p := Problem{Config: Config{Method: method, Clients: n, Dim: d, Absolute: comp == "identity", Smoothness: li},
+				Compressors: mustCompressors(t, comp, 3, d, n), Oracles: oracles, X0: x0,
+				Schedule: Schedule{Gamma: 0.01}, Iterations: K}
+			l, err := Reference(p, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		}
+		a, b := run(EF21), run(EF21W)
+		for j := range a.Server.X {
+			if math.Abs(a.Server.X[j]-b.Server.X[j]) > 1e-12*(1+math.Abs(a.Server.X[j])) {
+				t.Fatalf("%s: x[%d] EF21 %v, EF21-W %v", comp, j, a.Server.X[j], b.Server.X[j])
+			}
+		}
+		for i := range a.Workers {
+			for j := range a.Workers[i].G {
+				if want := s[i] * a.Workers[i].G[j]; math.Abs(b.Workers[i].G[j]-want) > 1e-12*(1+math.Abs(want)) {
+					t.Fatalf("%s: client %d g_i[%d] = %v, want s_i·g_i^EF21 = %v", comp, i, j, b.Workers[i].G[j], want)
+				}
+			}
+		}
+		if slices.Equal(a.Server.X, b.Server.X) && comp != "identity" {
+			t.Logf("%s: bitwise equal", comp)
+		}
+	}
+}
