@@ -625,7 +625,10 @@ func (l *loop) finish(res *Result, runErr error) error {
 	}
 	var lost *collective.RankLostError
 	attrs := []hdf5io.Attr{attr("finished_at", time.Now().UTC().Format(time.RFC3339)),
-		attr("stop_reason", res.Reason), attr("iterations_done", res.Iterations)}
+		attr("stop_reason", res.Reason), attr("iterations_done", res.Iterations),
+		// the downlink in the paper's convention (the aggregate's values at 32
+		// bits, or one bit per coordinate for the sign methods' vote), per worker
+		attr("bits_down_per_worker", l.node.Replica.DownBits())}
 	if errors.As(runErr, &lost) {
 		attrs = append(attrs, attr("failed_rank", lost.Rank))
 	}

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Reproduce the paper's experiments (a)–(d) with efmpi: every run, table and
+# Reproduce the paper's experiments (a)–(d), and (f) (configs/paper/f.sh), with efmpi: every run, table and
 # figure, from nothing. `make reproduce` calls this after building bin/efmpi.
 #
 #   results/paper/{a,b,c,d}/…/point-NNN.h5   the runs (K-search tries as point-NNN-k<K>.h5)
@@ -141,6 +141,9 @@ done
 "$EFMPI" plot -o "$FIG/d_stochastic.png" -rows dataset -dpi 110 -target "$TARGET_D" -logbits \
 	-title "(d) Stochastic methods, minibatch 32 per rank, eta-theory momentum, K = 50000 (seed 1)" \
 	"${dfiles[@]}"
+
+echo "### (f) the neighbours: EF21-W, sign methods with majority vote, partial participation"
+EFMPI="$EFMPI" OUT="$OUT" FIG="$FIG" "$P/f.sh"
 
 echo "### tables → $OUT/tables.md"
 {
