@@ -44,7 +44,7 @@ func Open(path string) (*Run, error) {
 	}
 	f, err := hdf5.OpenFile(path, hdf5.F_ACC_RDONLY)
 	if err != nil {
-		return nil, fmt.Errorf("hdf5 %s: open: %w", path, err)
+		return nil, fmt.Errorf("hdf5 %s: open: %w", path, detail(err))
 	}
 	defer f.Close()
 	run := &Run{Path: path, Ints: map[string][]int64{}, Floats: map[string][]float64{}}
@@ -127,7 +127,7 @@ func readInts(f *hdf5.File, name string) ([]int64, error) { return readVector[in
 func readVector[T float64 | int64](f *hdf5.File, name string) ([]T, error) {
 	ds, err := f.OpenDataset(name)
 	if err != nil {
-		return nil, err
+		return nil, detail(err)
 	}
 	defer ds.Close()
 	n, err := length(ds)
@@ -136,7 +136,7 @@ func readVector[T float64 | int64](f *hdf5.File, name string) ([]T, error) {
 	}
 	v := make([]T, n)
 	if n > 0 {
-		err = ds.Read(&v)
+		err = detail(ds.Read(&v))
 	}
 	return v, err
 }
@@ -160,7 +160,7 @@ func readFixedStrings(f *hdf5.File, name string) ([]string, error) {
 	buf := make([]byte, n*width)
 	if n > 0 {
 		if err := ds.Read(&buf); err != nil {
-			return nil, err
+			return nil, detail(err)
 		}
 	}
 	out := make([]string, n)

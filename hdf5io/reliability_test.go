@@ -1,0 +1,140 @@
+package hdf5io
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/efmpi/efmpi/internal/testenv"
+)
+
+// corruptValue flips a byte of the one place in the file where the float64
+// v is stored (the test rows make every value of f distinct).
+func corruptValue(t *testing.T, path string, v float64) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pat [8]byte
+	binary.LittleEndian.PutUint64(pat[:], math.Float64bits(v))
+	i := bytes.Index(data, pat[:])
+	if i < 0 || bytes.Index(data[i+1:], pat[:]) >= 0 {
+		t.Fatalf("value %v found %d times, want exactly once", v, bytes.Count(data, pat[:]))
+	}
+	data[i+3] ^= 0x5a
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A damaged chunk of /trajectory/f is detected on read by the Fletcher-32
+// checksum: efmpi's reader, a resume and h5py all refuse it instead of
+// returning wrong numbers.
+func TestChecksumDetectsDamage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.h5")
+	rows := testRows(50)
+	writeRun(t, path, rows, 10)
+	if _, err := Open(path); err != nil {
+		t.Fatalf("undamaged file: %v", err)
+	}
+	corruptValue(t, path, rows[17].F)
+	_, err := Open(path)
+	if err == nil || !strings.Contains(err.Error(), "/trajectory/f") || !strings.Contains(strings.ToLower(err.Error()), "fletcher32") {
+		t.Fatalf("Open of a damaged file: %v, want a checksum error naming /trajectory/f", err)
+	}
+	if _, err := Resume(path, 10, 30); err == nil || !strings.Contains(err.Error(), "damaged rows") {
+		t.Fatalf("Resume of a damaged file: %v", err)
+	}
+	py := testenv.PythonWithH5py(t)
+	out, err := exec.Command(py, "-c", `import h5py, sys
+f = h5py.File(sys.argv[1], "r")
+print(f["trajectory/f"].compression, f["trajectory/f"].fletcher32)
+f["trajectory/f"][:]`, path).CombinedOutput()
+	if err == nil || !strings.Contains(strings.ToLower(string(out)), "fletcher32") || !strings.Contains(string(out), "None True") {
+		t.Fatalf("h5py read the damaged column without complaint: %v\n%s", err, out)
+	}
+}
+
+// A second writer of a file that is being written is refused with ErrLocked
+// and the file is left intact; once the first writer closes, it may write.
+func TestLockRefusesSecondWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.h5")
+	r, err := Create(path, false, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range testRows(3) {
+		r.Append(row)
+	}
+	_, err = Create(path, true, 1, nil)
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "pid ") {
+		t.Fatalf("second Create: %v, want ErrLocked naming the file and the holder", err)
+	}
+	if _, err := Resume(path, 1, 0); !errors.Is(err, ErrLocked) {
+		t.Fatalf("Resume while written: %v, want ErrLocked", err)
+	}
+	if err := CheckUnlocked(path); !errors.Is(err, ErrLocked) {
+		t.Fatalf("CheckUnlocked: %v", err)
+	}
+	if err := r.Close("completed"); err != nil {
+		t.Fatalf("the first writer's close: %v", err)
+	}
+	run, err := Open(path)
+	if err != nil || run.Rows() != 3 {
+		t.Fatalf("after the refused writer: %v", err)
+	}
+	if _, err := os.Stat(LockPath(path)); !os.IsNotExist(err) {
+		t.Errorf("lock file left behind: %v", err)
+	}
+	if err := CheckUnlocked(path); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := Create(path, true, 1, nil)
+	if err != nil {
+		t.Fatalf("after the first writer closed: %v", err)
+	}
+	r2.Close("completed")
+}
+
+// A file removed or replaced under a running recorder is not reported as
+// finished.
+func TestCloseNoticesReplacedFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run.h5")
+	r, err := Create(path, false, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range testRows(4) {
+		r.Append(row)
+	}
+	writeRun(t, filepath.Join(dir, "other.h5"), testRows(1), 1)
+	if err := os.Rename(filepath.Join(dir, "other.h5"), path); err != nil {
+		t.Fatal(err)
+	}
+	err = r.Close("completed")
+	if err == nil || !strings.Contains(err.Error(), "removed or replaced") {
+		t.Fatalf("Close after the file was replaced: %v", err)
+	}
+}
+
+// Library errors are one line naming the file and the library's reason.
+func TestOneLineErrors(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.h5")
+	writeRun(t, good, testRows(5), 1)
+	data, _ := os.ReadFile(good)
+	trunc := filepath.Join(dir, "trunc.h5")
+	os.WriteFile(trunc, data[:3000], 0o644)
+	_, err := Open(trunc)
+	if err == nil || !strings.Contains(err.Error(), "trunc.h5") || !strings.Contains(err.Error(), "truncated file") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("Open(truncated) = %v", err)
+	}
+}
