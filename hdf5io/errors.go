@@ -44,8 +44,8 @@ import "C"
 import (
 	"errors"
 	"os"
-	"strings"
 	"runtime"
+	"strings"
 	"sync"
 )
 
