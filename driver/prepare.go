@@ -87,6 +87,9 @@ type Shared struct {
 	Theory *algorithms.Theory
 	// ShardSizes[r] is m_r (0 for the polynomial).
 	ShardSizes []int64
+	// Data identifies the loaded data (size and content hash; zero for the
+	// polynomial): checkpoints record it and multi-process ranks agree on it.
+	Data DataPrint
 }
 
 func invalid(format string, args ...any) error {
@@ -116,6 +119,7 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 			return nil, invalid("dataset %s has %d samples, fewer than the %d ranks", ds.Source, ds.Rows(), n)
 		}
 		sh.full, sh.Dim = ds, ds.Cols()
+		sh.Data = fingerprintData(ds)
 		sh.ShardSizes = make([]int64, n)
 		minShard := ds.Rows()
 		for r := range n {
