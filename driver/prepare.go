@@ -107,6 +107,11 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 	case "logreg":
 		var ds *datasets.Dataset
 		var err error
+		if spec.Source != "libsvm" {
+			if err := checkMemory(8*float64(spec.Samples)*float64(spec.Features), fmt.Sprintf("synthetic data of %d × %d", spec.Samples, spec.Features)); err != nil {
+				return nil, err
+			}
+		}
 		if spec.Source == "libsvm" {
 			ds, err = datasets.ReadLIBSVM(spec.DataPath, datasets.ReadOptions{Features: spec.Features})
 		} else {
@@ -152,6 +157,9 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 		return nil, invalid("unknown problem %q", spec.Problem)
 	}
 	d := sh.Dim
+	if err := checkDimension(d, n); err != nil {
+		return nil, err
+	}
 	if (spec.Compressor == "top-k" || spec.Compressor == "rand-k") && (spec.K < 1 || spec.K > d) {
 		return nil, invalid("k = %d must be in [1, d = %d]", spec.K, d)
 	}
