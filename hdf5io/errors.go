@@ -111,5 +111,20 @@ func detail(err error) error {
 	if err == nil || errors.As(err, &done) {
 		return err
 	}
-	return &h5Error{err: err, reason: C.GoString(C.efmpi_h5_reason())}
+	return &h5Error{err: err, reason: oneLine(C.GoString(C.efmpi_h5_reason()))}
+}
+
+// oneLine shortens the library's multi-line I/O failure ("file write
+// failed: time = …, filename = …, errno = 28, error message = 'No space left
+// on device', …") to its what and why.
+func oneLine(reason string) string {
+	const key = "error message = '"
+	if i := strings.Index(reason, key); i >= 0 {
+		rest := reason[i+len(key):]
+		if j := strings.IndexByte(rest, '\''); j >= 0 {
+			what, _, _ := strings.Cut(reason, ":")
+			return what + ": " + rest[:j]
+		}
+	}
+	return strings.Join(strings.Fields(reason), " ")
 }

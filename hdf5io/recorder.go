@@ -286,6 +286,17 @@ func (r *Recorder) flushLocked() error {
 		flushFile(r.file) // the status written since, if there is room
 		return r.failed
 	}
+	if err := r.roomFor(r.pending()); err != nil {
+		// The disk is about to be full: stop before HDF5 meets the error
+		// half-way through a flush. Nothing of the pending rows is
+		// written; the ballast gives room for the final attributes.
+		lost := r.pending()
+		r.dropPending()
+		r.release()
+		r.failed = fmt.Errorf("hdf5 %s: %w (%d rows are on disk whole, the last %d rows were not written)", r.path, err, r.written, lost)
+		flushFile(r.file)
+		return r.failed
+	}
 	err := r.tryFlushLocked()
 	if err == nil {
 		return nil
@@ -299,13 +310,7 @@ func (r *Recorder) flushLocked() error {
 		}
 	}
 	lost := r.pending()
-	for i := range Columns {
-		if r.ints[i] != nil {
-			r.ints[i] = r.ints[i][:0]
-		} else {
-			r.floats[i] = r.floats[i][:0]
-		}
-	}
+	r.dropPending()
 	for _, ds := range r.cols {
 		setExtent(ds, uint(r.written))
 	}
@@ -315,6 +320,44 @@ func (r *Recorder) flushLocked() error {
 		r.failed = fmt.Errorf("%w (and the file could not be brought to a consistent state: %v)", err, detail(ferr))
 	}
 	return r.failed
+}
+
+// dropPending forgets the rows not yet written.
+func (r *Recorder) dropPending() {
+	for i := range Columns {
+		if r.ints[i] != nil {
+			r.ints[i] = r.ints[i][:0]
+		} else {
+			r.floats[i] = r.floats[i][:0]
+		}
+	}
+}
+
+// metadataMargin is the free space kept for HDF5's own metadata (chunk
+// index, object headers) on top of the chunks a flush adds.
+const metadataMargin = 32 << 10
+
+// ErrDiskFull is returned when the file system has no room for the next
+// flush: the recorder stops before writing, so every row on disk is whole.
+var ErrDiskFull = errors.New("no space left on the device for the next rows")
+
+// roomFor checks that the file system can take n more rows: the chunks they
+// start (every column, with its checksum) and a margin for metadata. A flush
+// that could run out of space half-way would leave some columns longer
+// than others; this check lets the recorder stop first. Where the free space
+// cannot be read, it does not refuse.
+func (r *Recorder) roomFor(n int) error {
+	if n == 0 {
+		return nil
+	}
+	before := (r.written + ChunkRows - 1) / ChunkRows
+	after := (r.written + n + ChunkRows - 1) / ChunkRows
+	need := uint64((after-before)*len(Columns)*(ChunkRows*8+4) + metadataMargin)
+	free, ok := freeBytes(filepath.Dir(r.path))
+	if !ok || free >= need {
+		return nil
+	}
+	return fmt.Errorf("%w (%d bytes free in %s, %d needed)", ErrDiskFull, free, filepath.Dir(r.path), need)
 }
 
 func (r *Recorder) tryFlushLocked() error {
