@@ -167,7 +167,7 @@ func TestBadInputCatalogue(t *testing.T) {
 		{"inspect truncated file", "", "", []string{"inspect", "trunc.h5"}, 2, []string{"trunc.h5", "truncated file"}},
 	}
 	env := map[string][]string{
-		"secret too short under mpirun":   {"OMPI_COMM_WORLD_RANK=0", "OMPI_COMM_WORLD_SIZE=2", "EFMPI_SECRET=abcd"},
+		"secret too short under mpirun":  {"OMPI_COMM_WORLD_RANK=0", "OMPI_COMM_WORLD_SIZE=2", "EFMPI_SECRET=abcd"},
 		"secret file readable by others": {"OMPI_COMM_WORLD_RANK=1", "OMPI_COMM_WORLD_SIZE=2", "EFMPI_SECRET_FILE=secret.hex"},
 	}
 	for _, tc := range cases {
