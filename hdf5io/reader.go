@@ -42,9 +42,9 @@ func Open(path string) (*Run, error) {
 	if !hdf5.IsHDF5(path) {
 		return nil, fmt.Errorf("hdf5 %s: not an HDF5 file (or missing)", path)
 	}
-	f, err := hdf5.OpenFile(path, hdf5.F_ACC_RDONLY)
+	f, swmr, err := openForReading(path)
 	if err != nil {
-		return nil, fmt.Errorf("hdf5 %s: open: %w", path, detail(err))
+		return nil, fmt.Errorf("hdf5 %s: open: %w", path, err)
 	}
 	defer f.Close()
 	run := &Run{Path: path, Ints: map[string][]int64{}, Floats: map[string][]float64{}}
@@ -73,6 +73,23 @@ func Open(path string) (*Run, error) {
 				return nil, fmt.Errorf("hdf5 %s: /%s: %w", path, full, err)
 			}
 			run.Floats[name] = v
+		}
+	}
+	if swmr {
+		// A running job extends its columns one after the other: show the
+		// rows every column already has.
+		n := len(run.Ints["iteration"])
+		for _, v := range run.Ints {
+			n = min(n, len(v))
+		}
+		for _, v := range run.Floats {
+			n = min(n, len(v))
+		}
+		for k, v := range run.Ints {
+			run.Ints[k] = v[:n]
+		}
+		for k, v := range run.Floats {
+			run.Floats[k] = v[:n]
 		}
 	}
 	for name, dst := range map[string]*[]float64{"x0": &run.X0, "x_final": &run.XFinal} {

@@ -70,6 +70,9 @@ type Recorder struct {
 	lock       *Lock       // the write lock of path, held until Close
 	inode      os.FileInfo // the file as created, to notice it was replaced
 	failed     error       // a flush that failed: the file holds r.written rows
+	// swmr: the file is in SWMR writing mode (see swmr.go); swmrDone: it
+	// left it for the final writes; noSWMR: the library refused it.
+	swmr, swmrDone, noSWMR bool
 }
 
 // ChunkRows is the chunk length of the trajectory datasets.
@@ -97,12 +100,15 @@ func Create(path string, overwrite bool, flushEvery int, attrs []Attr) (*Recorde
 	}
 	lib.Lock()
 	defer lib.Unlock()
-	f, err := hdf5.CreateFile(path, hdf5.F_ACC_TRUNC)
+	f, err := createLatest(path)
 	if err != nil {
 		lock.Release()
 		return nil, fmt.Errorf("hdf5 %s: create: %w", path, detail(err))
 	}
 	r := &Recorder{path: path, file: f, flushEvery: max(1, flushEvery), lock: lock}
+	if useLatestFormat(f) != nil {
+		r.noSWMR = true
+	}
 	if err := r.init(attrs); err != nil {
 		err = detail(err)
 		f.Close()
@@ -363,6 +369,7 @@ func (r *Recorder) roomFor(n int) error {
 func (r *Recorder) tryFlushLocked() error {
 	n := r.pending()
 	if n > 0 {
+		r.startSWMR()
 		for i, ds := range r.cols {
 			var data any
 			if r.ints[i] != nil {
@@ -410,6 +417,9 @@ func appendRows(ds *hdf5.Dataset, offset, n int, data any) error {
 func (r *Recorder) SetAttrs(attrs ...Attr) error {
 	lib.Lock()
 	defer lib.Unlock()
+	if err := r.endSWMR(); err != nil {
+		return err
+	}
 	for _, a := range attrs {
 		if err := writeAttr(r.root, a.Name, a.Value); err != nil {
 			return fmt.Errorf("hdf5 %s: %w", r.path, err)
@@ -423,6 +433,9 @@ func (r *Recorder) SetAttrs(attrs ...Attr) error {
 func (r *Recorder) SetStatus(status string) error {
 	lib.Lock()
 	defer lib.Unlock()
+	if err := r.endSWMR(); err != nil {
+		return err
+	}
 	if err := writeAttr(r.root, "status", status); err != nil {
 		return fmt.Errorf("hdf5 %s: %w", r.path, err)
 	}
@@ -434,6 +447,9 @@ func (r *Recorder) SetStatus(status string) error {
 func (r *Recorder) WriteVector(name string, v []float64) error {
 	lib.Lock()
 	defer lib.Unlock()
+	if err := r.endSWMR(); err != nil {
+		return err
+	}
 	if err := r.writeDataset(name, hdf5.T_NATIVE_DOUBLE, len(v), &v); err != nil {
 		return fmt.Errorf("hdf5 %s: /%s: %w", r.path, name, err)
 	}
@@ -445,6 +461,9 @@ func (r *Recorder) WriteVector(name string, v []float64) error {
 func (r *Recorder) WriteRanks(shardSizes []int64, hosts []string) error {
 	lib.Lock()
 	defer lib.Unlock()
+	if err := r.endSWMR(); err != nil {
+		return err
+	}
 	if err := r.ensureGroup("ranks"); err != nil {
 		return err
 	}
@@ -478,6 +497,9 @@ func (r *Recorder) WriteRanks(shardSizes []int64, hosts []string) error {
 func (r *Recorder) WriteTiming(phases []Attr) error {
 	lib.Lock()
 	defer lib.Unlock()
+	if err := r.endSWMR(); err != nil {
+		return err
+	}
 	if err := r.ensureGroup("timing"); err != nil {
 		return err
 	}
@@ -541,6 +563,9 @@ func (r *Recorder) Close(status string) error {
 	}
 	lib.Lock()
 	defer lib.Unlock()
+	if err := r.endSWMR(); err != nil && first == nil {
+		first = err
+	}
 	for _, ds := range r.cols {
 		ds.Close()
 	}

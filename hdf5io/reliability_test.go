@@ -138,3 +138,46 @@ func TestOneLineErrors(t *testing.T) {
 		t.Fatalf("Open(truncated) = %v", err)
 	}
 }
+
+// While the recorder writes, h5py in SWMR mode reads every flushed row (the
+// file is written in single-writer/multiple-reader mode); after Close an
+// ordinary reader sees the final status.
+func TestSWMRReaderFollowsWriter(t *testing.T) {
+	py := testenv.PythonWithH5py(t)
+	path := filepath.Join(t.TempDir(), "run.h5")
+	r, err := Create(path, false, 5, []Attr{{"method", "ef21"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteVector("x0", []float64{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	rows := testRows(12)
+	for _, row := range rows {
+		if err := r.Append(row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !r.swmr {
+		t.Fatal("the recorder did not enter SWMR writing")
+	}
+	out, err := exec.Command(py, "-c", `import h5py, sys
+f = h5py.File(sys.argv[1], "r", swmr=True)
+t = f["trajectory"]
+print(len(t["iteration"]), list(t["iteration"][:]), f.attrs["status"])`, path).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "10 [0, 3, 6, 9, 12, 15, 18, 21, 24, 27] running" {
+		t.Fatalf("h5py (swmr=True) while the recorder writes: %v\n%s", err, out)
+	}
+	if err := r.WriteVector("x_final", []float64{3, 4}); err != nil { // leaves SWMR mode
+		t.Fatal(err)
+	}
+	if err := r.Close("completed"); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(py, "-c", `import h5py, sys
+f = h5py.File(sys.argv[1], "r")
+print(len(f["trajectory/iteration"]), list(f["x_final"][:]), f.attrs["status"])`, path).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "12 [3.0, 4.0] completed" {
+		t.Fatalf("h5py after Close: %v\n%s", err, out)
+	}
+}

@@ -28,6 +28,9 @@ func Resume(path string, flushEvery int, keepThrough int64) (*Recorder, error) {
 		lock.Release()
 		return nil, fmt.Errorf("hdf5 %s: cannot resume: not an HDF5 file", path)
 	}
+	// We hold the lock, so no live efmpi writes the file: marks of a writer
+	// that was killed in SWMR mode are stale.
+	clearWriterFlags(path)
 	f, err := hdf5.OpenFile(path, hdf5.F_ACC_RDWR)
 	if err != nil {
 		lock.Release()
