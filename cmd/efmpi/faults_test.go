@@ -278,3 +278,32 @@ func TestSpawnerKilledStopsRanks(t *testing.T) {
 		t.Fatalf("after the spawner died: %v, status %q", err, run.String("status"))
 	}
 }
+
+// A running job's file can be followed without HDF5_USE_FILE_LOCKING=FALSE:
+// efmpi inspect and h5py (swmr=True) read the rows flushed so far.
+func TestFollowRunningJob(t *testing.T) {
+	dir := t.TempDir()
+	cfg := longCfg(t, dir, 1_000_000)
+	cmd, log := startEfmpi(t, dir, childEnv(), "run", "-config", cfg, "-quiet", "-out", "out.h5")
+	defer cmd.Process.Kill()
+	path := filepath.Join(dir, "out.h5")
+	waitFor(t, 30*time.Second, "a checkpoint", func() bool { return hasCheckpoint(path) })
+	code, stdout, stderr := efmpi(t, dir, "inspect", "-json", "out.h5")
+	if code != 0 || !strings.Contains(stdout, `"status": "running"`) {
+		t.Errorf("inspect of the running job: exit %d\n%s%s", code, stdout, stderr)
+	}
+	py := testenv.PythonWithH5py(t)
+	out, err := exec.Command(py, "-c", `import h5py, sys
+f = h5py.File(sys.argv[1], "r", swmr=True)
+it = f["trajectory/iteration"][:]
+assert len(it) >= 40 and all(it[i] == 10 * i for i in range(len(it))), it[:5]
+print(len(it), f.attrs["status"])`, path).CombinedOutput()
+	if err != nil || !strings.HasSuffix(strings.TrimSpace(string(out)), "running") {
+		t.Errorf("h5py swmr=True on the running job: %v\n%s", err, out)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != ExitInterrupted {
+		t.Fatalf("exit %d\n%s", code, log)
+	}
+}
