@@ -165,6 +165,9 @@ func TestBadInputCatalogue(t *testing.T) {
 		{"secret too short under mpirun", small, "", []string{"-quiet"}, 2, []string{"EFMPI_SECRET", "need at least"}},
 		{"secret file readable by others", small, "", []string{"-quiet"}, 2, []string{"EFMPI_SECRET_FILE", "mode 0644"}},
 		{"inspect truncated file", "", "", []string{"inspect", "trunc.h5"}, 2, []string{"trunc.h5", "truncated file"}},
+		{"summarize -o an input", "", "", []string{"summarize", "-o", "trunc.h5", "trunc.h5"}, 2, []string{"-o trunc.h5 is the run file trunc.h5"}},
+		{"plot -o links to an input", "", "", []string{"plot", "-o", "fig.png", "trunc.h5"}, 2, []string{"-o fig.png is the run file trunc.h5", "through a link"}},
+		{"sweep table links to the config", "", "", []string{"sweep", "-config", "sweep.toml", "-grid", "run.seed=1,2", "-out", "adir"}, 2, []string{"sweep -out adir/sweep.csv is the config sweep.toml"}},
 	}
 	env := map[string][]string{
 		"secret too short under mpirun":  {"OMPI_COMM_WORLD_RANK=0", "OMPI_COMM_WORLD_SIZE=2", "EFMPI_SECRET=abcd"},
@@ -358,6 +361,9 @@ func TestShippedConfigsValidate(t *testing.T) {
 func setupCatalogue(t *testing.T, dir string) {
 	t.Helper()
 	os.Mkdir(filepath.Join(dir, "adir"), 0o755)
+	write(t, dir, "sweep.toml", small)
+	os.Symlink("../sweep.toml", filepath.Join(dir, "adir", "sweep.csv"))
+	os.Symlink("trunc.h5", filepath.Join(dir, "fig.png"))
 	os.Symlink("data.svm", filepath.Join(dir, "link.h5"))
 	os.Link(filepath.Join(dir, "x0.txt"), filepath.Join(dir, "hard.h5"))
 	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644); err != nil {
