@@ -168,6 +168,16 @@ func TestDamagedTrajectoryDetected(t *testing.T) {
 	if code == 0 || !strings.Contains(stderr, "/trajectory/f") || !strings.Contains(stderr, "Fletcher32") || strings.Contains(stderr, "HDF5-DIAG") {
 		t.Errorf("inspect of a damaged file: exit %d\n%s", code, stderr)
 	}
+	// A truncated file: -resume says so in one line, without the library's
+	// error stack.
+	if err := os.Truncate(path, 4000); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = efmpi(t, dir, "run", "-config", cfg, "-quiet", "-out", "out.h5", "-resume")
+	if code != ExitBadInput || !strings.Contains(stderr, "out.h5") || !strings.Contains(stderr, "truncated") ||
+		strings.Contains(stderr, "HDF5-DIAG") || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+		t.Errorf("resume of a truncated file: exit %d\n%s", code, stderr)
+	}
 }
 
 // A damaged or missing checkpoint file of rank 1: the resume names rank 1
