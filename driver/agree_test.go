@@ -85,3 +85,19 @@ func TestDataFingerprint(t *testing.T) {
 		t.Fatal("a flipped label left the fingerprint unchanged")
 	}
 }
+
+// The memory check refuses what no machine holds and passes what any does.
+func TestCheckMemory(t *testing.T) {
+	if _, ok := availableMemory(); !ok {
+		t.Skip("no /proc/meminfo or cgroup limit here")
+	}
+	sh := &Shared{Dim: 10}
+	if err := sh.CheckMemory(4); err != nil {
+		t.Fatal(err)
+	}
+	sh.Dim = 1 << 40
+	err := sh.CheckMemory(1)
+	if !errors.Is(err, ErrMemory) || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "d = 1099511627776") {
+		t.Fatalf("CheckMemory(d = 2^40) = %v", err)
+	}
+}

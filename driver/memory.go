@@ -60,6 +60,11 @@ func checkMemory(need float64, what string) error {
 		ErrMemory, what, humanBytes(need), humanBytes(float64(avail)))
 }
 
+// CheckMemory refuses a job whose ranksHere ranks in this process (all of
+// them for in-process runs, 1 under a launcher) would not fit in the
+// available memory. Prepare has checked one rank's worth already.
+func (sh *Shared) CheckMemory(ranksHere int) error { return checkDimension(sh.Dim, ranksHere) }
+
 // checkDimension is checkMemory for n ranks of dimension d in this process.
 func checkDimension(d, n int) error {
 	return checkMemory(float64(d)*8*vectorsPerRank*float64(n), fmt.Sprintf("dimension d = %d with %d rank(s) in this process", d, n))

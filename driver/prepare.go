@@ -145,6 +145,9 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 			return nil, invalid("polynomial dimension %d: need at least 1", spec.PolyDim)
 		}
 		sh.Dim = spec.PolyDim
+		if err := checkMemory(16*float64(n)*float64(sh.Dim), fmt.Sprintf("the polynomial of dimension %d for %d ranks", sh.Dim, n)); err != nil {
+			return nil, err
+		}
 		sh.ShardSizes = make([]int64, n)
 		for r := range n {
 			p, err := problems.NewPolynomial(sh.Dim, spec.Seed, r)
@@ -157,7 +160,7 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 		return nil, invalid("unknown problem %q", spec.Problem)
 	}
 	d := sh.Dim
-	if err := checkDimension(d, n); err != nil {
+	if err := checkDimension(d, 1); err != nil { // every process holds at least one rank
 		return nil, err
 	}
 	if (spec.Compressor == "top-k" || spec.Compressor == "rand-k") && (spec.K < 1 || spec.K > d) {

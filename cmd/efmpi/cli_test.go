@@ -153,6 +153,7 @@ func TestBadInputCatalogue(t *testing.T) {
 		{"gamma inf", replace(`rule = "norm-theory"`, "rule = \"constant\"\ngamma = inf"), "", nil, 2, []string{"stepsize.gamma"}},
 		{"set wrong type names the flag", small, "", []string{"-set", "run.iterations=abc"}, 2, []string{"-set run.iterations=abc", "integer"}},
 		{"features beyond memory", replace("features = 10", "features = 2000000000"), "", nil, 2, []string{"not enough memory", "2000000000"}},
+		{"polynomial beyond memory", "[problem]\nkind = \"polynomial\"\ndim = 100000000\n[run]\nranks = 1000\noutput = \"out.h5\"\n", "", nil, 2, []string{"not enough memory", "dimension 100000000 for 1000 ranks"}},
 		{"libsvm index beyond memory", svm(""), "1 1:1\n-1 2147483647:1\n", nil, 2, []string{"not enough memory", "d = 2147483647"}},
 		{"out is a directory", small, "", []string{"-out", "adir"}, 2, []string{"adir", "is a directory"}},
 		{"out is a directory with -overwrite", small, "", []string{"-out", "adir", "-overwrite"}, 2, []string{"adir", "is a directory"}},

@@ -147,6 +147,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 		if err != nil {
 			return ExitBadInput, err
 		}
+		if err := sh.CheckMemory(cfg.Run.Ranks); err != nil {
+			return ExitBadInput, err
+		}
 		if err := makeOutputDir(spec.Output); err != nil {
 			return ExitBadInput, err
 		}
