@@ -259,6 +259,17 @@ func TestRanksDisagreeUnderMpirun(t *testing.T) {
 	if run, err := hdf5io.Open(filepath.Join(dir, "out.h5")); err == nil && run.String("status") == "completed" {
 		t.Error("the disagreeing job recorded a completed run")
 	}
+	// An unusable secret under mpirun is bad input (2), not a failed rank (4).
+	write(t, dir, "secret.hex", strings.Repeat("ab", 32))
+	os.Chmod(filepath.Join(dir, "secret.hex"), 0o644)
+	for _, env := range []string{"EFMPI_SECRET=abcd", "EFMPI_SECRET_FILE=secret.hex"} {
+		cmd := exec.Command(mpirun, "-np", "2", "--oversubscribe", efmpiBin, "run", "-config", "cfg.toml", "-quiet", "-overwrite")
+		cmd.Dir, cmd.Env = dir, childEnv("OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1", env)
+		out, _ := cmd.CombinedOutput()
+		if code := cmd.ProcessState.ExitCode(); code != ExitBadInput || !bytes.Contains(out, []byte("unusable job secret")) {
+			t.Errorf("%s under mpirun: exit %d, want 2\n%s", env, code, out)
+		}
+	}
 }
 
 // kill -9 of the local spawner: its ranks notice (parent-death signal) and
