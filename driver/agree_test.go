@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/internal/testenv"
 )
 
 // agreeAll runs Agree on an in-process world, rank r with prints[r].
@@ -99,5 +100,19 @@ func TestCheckMemory(t *testing.T) {
 	err := sh.CheckMemory(1)
 	if !errors.Is(err, ErrMemory) || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "d = 1099511627776") {
 		t.Fatalf("CheckMemory(d = 2^40) = %v", err)
+	}
+}
+
+// BenchmarkDataFingerprint hashes a9a as loaded (once per job: Prepare).
+func BenchmarkDataFingerprint(b *testing.B) {
+	spec := Spec{Problem: "logreg", Lambda: 0.1, Source: "libsvm", DataPath: testenv.Dataset(b, "a9a"), Split: "contiguous",
+		Method: "ef21", Compressor: "top-k", K: 1, Rule: "constant", Gamma: 0.1, X0: "zeros", Iterations: 1}
+	sh, err := Prepare(spec, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		fingerprintData(sh.full)
 	}
 }

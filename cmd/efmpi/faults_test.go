@@ -42,11 +42,11 @@ func TestSecondWriterRefused(t *testing.T) {
 	first, log := startEfmpi(t, dir, childEnv(), "run", "-config", cfg, "-quiet", "-out", "out.h5")
 	path := filepath.Join(dir, "out.h5")
 	waitFor(t, 30*time.Second, "the first job's checkpoint", func() bool { return hasCheckpoint(path) })
-	for _, transport := range []string{"inproc", "tcp"} {
-		code, _, stderr := efmpi(t, dir, "run", "-config", cfg, "-quiet", "-out", "out.h5", "-overwrite", "-transport", transport)
+	for _, second := range [][]string{{"-overwrite", "-transport", "inproc"}, {"-overwrite", "-transport", "tcp"}, {"-resume"}} {
+		code, _, stderr := efmpi(t, dir, append([]string{"run", "-config", cfg, "-quiet", "-out", "out.h5"}, second...)...)
 		want := fmt.Sprintf("pid %d", first.Process.Pid)
 		if code != ExitBadInput || !strings.Contains(stderr, "out.h5 is being written by another efmpi process") || !strings.Contains(stderr, want) {
-			t.Errorf("second writer (%s): exit %d, want 2 naming the file and %q:\n%s", transport, code, want, stderr)
+			t.Errorf("second writer (%v): exit %d, want 2 naming the file and %q:\n%s", second, code, want, stderr)
 		}
 	}
 	first.Process.Signal(syscall.SIGTERM)
