@@ -57,6 +57,9 @@ type Result struct {
 	X          []float64
 	G          []float64
 	Timing     Timing
+	// CheckpointErr is set when a stop signal asked for a checkpoint and
+	// writing it failed: the run cannot be resumed from this point.
+	CheckpointErr error
 }
 
 // Timing is rank 0's wall time per phase, in seconds.
@@ -445,6 +448,7 @@ func (l *loop) iterate(ctx context.Context, start int) (Result, error) {
 	spec := l.sh.Spec
 	K := spec.Iterations
 	for k := start; k < K; k++ {
+		copy(l.lastX, l.x()) // x^k is finite (checked below): the iterate kept if x^{k+1} is not
 		// one iteration, in the order algorithms.Node.Round defines
 		if err := l.node.Round(k, l); errors.Is(err, algorithms.ErrZeroEstimator) {
 			return l.zeroEstimator(k)
@@ -452,7 +456,10 @@ func (l *loop) iterate(ctx context.Context, start int) (Result, error) {
 			return l.result(StatusFailed, err.Error(), k), err
 		}
 		l.gradAtX = l.node.GradAtX() && l.orc.exact()
-		due := (k+1)%spec.LogEvery == 0 || k+1 == K
+		// Finiteness of x is checked every iteration (O(d), replicated on
+		// every rank, so no communication): a non-finite x^{k+1} forces a
+		// row, and the run stops as diverged at the first such iteration.
+		due := (k+1)%spec.LogEvery == 0 || k+1 == K || !allFinite(l.x())
 		if st, why, err := l.observe(ctx, k+1, due); st != "" || err != nil {
 			return l.stopped(st, why, k+1, err)
 		}
