@@ -15,6 +15,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -426,6 +427,11 @@ func (f *Figure) panel(r Row, x XAxis, styles map[string]Style) *plot.Plot {
 	var lines []plotter.XYs
 	for _, s := range r.Series {
 		pts := finitePoints(s.xValues(x), s.GradNormSq)
+		if x == Bits && f.LogBits {
+			// a method without an initial round (EF14, the sign methods)
+			// has sent 0 bits at iteration 0: no place on a log axis
+			pts = slices.DeleteFunc(pts, func(p plotter.XY) bool { return p.X <= 0 })
+		}
 		lines = append(lines, pts)
 		for _, pt := range pts {
 			xmin, xmax = math.Min(xmin, pt.X), math.Max(xmax, pt.X)

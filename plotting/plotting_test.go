@@ -225,3 +225,21 @@ func TestMarkerPoints(t *testing.T) {
 }
 
 func abs(v int) int { return max(v, -v) }
+
+// A log bits axis with runs that have sent 0 bits at iteration 0 (methods
+// without an initial round: EF14, the sign methods) draws the other points
+// instead of panicking on log(0).
+func TestLogBitsWithZeroBits(t *testing.T) {
+	series, err := ReadSeries(twoRuns(t)) // bits = 32k: 0 at k = 0
+	if err != nil {
+		t.Fatal(err)
+	}
+	fig := &Figure{X: []XAxis{Bits}, Rows: GroupBy(series, "", nil), DPI: 60, LogBits: true}
+	var buf bytes.Buffer
+	if err := fig.WriteTo(&buf, "png"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := png.Decode(&buf); err != nil {
+		t.Fatalf("not a PNG: %v", err)
+	}
+}
