@@ -48,8 +48,8 @@ for scale in 0.1 1; do
 		-grid noise.nu=1.5,3 -grid run.seed=1,2,3 -target 3e-2
 done
 # seed 1 of the chosen parameters, scale 0.1: rows ν = 1.5, 3
-"$EFMPI" plot -o "$FIG/f2_sign_noise.png" -rows noise_nu -dpi 110 -target 3e-2 -logbits \
-	-title "(f2) a1a, n = 5, b = 32, Student-t noise ×0.1: Signum-MV (γ = 10⁻³) vs ||EF21-SGDM|| top-1 (γ0 = 3)" \
+"$EFMPI" plot -o "$FIG/f2_sign_noise.png" -rows noise_nu -dpi 90 -width 13 -target 3e-2 -logbits \
+	-title "(f2) a1a, n = 5, b = 32, Student-t noise ×0.1, seed 1" \
 	"$OUT"/sign_seeds_s0.1/point-000.h5 "$OUT"/sign_seeds_s0.1/point-003.h5 \
 	"$OUT"/signsgd_s0.1/point-000.h5 "$OUT"/signsgd_s0.1/point-001.h5 \
 	"$OUT"/sgdm_seeds_s0.1/point-000.h5 "$OUT"/sgdm_seeds_s0.1/point-003.h5
@@ -60,7 +60,7 @@ sweep "$OUT/pp_factor30" -config "$P/f_pp_a1a.toml" -set stepsize.factor=30 -set
 	-grid algorithm.participation=0.1,0.5,1 -target 1e-3
 sweep "$OUT/pp_norm" -config "$P/f_pp_a1a.toml" -set algorithm.normalize=true -set stepsize.rule=norm-theory \
 	-set run.iterations=10000 -grid algorithm.participation=0.1,0.5,1 -target 1e-3
-"$EFMPI" plot -o "$FIG/f3_participation.png" -dpi 110 -target 1e-3 \
+"$EFMPI" plot -o "$FIG/f3_participation.png" -dpi 110 -target 1e-3 -logbits \
 	-title "(f3) EF21-PP on a1a, n = 10, top-1: p ∈ {0.1, 0.5, 1}; EF21's step ×1 and ×30, ||EF21||" \
 	"$OUT"/pp/point-00[0-2].h5 "$OUT"/pp_factor30/point-00[0-2].h5 "$OUT"/pp_norm/point-00[0-2].h5
 
