@@ -1,7 +1,7 @@
 # efmpi — the two commands of the README, and a few more.
 #   make run    install what the job needs (Debian/Ubuntu), build, run the default experiment
 #   make test   install what the tests need, vet, and run every test
-#   make reproduce  the paper's experiments (a)–(d): results/paper/, docs/figures/, tables (EXPERIMENTS.md)
+#   make reproduce  the paper's experiments (a)–(d) and (f): results/paper/, docs/figures/, tables (EXPERIMENTS.md)
 GO      ?= go
 BIN     := bin/efmpi
 FUZZTIME ?= 30s
