@@ -53,9 +53,8 @@ type Data struct {
 	Samples  int    `toml:"samples"`  // synthetic only: default 1000
 	Shuffle  bool   `toml:"shuffle"`  // shuffle samples with the seed before sharding
 	Split    string `toml:"split"`    // "contiguous" | "label" | "dirichlet"; default contiguous
-	// DirichletAlpha is the dirichlet split's concentration α (sizes
-	// ~ Dirichlet(α)); default 0.5.
-	DirichletAlpha float64 `toml:"dirichlet_alpha,omitempty"`
+	// Alpha is the concentration of split = "dirichlet"; default 0.5.
+	Alpha float64 `toml:"alpha,omitempty"`
 }
 
 // Algorithm is [algorithm].
@@ -302,7 +301,7 @@ func (c *Config) defaults() {
 	def(&c.Data.Source, "synthetic")
 	def(&c.Data.Split, "contiguous")
 	if c.Data.Split == "dirichlet" {
-		defFloat("data.dirichlet_alpha", &c.Data.DirichletAlpha, 0.5)
+		defFloat("data.alpha", &c.Data.Alpha, 0.5)
 	}
 	if c.Data.Source == "synthetic" {
 		defInt("data.samples", &c.Data.Samples, 1000)
@@ -392,8 +391,8 @@ func (c *Config) validate() error {
 		}
 	}
 	switch {
-	case c.Data.Split == "dirichlet" && !(c.Data.DirichletAlpha > 0):
-		return fmt.Errorf("[data] dirichlet_alpha = %v must be positive", c.Data.DirichletAlpha)
+	case c.Data.Split == "dirichlet" && !(c.Data.Alpha > 0):
+		return fmt.Errorf("[data] alpha = %v must be positive", c.Data.Alpha)
 	case c.set["algorithm.participation"] && !(a.Participation > 0 && a.Participation <= 1):
 		return fmt.Errorf("[algorithm] participation = %v must be in (0, 1]", a.Participation)
 	case c.Noise.Kind != "" && !(c.Noise.Scale >= 0):
@@ -493,7 +492,7 @@ func (c *Config) inapplicable() map[string]string {
 	notFor(c.Problem.Kind == "polynomial", "to problem.kind = \"polynomial\" (it has no data)", "data.source", "data.path", "data.features", "data.samples", "data.shuffle", "data.split", "problem.lambda")
 	notFor(c.Problem.Kind == "logreg", "to problem.kind = \"logreg\" (the dimension comes from the data)", "problem.dim")
 	notFor(c.Data.Source == "synthetic", "to data.source = \"synthetic\"", "data.path")
-	notFor(c.Data.Split != "dirichlet", "unless split = \"dirichlet\"", "data.dirichlet_alpha")
+	notFor(c.Data.Split != "dirichlet", "unless split = \"dirichlet\"", "data.alpha")
 	notFor(c.Data.Source == "libsvm", "to data.source = \"libsvm\" (the file fixes the samples)", "data.samples")
 	notFor(!sgdm, "to method "+a.Method+" (only ef21-sgdm and signsgd use minibatches and momentum)", "algorithm.batch", "algorithm.init_batch", "algorithm.momentum", "algorithm.eta", "algorithm.eta0")
 	notFor(sgdm && a.Momentum == "eta-theory", "with momentum = \"eta-theory\" (it uses eta0)", "algorithm.eta")

@@ -27,7 +27,14 @@ func DirichletCuts(m, n int, alpha float64, seed uint64) ([]int, error) {
 	}
 	p := make([]float64, n)
 	r, _ := rng.New(seed, rng.Shuffle, 1)
-	rng.Dirichlet(r, alpha, p)
+	s := 0.0
+	for i := range p {
+		p[i] = rng.Gamma(r, alpha) // Dirichlet(α): normalised Gamma(α) draws
+		s += p[i]
+	}
+	for i := range p {
+		p[i] /= s
+	}
 	cuts := make([]int, n+1)
 	for i := 0; i < n-1; i++ {
 		cuts[i+1] = cuts[i] + 1 + int(float64(m-n)*p[i])

@@ -31,16 +31,3 @@ func Gamma(r *rand.Rand, a float64) float64 {
 		}
 	}
 }
-
-// Dirichlet writes p ~ Dirichlet(α, …, α) of dimension len(p) into p:
-// independent Gamma(α) draws, normalised.
-func Dirichlet(r *rand.Rand, alpha float64, p []float64) {
-	s := 0.0
-	for i := range p {
-		p[i] = Gamma(r, alpha)
-		s += p[i]
-	}
-	for i := range p {
-		p[i] /= s
-	}
-}

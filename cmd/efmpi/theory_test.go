@@ -13,7 +13,7 @@ import (
 func TestTheoryPrintsLAM(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "cfg.toml", small)
-	code, stdout, stderr := efmpi(t, dir, "theory", "-config", "cfg.toml", "-ranks", "4", "-set", "data.split=dirichlet", "-set", "data.dirichlet_alpha=0.2")
+	code, stdout, stderr := efmpi(t, dir, "theory", "-config", "cfg.toml", "-ranks", "4", "-set", "data.split=dirichlet", "-set", "data.alpha=0.2")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
