@@ -87,7 +87,7 @@ func Open(path string) (*Run, error) {
 			return nil, fmt.Errorf("hdf5 %s: /ranks/shard_size: %w", path, err)
 		}
 		if f.LinkExists("ranks/host") {
-			if run.Hosts, err = readFixedStrings(f, "ranks/host"); err != nil {
+			if run.Hosts, err = readStringDataset(f, "ranks/host"); err != nil {
 				return nil, fmt.Errorf("hdf5 %s: /ranks/host: %w", path, err)
 			}
 		}
