@@ -208,6 +208,14 @@ func applyOverride(tree map[string]any, o string) error {
 		return fmt.Errorf("key %q: want section.key", key)
 	}
 	section, field := key[:dot], key[dot+1:]
+	if raw == "" {
+		// "section.key=" unsets the key: the default applies (or, for a
+		// key that does not apply to the chosen method/rule, nothing)
+		if sec, ok := tree[section].(map[string]any); ok {
+			delete(sec, field)
+		}
+		return nil
+	}
 	var v map[string]any
 	if _, err := toml.Decode("v = "+raw, &v); err != nil {
 		v = map[string]any{"v": raw} // a bare word is a string

@@ -24,6 +24,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/efmpi/efmpi/hdf5io"
+	"github.com/efmpi/efmpi/runfile"
 )
 
 // XAxis selects what a panel's horizontal axis shows.
@@ -69,10 +70,10 @@ type Series struct {
 }
 
 // FromRun extracts the curve of a recorded run. An empty label is replaced
-// by Label(run.Attrs).
+// by runfile.Label(run.Attrs).
 func FromRun(run *hdf5io.Run, label string) Series {
 	if label == "" {
-		label = Label(run.Attrs)
+		label = runfile.Label(run.Attrs)
 	}
 	s := Series{Label: label, Attrs: run.Attrs, GradNormSq: append([]float64(nil), run.Floats["grad_norm_sq"]...)}
 	for _, v := range run.Ints["iteration"] {
