@@ -52,20 +52,26 @@ func Disambiguate(labels []string, attrs []map[string]any, ignore ...string) []s
 	return out
 }
 
-// GroupBy splits series into rows by the value of one root attribute (e.g.
-// "n_ranks" or "dataset"), in increasing order of a numeric value, else in
-// order of first appearance; rows are titled
-// title(value) (nil: RowTitle(attr)). An empty attribute gives one row with
-// all series. Within each row, labels that collide are disambiguated (see
-// Disambiguate; the grouping attribute is never added).
+// GroupBy splits series into rows by the value of one attribute (see
+// AttrValue: a root attribute such as "n_ranks" or "dataset", or "method",
+// "compressor"), in increasing order of a numeric value, else in order of
+// first appearance; rows are titled title(value) (nil: RowTitle(attr)). An
+// empty attribute gives one row with all series. Labels that collide are
+// disambiguated over the whole figure, not row by row (see Disambiguate;
+// the grouping attribute is never added), so the same run configuration
+// has the same label, and so the same style, in every row.
 func GroupBy(series []Series, attr string, title func(v any) string) []Row {
+	series = disambiguateAll(series, attr)
 	if attr == "" {
-		return []Row{{Series: disambiguateRow(series, "")}}
+		return []Row{{Series: series}}
 	}
 	var keys []any
 	byKey := map[string][]Series{}
 	for _, s := range series {
-		v := s.Attrs[attr]
+		var v any = AttrValue(s.Attrs, attr)
+		if raw, ok := s.Attrs[attr]; ok {
+			v = raw
+		}
 		k := fmt.Sprint(v)
 		if _, ok := byKey[k]; !ok {
 			keys = append(keys, v)
@@ -84,12 +90,12 @@ func GroupBy(series []Series, attr string, title func(v any) string) []Row {
 	}
 	rows := make([]Row, len(keys))
 	for i, k := range keys {
-		rows[i] = Row{Title: title(k), Series: disambiguateRow(byKey[fmt.Sprint(k)], attr)}
+		rows[i] = Row{Title: title(k), Series: byKey[fmt.Sprint(k)]}
 	}
 	return rows
 }
 
-func disambiguateRow(series []Series, ignore string) []Series {
+func disambiguateAll(series []Series, ignore string) []Series {
 	out := append([]Series(nil), series...)
 	labels := make([]string, len(out))
 	attrs := make([]map[string]any, len(out))

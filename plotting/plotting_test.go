@@ -175,11 +175,11 @@ func TestTicks(t *testing.T) {
 }
 
 func TestMarkerPoints(t *testing.T) {
-	pts := finitePoints([]float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, []float64{1, 1, 0, math.NaN(), 1, math.Inf(1), 1, 1, 1, 1, 1})
+	pts := finitePoints([]float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, []float64{1, 1, 0, math.NaN(), 1, math.Inf(1), 1, 1, 1, 1, 1}, false)
 	if len(pts) != 8 {
 		t.Fatalf("%d finite positive points, want 8", len(pts))
 	}
-	m := markerPoints(pts, 0, 10, 0)
+	m := markerPoints(pts, 0, 10, 0, false)
 	if len(m) == 0 || len(m) > markersPerLine {
 		t.Errorf("%d markers", len(m))
 	}

@@ -16,6 +16,17 @@ var methodNames = map[string]string{"ef21": "EF21", "ef21-sgdm": "EF21-SGDM", "e
 // (ef21-sgdm with the identity), "GD" and "||GD||" (ef21 with the
 // identity), "||SGD||" (both). It is the only place where a method is named.
 func MethodLabel(attrs map[string]any) string {
+	name := MethodName(attrs)
+	if c := CompressorLabel(attrs); c != "" {
+		name += " " + c
+	}
+	return name
+}
+
+// MethodName is MethodLabel without the compressor: "||EF21||", "EF14",
+// "||EF21-SGD||", "||SGDM||", "GD". Figures colour by it ("-color-by
+// method").
+func MethodName(attrs map[string]any) string {
 	method, _ := attrs["method"].(string)
 	comp, _ := attrs["compressor"].(string)
 	name := methodNames[method]
@@ -37,9 +48,6 @@ func MethodLabel(attrs map[string]any) string {
 	}
 	if IsTrue(attrs["normalize"]) {
 		name = "||" + name + "||"
-	}
-	if c := CompressorLabel(attrs); c != "" {
-		name += " " + c
 	}
 	return name
 }

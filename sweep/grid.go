@@ -2,8 +2,11 @@ package sweep
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/efmpi/efmpi/runfile"
 )
 
 // Axis is one dimension of a grid. A plain axis is a config key and its
@@ -99,6 +102,9 @@ func checkKey(key string) error {
 func parseSetAxis(s, name, rest string) (Axis, error) {
 	if strings.ContainsAny(name, " \t,|") {
 		return Axis{}, fmt.Errorf("grid %q: axis name %q: want a word (or section.key for a plain axis)", s, name)
+	}
+	if slices.Contains(runfile.TableHeader(true), name) || slices.Contains([]string{"point", "role", "file", "error"}, name) {
+		return Axis{}, fmt.Errorf("grid %q: axis name %q is also a column of sweep.csv; choose another (e.g. variant)", s, name)
 	}
 	vals, err := splitValues(rest, '|')
 	if err != nil {

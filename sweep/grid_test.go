@@ -42,7 +42,7 @@ func TestSetAxis(t *testing.T) {
 		t.Errorf("point 8 values %q", pts[8].Values)
 	}
 	// the compressor comparison that a plain axis cannot express: sign has no k
-	c, err := ParseAxis("compressor=algorithm.compressor=top-k algorithm.k=5|algorithm.compressor=sign algorithm.k=")
+	c, err := ParseAxis("comp=algorithm.compressor=top-k algorithm.k=5|algorithm.compressor=sign algorithm.k=")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestSetAxis(t *testing.T) {
 	if pts[1].String() != "algorithm.compressor=sign algorithm.k=" {
 		t.Errorf("sign point %q", pts[1])
 	}
-	for _, bad := range []string{"v=method=ef21|x", "v=algorithm.k=1 algorithm.k=2", "v=a|", "my axis=algorithm.k=1", "algorithm.k=1,,2", "v=\"unterminated"} {
+	for _, bad := range []string{"v=method=ef21|x", "v=algorithm.k=1 algorithm.k=2", "v=a|", "my axis=algorithm.k=1", "method=algorithm.method=ef21", "algorithm.k=1,,2", "v=\"unterminated"} {
 		if _, err := ParseAxis(bad); err == nil {
 			t.Errorf("ParseAxis(%q) accepted", bad)
 		}

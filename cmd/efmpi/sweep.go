@@ -189,6 +189,9 @@ func printSweepLine(w io.Writer, sw *sweep.Sweep, r sweep.Result) {
 		what = "(base)"
 	}
 	line := fmt.Sprintf("  [%d] %s: %s, ‖∇f‖² %.3e", r.Point.Index, what, r.Status, r.FinalGradNorm)
+	if r.Method != "" {
+		line = fmt.Sprintf("  [%d] %s (%s): %s, ‖∇f‖² %.3e", r.Point.Index, r.Method, what, r.Status, r.FinalGradNorm)
+	}
 	if r.Reused {
 		line += " (kept from the earlier sweep)"
 	}
@@ -204,9 +207,11 @@ func printSweepLine(w io.Writer, sw *sweep.Sweep, r sweep.Result) {
 // printSweepSummary prints one line per point (its chosen K with a search).
 func printSweepSummary(w io.Writer, sw *sweep.Sweep, rows []sweep.Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := []string{"point"}
+	head := []string{"point", "run"}
 	for _, a := range sw.Axes {
-		head = append(head, a.Key)
+		if !a.IsSet() { // a set axis's values are long; the run label says them
+			head = append(head, a.Key)
+		}
 	}
 	if sw.KSearch != nil {
 		head = append(head, "chosen "+sw.KSearch.Key)
@@ -217,8 +222,12 @@ func printSweepSummary(w io.Writer, sw *sweep.Sweep, rows []sweep.Result) {
 	head = append(head, "final f", "final ‖∇f‖²", "status")
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	for _, r := range rows {
-		cells := []string{fmt.Sprint(r.Point.Index)}
-		cells = append(cells, r.Point.Values...)
+		cells := []string{fmt.Sprint(r.Point.Index), r.Method}
+		for i, a := range sw.Axes {
+			if !a.IsSet() {
+				cells = append(cells, r.Point.Values[i])
+			}
+		}
 		if sw.KSearch != nil {
 			k := fmt.Sprint(r.K)
 			if r.Role == "none" {
