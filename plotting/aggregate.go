@@ -12,14 +12,22 @@ import (
 // becomes one series of the median ‖∇f‖² at every iteration all its runs
 // recorded, with Lo and Hi the smallest and largest value there (drawn as a
 // band); x values (bits, time) are the medians too. Its label says how many
-// runs it stands for. A series alone in its group is kept as it is.
+// runs it stands for. A series alone in its group is kept as it is. The γ
+// of a rule other than "constant" is computed from the data and so may
+// differ with the seed; it does not keep runs apart.
 func Aggregate(series []Series, attr string) []Series {
 	labels := make([]string, len(series))
 	attrs := make([]map[string]any, len(series))
 	for i, s := range series {
 		labels[i], attrs[i] = s.Label, s.Attrs
 	}
-	keys := Disambiguate(labels, attrs, attr)
+	// γ of a theory rule is computed from the data, which the seed may
+	// change (the polynomial's coefficients): not a difference of setup
+	ignore := []string{attr}
+	if !slices.ContainsFunc(series, func(s Series) bool { return s.Attrs["stepsize_rule"] == "constant" }) {
+		ignore = append(ignore, "gamma")
+	}
+	keys := Disambiguate(labels, attrs, ignore...)
 	var order []string
 	groups := map[string][]Series{}
 	for i, k := range keys {
