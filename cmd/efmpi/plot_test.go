@@ -95,12 +95,12 @@ func TestPlotTwoRuns(t *testing.T) {
 	}
 
 	for _, bad := range [][]string{
-		{"plot", "norm.h5"},                           // no -o
-		{"plot", "-o", "fig.gif", "norm.h5"},          // format
-		{"plot", "-o", "f.png"},                       // no runs
-		{"plot", "-o", "f.png", "-x", "walltime", "norm.h5"}, // axis
+		{"plot", "norm.h5"},                                     // no -o
+		{"plot", "-o", "fig.gif", "norm.h5"},                    // format
+		{"plot", "-o", "f.png"},                                 // no runs
+		{"plot", "-o", "f.png", "-x", "walltime", "norm.h5"},    // axis
 		{"plot", "-o", "f.png", "-label", "{method", "norm.h5"}, // label template
-		{"plot", "-o", "f.png", "missing.h5"},         // file
+		{"plot", "-o", "f.png", "missing.h5"},                   // file
 	} {
 		if code, _, _ := efmpi(t, dir, bad...); code != ExitBadInput {
 			t.Errorf("%q: exit %d, want %d", bad, code, ExitBadInput)
