@@ -165,6 +165,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	spec := specFrom(cfg, f.overwrite)
 	switch {
 	case env.Launcher != launch.LauncherNone:
+		if w := worldSizeWarning(cfg, f, env); w != "" {
+			fmt.Fprintln(stderr, w)
+		}
 		return runJoined(ctx, cfg, spec, f, env, stdout)
 	case cfg.Run.Transport == "inproc":
 		if err := checkOutput(spec.Output, f.overwrite, spec.Resume); err != nil {
@@ -192,13 +195,59 @@ func runAttrs(cfg *config.Config, launcher string, hosts []string) []hdf5io.Attr
 		names = append(names, h)
 	}
 	sort.Strings(names)
-	return []hdf5io.Attr{
+	attrs := []hdf5io.Attr{
 		{Name: "efmpi_version", Value: Version},
 		{Name: "launcher", Value: launcher},
 		{Name: "hosts", Value: strings.Join(names, ",")},
 		{Name: "config", Value: cfg.Effective()},
 		{Name: "config_path", Value: cfg.Path},
+		{Name: "ranks_configured", Value: cfg.Run.Ranks},
 	}
+	return append(attrs, pathAttrs(cfg)...)
+}
+
+// pathAttrs are the run's paths both as given (relative to where the run
+// started) and absolute, so a file found later still says what it read and
+// where it was written: config_path_abs, output_path, output_path_abs,
+// working_dir, and for LIBSVM data data_path and data_path_abs.
+func pathAttrs(cfg *config.Config) []hdf5io.Attr {
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
+	}
+	wd, _ := os.Getwd()
+	out := []hdf5io.Attr{{Name: "working_dir", Value: wd},
+		{Name: "output_path", Value: cfg.Run.Output}, {Name: "output_path_abs", Value: abs(cfg.Run.Output)}}
+	if cfg.Path != "" {
+		out = append(out, hdf5io.Attr{Name: "config_path_abs", Value: abs(cfg.Path)})
+	}
+	if cfg.Data.Path != "" {
+		out = append(out, hdf5io.Attr{Name: "data_path", Value: cfg.Data.Path}, hdf5io.Attr{Name: "data_path_abs", Value: abs(cfg.DataPath())})
+	}
+	return out
+}
+
+// worldSizeWarning is the warning rank 0 prints when a launcher's world size
+// differs from the number of ranks the config or -ranks asked for ("" when
+// they agree or nobody asked).
+func worldSizeWarning(cfg *config.Config, f *runFlags, env launch.Env) string {
+	if env.Launcher == launch.LauncherNone || env.Rank != 0 || env.Size == cfg.Run.Ranks {
+		return ""
+	}
+	switch {
+	case f.ranks > 0:
+		return fmt.Sprintf("warning: %s started %d ranks; -ranks %d is ignored (the launcher's world size decides)", env.Launcher, env.Size, f.ranks)
+	case cfg.IsSet("run.ranks"):
+		where := "the config"
+		if cfg.Path != "" {
+			where = cfg.Path
+		}
+		return fmt.Sprintf("warning: %s started %d ranks; [run] ranks = %d in %s is ignored (the launcher's world size decides)",
+			env.Launcher, env.Size, cfg.Run.Ranks, where)
+	}
+	return ""
 }
 
 func hostname() string {
@@ -211,16 +260,42 @@ func hostname() string {
 
 // progressPrinter returns rank 0's progress hook: a live line on a terminal,
 // plain lines in batch logs.
-func progressPrinter(w io.Writer, quiet bool) func(driver.Progress) {
+func progressPrinter(w io.Writer, quiet bool, launcher string) func(driver.Progress) {
 	if quiet {
 		return nil
 	}
-	tty := false
+	tty := liveProgress(w, launcher, os.Getenv("EFMPI_PROGRESS"))
+	return progressFunc(w, tty)
+}
+
+// liveProgress decides between a live bar (carriage return, erase to end
+// of line) and plain lines: the bar only when w is a terminal and no MPI
+// launcher or Slurm started this process — mpirun gives its ranks a
+// pseudo-terminal even when its own output goes to a file, so there a
+// terminal says nothing about where the text ends up. EFMPI_PROGRESS=bar or
+// =lines overrides.
+func liveProgress(w io.Writer, launcher, override string) bool {
+	switch override {
+	case "bar":
+		return true
+	case "lines":
+		return false
+	}
+	switch launcher {
+	case launch.LauncherNone, launch.LauncherSpawned, "":
+	default:
+		return false
+	}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			tty = true
+			return os.Getenv("TERM") != "dumb"
 		}
 	}
+	return false
+}
+
+// progressFunc prints progress lines, as a live bar when tty is set.
+func progressFunc(w io.Writer, tty bool) func(driver.Progress) {
 	return func(p driver.Progress) {
 		line := fmt.Sprintf("iter %d/%d  f=%.6g  ‖∇f‖²=%.3e  bits/worker=%d  %.0f it/s  ETA %s",
 			p.Iteration, p.Iterations, p.F, p.GradNormSq, p.BitsPerWorker, p.ItPerSec, p.ETA.Round(time.Second))
@@ -244,7 +319,7 @@ func runInproc(ctx context.Context, sh *driver.Shared, cfg *config.Config, f *ru
 		hosts[i] = hostname()
 	}
 	return driver.RunInproc(ctx, sh, driver.Options{Attrs: runAttrs(cfg, "inproc", hosts), Hosts: hosts,
-		Progress: progressPrinter(stdout, f.quiet), ProgressEvery: f.progress})
+		Progress: progressPrinter(stdout, f.quiet, launch.LauncherNone), ProgressEvery: f.progress})
 }
 
 // runJoined runs this process as one rank of a launcher's job.
@@ -283,7 +358,7 @@ func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *run
 	if env.Rank == 0 {
 		out = stdout
 		opts = driver.Options{Attrs: runAttrs(cfg, env.Launcher, hosts), Hosts: hosts,
-			Progress: progressPrinter(stdout, f.quiet), ProgressEvery: f.progress}
+			Progress: progressPrinter(stdout, f.quiet, env.Launcher), ProgressEvery: f.progress}
 	}
 	res, err := driver.RunRank(ctx, sh, comm, opts)
 	return finish(res, err, spec.Output, out)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/efmpi/efmpi/collective/launch"
 	"github.com/efmpi/efmpi/hdf5io"
 )
 
@@ -266,5 +267,86 @@ func TestExport(t *testing.T) {
 		if code, _, _ := efmpi(t, dir, bad...); code != ExitBadInput {
 			t.Errorf("%q: exit %d", bad, code)
 		}
+	}
+}
+
+// Under a launcher whose world size differs from [run] ranks, rank 0 says
+// which one wins; progress lines carry no terminal control characters when
+// stdout is not a terminal, nor under a launcher (mpirun hands its ranks a
+// pseudo-terminal even when its output goes to a file); the file records
+// its paths as given and absolute.
+func TestLauncherWarningProgressAndPaths(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "cfg.toml", strings.Replace(small, "ranks = 2", "ranks = 3", 1))
+	cmd := exec.Command(efmpiBin, "run", "-config", "cfg.toml", "-progress", "1ns")
+	cmd.Dir = dir
+	cmd.Env = append(cleanEnv(), "OMPI_COMM_WORLD_RANK=0", "OMPI_COMM_WORLD_SIZE=1", "OMPI_COMM_WORLD_LOCAL_SIZE=1")
+	var so, se strings.Builder
+	cmd.Stdout, cmd.Stderr = &so, &se
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\n%s%s", err, so.String(), se.String())
+	}
+	if !strings.Contains(se.String(), "mpirun started 1 ranks; [run] ranks = 3 in cfg.toml is ignored") {
+		t.Errorf("no world-size warning: %q", se.String())
+	}
+	if strings.ContainsAny(so.String(), "\r\x1b") || !strings.Contains(so.String(), "iter 30/30") {
+		t.Errorf("progress output %q", so.String())
+	}
+	run, err := hdf5io.Open(filepath.Join(dir, "out.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.EvalSymlinks(dir)
+	got, _ := filepath.EvalSymlinks(filepath.Dir(run.String("output_path_abs")))
+	if run.String("output_path") != "out.h5" || got != abs || !filepath.IsAbs(run.String("config_path_abs")) ||
+		run.String("config_path") != "cfg.toml" || run.Attrs["ranks_configured"] != int64(3) || run.Attrs["n_ranks"] != int64(1) {
+		t.Errorf("paths %q %q %q %q, ranks %v/%v", run.String("output_path"), run.String("output_path_abs"),
+			run.String("config_path"), run.String("config_path_abs"), run.Attrs["ranks_configured"], run.Attrs["n_ranks"])
+	}
+}
+
+func TestLiveProgressRule(t *testing.T) {
+	tty, err := os.Open(os.DevNull) // a character device, as a terminal is
+	if err != nil {
+		t.Skip(err)
+	}
+	defer tty.Close()
+	var buf strings.Builder
+	for _, c := range []struct {
+		w                  any
+		launcher, override string
+		want               bool
+	}{
+		{tty, "inproc", "", os.Getenv("TERM") != "dumb"}, {tty, "spawned", "", os.Getenv("TERM") != "dumb"},
+		{tty, "mpirun", "", false}, {tty, "srun", "", false}, {tty, "mpich", "", false},
+		{&buf, "inproc", "", false}, {&buf, "inproc", "bar", true}, {tty, "inproc", "lines", false},
+	} {
+		w, _ := c.w.(interface{ Write([]byte) (int, error) })
+		if got := liveProgress(w, c.launcher, c.override); got != c.want {
+			t.Errorf("liveProgress(%T, %s, %q) = %v", c.w, c.launcher, c.override, got)
+		}
+	}
+}
+
+func TestWorldSizeWarningRule(t *testing.T) {
+	cfg, err := loadConfig(&runFlags{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mpirun := func(size int) launch.Env { return launch.Env{Launcher: launch.LauncherOpenMPI, Rank: 0, Size: size} }
+	if w := worldSizeWarning(cfg, &runFlags{}, mpirun(4)); w != "" {
+		t.Errorf("default ranks agree: %q", w)
+	}
+	if w := worldSizeWarning(cfg, &runFlags{}, mpirun(8)); !strings.Contains(w, "[run] ranks = 4") {
+		t.Errorf("embedded default sets ranks = 4: %q", w)
+	}
+	if w := worldSizeWarning(cfg, &runFlags{ranks: 2}, mpirun(8)); !strings.Contains(w, "-ranks 2 is ignored") {
+		t.Errorf("-ranks: %q", w)
+	}
+	if w := worldSizeWarning(cfg, &runFlags{}, launch.Env{Launcher: launch.LauncherOpenMPI, Rank: 1, Size: 8}); w != "" {
+		t.Errorf("rank 1 warned: %q", w)
+	}
+	if w := worldSizeWarning(cfg, &runFlags{}, launch.Env{Launcher: launch.LauncherNone, Size: 1}); w != "" {
+		t.Errorf("no launcher: %q", w)
 	}
 }
