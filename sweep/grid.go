@@ -145,7 +145,8 @@ func parseSetAxis(s, name, rest string) (Axis, error) {
 	return a, nil
 }
 
-// splitValues splits on sep outside double quotes and trims spaces.
+// splitValues splits on sep outside double quotes and trims spaces; sep ' '
+// stands for any white space (a set axis may span lines).
 func splitValues(s string, sep rune) ([]string, error) {
 	var out []string
 	var cur strings.Builder
@@ -155,7 +156,7 @@ func splitValues(s string, sep rune) ([]string, error) {
 		case r == '"':
 			quoted = !quoted
 			cur.WriteRune(r)
-		case r == sep && !quoted:
+		case (r == sep || (sep == ' ' && (r == '\t' || r == '\n' || r == '\r'))) && !quoted:
 			out = append(out, strings.TrimSpace(cur.String()))
 			cur.Reset()
 		default:

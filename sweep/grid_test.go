@@ -34,6 +34,11 @@ func TestSetAxis(t *testing.T) {
 	if len(pts) != 9 {
 		t.Fatalf("%d points", len(pts))
 	}
+	// the same axis written over several lines, as in the README
+	multi, err := ParseAxis("variant=algorithm.method=ef21 algorithm.normalize=true\n  |algorithm.method=ef21 algorithm.normalize=false\tstepsize.rule=ef21-theory stepsize.gamma0=\n  | algorithm.method=ef14 algorithm.normalize=false stepsize.rule=ef21-theory stepsize.gamma0=")
+	if err != nil || !reflect.DeepEqual(multi, v) {
+		t.Errorf("multi-line axis %+v, %v", multi, err)
+	}
 	want := []string{"algorithm.method=ef21", "algorithm.normalize=false", "stepsize.rule=ef21-theory", "stepsize.gamma0=", "algorithm.k=5"}
 	if got := pts[4].Overrides(); !reflect.DeepEqual(got, want) {
 		t.Errorf("point 4 overrides %q, want %q", got, want)
