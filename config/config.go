@@ -38,7 +38,7 @@ type Config struct {
 
 // Problem is [problem].
 type Problem struct {
-	Kind   string  `toml:"kind"`   // "logreg" | "polynomial"; default logreg
+	Kind   string  `toml:"kind"`   // "logreg" | "leastsq" | "polynomial"; default logreg
 	Lambda float64 `toml:"lambda"` // nonconvex regulariser weight; default 0.1
 	Dim    int     `toml:"dim"`    // polynomial dimension d; default 100
 }
@@ -312,7 +312,7 @@ func oneOf(key, v string, allowed ...string) error {
 func (c *Config) validate() error {
 	a, s, r := &c.Algorithm, &c.Stepsize, &c.Run
 	for _, e := range []error{
-		oneOf("problem.kind", c.Problem.Kind, "logreg", "polynomial"),
+		oneOf("problem.kind", c.Problem.Kind, "logreg", "leastsq", "polynomial"),
 		oneOf("data.source", c.Data.Source, "libsvm", "synthetic"),
 		oneOf("data.split", c.Data.Split, "contiguous", "label"),
 		oneOf("algorithm.method", a.Method, "ef21", "ef21-sgdm", "ef14"),
@@ -335,7 +335,7 @@ func (c *Config) validate() error {
 	}
 	sgdm := a.Method == "ef21-sgdm"
 	switch {
-	case c.Problem.Kind == "logreg" && c.Data.Source == "libsvm" && c.Data.Path == "":
+	case c.Problem.Kind != "polynomial" && c.Data.Source == "libsvm" && c.Data.Path == "":
 		return fmt.Errorf("[data] path is required with source = \"libsvm\"")
 	case c.Problem.Kind == "polynomial" && c.Problem.Dim < 1:
 		return fmt.Errorf("[problem] dim = %d must be at least 1", c.Problem.Dim)
@@ -403,7 +403,7 @@ func (c *Config) inapplicable() map[string]string {
 	}
 	sgdm := a.Method == "ef21-sgdm"
 	notFor(c.Problem.Kind == "polynomial", "to problem.kind = \"polynomial\" (it has no data)", "data.source", "data.path", "data.features", "data.samples", "data.shuffle", "data.split", "problem.lambda")
-	notFor(c.Problem.Kind == "logreg", "to problem.kind = \"logreg\" (the dimension comes from the data)", "problem.dim")
+	notFor(c.Problem.Kind != "polynomial", "to problem.kind = \""+c.Problem.Kind+"\" (the dimension comes from the data)", "problem.dim")
 	notFor(c.Data.Source == "synthetic", "to data.source = \"synthetic\"", "data.path")
 	notFor(c.Data.Source == "libsvm", "to data.source = \"libsvm\" (the file fixes the samples)", "data.samples")
 	notFor(!sgdm, "to method "+a.Method+" (only ef21-sgdm uses minibatches and momentum)", "algorithm.batch", "algorithm.init_batch", "algorithm.momentum", "algorithm.eta", "algorithm.eta0")

@@ -26,7 +26,8 @@ var ErrInvalid = errors.New("invalid input")
 
 // Spec is one job, fully resolved. Every rank builds the same Spec.
 type Spec struct {
-	// Problem: "logreg" or "polynomial".
+	// Problem: "logreg", "leastsq" (least squares on the same data, the
+	// labels as targets) or "polynomial".
 	Problem string
 	Lambda  float64
 	PolyDim int
@@ -101,7 +102,7 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 	}
 	sh := &Shared{Spec: spec, Ranks: n}
 	switch spec.Problem {
-	case "logreg":
+	case "logreg", "leastsq":
 		var ds *datasets.Dataset
 		var err error
 		if spec.Source == "libsvm" {
@@ -210,6 +211,9 @@ func (sh *Shared) Objective(r int) (problems.Objective, error) {
 	if err != nil {
 		return nil, err
 	}
+	if sh.Spec.Problem == "leastsq" {
+		return problems.NewLeastSq(s, sh.Spec.Lambda)
+	}
 	return problems.NewLogReg(s, sh.Spec.Lambda)
 }
 
@@ -227,6 +231,10 @@ func (sh *Shared) Smoothness() (float64, []float64, error) {
 	}
 	if sh.polys != nil {
 		l, err := problems.MeanPolynomial(sh.polys).Smoothness(sh.X0)
+		return l, li, err
+	}
+	if sh.Spec.Problem == "leastsq" {
+		l, err := problems.LeastSqSmoothness(sh.full, sh.Spec.Lambda)
 		return l, li, err
 	}
 	l, err := problems.LogRegSmoothness(sh.full, sh.Spec.Lambda)

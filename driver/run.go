@@ -299,7 +299,7 @@ func (l *loop) attrs() []hdf5io.Attr {
 	if s.Method == algorithms.EF21SGDM {
 		a = append(a, attr("eta", sh.Eta), attr("batch", s.Batch))
 	}
-	if s.Problem == "logreg" {
+	if s.Problem == "logreg" || s.Problem == "leastsq" {
 		a = append(a, attr("lambda", s.Lambda), attr("dataset", sh.full.Source))
 	}
 	return append(a, l.opts.Attrs...)
