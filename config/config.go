@@ -50,7 +50,9 @@ type Data struct {
 	Features int    `toml:"features"` // d: LIBSVM: 0 = the largest index; synthetic: default 50
 	Samples  int    `toml:"samples"`  // synthetic only: default 1000
 	Shuffle  bool   `toml:"shuffle"`  // shuffle samples with the seed before sharding
-	Split    string `toml:"split"`    // "contiguous" | "label"; default contiguous
+	Split    string `toml:"split"`    // "contiguous" | "label" | "dirichlet"; default contiguous
+	// Alpha is the concentration of split = "dirichlet"; default 0.5.
+	Alpha float64 `toml:"alpha"`
 }
 
 // Algorithm is [algorithm].
@@ -255,6 +257,9 @@ func (c *Config) defaults() {
 	}
 	def(&c.Data.Source, "synthetic")
 	def(&c.Data.Split, "contiguous")
+	if c.Data.Split == "dirichlet" {
+		defFloat("data.alpha", &c.Data.Alpha, 0.5)
+	}
 	if c.Data.Source == "synthetic" {
 		defInt("data.samples", &c.Data.Samples, 1000)
 		defInt("data.features", &c.Data.Features, 50)
@@ -314,7 +319,7 @@ func (c *Config) validate() error {
 	for _, e := range []error{
 		oneOf("problem.kind", c.Problem.Kind, "logreg", "leastsq", "polynomial"),
 		oneOf("data.source", c.Data.Source, "libsvm", "synthetic"),
-		oneOf("data.split", c.Data.Split, "contiguous", "label"),
+		oneOf("data.split", c.Data.Split, "contiguous", "label", "dirichlet"),
 		oneOf("algorithm.method", a.Method, "ef21", "ef21-sgdm", "ef14"),
 		oneOf("algorithm.compressor", a.Compressor, "top-k", "rand-k", "sign", "identity"),
 		oneOf("algorithm.init", a.Init, "uncompressed", "compressed"),
@@ -339,6 +344,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("[data] path is required with source = \"libsvm\"")
 	case c.Problem.Kind == "polynomial" && c.Problem.Dim < 1:
 		return fmt.Errorf("[problem] dim = %d must be at least 1", c.Problem.Dim)
+	case c.Data.Split == "dirichlet" && !(c.Data.Alpha > 0 && c.Data.Alpha <= 1e300):
+		return fmt.Errorf("[data] alpha = %v must be a positive finite number", c.Data.Alpha)
 	case c.Problem.Lambda < 0:
 		return fmt.Errorf("[problem] lambda = %v must be ≥ 0", c.Problem.Lambda)
 	case c.Data.Features < 0:
@@ -402,7 +409,8 @@ func (c *Config) inapplicable() map[string]string {
 		}
 	}
 	sgdm := a.Method == "ef21-sgdm"
-	notFor(c.Problem.Kind == "polynomial", "to problem.kind = \"polynomial\" (it has no data)", "data.source", "data.path", "data.features", "data.samples", "data.shuffle", "data.split", "problem.lambda")
+	notFor(c.Problem.Kind == "polynomial", "to problem.kind = \"polynomial\" (it has no data)", "data.source", "data.path", "data.features", "data.samples", "data.shuffle", "data.split", "data.alpha", "problem.lambda")
+	notFor(c.Data.Split != "dirichlet", "unless data.split = \"dirichlet\"", "data.alpha")
 	notFor(c.Problem.Kind != "polynomial", "to problem.kind = \""+c.Problem.Kind+"\" (the dimension comes from the data)", "problem.dim")
 	notFor(c.Data.Source == "synthetic", "to data.source = \"synthetic\"", "data.path")
 	notFor(c.Data.Source == "libsvm", "to data.source = \"libsvm\" (the file fixes the samples)", "data.samples")

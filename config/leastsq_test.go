@@ -21,3 +21,17 @@ func TestLeastSqKind(t *testing.T) {
 		t.Errorf("libsvm without a path: %v", err)
 	}
 }
+
+// split = "dirichlet" takes alpha (default 0.5); other splits refuse it.
+func TestDirichletKeys(t *testing.T) {
+	c, err := Parse([]byte(Default), "", []string{"data.split=dirichlet"})
+	if err != nil || c.Data.Alpha != 0.5 {
+		t.Fatalf("%v %v", err, c)
+	}
+	if _, err := Parse([]byte(Default), "", []string{"data.split=dirichlet", "data.alpha=0"}); err == nil || !strings.Contains(err.Error(), "alpha") {
+		t.Errorf("alpha 0: %v", err)
+	}
+	if _, err := Parse([]byte(Default), "", []string{"data.alpha=0.3"}); err == nil || !strings.Contains(err.Error(), "data.alpha") {
+		t.Errorf("alpha without dirichlet: %v", err)
+	}
+}

@@ -38,6 +38,8 @@ type Spec struct {
 	Features, Samples int
 	Shuffle           bool
 	Split             string
+	// SplitAlpha is the concentration of Split "dirichlet".
+	SplitAlpha float64
 
 	Method         string // algorithms.EF21, EF21SGDM, EF14
 	Normalize      bool
@@ -88,6 +90,11 @@ type Shared struct {
 	Theory *algorithms.Theory
 	// ShardSizes[r] is m_r (0 for the polynomial).
 	ShardSizes []int64
+	// Classes are the dataset's labels in increasing order and
+	// LabelCounts[r][c] the number of rank r's samples of class c (nil for
+	// the polynomial).
+	Classes     []float64
+	LabelCounts [][]int64
 }
 
 func invalid(format string, args ...any) error {
@@ -126,6 +133,10 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 			}
 			sh.ShardSizes[r] = int64(s.Rows())
 			minShard = min(minShard, s.Rows())
+			if r == 0 {
+				sh.Classes = datasets.Classes(ds.Labels)
+			}
+			sh.LabelCounts = append(sh.LabelCounts, datasets.LabelCounts(s, sh.Classes))
 		}
 		if spec.Method == algorithms.EF21SGDM {
 			if b := max(spec.Batch, spec.InitBatch); b > minShard {
@@ -199,7 +210,7 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 
 // shard returns rank r's samples.
 func (sh *Shared) shard(r int) (*datasets.Dataset, error) {
-	return datasets.Shard(sh.full, sh.Ranks, r, datasets.ShardOptions{Shuffle: sh.Spec.Shuffle, Seed: sh.Spec.Seed, Split: sh.Spec.Split})
+	return datasets.Shard(sh.full, sh.Ranks, r, datasets.ShardOptions{Shuffle: sh.Spec.Shuffle, Seed: sh.Spec.Seed, Split: sh.Spec.Split, Alpha: sh.Spec.SplitAlpha})
 }
 
 // Objective builds rank r's f_r.

@@ -272,6 +272,11 @@ func (l *loop) setup() error {
 		if err := l.rec.WriteRanks(sh.ShardSizes, hosts); err != nil {
 			return err
 		}
+		if sh.LabelCounts != nil {
+			if err := l.rec.WriteLabelCounts(sh.LabelCounts, sh.Classes); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -300,7 +305,10 @@ func (l *loop) attrs() []hdf5io.Attr {
 		a = append(a, attr("eta", sh.Eta), attr("batch", s.Batch))
 	}
 	if s.Problem == "logreg" || s.Problem == "leastsq" {
-		a = append(a, attr("lambda", s.Lambda), attr("dataset", sh.full.Source))
+		a = append(a, attr("lambda", s.Lambda), attr("dataset", sh.full.Source), attr("split", s.Split))
+		if s.Split == "dirichlet" {
+			a = append(a, attr("split_alpha", s.SplitAlpha))
+		}
 	}
 	return append(a, l.opts.Attrs...)
 }

@@ -239,3 +239,106 @@ func writeStringArrayAttr(h attrHolder, name string, vals []string) error {
 	}
 	return nil
 }
+
+// WriteLabelCounts records /ranks/label_counts: an int64 matrix with one row
+// per rank and one column per class, classes (the label values, increasing)
+// stored as its `labels` attribute.
+func (r *Recorder) WriteLabelCounts(counts [][]int64, classes []float64) error {
+	lib.Lock()
+	defer lib.Unlock()
+	if err := r.ensureGroup("ranks"); err != nil {
+		return err
+	}
+	const path = "ranks/label_counts"
+	flat := make([]int64, 0, len(counts)*len(classes))
+	for i, row := range counts {
+		if len(row) != len(classes) {
+			return fmt.Errorf("hdf5 %s: /%s: rank %d has %d counts for %d classes", r.path, path, i, len(row), len(classes))
+		}
+		flat = append(flat, row...)
+	}
+	if r.file.LinkExists(path) {
+		cpath := C.CString(path)
+		C.H5Ldelete(C.hid_t(r.file.ID()), cpath, C.H5P_DEFAULT)
+		C.free(unsafe.Pointer(cpath))
+	}
+	space, err := hdf5.CreateSimpleDataspace([]uint{uint(len(counts)), uint(len(classes))}, nil)
+	if err != nil {
+		return err
+	}
+	defer space.Close()
+	ds, err := r.file.CreateDataset(path, hdf5.T_NATIVE_INT64, space)
+	if err != nil {
+		return fmt.Errorf("hdf5 %s: /%s: %w", r.path, path, err)
+	}
+	defer ds.Close()
+	if len(flat) > 0 {
+		if err := ds.Write(&flat); err != nil {
+			return fmt.Errorf("hdf5 %s: /%s: %w", r.path, path, err)
+		}
+	}
+	if err := describeDataset(ds, path); err != nil {
+		return fmt.Errorf("hdf5 %s: %w", r.path, err)
+	}
+	if err := writeFloatArrayAttr(ds, "labels", classes); err != nil {
+		return fmt.Errorf("hdf5 %s: /%s: %w", r.path, path, err)
+	}
+	return nil
+}
+
+// writeFloatArrayAttr creates a 1-D float64 attribute.
+func writeFloatArrayAttr(h attrHolder, name string, vals []float64) error {
+	space, err := hdf5.CreateSimpleDataspace([]uint{uint(len(vals))}, nil)
+	if err != nil {
+		return err
+	}
+	defer space.Close()
+	a, err := h.CreateAttribute(name, hdf5.T_NATIVE_DOUBLE, space)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if len(vals) == 0 {
+		return nil
+	}
+	return a.Write(&vals[0], hdf5.T_NATIVE_DOUBLE)
+}
+
+// readLabelCounts reads /ranks/label_counts (rows × classes) and its labels.
+func readLabelCounts(f *hdf5.File) ([][]int64, []float64, error) {
+	const path = "ranks/label_counts"
+	ds, err := f.OpenDataset(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer ds.Close()
+	sp := ds.Space()
+	dims, _, err := sp.SimpleExtentDims()
+	sp.Close()
+	if err != nil || len(dims) != 2 {
+		return nil, nil, fmt.Errorf("/%s: want a 2-D dataset", path)
+	}
+	rows, cols := int(dims[0]), int(dims[1])
+	flat := make([]int64, rows*cols)
+	if len(flat) > 0 {
+		if err := ds.Read(&flat); err != nil {
+			return nil, nil, err
+		}
+	}
+	out := make([][]int64, rows)
+	for i := range out {
+		out[i] = flat[i*cols : (i+1)*cols]
+	}
+	labels := make([]float64, cols)
+	if cols > 0 {
+		a, err := ds.OpenAttribute("labels")
+		if err != nil {
+			return nil, nil, err
+		}
+		defer a.Close()
+		if err := a.Read(&labels[0], hdf5.T_NATIVE_DOUBLE); err != nil {
+			return nil, nil, err
+		}
+	}
+	return out, labels, nil
+}

@@ -17,9 +17,13 @@ type Run struct {
 	Floats map[string][]float64
 	X0     []float64
 	XFinal []float64
-	// ShardSizes and Hosts come from /ranks.
-	ShardSizes []int64
-	Hosts      []string
+	// ShardSizes and Hosts come from /ranks; LabelCounts[r][c] is rank r's
+	// number of samples of class Classes[c] (/ranks/label_counts, nil when
+	// the file has none).
+	ShardSizes  []int64
+	Hosts       []string
+	LabelCounts [][]int64
+	Classes     []float64
 	// Timing holds the /timing attributes (seconds per phase).
 	Timing map[string]any
 }
@@ -85,6 +89,11 @@ func Open(path string) (*Run, error) {
 	if f.LinkExists("ranks") && f.LinkExists("ranks/shard_size") {
 		if run.ShardSizes, err = readInts(f, "ranks/shard_size"); err != nil {
 			return nil, fmt.Errorf("hdf5 %s: /ranks/shard_size: %w", path, err)
+		}
+		if f.LinkExists("ranks/label_counts") {
+			if run.LabelCounts, run.Classes, err = readLabelCounts(f); err != nil {
+				return nil, fmt.Errorf("hdf5 %s: /ranks/label_counts: %w", path, err)
+			}
 		}
 		if f.LinkExists("ranks/host") {
 			if run.Hosts, err = readStringDataset(f, "ranks/host"); err != nil {
