@@ -53,6 +53,11 @@ type Data struct {
 	Split    string `toml:"split"`    // "contiguous" | "label" | "dirichlet"; default contiguous
 	// Alpha is the concentration of split = "dirichlet"; default 0.5.
 	Alpha float64 `toml:"alpha"`
+	// TestPath is a held-out LIBSVM test set (relative like Path);
+	// TestFraction instead holds out that fraction of the data, drawn with
+	// the seed (0: none). At most one of them.
+	TestPath     string  `toml:"test_path"`
+	TestFraction float64 `toml:"test_fraction"`
 }
 
 // Algorithm is [algorithm].
@@ -89,6 +94,7 @@ type Run struct {
 	Ranks      int     `toml:"ranks"`       // in-process ranks when not under a launcher; default 4
 	Seed       uint64  `toml:"seed"`        // default 1
 	LogEvery   int     `toml:"log_every"`   // default 1
+	EvalEvery  int     `toml:"eval_every"`  // train/test loss and accuracy every this many iterations (a multiple of log_every); default log_every with a test set, else 0 (none)
 	FlushEvery int     `toml:"flush_every"` // rows between HDF5 flushes; default 100
 	Tolerance  float64 `toml:"tolerance"`   // stop when ‖∇f‖² ≤ tolerance; 0 = never
 	Output     string  `toml:"output"`      // HDF5 file; default results/<name>.h5
@@ -290,6 +296,9 @@ func (c *Config) defaults() {
 		c.Run.Seed = 1
 	}
 	defInt("run.log_every", &c.Run.LogEvery, 1)
+	if c.Data.TestPath != "" || c.Data.TestFraction != 0 {
+		defInt("run.eval_every", &c.Run.EvalEvery, c.Run.LogEvery)
+	}
 	defInt("run.flush_every", &c.Run.FlushEvery, 100)
 	def(&c.Run.Downlink, "sparse")
 	def(&c.Run.Transport, "inproc")
@@ -350,6 +359,14 @@ func (c *Config) validate() error {
 		return fmt.Errorf("[problem] lambda = %v must be ≥ 0", c.Problem.Lambda)
 	case c.Data.Features < 0:
 		return fmt.Errorf("[data] features = %d must be ≥ 0", c.Data.Features)
+	case c.Data.TestPath != "" && c.Data.TestFraction != 0:
+		return fmt.Errorf("[data] test_path and test_fraction exclude each other: a test set is a file or a held-out fraction")
+	case c.Data.TestFraction != 0 && !(c.Data.TestFraction > 0 && c.Data.TestFraction < 1):
+		return fmt.Errorf("[data] test_fraction = %v must lie in (0, 1) (0: no test set)", c.Data.TestFraction)
+	case c.Run.EvalEvery < 0:
+		return fmt.Errorf("[run] eval_every = %d must be ≥ 0", c.Run.EvalEvery)
+	case c.Run.EvalEvery > 0 && c.Run.LogEvery > 0 && c.Run.EvalEvery%c.Run.LogEvery != 0:
+		return fmt.Errorf("[run] eval_every = %d must be a multiple of log_every = %d (evaluations happen on recorded rows)", c.Run.EvalEvery, c.Run.LogEvery)
 	case c.Data.Source == "synthetic" && c.Data.Samples < 1:
 		return fmt.Errorf("[data] samples = %d must be at least 1", c.Data.Samples)
 	case a.K < 1:
@@ -409,7 +426,7 @@ func (c *Config) inapplicable() map[string]string {
 		}
 	}
 	sgdm := a.Method == "ef21-sgdm"
-	notFor(c.Problem.Kind == "polynomial", "to problem.kind = \"polynomial\" (it has no data)", "data.source", "data.path", "data.features", "data.samples", "data.shuffle", "data.split", "data.alpha", "problem.lambda")
+	notFor(c.Problem.Kind == "polynomial", "to problem.kind = \"polynomial\" (it has no data)", "data.source", "data.path", "data.features", "data.samples", "data.shuffle", "data.split", "data.alpha", "data.test_path", "data.test_fraction", "run.eval_every", "problem.lambda")
 	notFor(c.Data.Split != "dirichlet", "unless data.split = \"dirichlet\"", "data.alpha")
 	notFor(c.Problem.Kind != "polynomial", "to problem.kind = \""+c.Problem.Kind+"\" (the dimension comes from the data)", "problem.dim")
 	notFor(c.Data.Source == "synthetic", "to data.source = \"synthetic\"", "data.path")
@@ -429,6 +446,9 @@ func (c *Config) inapplicable() map[string]string {
 // DataPath resolves [data] path against the config file's directory when it is
 // relative, unless it exists relative to the working directory.
 func (c *Config) DataPath() string { return c.resolve(c.Data.Path) }
+
+// TestPath resolves [data] test_path like DataPath.
+func (c *Config) TestPath() string { return c.resolve(c.Data.TestPath) }
 
 // X0Path resolves a file-valued [init] x0 like DataPath.
 func (c *Config) X0Path() string { return c.resolve(c.Init.X0) }

@@ -35,3 +35,25 @@ func TestDirichletKeys(t *testing.T) {
 		t.Errorf("alpha without dirichlet: %v", err)
 	}
 }
+
+// A test set is a file or a fraction, not both; eval_every defaults to
+// log_every with a test set and must be a multiple of it.
+func TestTestSetKeys(t *testing.T) {
+	c, err := Parse([]byte(Default), "", []string{"data.test_fraction=0.2"})
+	if err != nil || c.Run.EvalEvery != c.Run.LogEvery {
+		t.Fatalf("%v, eval_every %d", err, c.Run.EvalEvery)
+	}
+	for bad, want := range map[string][]string{
+		"both":           {"data.test_fraction=0.2", "data.test_path=t.txt"},
+		"fraction 1":     {"data.test_fraction=1"},
+		"not a multiple": {"data.test_fraction=0.2", "run.eval_every=15"},
+		"polynomial":     {"problem.kind=polynomial", "data.source=", "data.samples=", "data.features=", "run.eval_every=10"},
+	} {
+		if _, err := Parse([]byte(Default), "", want); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+	if c, err := Parse([]byte(Default), "", []string{"run.eval_every=20"}); err != nil || c.Run.EvalEvery != 20 {
+		t.Errorf("eval without a test set: %v", err)
+	}
+}

@@ -40,6 +40,12 @@ type Spec struct {
 	Split             string
 	// SplitAlpha is the concentration of Split "dirichlet".
 	SplitAlpha float64
+	// TestPath (a LIBSVM file) or TestFraction (held out from the data with
+	// the seed) give a test set; EvalEvery > 0 evaluates the training and
+	// test loss and accuracy on the recorded rows at multiples of it.
+	TestPath     string
+	TestFraction float64
+	EvalEvery    int
 
 	Method         string // algorithms.EF21, EF21SGDM, EF14
 	Normalize      bool
@@ -90,6 +96,8 @@ type Shared struct {
 	Theory *algorithms.Theory
 	// ShardSizes[r] is m_r (0 for the polynomial).
 	ShardSizes []int64
+	// Test is the held-out test set (nil without one).
+	Test *datasets.Dataset
 	// Classes are the dataset's labels in increasing order and
 	// LabelCounts[r][c] the number of rank r's samples of class c (nil for
 	// the polynomial).
@@ -119,6 +127,15 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		if spec.TestFraction > 0 {
+			if ds, sh.Test, err = datasets.HoldOut(ds, spec.TestFraction, spec.Seed); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+			}
+		} else if spec.TestPath != "" {
+			if sh.Test, err = datasets.ReadLIBSVM(spec.TestPath, datasets.ReadOptions{Features: ds.Cols()}); err != nil {
+				return nil, fmt.Errorf("%w: test set: %v", ErrInvalid, err)
+			}
 		}
 		if ds.Rows() < n {
 			return nil, invalid("dataset %s has %d samples, fewer than the %d ranks", ds.Source, ds.Rows(), n)

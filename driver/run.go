@@ -309,6 +309,15 @@ func (l *loop) attrs() []hdf5io.Attr {
 		if s.Split == "dirichlet" {
 			a = append(a, attr("split_alpha", s.SplitAlpha))
 		}
+		if s.EvalEvery > 0 {
+			a = append(a, attr("eval_every", s.EvalEvery))
+		}
+		if t := sh.Test; t != nil {
+			a = append(a, attr("test_set", t.Source), attr("test_samples", t.Rows()))
+			if s.TestFraction > 0 {
+				a = append(a, attr("test_fraction", s.TestFraction))
+			}
+		}
 	}
 	return append(a, l.opts.Attrs...)
 }
@@ -538,6 +547,11 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 			WireBytesUp: l.up, WireBytesDown: l.down, TimeS: time.Since(l.start).Seconds()}
 		if err := l.rec.Append(row); err != nil {
 			return StatusFailed, err.Error(), err
+		}
+		if l.evalDue(k, status != "" || k == l.sh.Spec.Iterations) {
+			if err := l.evaluate(k, l.srv.X); err != nil {
+				return StatusFailed, err.Error(), err
+			}
 		}
 		l.lastRow = row
 		l.report(k, false)

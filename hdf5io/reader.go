@@ -26,6 +26,11 @@ type Run struct {
 	Classes     []float64
 	// Timing holds the /timing attributes (seconds per phase).
 	Timing map[string]any
+	// EvalIteration and Eval hold /eval (nil when the run evaluated
+	// nothing): Eval by column name (train_loss, train_accuracy, test_loss,
+	// test_accuracy).
+	EvalIteration []int64
+	Eval          map[string][]float64
 }
 
 // Rows is the number of trajectory rows.
@@ -99,6 +104,11 @@ func Open(path string) (*Run, error) {
 			if run.Hosts, err = readStringDataset(f, "ranks/host"); err != nil {
 				return nil, fmt.Errorf("hdf5 %s: /ranks/host: %w", path, err)
 			}
+		}
+	}
+	if f.LinkExists("eval") && f.LinkExists("eval/iteration") {
+		if err := readEval(f, run); err != nil {
+			return nil, fmt.Errorf("hdf5 %s: /eval: %w", path, err)
 		}
 	}
 	if f.LinkExists("timing") {

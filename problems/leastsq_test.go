@@ -133,3 +133,40 @@ func BenchmarkLeastSqGrad(b *testing.B) {
 		p.Grad(g, x)
 	}
 }
+
+// Evaluate against the naive losses without regulariser and a hand count of
+// the samples on the right side of the hyperplane.
+func TestEvaluate(t *testing.T) {
+	for _, c := range gradCases() {
+		t.Run(c.name, func(t *testing.T) {
+			ds := c.ds(t)
+			x := randVec(ds.Cols(), c.sigma, 9)
+			a := denseRows(ds)
+			correct := 0
+			for j, row := range a {
+				z := 0.0
+				for t, v := range row {
+					z += v * x[t]
+				}
+				if ds.Labels[j]*z > 0 {
+					correct++
+				}
+			}
+			acc := float64(correct) / float64(len(a))
+			loss, got, err := Evaluate("logreg", ds, x)
+			if err != nil || got != acc || !relClose(loss, naiveLoss(a, ds.Labels, 0, nil, x), 1e-12) {
+				t.Errorf("logreg: loss %v accuracy %v (%v); want %v %v", loss, got, err, naiveLoss(a, ds.Labels, 0, nil, x), acc)
+			}
+			loss, got, err = Evaluate("leastsq", ds, x)
+			if err != nil || got != acc || !relClose(loss, naiveLeastSq(a, ds.Labels, 0, nil, x), 1e-12) {
+				t.Errorf("leastsq: loss %v accuracy %v (%v)", loss, got, err)
+			}
+		})
+	}
+	if _, _, err := Evaluate("polynomial", randomDense(3, 2, 1), []float64{0, 0}); err == nil {
+		t.Error("polynomial evaluated")
+	}
+	if _, _, err := Evaluate("logreg", randomDense(3, 2, 1), []float64{0}); err == nil {
+		t.Error("wrong dimension accepted")
+	}
+}

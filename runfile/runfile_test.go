@@ -90,9 +90,22 @@ func TestSummaryAgainstRows(t *testing.T) {
 		{Name: "compressor", Value: "top-k"}, {Name: "k", Value: 5}, {Name: "eta", Value: 1.0},
 		{Name: "n_ranks", Value: 4}, {Name: "stepsize_rule", Value: "norm-theory"}, {Name: "gamma0", Value: 0.5}},
 		rows, StatusCompleted)
+	rec, err := hdf5io.Create(path+".eval.h5", true, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.AppendEval(hdf5io.EvalRow{Iteration: 0, TrainAccuracy: 0.5, TestLoss: 2, TestAccuracy: 0.4})
+	rec.AppendEval(hdf5io.EvalRow{Iteration: 20, TrainAccuracy: 0.75, TestLoss: 1.5, TestAccuracy: 0.625})
+	rec.Close(StatusCompleted)
+	if ev, err := SummarizeFile(path + ".eval.h5"); err != nil || ev.FinalTrainAccuracy != 0.75 || ev.FinalTestLoss != 1.5 || ev.FinalTestAccuracy != 0.625 {
+		t.Errorf("eval summary %+v %v", ev, err)
+	}
 	s, err := SummarizeFile(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !math.IsNaN(s.FinalTestAccuracy) {
+		t.Errorf("no /eval, test accuracy %v", s.FinalTestAccuracy)
 	}
 	if s.Label != "||EF21-SGD|| top-5" || s.Method != "ef21-sgdm" || s.Status != "completed" || s.Rows != 4 ||
 		s.LastIteration != 25 || s.FinalF != 1.25 || s.FinalGradNormSq != 0.05 || s.MinGradNormSq != 0.01 ||

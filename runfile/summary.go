@@ -24,13 +24,18 @@ type Summary struct {
 	FinalF          float64 `json:"final_f"`
 	FinalGradNormSq float64 `json:"final_grad_norm_sq"`
 	// MinGradNormSq is the smallest recorded ‖∇f‖² (NaN without rows).
-	MinGradNormSq float64        `json:"min_grad_norm_sq"`
-	BitsPerWorker int64          `json:"bits_per_worker"`
-	WireBytesUp   int64          `json:"wire_bytes_up"`
-	WireBytesDown int64          `json:"wire_bytes_down"`
-	TimeS         float64        `json:"time_s"`
-	Attrs         map[string]any `json:"attrs"`
-	Timing        map[string]any `json:"timing,omitempty"`
+	MinGradNormSq float64 `json:"min_grad_norm_sq"`
+	BitsPerWorker int64   `json:"bits_per_worker"`
+	WireBytesUp   int64   `json:"wire_bytes_up"`
+	WireBytesDown int64   `json:"wire_bytes_down"`
+	TimeS         float64 `json:"time_s"`
+	// The last evaluation (/eval) on the training and test set; NaN when
+	// the run evaluated nothing (or had no test set).
+	FinalTrainAccuracy float64        `json:"final_train_accuracy"`
+	FinalTestLoss      float64        `json:"final_test_loss"`
+	FinalTestAccuracy  float64        `json:"final_test_accuracy"`
+	Attrs              map[string]any `json:"attrs"`
+	Timing             map[string]any `json:"timing,omitempty"`
 
 	iteration, bits []int64
 	gradNormSq      []float64
@@ -41,6 +46,7 @@ func Summarize(run *hdf5io.Run) *Summary {
 	s := &Summary{File: run.Path, Label: MethodLabel(run.Attrs), Status: run.String("status"), Rows: run.Rows(),
 		Attrs: run.Attrs, Timing: run.Timing, FinalF: math.NaN(), FinalGradNormSq: math.NaN(),
 		MinGradNormSq: math.NaN(), TimeS: math.NaN(),
+		FinalTrainAccuracy: math.NaN(), FinalTestLoss: math.NaN(), FinalTestAccuracy: math.NaN(),
 		iteration: run.Ints["iteration"], bits: run.Ints["bits_per_worker"], gradNormSq: run.Floats["grad_norm_sq"]}
 	s.Method, _ = run.Attrs["method"].(string)
 	if n := run.Rows(); n > 0 {
@@ -52,6 +58,11 @@ func Summarize(run *hdf5io.Run) *Summary {
 		s.WireBytesDown = run.Ints["wire_bytes_down"][n-1]
 		s.TimeS = run.Floats["time_s"][n-1]
 		s.MinGradNormSq = MinFinite(s.gradNormSq)
+	}
+	if n := len(run.EvalIteration); n > 0 {
+		s.FinalTrainAccuracy = run.Eval["train_accuracy"][n-1]
+		s.FinalTestLoss = run.Eval["test_loss"][n-1]
+		s.FinalTestAccuracy = run.Eval["test_accuracy"][n-1]
 	}
 	return s
 }
@@ -119,6 +130,9 @@ var tableColumns = []TableColumn{
 	{"wire_bytes_up", "cumulative bytes to rank 0 at the last row"},
 	{"wire_bytes_down", "cumulative bytes from rank 0 at the last row"},
 	{"time_s", "wall seconds at the last row"},
+	{"final_train_accuracy", "training accuracy at the last evaluation (/eval; empty without eval_every)"},
+	{"final_test_loss", "test loss at the last evaluation (empty without a test set)"},
+	{"final_test_accuracy", "test accuracy at the last evaluation (empty without a test set)"},
 }
 
 // targetColumns follow tableColumns when a target is given.
@@ -172,6 +186,7 @@ func (s *Summary) Cells(withTarget bool, target float64) []string {
 		AttrText(a["stepsize_rule"]), AttrText(a["gamma"]), AttrText(a["gamma0"]), AttrText(a["seed"]),
 		AttrText(a["iterations"]), AttrText(a["iterations_done"]), last, rows, s.Status,
 		FloatText(s.FinalF), FloatText(s.FinalGradNormSq), FloatText(s.MinGradNormSq), bits, up, down, FloatText(s.TimeS),
+		FloatText(s.FinalTrainAccuracy), FloatText(s.FinalTestLoss), FloatText(s.FinalTestAccuracy),
 	}
 	if withTarget {
 		out = append(out, FloatText(target))

@@ -101,6 +101,7 @@ func specFrom(cfg *config.Config, overwrite bool) driver.Spec {
 		Problem: cfg.Problem.Kind, Lambda: cfg.Problem.Lambda, PolyDim: cfg.Problem.Dim,
 		Source: cfg.Data.Source, DataPath: cfg.DataPath(), Features: cfg.Data.Features, Samples: cfg.Data.Samples,
 		Shuffle: cfg.Data.Shuffle, Split: cfg.Data.Split, SplitAlpha: cfg.Data.Alpha,
+		TestPath: cfg.TestPath(), TestFraction: cfg.Data.TestFraction, EvalEvery: cfg.Run.EvalEvery,
 		Method: a.Method, Normalize: a.Normalize, Compressor: a.Compressor, K: a.K,
 		InitCompressed: a.Init == "compressed", Batch: a.Batch, InitBatch: a.InitBatch,
 		Momentum: a.Momentum, Eta: a.Eta, Eta0: a.Eta0,

@@ -1,0 +1,107 @@
+package hdf5io
+
+import (
+	"fmt"
+
+	"gonum.org/v1/hdf5"
+)
+
+// EvalRow is one evaluation of the iterate on the training and the test set
+// (group /eval, one row every eval_every iterations).
+type EvalRow struct {
+	Iteration     int64
+	TrainLoss     float64 // data loss on the training set, without the regulariser
+	TrainAccuracy float64 // fraction of training samples classified correctly
+	TestLoss      float64 // the same on the held-out test set (NaN without one)
+	TestAccuracy  float64
+}
+
+// EvalColumns names the /eval datasets in EvalRow order.
+var EvalColumns = []string{"iteration", "train_loss", "train_accuracy", "test_loss", "test_accuracy"}
+
+// AppendEval appends one row to /eval (created at the first call) and
+// flushes: evaluations are few, so each is on disk at once.
+func (r *Recorder) AppendEval(row EvalRow) error {
+	lib.Lock()
+	defer lib.Unlock()
+	if err := r.ensureGroup("eval"); err != nil {
+		return err
+	}
+	if !r.file.LinkExists("eval/iteration") {
+		if err := r.createEval(); err != nil {
+			return fmt.Errorf("hdf5 %s: /eval: %w", r.path, err)
+		}
+	}
+	vals := []float64{0, row.TrainLoss, row.TrainAccuracy, row.TestLoss, row.TestAccuracy}
+	for i, name := range EvalColumns {
+		ds, err := r.file.OpenDataset("eval/" + name)
+		if err != nil {
+			return fmt.Errorf("hdf5 %s: /eval/%s: %w", r.path, name, err)
+		}
+		n, err := length(ds)
+		if err == nil {
+			if i == 0 {
+				it := []int64{row.Iteration}
+				err = appendRows(ds, n, 1, &it)
+			} else {
+				v := []float64{vals[i]}
+				err = appendRows(ds, n, 1, &v)
+			}
+		}
+		ds.Close()
+		if err != nil {
+			return fmt.Errorf("hdf5 %s: /eval/%s: %w", r.path, name, err)
+		}
+	}
+	return flushFile(r.file)
+}
+
+func (r *Recorder) createEval() error {
+	dcpl, err := hdf5.NewPropList(hdf5.P_DATASET_CREATE)
+	if err != nil {
+		return err
+	}
+	defer dcpl.Close()
+	if err := dcpl.SetChunk([]uint{256}); err != nil {
+		return err
+	}
+	space, err := hdf5.CreateSimpleDataspace([]uint{0}, []uint{unlimited})
+	if err != nil {
+		return err
+	}
+	defer space.Close()
+	for i, name := range EvalColumns {
+		dtype := hdf5.T_NATIVE_DOUBLE
+		if i == 0 {
+			dtype = hdf5.T_NATIVE_INT64
+		}
+		ds, err := r.file.CreateDatasetWith("eval/"+name, dtype, space, dcpl)
+		if err != nil {
+			return err
+		}
+		err = describeDataset(ds, "eval/"+name)
+		ds.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readEval reads /eval into ints (iteration) and floats (the others).
+func readEval(f *hdf5.File, run *Run) error {
+	it, err := readInts(f, "eval/iteration")
+	if err != nil {
+		return err
+	}
+	run.EvalIteration = it
+	run.Eval = map[string][]float64{}
+	for _, name := range EvalColumns[1:] {
+		v, err := readFloats(f, "eval/"+name)
+		if err != nil {
+			return fmt.Errorf("/eval/%s: %w", name, err)
+		}
+		run.Eval[name] = v
+	}
+	return nil
+}
