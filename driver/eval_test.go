@@ -3,6 +3,8 @@ package driver
 import (
 	"context"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -79,5 +81,53 @@ func TestEvalTestFraction(t *testing.T) {
 	}
 	if acc := run.Eval["test_accuracy"]; acc[last] < 0.9 || acc[last] <= acc[0] {
 		t.Errorf("test accuracy %v: breast-cancer should be learnt", acc)
+	}
+}
+
+// A crash after a checkpoint leaves /eval rows past it (they are flushed at
+// once); resuming cuts them like the trajectory's, and the resumed file's
+// /eval equals the uninterrupted run's bit for bit.
+func TestEvalResumeAfterCrash(t *testing.T) {
+	spec := baseSpec(t)
+	spec.Iterations, spec.CheckpointEvery, spec.FlushEvery = 200, 40, 7
+	spec.TestFraction, spec.EvalEvery, spec.LogEvery = 0.2, 10, 5
+	orig := spec.Output
+	crash := filepath.Join(t.TempDir(), "crash.h5")
+	copied := -1
+	sh, err := Prepare(spec, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := RunInproc(context.Background(), sh, Options{ProgressEvery: 1, Progress: func(p Progress) {
+		if p.Iteration >= 100 && copied < 0 {
+			copied = p.Iteration
+			copyFile(t, spec.Output, crash)
+			os.MkdirAll(CheckpointDir(crash), 0o755)
+			entries, _ := os.ReadDir(CheckpointDir(spec.Output))
+			for _, e := range entries {
+				copyFile(t, filepath.Join(CheckpointDir(spec.Output), e.Name()), filepath.Join(CheckpointDir(crash), e.Name()))
+			}
+		}
+	}})
+	if err != nil || res.Status != StatusCompleted {
+		t.Fatal(res.Status, err)
+	}
+	before, _ := hdf5io.Open(crash)
+	if last := before.EvalIteration[len(before.EvalIteration)-1]; last <= 80 {
+		t.Fatalf("crash copy's last evaluation at %d: the test needs some past checkpoint 80", last)
+	}
+	spec.Output, spec.Resume = crash, true
+	runSpec(t, context.Background(), spec, StatusCompleted)
+	got, _ := hdf5io.Open(crash)
+	want, _ := hdf5io.Open(orig)
+	if !slices.Equal(got.EvalIteration, want.EvalIteration) {
+		t.Fatalf("eval iterations %v, want %v", got.EvalIteration, want.EvalIteration)
+	}
+	for name, w := range want.Eval {
+		for i := range w {
+			if !sameBits(got.Eval[name][i], w[i]) {
+				t.Errorf("%s[%d] = %v, want %v", name, i, got.Eval[name][i], w[i])
+			}
+		}
 	}
 }

@@ -105,3 +105,30 @@ func readEval(f *hdf5.File, run *Run) error {
 	}
 	return nil
 }
+
+// cutEval drops the /eval rows after iteration keepThrough (see Resume).
+func cutEval(f *hdf5.File, keepThrough int64) error {
+	if !f.LinkExists("eval") || !f.LinkExists("eval/iteration") {
+		return nil
+	}
+	iters, err := readInts(f, "eval/iteration")
+	if err != nil {
+		return fmt.Errorf("/eval/iteration: %w", err)
+	}
+	keep := 0
+	for keep < len(iters) && iters[keep] <= keepThrough {
+		keep++
+	}
+	for _, name := range EvalColumns {
+		ds, err := f.OpenDataset("eval/" + name)
+		if err != nil {
+			return fmt.Errorf("/eval/%s: %w", name, err)
+		}
+		err = setExtent(ds, uint(keep))
+		ds.Close()
+		if err != nil {
+			return fmt.Errorf("/eval/%s: %w", name, err)
+		}
+	}
+	return nil
+}
