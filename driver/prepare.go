@@ -103,6 +103,9 @@ type Shared struct {
 	// the polynomial).
 	Classes     []float64
 	LabelCounts [][]int64
+	// Data identifies the loaded data (size and content hash; zero for the
+	// polynomial): checkpoints record it and multi-process ranks agree on it.
+	Data DataPrint
 }
 
 func invalid(format string, args ...any) error {
@@ -120,6 +123,11 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 	case "logreg", "leastsq":
 		var ds *datasets.Dataset
 		var err error
+		if spec.Source != "libsvm" {
+			if err := checkMemory(8*float64(spec.Samples)*float64(spec.Features), fmt.Sprintf("synthetic data of %d × %d", spec.Samples, spec.Features)); err != nil {
+				return nil, err
+			}
+		}
 		if spec.Source == "libsvm" {
 			ds, err = datasets.ReadLIBSVM(spec.DataPath, datasets.ReadOptions{Features: spec.Features})
 		} else {
@@ -141,6 +149,7 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 			return nil, invalid("dataset %s has %d samples, fewer than the %d ranks", ds.Source, ds.Rows(), n)
 		}
 		sh.full, sh.Dim = ds, ds.Cols()
+		sh.Data = fingerprintData(ds)
 		sh.ShardSizes = make([]int64, n)
 		minShard := ds.Rows()
 		for r := range n {
@@ -165,6 +174,9 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 			return nil, invalid("polynomial dimension %d: need at least 1", spec.PolyDim)
 		}
 		sh.Dim = spec.PolyDim
+		if err := checkMemory(16*float64(n)*float64(sh.Dim), fmt.Sprintf("the polynomial of dimension %d for %d ranks", sh.Dim, n)); err != nil {
+			return nil, err
+		}
 		sh.ShardSizes = make([]int64, n)
 		for r := range n {
 			p, err := problems.NewPolynomial(sh.Dim, spec.Seed, r)
@@ -177,6 +189,9 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 		return nil, invalid("unknown problem %q", spec.Problem)
 	}
 	d := sh.Dim
+	if err := checkDimension(d, 1); err != nil { // every process holds at least one rank
+		return nil, err
+	}
 	if (spec.Compressor == "top-k" || spec.Compressor == "rand-k") && (spec.K < 1 || spec.K > d) {
 		return nil, invalid("k = %d must be in [1, d = %d]", spec.K, d)
 	}

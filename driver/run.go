@@ -57,6 +57,9 @@ type Result struct {
 	X          []float64
 	G          []float64
 	Timing     Timing
+	// CheckpointErr is set when a stop signal asked for a checkpoint and
+	// writing it failed: the run cannot be resumed from this point.
+	CheckpointErr error
 }
 
 // Timing is rank 0's wall time per phase, in seconds.
@@ -277,6 +280,11 @@ func (l *loop) setup() error {
 				return err
 			}
 		}
+		if sh.Spec.EvalEvery > 0 && sh.full != nil {
+			if err := l.rec.PrepareEval(); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -396,6 +404,7 @@ func (l *loop) iterate(ctx context.Context, start int) (Result, error) {
 	K := spec.Iterations
 	for k := start; k < K; k++ {
 		gamma := sh.Schedule.At(k)
+		copy(l.lastX, l.srv.X) // x^k is finite (checked below): the iterate kept if x^{k+1} is not
 		// x^{k+1}
 		if l.dense() {
 			stop := 0.0
@@ -426,7 +435,10 @@ func (l *loop) iterate(ctx context.Context, start int) (Result, error) {
 			l.srv.Apply(&l.agg)
 		}
 		l.clock.add(&l.t.Step)
-		due := (k+1)%spec.LogEvery == 0 || k+1 == K
+		// Finiteness of x is checked every iteration (O(d), replicated on
+		// every rank, so no communication): a non-finite x^{k+1} forces a
+		// row, and the run stops as diverged at the first such iteration.
+		due := (k+1)%spec.LogEvery == 0 || k+1 == K || !allFinite(l.srv.X)
 		// With a tolerance, a full-gradient method (its ∇f_i(x^{k+1}) is at
 		// hand) checks ‖∇f‖² every iteration, recording only the stopping
 		// row between log rows; other methods check on recorded rows only.

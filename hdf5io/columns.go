@@ -247,6 +247,9 @@ func writeStringArrayAttr(h attrHolder, name string, vals []string) error {
 func (r *Recorder) WriteLabelCounts(counts [][]int64, classes []float64) error {
 	lib.Lock()
 	defer lib.Unlock()
+	if err := r.endSWMR(); err != nil {
+		return err
+	}
 	if err := r.ensureGroup("ranks"); err != nil {
 		return err
 	}

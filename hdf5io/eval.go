@@ -19,18 +19,39 @@ type EvalRow struct {
 // EvalColumns names the /eval datasets in EvalRow order.
 var EvalColumns = []string{"iteration", "train_loss", "train_accuracy", "test_loss", "test_accuracy"}
 
-// AppendEval appends one row to /eval (created at the first call) and
-// flushes: evaluations are few, so each is on disk at once.
-func (r *Recorder) AppendEval(row EvalRow) error {
+// PrepareEval creates the empty /eval datasets. Call it before the first
+// trajectory row: once rows are flushed the file is in SWMR mode, which
+// allows datasets to grow but not to be created (AppendEval would then
+// have to leave SWMR writing for good).
+func (r *Recorder) PrepareEval() error {
 	lib.Lock()
 	defer lib.Unlock()
+	return r.prepareEvalLocked()
+}
+
+func (r *Recorder) prepareEvalLocked() error {
+	if r.file.LinkExists("eval") && r.file.LinkExists("eval/iteration") {
+		return nil
+	}
+	if err := r.endSWMR(); err != nil {
+		return err
+	}
 	if err := r.ensureGroup("eval"); err != nil {
 		return err
 	}
-	if !r.file.LinkExists("eval/iteration") {
-		if err := r.createEval(); err != nil {
-			return fmt.Errorf("hdf5 %s: /eval: %w", r.path, err)
-		}
+	if err := r.createEval(); err != nil {
+		return fmt.Errorf("hdf5 %s: /eval: %w", r.path, err)
+	}
+	return nil
+}
+
+// AppendEval appends one row to /eval (created if PrepareEval was not
+// called) and flushes: evaluations are few, so each is on disk at once.
+func (r *Recorder) AppendEval(row EvalRow) error {
+	lib.Lock()
+	defer lib.Unlock()
+	if err := r.prepareEvalLocked(); err != nil {
+		return err
 	}
 	vals := []float64{0, row.TrainLoss, row.TrainAccuracy, row.TestLoss, row.TestAccuracy}
 	for i, name := range EvalColumns {

@@ -3,6 +3,7 @@ package runfile
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"math"
 	"path/filepath"
 	"slices"
@@ -193,5 +194,26 @@ func TestStatuses(t *testing.T) {
 	}
 	if len(Statuses()) != 6 {
 		t.Error("Statuses")
+	}
+}
+
+// JSON (inspect -json) writes a missing number as null, never fails on NaN.
+func TestSummaryJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.h5")
+	writeRun(t, path, []hdf5io.Attr{{Name: "method", Value: "ef14"}, {Name: "gamma", Value: math.NaN()}}, nil, StatusFailed)
+	s, err := SummarizeFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back["final_f"] != nil || back["rows"] != 0.0 || back["status"] != "failed" || back["attrs"].(map[string]any)["gamma"] != nil {
+		t.Errorf("json %s", b)
 	}
 }

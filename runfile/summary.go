@@ -1,6 +1,7 @@
 package runfile
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -231,4 +232,60 @@ func FloatText(v float64) string {
 		return ""
 	}
 	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// jsonNumber is a float64 that encodes NaN and ±Inf as JSON null.
+type jsonNumber float64
+
+// MarshalJSON implements json.Marshaler.
+func (v jsonNumber) MarshalJSON() ([]byte, error) {
+	f := float64(v)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(f)
+}
+
+// MarshalJSON writes the summary with the field names of the tables; a
+// value that is not a number (no rows, no evaluation) is null.
+func (s *Summary) MarshalJSON() ([]byte, error) {
+	attrs := map[string]any{}
+	for k, v := range s.Attrs {
+		if f, ok := v.(float64); ok {
+			v = jsonNumber(f)
+		}
+		attrs[k] = v
+	}
+	timing := map[string]any{}
+	for k, v := range s.Timing {
+		if f, ok := v.(float64); ok {
+			v = jsonNumber(f)
+		}
+		timing[k] = v
+	}
+	if len(timing) == 0 {
+		timing = nil
+	}
+	return json.Marshal(struct {
+		File               string         `json:"file"`
+		Label              string         `json:"label"`
+		Method             string         `json:"method"`
+		Status             string         `json:"status"`
+		Rows               int            `json:"rows"`
+		LastIteration      int64          `json:"last_iteration"`
+		FinalF             jsonNumber     `json:"final_f"`
+		FinalGradNormSq    jsonNumber     `json:"final_grad_norm_sq"`
+		MinGradNormSq      jsonNumber     `json:"min_grad_norm_sq"`
+		BitsPerWorker      int64          `json:"bits_per_worker"`
+		WireBytesUp        int64          `json:"wire_bytes_up"`
+		WireBytesDown      int64          `json:"wire_bytes_down"`
+		TimeS              jsonNumber     `json:"time_s"`
+		FinalTrainAccuracy jsonNumber     `json:"final_train_accuracy"`
+		FinalTestLoss      jsonNumber     `json:"final_test_loss"`
+		FinalTestAccuracy  jsonNumber     `json:"final_test_accuracy"`
+		Attrs              map[string]any `json:"attrs"`
+		Timing             map[string]any `json:"timing,omitempty"`
+	}{s.File, s.Label, s.Method, s.Status, s.Rows, s.LastIteration, jsonNumber(s.FinalF), jsonNumber(s.FinalGradNormSq),
+		jsonNumber(s.MinGradNormSq), s.BitsPerWorker, s.WireBytesUp, s.WireBytesDown, jsonNumber(s.TimeS),
+		jsonNumber(s.FinalTrainAccuracy), jsonNumber(s.FinalTestLoss), jsonNumber(s.FinalTestAccuracy), attrs, timing})
 }
