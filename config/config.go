@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/efmpi/efmpi/algorithms"
 )
 
 // ErrInvalid marks every error that is the user's input (file, key, value).
@@ -369,7 +371,7 @@ func (c *Config) validate() error {
 		oneOf("data.source", c.Data.Source, "libsvm", "synthetic"),
 		oneOf("data.split", c.Data.Split, "contiguous", "label", "dirichlet"),
 		oneOf("algorithm.method", a.Method, "ef21", "ef21-sgdm", "ef14"),
-		oneOf("algorithm.compressor", a.Compressor, "top-k", "rand-k", "sign", "identity"),
+		oneOf("algorithm.compressor", a.Compressor, algorithms.CompressorNames()...), // built in, or registered (algorithms/registry.go)
 		oneOf("algorithm.init", a.Init, "uncompressed", "compressed"),
 		oneOf("algorithm.momentum", a.Momentum, "constant", "eta-theory"),
 		oneOf("stepsize.rule", s.Rule, "ef21-theory", "norm-theory", "constant", "decreasing"),
@@ -486,7 +488,7 @@ func (c *Config) inapplicable() map[string]string {
 	notFor(!sgdm, "to method "+a.Method+" (only ef21-sgdm uses minibatches and momentum)", "algorithm.batch", "algorithm.init_batch", "algorithm.momentum", "algorithm.eta", "algorithm.eta0")
 	notFor(sgdm && a.Momentum == "eta-theory", "with momentum = \"eta-theory\" (it uses eta0)", "algorithm.eta")
 	notFor(sgdm && a.Momentum == "constant", "with momentum = \"constant\" (it uses eta)", "algorithm.eta0")
-	notFor(a.Compressor != "top-k" && a.Compressor != "rand-k", "to compressor "+a.Compressor, "algorithm.k")
+	notFor(!algorithms.CompressorUsesK(a.Compressor), "to compressor "+a.Compressor, "algorithm.k")
 	notFor(a.Method == "ef14", "to method ef14 (it has no estimator to initialise)", "algorithm.init")
 	notFor(s.Rule != "constant", "to rule "+s.Rule+" (gamma is for rule = \"constant\")", "stepsize.gamma")
 	notFor(s.Rule != "norm-theory" && s.Rule != "decreasing", "to rule "+s.Rule+" (gamma0 is for norm-theory and decreasing)", "stepsize.gamma0")

@@ -1,8 +1,11 @@
 package config
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/efmpi/efmpi/algorithms"
 )
 
 // kind = "leastsq" takes the data keys and lambda of logreg, not dim.
@@ -55,5 +58,26 @@ func TestTestSetKeys(t *testing.T) {
 	}
 	if c, err := Parse([]byte(Default), "", []string{"run.eval_every=20"}); err != nil || c.Run.EvalEvery != 20 {
 		t.Errorf("eval without a test set: %v", err)
+	}
+}
+
+// A compressor registered with algorithms.RegisterCompressor is a valid
+// [algorithm] compressor, and k applies to it exactly when it says so.
+func TestRegisteredCompressorKeys(t *testing.T) {
+	algorithms.RegisterCompressor(algorithms.CompressorInfo{Name: "cfg-toy-k", UsesK: true,
+		New: func(k, d int, _ *rand.Rand) (algorithms.Compressor, error) { return algorithms.NewTopK(k), nil }})
+	algorithms.RegisterCompressor(algorithms.CompressorInfo{Name: "cfg-toy",
+		New: func(k, d int, _ *rand.Rand) (algorithms.Compressor, error) { return algorithms.Identity{}, nil }})
+	if _, err := Parse([]byte(Default), "", []string{"algorithm.compressor=cfg-toy-k", "algorithm.k=3"}); err != nil {
+		t.Errorf("registered compressor with k: %v", err)
+	}
+	if _, err := Parse([]byte(Default), "", []string{"algorithm.compressor=cfg-toy"}); err == nil || !strings.Contains(err.Error(), "algorithm.k") {
+		t.Errorf("k given to a compressor without k: %v", err)
+	}
+	if _, err := Parse([]byte(Default), "", []string{"algorithm.compressor=cfg-toy", "algorithm.k="}); err != nil {
+		t.Errorf("registered compressor without k: %v", err)
+	}
+	if _, err := Parse([]byte(Default), "", []string{"algorithm.compressor=nope"}); err == nil || !strings.Contains(err.Error(), "cfg-toy") {
+		t.Errorf("unknown compressor: %v (the message should list the registered ones)", err)
 	}
 }

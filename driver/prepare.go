@@ -192,7 +192,7 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 	if err := checkDimension(d, 1); err != nil { // every process holds at least one rank
 		return nil, err
 	}
-	if (spec.Compressor == "top-k" || spec.Compressor == "rand-k") && (spec.K < 1 || spec.K > d) {
+	if algorithms.CompressorUsesK(spec.Compressor) && (spec.K < 1 || spec.K > d) {
 		return nil, invalid("k = %d must be in [1, d = %d]", spec.K, d)
 	}
 	x0, err := initialPoint(spec, d)

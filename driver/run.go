@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/efmpi/efmpi/algorithms"
@@ -311,6 +313,11 @@ func (l *loop) attrs() []hdf5io.Attr {
 	}
 	if s.Method == algorithms.EF21SGDM {
 		a = append(a, attr("eta", sh.Eta), attr("batch", s.Batch))
+	}
+	// a registered compressor's parameters (algorithms.CompressorInfo.Params)
+	params := algorithms.CompressorParams(s.Compressor, s.K, l.d)
+	for _, name := range slices.Sorted(maps.Keys(params)) {
+		a = append(a, attr("compressor_"+name, params[name]))
 	}
 	if s.Problem == "logreg" || s.Problem == "leastsq" {
 		a = append(a, attr("lambda", s.Lambda), attr("dataset", sh.full.Source), attr("split", s.Split))

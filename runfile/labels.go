@@ -2,9 +2,12 @@ package runfile
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/efmpi/efmpi/algorithms"
 )
 
 // methodNames are the printed names of the config's method keys.
@@ -55,19 +58,20 @@ func MethodName(attrs map[string]any) string {
 // CompressorLabel names the compressor with its parameters: "top-5",
 // "rand-3", "sign"; "" for the identity (which the method name already
 // says). A compressor whose name ends in "-k" gets its k; any root
-// attribute "compressor_<param>" (how a compressor records its own
-// parameters) is appended as "(param = value, …)", so a new compressor's
-// parameters reach every label without edits here.
+// attribute "compressor_<param>" (how a registered compressor records its
+// parameters, algorithms.CompressorInfo.Params) is appended as "(param =
+// value, …)", with k first for a registered compressor that uses it, so a
+// new compressor's parameters reach every label without edits here.
 func CompressorLabel(attrs map[string]any) string {
 	comp, _ := attrs["compressor"].(string)
 	if comp == "" || comp == "identity" {
 		return ""
 	}
 	out := comp
-	if strings.HasSuffix(comp, "-k") {
-		if k, ok := attrs["k"]; ok {
-			out = strings.TrimSuffix(comp, "k") + FormatNumber(k)
-		}
+	k, hasK := attrs["k"]
+	if strings.HasSuffix(comp, "-k") && hasK {
+		out = strings.TrimSuffix(comp, "k") + FormatNumber(k)
+		hasK = false
 	}
 	var params []string
 	for key := range attrs {
@@ -76,11 +80,14 @@ func CompressorLabel(attrs map[string]any) string {
 		}
 	}
 	sort.Strings(params)
-	if len(params) > 0 {
-		parts := make([]string, len(params))
-		for i, p := range params {
-			parts[i] = p + " = " + FormatNumber(attrs["compressor_"+p])
-		}
+	var parts []string
+	if hasK && algorithms.CompressorUsesK(comp) && !slices.Contains(params, "k") {
+		parts = append(parts, "k = "+FormatNumber(k))
+	}
+	for _, p := range params {
+		parts = append(parts, p+" = "+FormatNumber(attrs["compressor_"+p]))
+	}
+	if len(parts) > 0 {
 		out += " (" + strings.Join(parts, ", ") + ")"
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/efmpi/efmpi/algorithms"
 	"github.com/efmpi/efmpi/hdf5io"
 )
 
@@ -170,7 +171,7 @@ func TableHeader(withTarget bool) []string {
 func (s *Summary) Cells(withTarget bool, target float64) []string {
 	a := s.Attrs
 	k := ""
-	if c, _ := a["compressor"].(string); c == "top-k" || c == "rand-k" {
+	if c, _ := a["compressor"].(string); algorithms.CompressorUsesK(c) {
 		k = AttrText(a["k"])
 	}
 	last, rows := "", strconv.Itoa(s.Rows)
