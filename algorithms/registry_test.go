@@ -12,7 +12,7 @@ import (
 // names list it, and a second registration of a name panics.
 func TestRegistry(t *testing.T) {
 	RegisterCompressor(CompressorInfo{Name: "reg-test-topk", UsesK: true,
-		New: func(k, d int, _ *rand.Rand) (Compressor, error) { return NewTopK(k), nil },
+		New:    func(k, d int, _ *rand.Rand) (Compressor, error) { return NewTopK(k), nil },
 		Params: func(k, d int) map[string]any { return map[string]any{"ratio": float64(k) / float64(d)} }})
 	c, err := NewCompressor("reg-test-topk", 2, 5, nil)
 	if err != nil {
