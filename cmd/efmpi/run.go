@@ -25,6 +25,19 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
+// unsetFlag is -unset KEY: it adds the override "KEY=" (unset) to sets, in
+// order with the -set flags.
+type unsetFlag struct{ sets *multiFlag }
+
+func (u unsetFlag) String() string { return "" }
+func (u unsetFlag) Set(key string) error {
+	if strings.Contains(key, "=") || !strings.Contains(key, ".") {
+		return fmt.Errorf("want section.key, got %q", key)
+	}
+	*u.sets = append(*u.sets, key+"=")
+	return nil
+}
+
 // runFlags are the flags of `efmpi run`.
 type runFlags struct {
 	config, out, transport, coordinator string
@@ -43,7 +56,8 @@ func parseRunFlags(name string, args []string, stderr io.Writer) (*runFlags, err
 	fs.IntVar(&f.ranks, "ranks", 0, "number of ranks when not started by a launcher (overrides [run] ranks)")
 	fs.StringVar(&f.transport, "transport", "", "inproc | tcp | btracey (overrides [run] transport); tcp without a launcher spawns local processes")
 	fs.StringVar(&f.coordinator, "coordinator", "", "rank 0's `host:port` for multi-process runs (else EFMPI_COORDINATOR, the Slurm node list or a rendezvous file)")
-	fs.Var(&f.sets, "set", "override a config value: `section.key=value` (repeatable)")
+	fs.Var(&f.sets, "set", "override a config value: `section.key=value` (repeatable; section.key= unsets it)")
+	fs.Var(unsetFlag{&f.sets}, "unset", "drop a key of the config file, so its default applies: `section.key` (repeatable; the same as -set section.key=)")
 	fs.BoolVar(&f.overwrite, "overwrite", false, "replace an existing output file")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines")
 	fs.BoolVar(&f.resume, "resume", false, "continue the run in the output file from its newest checkpoint (sets [run] resume)")

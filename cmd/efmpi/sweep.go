@@ -26,7 +26,8 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	var zips multiFlag
 	fs.Var(&grids, "grid", "a grid axis `section.key=v1,v2,...`, or a set axis NAME=ov ov|ov|... whose values are sets of section.key=value overrides (repeatable; the first varies slowest)")
 	fs.Var(&zips, "zip", "pair grid axes: `AXIS,AXIS,...` advance together instead of forming their product (repeatable)")
-	fs.Var(&sets, "set", "override a base config value: `section.key=value` (repeatable)")
+	fs.Var(&sets, "set", "override a base config value: `section.key=value` (repeatable; section.key= unsets it)")
+	fs.Var(unsetFlag{&sets}, "unset", "drop a key of the base config: `section.key` (repeatable; the same as -set section.key=)")
 	target := fs.Float64("target", math.NaN(), "‖∇f‖² `T`: report the first iteration and bits with ‖∇f‖² ≤ T")
 	dir := fs.String("out", "results/sweep", "output `DIR` for point-NNN.h5 and sweep.csv")
 	chooseK := fs.String("choose-k", "", "choose K per point: the smallest of START, START+STEP, …, ≤ MAX reaching -target, as `[run.iterations=]START:STEP:MAX`")

@@ -350,3 +350,24 @@ func TestWorldSizeWarningRule(t *testing.T) {
 		t.Errorf("no launcher: %q", w)
 	}
 }
+
+// -unset KEY (= -set KEY=) drops a key of the file: the strict config
+// refuses gamma0 under ef21-theory unless it is unset.
+func TestUnsetFlag(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "cfg.toml", strings.Replace(small, `rule = "norm-theory"`, "rule = \"norm-theory\"\ngamma0 = 0.5", 1))
+	args := []string{"run", "-config", "cfg.toml", "-quiet", "-set", "stepsize.rule=ef21-theory", "-set", "algorithm.normalize=false"}
+	if code, _, se := efmpi(t, dir, args...); code != ExitBadInput || !strings.Contains(se, "gamma0") {
+		t.Fatalf("without -unset: %d %s", code, se)
+	}
+	if code, _, se := efmpi(t, dir, append(args, "-unset", "stepsize.gamma0")...); code != 0 {
+		t.Fatalf("-unset: %d %s", code, se)
+	}
+	run, _ := hdf5io.Open(filepath.Join(dir, "out.h5"))
+	if run.Attrs["stepsize_rule"] != "ef21-theory" || strings.Contains(run.String("config"), "gamma0") {
+		t.Errorf("rule %v, config\n%s", run.Attrs["stepsize_rule"], run.String("config"))
+	}
+	if code, _, _ := efmpi(t, dir, "run", "-config", "cfg.toml", "-unset", "gamma0"); code != ExitBadInput {
+		t.Errorf("-unset without a section: exit %d", code)
+	}
+}
