@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"text/tabwriter"
 
 	"github.com/efmpi/efmpi/runfile"
@@ -60,6 +61,9 @@ func printSummary(w io.Writer, s *runfile.Summary) {
 	fmt.Fprintf(tw, "wire bytes\tup %d\tdown %d\n", s.WireBytesUp, s.WireBytesDown)
 	fmt.Fprintf(tw, "transport\t%v / %v\thosts %v\n", a["transport"], a["launcher"], a["hosts"])
 	fmt.Fprintf(tw, "time\t%.3f s\t%v → %v\n", s.TimeS, a["started_at"], a["finished_at"])
+	if !math.IsNaN(s.FinalTrainAccuracy) {
+		fmt.Fprintf(tw, "accuracy\ttrain %.4f\ttest %.4f (loss %.6g)\n", s.FinalTrainAccuracy, s.FinalTestAccuracy, s.FinalTestLoss)
+	}
 	tw.Flush()
 }
 
