@@ -19,6 +19,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/efmpi/efmpi/algorithms"
+	"github.com/efmpi/efmpi/problems"
 )
 
 // ErrInvalid marks every error that is the user's input (file, key, value).
@@ -367,7 +368,7 @@ func oneOf(key, v string, allowed ...string) error {
 func (c *Config) validate() error {
 	a, s, r := &c.Algorithm, &c.Stepsize, &c.Run
 	for _, e := range []error{
-		oneOf("problem.kind", c.Problem.Kind, "logreg", "leastsq", "polynomial"),
+		oneOf("problem.kind", c.Problem.Kind, append(problems.DataProblemKinds(), "polynomial")...), // problems/registry.go
 		oneOf("data.source", c.Data.Source, "libsvm", "synthetic"),
 		oneOf("data.split", c.Data.Split, "contiguous", "label", "dirichlet"),
 		oneOf("algorithm.method", a.Method, "ef21", "ef21-sgdm", "ef14"),

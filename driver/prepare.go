@@ -119,8 +119,9 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 		return nil, invalid("%d ranks: need at least 1", n)
 	}
 	sh := &Shared{Spec: spec, Ranks: n}
-	switch spec.Problem {
-	case "logreg", "leastsq":
+	_, isData := problems.LookupDataProblem(spec.Problem) // logreg, leastsq, or registered (problems/registry.go)
+	switch {
+	case isData:
 		var ds *datasets.Dataset
 		var err error
 		if spec.Source != "libsvm" {
@@ -169,7 +170,7 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 				return nil, invalid("minibatch size %d exceeds the smallest shard (%d samples with %d ranks)", b, minShard, n)
 			}
 		}
-	case "polynomial":
+	case spec.Problem == "polynomial":
 		if spec.PolyDim < 1 {
 			return nil, invalid("polynomial dimension %d: need at least 1", spec.PolyDim)
 		}
@@ -254,10 +255,11 @@ func (sh *Shared) Objective(r int) (problems.Objective, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sh.Spec.Problem == "leastsq" {
-		return problems.NewLeastSq(s, sh.Spec.Lambda)
+	dp, ok := problems.LookupDataProblem(sh.Spec.Problem)
+	if !ok {
+		return nil, invalid("unknown problem %q", sh.Spec.Problem)
 	}
-	return problems.NewLogReg(s, sh.Spec.Lambda)
+	return dp.New(s, sh.Spec.Lambda)
 }
 
 // Smoothness returns L (of f) and every L_i, as SPEC §5 defines them.
@@ -276,11 +278,11 @@ func (sh *Shared) Smoothness() (float64, []float64, error) {
 		l, err := problems.MeanPolynomial(sh.polys).Smoothness(sh.X0)
 		return l, li, err
 	}
-	if sh.Spec.Problem == "leastsq" {
-		l, err := problems.LeastSqSmoothness(sh.full, sh.Spec.Lambda)
-		return l, li, err
+	dp, ok := problems.LookupDataProblem(sh.Spec.Problem)
+	if !ok {
+		return 0, nil, invalid("unknown problem %q", sh.Spec.Problem)
 	}
-	l, err := problems.LogRegSmoothness(sh.full, sh.Spec.Lambda)
+	l, err := dp.Smoothness(sh.full, sh.Spec.Lambda)
 	return l, li, err
 }
 

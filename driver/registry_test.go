@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/efmpi/efmpi/algorithms"
+	"github.com/efmpi/efmpi/datasets"
 	"github.com/efmpi/efmpi/hdf5io"
+	"github.com/efmpi/efmpi/problems"
 	"github.com/efmpi/efmpi/runfile"
 )
 
@@ -70,5 +72,47 @@ func TestRegisteredCompressor(t *testing.T) {
 		if h == "k" && cells[i] != "" {
 			t.Errorf("k column %q for a compressor without k", cells[i])
 		}
+	}
+}
+
+func init() {
+	// a data problem registered from one file: logistic regression under
+	// another name, so its run can be checked bit for bit
+	problems.RegisterDataProblem(problems.DataProblem{Kind: "logreg-copy",
+		New: func(ds *datasets.Dataset, lambda float64) (problems.Objective, error) {
+			return problems.NewLogReg(ds, lambda)
+		},
+		Smoothness: problems.LogRegSmoothness,
+		Loss:       func(z, b float64) float64 { return problems.Softplus(-b * z) },
+	})
+}
+
+// A registered data problem runs through the driver (data, shards, L for
+// ef21-theory, test-set scores) with no edit elsewhere.
+func TestRegisteredProblem(t *testing.T) {
+	run := func(kind string) (Result, *hdf5io.Run) {
+		spec := baseSpec(t)
+		spec.Problem, spec.TestFraction, spec.EvalEvery, spec.LogEvery = kind, 0.2, 20, 10
+		sh, err := Prepare(spec, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := RunInproc(context.Background(), sh, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := hdf5io.Open(spec.Output)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, r
+	}
+	a, ra := run("logreg-copy")
+	b, rb := run("logreg")
+	if !slices.Equal(a.X, b.X) || ra.Attrs["gamma"] != rb.Attrs["gamma"] || !slices.Equal(ra.Eval["test_loss"], rb.Eval["test_loss"]) {
+		t.Errorf("logreg-copy differs from logreg: γ %v vs %v", ra.Attrs["gamma"], rb.Attrs["gamma"])
+	}
+	if ra.Attrs["problem"] != "logreg-copy" {
+		t.Errorf("problem attribute %v", ra.Attrs["problem"])
 	}
 }

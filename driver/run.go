@@ -319,7 +319,7 @@ func (l *loop) attrs() []hdf5io.Attr {
 	for _, name := range slices.Sorted(maps.Keys(params)) {
 		a = append(a, attr("compressor_"+name, params[name]))
 	}
-	if s.Problem == "logreg" || s.Problem == "leastsq" {
+	if sh.full != nil { // a data problem
 		a = append(a, attr("lambda", s.Lambda), attr("dataset", sh.full.Source), attr("split", s.Split))
 		if s.Split == "dirichlet" {
 			a = append(a, attr("split_alpha", s.SplitAlpha))
