@@ -67,12 +67,12 @@ func DataProblemKinds() []string {
 
 func init() {
 	RegisterDataProblem(DataProblem{Kind: "logreg",
-		New: func(ds *datasets.Dataset, lambda float64) (Objective, error) { return NewLogReg(ds, lambda) },
+		New:        func(ds *datasets.Dataset, lambda float64) (Objective, error) { return NewLogReg(ds, lambda) },
 		Smoothness: LogRegSmoothness,
 		Loss:       func(z, b float64) float64 { return Softplus(-b * z) },
 	})
 	RegisterDataProblem(DataProblem{Kind: "leastsq",
-		New: func(ds *datasets.Dataset, lambda float64) (Objective, error) { return NewLeastSq(ds, lambda) },
+		New:        func(ds *datasets.Dataset, lambda float64) (Objective, error) { return NewLeastSq(ds, lambda) },
 		Smoothness: LeastSqSmoothness,
 		Loss:       func(z, b float64) float64 { return (z - b) * (z - b) / 2 },
 	})
