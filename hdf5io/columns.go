@@ -49,7 +49,7 @@ var columnInfo = []ColumnInfo{
 	{"x0", "1", "initial iterate x^0"},
 	{"x_final", "1", "final iterate (the last finite one if the run diverged)"},
 	{"ranks/shard_size", "sample", "number of training samples held by each rank"},
-	{"ranks/host", "", "host name each rank ran on (UTF-8 text)"},
+	{"ranks/host", "text", "host name each rank ran on (UTF-8 text)"},
 	{"ranks/label_counts", "sample", "per rank (row) and class (column, labels in increasing order): number of samples of that class"},
 }
 
