@@ -43,15 +43,15 @@ type ShardOptions struct {
 	// Shuffle permutes the samples before blocking, with a Fisher–Yates shuffle
 	// drawn from rng.New(Seed, rng.Shuffle, 0).
 	Shuffle bool
-	// Seed seeds the shuffle and the Dirichlet sizes.
+	// Seed seeds the shuffle; ignored unless Shuffle is set.
 	Seed uint64
 	// Split is SplitContiguous (also the default "") or SplitLabel. SplitLabel
 	// stably reorders the (possibly shuffled) samples so that all −1 samples
 	// come first and all +1 samples after, then cuts contiguous blocks, so most
-	// ranks see a single class. SplitDirichlet also orders by label and cuts
-	// blocks of Dirichlet(Alpha) sizes.
+	// ranks see a single class. SplitDirichlet (dirichlet.go) deals every
+	// class to the ranks in Dirichlet(Alpha) proportions.
 	Split string
-	// Alpha is SplitDirichlet's concentration.
+	// Alpha is the concentration of SplitDirichlet.
 	Alpha float64
 }
 
@@ -128,22 +128,30 @@ func Shard(ds *Dataset, n, rank int, opts ShardOptions) (*Dataset, error) {
 	case m < n:
 		return nil, fmt.Errorf("shard %s: %d samples cannot be split among %d ranks", ds.Source, m, n)
 	}
-	lo, hi := 0, 0
-	if opts.Split == SplitDirichlet {
-		cuts, err := DirichletCuts(m, n, opts.Alpha, opts.Seed)
-		if err != nil {
-			return nil, fmt.Errorf("shard %s: %w", ds.Source, err)
-		}
-		lo, hi = cuts[rank], cuts[rank+1]
-	} else {
-		lo, hi = ShardBounds(m, n, rank)
-	}
+	lo, hi := ShardBounds(m, n, rank)
 
 	var order []int // original sample index at each position, nil for identity
 	if opts.Shuffle {
 		order = ShufflePerm(m, opts.Seed)
 	}
-	if opts.Split == SplitLabel || opts.Split == SplitDirichlet {
+	if opts.Split == SplitDirichlet {
+		owner, err := DirichletOwners(ds.Labels, order, n, opts.Alpha, opts.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("shard %s: %w", ds.Source, err)
+		}
+		var rows []int
+		for k, r := range owner {
+			if r == rank {
+				if order != nil {
+					rows = append(rows, order[k])
+				} else {
+					rows = append(rows, k)
+				}
+			}
+		}
+		return gatherRows(ds, rows), nil
+	}
+	if opts.Split == SplitLabel {
 		if order == nil {
 			order = make([]int, m)
 			for i := range order {

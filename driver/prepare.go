@@ -26,7 +26,8 @@ var ErrInvalid = errors.New("invalid input")
 
 // Spec is one job, fully resolved. Every rank builds the same Spec.
 type Spec struct {
-	// Problem: "logreg" or "polynomial".
+	// Problem: "logreg", "leastsq" (least squares on the same data, the
+	// labels as targets) or "polynomial".
 	Problem string
 	Lambda  float64
 	PolyDim int
@@ -37,7 +38,14 @@ type Spec struct {
 	Features, Samples int
 	Shuffle           bool
 	Split             string
-	SplitAlpha        float64 // the Dirichlet split's concentration
+	// SplitAlpha is the concentration of Split "dirichlet".
+	SplitAlpha float64
+	// TestPath (a LIBSVM file) or TestFraction (held out from the data with
+	// the seed) give a test set; EvalEvery > 0 evaluates the training and
+	// test loss and accuracy on the recorded rows at multiples of it.
+	TestPath     string
+	TestFraction float64
+	EvalEvery    int
 
 	Method         string // algorithms.EF21, EF21SGDM, EF14, EF21W, SignSGD
 	Normalize      bool
@@ -96,6 +104,13 @@ type Shared struct {
 	// or the rule needs them.
 	Traits algorithms.Traits
 	LI     []float64
+	// Test is the held-out test set (nil without one).
+	Test *datasets.Dataset
+	// Classes are the dataset's labels in increasing order and
+	// LabelCounts[r][c] the number of rank r's samples of class c (nil for
+	// the polynomial).
+	Classes     []float64
+	LabelCounts [][]int64
 	// Data identifies the loaded data (size and content hash; zero for the
 	// polynomial): checkpoints record it and multi-process ranks agree on it.
 	Data DataPrint
@@ -125,8 +140,9 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 	if err := spec.Noise.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	switch spec.Problem {
-	case "logreg":
+	_, isData := problems.LookupDataProblem(spec.Problem) // logreg, leastsq, or registered (problems/registry.go)
+	switch {
+	case isData:
 		var ds *datasets.Dataset
 		var err error
 		if spec.Source != "libsvm" {
@@ -142,6 +158,15 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
+		if spec.TestFraction > 0 {
+			if ds, sh.Test, err = datasets.HoldOut(ds, spec.TestFraction, spec.Seed); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+			}
+		} else if spec.TestPath != "" {
+			if sh.Test, err = datasets.ReadLIBSVM(spec.TestPath, datasets.ReadOptions{Features: ds.Cols()}); err != nil {
+				return nil, fmt.Errorf("%w: test set: %v", ErrInvalid, err)
+			}
+		}
 		if ds.Rows() < n {
 			return nil, invalid("dataset %s has %d samples, fewer than the %d ranks", ds.Source, ds.Rows(), n)
 		}
@@ -156,13 +181,17 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 			}
 			sh.ShardSizes[r] = int64(s.Rows())
 			minShard = min(minShard, s.Rows())
+			if r == 0 {
+				sh.Classes = datasets.Classes(ds.Labels)
+			}
+			sh.LabelCounts = append(sh.LabelCounts, datasets.LabelCounts(s, sh.Classes))
 		}
 		if sh.Traits.Stochastic {
 			if b := max(spec.Batch, spec.InitBatch); b > minShard {
 				return nil, invalid("minibatch size %d exceeds the smallest shard (%d samples with %d ranks)", b, minShard, n)
 			}
 		}
-	case "polynomial":
+	case spec.Problem == "polynomial":
 		if spec.PolyDim < 1 {
 			return nil, invalid("polynomial dimension %d: need at least 1", spec.PolyDim)
 		}
@@ -185,7 +214,7 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 	if err := checkDimension(d, 1); err != nil { // every process holds at least one rank
 		return nil, err
 	}
-	if (spec.Compressor == "top-k" || spec.Compressor == "rand-k") && (spec.K < 1 || spec.K > d) {
+	if algorithms.CompressorUsesK(spec.Compressor) && (spec.K < 1 || spec.K > d) {
 		return nil, invalid("k = %d must be in [1, d = %d]", spec.K, d)
 	}
 	x0, err := initialPoint(spec, d)
@@ -262,7 +291,11 @@ func (sh *Shared) Objective(r int) (problems.Objective, error) {
 	if err != nil {
 		return nil, err
 	}
-	return problems.NewLogReg(s, sh.Spec.Lambda)
+	dp, ok := problems.LookupDataProblem(sh.Spec.Problem)
+	if !ok {
+		return nil, invalid("unknown problem %q", sh.Spec.Problem)
+	}
+	return dp.New(s, sh.Spec.Lambda)
 }
 
 // Smoothness returns L (of f) and every L_i, as SPEC §5 defines them.
@@ -281,7 +314,11 @@ func (sh *Shared) Smoothness() (float64, []float64, error) {
 		l, err := problems.MeanPolynomial(sh.polys).Smoothness(sh.X0)
 		return l, li, err
 	}
-	l, err := problems.LogRegSmoothness(sh.full, sh.Spec.Lambda)
+	dp, ok := problems.LookupDataProblem(sh.Spec.Problem)
+	if !ok {
+		return 0, nil, invalid("unknown problem %q", sh.Spec.Problem)
+	}
+	l, err := dp.Smoothness(sh.full, sh.Spec.Lambda)
 	return l, li, err
 }
 
