@@ -20,7 +20,9 @@ sweep() { # DIR ARGS...
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	echo "== efmpi sweep $* -out $dir"
-	"$EFMPI" sweep "$@" -out "$dir" -quiet | tee "$dir/sweep.log"
+	# -overwrite: the log below already sits in the folder when the sweep starts
+	"$EFMPI" sweep "$@" -out "$dir" -quiet -overwrite | tee "$dir/sweep.log.tmp"
+	mv "$dir/sweep.log.tmp" "$dir/sweep.log"
 }
 
 echo "### (f1) EF21-W vs EF21, unequal L_i"
