@@ -32,7 +32,7 @@ for ds in a1a breast_cancer; do
 		-grid stepsize.rule=ef21-theory,ef21-theory-am -target 1e-4
 done
 "$EFMPI" plot -o "$FIG/f1_ef21w.png" -rows dataset -dpi 110 -target 1e-4 \
-	-title "(f1) EF21 vs EF21-W, dirichlet split (α = 0.3, n = 8), top-1: L̃ and L_AM steps" \
+	-title "(f1) EF21 vs EF21-W, dirichlet split α = 0.1, top-1: L̃ and L_AM steps" \
 	"$OUT"/w_a1a/point-00[0-3].h5 "$OUT"/w_breast_cancer/point-00[0-3].h5
 
 echo "### (f2) sign methods with majority vote vs ||EF21-SGDM||, Student-t noise"
