@@ -386,7 +386,7 @@ func (c *Config) validate() error {
 		oneOf("problem.kind", c.Problem.Kind, append(problems.DataProblemKinds(), "polynomial")...), // problems/registry.go
 		oneOf("data.source", c.Data.Source, "libsvm", "synthetic"),
 		oneOf("data.split", c.Data.Split, "contiguous", "label", "dirichlet"),
-		oneOf("algorithm.method", a.Method, "ef21", "ef21-sgdm", "ef14", "ef21-w", "signsgd"),
+		oneOf("algorithm.method", a.Method, algorithms.Methods()...), // registered by algorithms/ (one file per method)
 		oneOf("algorithm.compressor", a.Compressor, algorithms.CompressorNames()...), // built in, or registered (algorithms/registry.go)
 		oneOf("algorithm.init", a.Init, "uncompressed", "compressed"),
 		oneOf("algorithm.momentum", a.Momentum, "constant", "eta-theory"),
