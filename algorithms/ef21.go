@@ -40,6 +40,12 @@ type ef21 struct {
 }
 
 func newEF21(c Config, momentum bool) (*ef21, error) {
+	if !(Participation{P: c.Participation}).Full() {
+		// The identity's shortcut replaces g by the average of the messages,
+		// which under partial participation would drop the absent clients'
+		// g_i: send differences instead (C = identity, so c_i = ∇f_i − g_i).
+		c.Absolute = false
+	}
 	return &ef21{cfg: c, momentum: momentum}, nil
 }
 

@@ -119,6 +119,32 @@ func TestParticipationFrequencies(t *testing.T) {
 	}
 }
 
+// With the identity compressor and p < 1 the absent clients' g_i still
+// count: g = (1/n) Σ g_i after every step, and each participant's g_i is its
+// gradient at the x it last saw.
+func TestParticipationIdentityKeepsAbsentEstimators(t *testing.T) {
+	const n, d = 4, 6
+	oracles, _ := randomQuartics(n, d, 2)
+	pr := Problem{Config: Config{Method: EF21, Clients: n, Dim: d, Absolute: true, Participation: 0.5, ParticipationSeed: 4},
+		Compressors: mustCompressors(t, "identity", d, d, n), Oracles: oracles, X0: make([]float64, d),
+		Schedule: Schedule{Gamma: 0.05}, Iterations: 30}
+	if _, err := Reference(pr, func(k int, s *Server, ws []*Worker) bool {
+		for j := range s.G {
+			m := 0.0
+			for _, w := range ws {
+				m += w.G[j]
+			}
+			m /= n
+			if math.Abs(s.G[j]-m) > 1e-12*(1+math.Abs(m)) {
+				t.Fatalf("k=%d: g[%d] = %v, mean g_i = %v", k, j, s.G[j], m)
+			}
+		}
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestParticipationRejects(t *testing.T) {
 	for _, c := range []Config{
 		{Method: EF21, Clients: 1, Dim: 1, Participation: 1.5},
