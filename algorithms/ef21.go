@@ -7,8 +7,8 @@ import (
 	"github.com/efmpi/efmpi/sparse"
 )
 
-// EF21 (Richtárik, Sokolov, Fatkhullin 2021, Algorithm 1), ||EF21||, EF21-SGDM
-// (Fatkhullin, Tyurin, Richtárik 2023, Algorithm 1) and ||EF21-SGDM|| (SPEC §3):
+// EF21 (Richtárik, Sokolov, Fatkhullin 2021), ||EF21||, EF21-SGDM (Fatkhullin,
+// Tyurin, Richtárik 2023) and ||EF21-SGDM|| (SPEC §3):
 //
 //	x^{k+1} = x^k − γ_k g^k            (or γ_k g^k/‖g^k‖)
 //	v_i^{k+1} = (1−η) v_i^k + η ∇f_i(x^{k+1}; ξ)   (EF21-SGDM; v_i = ∇f_i(x^{k+1}) for EF21)
@@ -16,7 +16,7 @@ import (
 //	g^{k+1} = g^k + (1/n) Σ_i c_i^k
 //
 // With p < 1 (Config.Participation) EF21 is EF21-PP (Fatkhullin et al. 2021,
-// "EF21 with bells & whistles", Algorithm EF21-PP): the iteration core skips
+// "EF21 with bells & whistles", EF21-PP): the iteration core skips
 // the clients outside the round's set, which keep g_i and send nothing.
 func init() {
 	register(EF21, func(c Config) (Method, error) { return newEF21(c, false) })

@@ -8,10 +8,12 @@ import (
 )
 
 // signSGD with majority vote (Bernstein, Wang, Azizzadenesheli, Anandkumar
-// 2018, "signSGD: Compressed Optimisation for Non-Convex Problems":
-// Algorithm 1 signSGD and Signum for one worker, Algorithm 3 "signSGD with
-// majority vote" for n workers), with momentum η ∈ (0, 1] (Signum's β = 1 − η;
-// η = 1 is signSGD):
+// 2018, "signSGD: Compressed Optimisation for Non-Convex Problems": signSGD
+// and its momentum counterpart Signum for one worker, and "signSGD with
+// majority vote" for n workers — the abstract's 1-bit compression "in both
+// directions"; the paper's algorithm and theorem numbers could not be checked
+// with the tools here, only its abstract), with momentum η ∈ (0, 1]
+// (Signum's β = 1 − η; η = 1 is signSGD):
 //
 //	m_i^{k+1} = (1−η) m_i^k + η g̃_i(x^k),  m_i^0 = 0   (g̃_i: minibatch gradient, plus noise)
 //	worker i sends s_i = sign(m_i^{k+1}): 1 bit per coordinate
@@ -26,9 +28,10 @@ import (
 // unanimous, so it equals signSGD on one worker bit for bit. A NaN votes −1
 // (it fails m ≥ 0); the driver's finiteness check catches the run anyway.
 //
-// Step size: Bernstein et al.'s Theorem 1 takes γ = 1/√(‖L⃗‖₁ K) with a
-// coordinate-wise smoothness vector L⃗ that the problems here do not compute,
-// so the constant and decreasing rules are the ones to use.
+// Step size: Bernstein et al.'s non-convex theorem for signSGD takes, as I
+// recall it, a constant γ = 1/√(‖L⃗‖₁ K) with a coordinate-wise smoothness
+// vector L⃗ that the problems here do not compute; not implemented, the
+// constant and decreasing rules are the ones to use.
 func init() {
 	register(SignSGD, func(c Config) (Method, error) {
 		if err := c.momentum(); err != nil {
