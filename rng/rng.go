@@ -18,6 +18,10 @@ const (
 	Polynomial Purpose = 4 // polynomial coefficients a_i, b_i: index = client i
 	Compressor Purpose = 5 // rand-k coordinates: index = rank
 	Minibatch  Purpose = 6 // minibatch sampling: index = rank
+	// SparseRows and SparseModel are the synthetic-sparse data: row j's columns,
+	// values and label noise (index = j), and the planted model w* (index = 0).
+	SparseRows  Purpose = 11
+	SparseModel Purpose = 12
 )
 
 // New returns the stream for (seed, purpose, index): a PCG generator whose state

@@ -1,0 +1,109 @@
+package datasets
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Plan says which samples each of n ranks holds when m samples are dealt as
+// ShardOptions describes: rank r holds the samples at positions
+// [lo, hi) = ShardBounds(m, n, r) of Order, in that order. Order[k] is the
+// original (file) index of the sample at position k; a nil Order is the
+// identity (contiguous blocks in file order).
+//
+// A Plan needs only m, the options and, for SplitLabel, the ±1 labels (O(m)
+// numbers): every process can derive every rank's rows from the seed without
+// reading any sample, and read or generate just its own.
+type Plan struct {
+	M, N  int
+	Order []int
+}
+
+// NewPlan deals m samples to n ranks. labels (±1, length m) are needed only
+// for SplitLabel and may be nil otherwise. The rows of rank r are exactly those
+// of Shard(ds, n, r, opts) for a dataset ds of m samples with these labels.
+func NewPlan(m, n int, opts ShardOptions, labels []float64) (*Plan, error) {
+	switch {
+	case n < 1:
+		return nil, fmt.Errorf("number of ranks %d < 1", n)
+	case opts.Split != "" && opts.Split != SplitContiguous && opts.Split != SplitLabel:
+		return nil, fmt.Errorf("unknown split %q (want %q or %q)", opts.Split, SplitContiguous, SplitLabel)
+	case m < n:
+		return nil, fmt.Errorf("%d samples cannot be split among %d ranks", m, n)
+	case opts.Split == SplitLabel && len(labels) != m:
+		return nil, fmt.Errorf("split by label needs the %d labels, got %d", m, len(labels))
+	}
+	p := &Plan{M: m, N: n}
+	if opts.Shuffle {
+		p.Order = ShufflePerm(m, opts.Seed)
+	}
+	if opts.Split == SplitLabel {
+		order := p.Order
+		if order == nil {
+			order = make([]int, m)
+			for i := range order {
+				order[i] = i
+			}
+		}
+		// Stable partition: every −1 sample, then every +1 sample.
+		byLabel := make([]int, 0, m)
+		for _, j := range order {
+			if labels[j] < 0 {
+				byLabel = append(byLabel, j)
+			}
+		}
+		for _, j := range order {
+			if labels[j] >= 0 {
+				byLabel = append(byLabel, j)
+			}
+		}
+		p.Order = byLabel
+	}
+	return p, nil
+}
+
+// Bounds returns the positions [lo, hi) of rank r's samples (ShardBounds).
+func (p *Plan) Bounds(r int) (lo, hi int) { return ShardBounds(p.M, p.N, r) }
+
+// Sizes returns every rank's number of samples.
+func (p *Plan) Sizes() []int64 {
+	out := make([]int64, p.N)
+	for r := range out {
+		lo, hi := p.Bounds(r)
+		out[r] = int64(hi - lo)
+	}
+	return out
+}
+
+// BlockBounds returns the positions [lo, hi) held by ranks r0, …, r1−1
+// together (0 ≤ r0 < r1 ≤ N).
+func (p *Plan) BlockBounds(r0, r1 int) (lo, hi int) {
+	lo, _ = p.Bounds(r0)
+	_, hi = p.Bounds(r1 - 1)
+	return lo, hi
+}
+
+// Rows returns the original indices of the samples at positions [lo, hi), in
+// position order (a fresh slice).
+func (p *Plan) Rows(lo, hi int) []int {
+	if p.Order != nil {
+		return slices.Clone(p.Order[lo:hi])
+	}
+	out := make([]int, hi-lo)
+	for i := range out {
+		out[i] = lo + i
+	}
+	return out
+}
+
+// Contiguous reports whether positions are file order (Order is nil), so a
+// block of ranks holds one contiguous range of the file.
+func (p *Plan) Contiguous() bool { return p.Order == nil }
+
+// Slice returns rows [lo, hi) of ds as a view: the column indices, values,
+// dense data and labels alias ds's arrays (capacity capped); only the row
+// pointers of a sparse matrix are new (hi−lo+1 integers).
+func (ds *Dataset) Slice(lo, hi int) *Dataset { return sliceRows(ds, lo, hi) }
+
+// Gather returns a copy of the given rows of ds, in that order.
+func (ds *Dataset) Gather(rows []int) *Dataset { return gatherRows(ds, rows) }
