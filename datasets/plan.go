@@ -107,3 +107,37 @@ func (ds *Dataset) Slice(lo, hi int) *Dataset { return sliceRows(ds, lo, hi) }
 
 // Gather returns a copy of the given rows of ds, in that order.
 func (ds *Dataset) Gather(rows []int) *Dataset { return gatherRows(ds, rows) }
+
+// Concat stacks datasets of the same kind (all sparse or all dense) and
+// dimension, in order, into a new one with the first one's Source.
+func Concat(parts []*Dataset) *Dataset {
+	out := &Dataset{}
+	if len(parts) == 0 {
+		return out
+	}
+	out.Source = parts[0].Source
+	if parts[0].Sparse != nil {
+		c := &CSR{Cols: parts[0].Sparse.Cols, RowPtr: []int{0}}
+		for _, p := range parts {
+			s := p.Sparse
+			base := len(c.Val)
+			for _, q := range s.RowPtr[1:] {
+				c.RowPtr = append(c.RowPtr, base+q)
+			}
+			c.ColIdx = append(c.ColIdx, s.ColIdx...)
+			c.Val = append(c.Val, s.Val...)
+			c.Rows += s.Rows
+			out.Labels = append(out.Labels, p.Labels...)
+		}
+		out.Sparse = c
+		return out
+	}
+	d := &Dense{Cols: parts[0].Dense.Cols}
+	for _, p := range parts {
+		d.Data = append(d.Data, p.Dense.Data...)
+		d.Rows += p.Dense.Rows
+		out.Labels = append(out.Labels, p.Labels...)
+	}
+	out.Dense = d
+	return out
+}

@@ -5,15 +5,20 @@
 package driver
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/efmpi/efmpi/algorithms"
+	"github.com/efmpi/efmpi/collective"
 	"github.com/efmpi/efmpi/datasets"
 	"github.com/efmpi/efmpi/hdf5io"
 	"github.com/efmpi/efmpi/problems"
@@ -37,6 +42,11 @@ type Spec struct {
 	Features, Samples int
 	Shuffle           bool
 	Split             string
+	// Synthetic-sparse data: nonzeros per row, the power-law exponent of
+	// column popularity, the label-noise probability (Samples × Features).
+	RowNNZ     int
+	Exponent   float64
+	LabelNoise float64
 
 	Method         string // algorithms.EF21, EF21SGDM, EF14
 	Normalize      bool
@@ -69,16 +79,31 @@ type Spec struct {
 	Resume          bool
 }
 
-// Shared is everything a rank needs that does not depend on communication:
-// the loaded data, x^0, the constants of the step-size rule. Prepare builds it
-// once per process; in-process ranks share one (read-only).
+// Shared is everything the ranks of one process need that does not depend on
+// communication: their data, x^0, the constants of the step-size rule.
+// Prepare builds it for every rank of an in-process world (one copy of the
+// data; each rank a view of its rows); PrepareRank for the single rank of a
+// process in a launcher's world, reading only that rank's rows. Ranks of one
+// process share it (read-only).
 type Shared struct {
 	Spec  Spec
 	Ranks int
 	Dim   int
-	full  *datasets.Dataset
-	polys []*problems.Polynomial
-	X0    []float64
+	// First is the first rank whose data this process holds; views[r−First]
+	// is rank r's shard, a view of block (rows in shard order).
+	First  int
+	block  *datasets.Dataset
+	views  []*datasets.Dataset
+	source string
+	// DataHash is a SHA-256 of this process's rows (every held rank's
+	// shard, in rank order: dimension, row pointers, columns, values,
+	// labels), for checkpoint fingerprints; zero for the polynomial.
+	DataHash [32]byte
+	// pendingL: the ef21-theory constants need the other ranks' data and
+	// are computed over the communicator when the rank starts (connect).
+	pendingL bool
+	polys    []*problems.Polynomial
+	X0       []float64
 	// Schedule is the step size; Eta the momentum actually used.
 	Schedule algorithms.Schedule
 	Eta      float64
@@ -93,41 +118,49 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
 
-// Prepare loads the data, checks everything that depends on it and computes
-// the step size for n ranks.
-func Prepare(spec Spec, n int) (*Shared, error) {
+// Prepare loads the data of every rank of an n-rank job into this process
+// (one copy: each rank's shard is a view of its rows), checks everything that
+// depends on it and computes the step size. Setup costs O(m + nnz + n·d).
+func Prepare(spec Spec, n int) (*Shared, error) { return prepare(spec, n, 0, n) }
+
+// PrepareRank is Prepare for the one rank of a process in a launcher's
+// world: it reads (or generates) only rank's rows, so per-process memory is
+// O(m/n·nnz per row + m + d). The constants of ef21-theory, which need every
+// rank's data, are computed over the communicator when RunRank starts
+// (a distributed Lanczos iteration), bit for bit as Prepare computes them.
+func PrepareRank(spec Spec, n, rank int) (*Shared, error) {
+	if n >= 1 && (rank < 0 || rank >= n) {
+		return nil, invalid("rank %d outside [0, %d)", rank, n)
+	}
+	return prepare(spec, n, rank, rank+1)
+}
+
+// prepare holds ranks [r0, r1) of n.
+func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 	if n < 1 {
 		return nil, invalid("%d ranks: need at least 1", n)
 	}
-	sh := &Shared{Spec: spec, Ranks: n}
+	sh := &Shared{Spec: spec, Ranks: n, First: r0}
 	switch spec.Problem {
 	case "logreg":
-		var ds *datasets.Dataset
-		var err error
-		if spec.Source == "libsvm" {
-			ds, err = datasets.ReadLIBSVM(spec.DataPath, datasets.ReadOptions{Features: spec.Features})
-		} else {
-			ds, err = datasets.Synthetic(spec.Samples, spec.Features, spec.Seed)
-		}
+		plan, block, err := loadBlock(spec, n, r0, r1)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
-		if ds.Rows() < n {
-			return nil, invalid("dataset %s has %d samples, fewer than the %d ranks", ds.Source, ds.Rows(), n)
+		sh.block, sh.Dim, sh.source = block, block.Cols(), block.Source
+		sh.ShardSizes = plan.Sizes()
+		base, _ := plan.Bounds(r0)
+		h := sha256.New()
+		for r := r0; r < r1; r++ {
+			lo, hi := plan.Bounds(r)
+			v := block.Slice(lo-base, hi-base)
+			sh.views = append(sh.views, v)
+			hashShard(h, v)
 		}
-		sh.full, sh.Dim = ds, ds.Cols()
-		sh.ShardSizes = make([]int64, n)
-		minShard := ds.Rows()
-		for r := range n {
-			s, err := sh.shard(r)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-			}
-			sh.ShardSizes[r] = int64(s.Rows())
-			minShard = min(minShard, s.Rows())
-		}
+		h.Sum(sh.DataHash[:0])
+		minShard := slices.Min(sh.ShardSizes)
 		if spec.Method == algorithms.EF21SGDM {
-			if b := max(spec.Batch, spec.InitBatch); b > minShard {
+			if b := max(spec.Batch, spec.InitBatch); int64(b) > minShard {
 				return nil, invalid("minibatch size %d exceeds the smallest shard (%d samples with %d ranks)", b, minShard, n)
 			}
 		}
@@ -172,15 +205,17 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 	sh.Schedule = algorithms.Schedule{Rule: spec.Rule}
 	switch spec.Rule {
 	case algorithms.RuleEF21Theory:
+		if !sh.holdsAll() {
+			sh.pendingL = true
+			return sh, nil
+		}
 		l, li, err := sh.Smoothness()
 		if err != nil {
 			return nil, err
 		}
-		th, err := algorithms.EF21Theory(sh.Alpha, l, li, spec.Factor)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		if err := sh.setTheory(l, li); err != nil {
+			return nil, err
 		}
-		sh.Theory, sh.Schedule.Gamma = &th, th.Gamma
 	case algorithms.RuleNormTheory:
 		sh.Schedule.Gamma = algorithms.NormTheory(spec.Gamma0, spec.Iterations, sgdm)
 	case algorithms.RuleConstant:
@@ -190,15 +225,40 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 	default:
 		return nil, invalid("unknown step-size rule %q", spec.Rule)
 	}
-	if !(sh.Schedule.Gamma > 0) || math.IsInf(sh.Schedule.Gamma, 0) {
-		return nil, invalid("step size %v from rule %s is not a positive finite number", sh.Schedule.Gamma, spec.Rule)
-	}
-	return sh, nil
+	return sh, sh.checkGamma()
 }
+
+// setTheory sets the ef21-theory step from L and every L_i.
+func (sh *Shared) setTheory(l float64, li []float64) error {
+	th, err := algorithms.EF21Theory(sh.Alpha, l, li, sh.Spec.Factor)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	sh.Theory, sh.Schedule.Gamma = &th, th.Gamma
+	return sh.checkGamma()
+}
+
+func (sh *Shared) checkGamma() error {
+	if g := sh.Schedule.Gamma; !(g > 0) || math.IsInf(g, 0) {
+		return invalid("step size %v from rule %s is not a positive finite number", g, sh.Spec.Rule)
+	}
+	return nil
+}
+
+// holdsAll reports whether this process holds every rank's data.
+func (sh *Shared) holdsAll() bool { return sh.polys != nil || len(sh.views) == sh.Ranks }
+
+// Source names the data (a file path, "synthetic", "synthetic-sparse"); ""
+// for the polynomial.
+func (sh *Shared) Source() string { return sh.source }
 
 // shard returns rank r's samples.
 func (sh *Shared) shard(r int) (*datasets.Dataset, error) {
-	return datasets.Shard(sh.full, sh.Ranks, r, datasets.ShardOptions{Shuffle: sh.Spec.Shuffle, Seed: sh.Spec.Seed, Split: sh.Spec.Split})
+	i := r - sh.First
+	if i < 0 || i >= len(sh.views) {
+		return nil, fmt.Errorf("rank %d's data is not held by this process (it holds ranks %d to %d)", r, sh.First, sh.First+len(sh.views)-1)
+	}
+	return sh.views[i], nil
 }
 
 // Objective builds rank r's f_r.
@@ -213,8 +273,15 @@ func (sh *Shared) Objective(r int) (problems.Objective, error) {
 	return problems.NewLogReg(s, sh.Spec.Lambda)
 }
 
-// Smoothness returns L (of f) and every L_i, as SPEC §5 defines them.
+// Smoothness returns L (of f) and every L_i, as SPEC §5 defines them. It
+// needs every rank's data in this process (Prepare); a process holding one
+// rank computes them with SmoothnessComm. For logistic regression L comes
+// from problems.LambdaMaxSum over the ranks' shards in rank order, which is
+// what the distributed computation gives, bit for bit.
 func (sh *Shared) Smoothness() (float64, []float64, error) {
+	if !sh.holdsAll() {
+		return 0, nil, fmt.Errorf("smoothness: this process holds %d of %d ranks (use SmoothnessComm)", len(sh.views), sh.Ranks)
+	}
 	li := make([]float64, sh.Ranks)
 	for r := range li {
 		obj, err := sh.Objective(r)
@@ -229,8 +296,118 @@ func (sh *Shared) Smoothness() (float64, []float64, error) {
 		l, err := problems.MeanPolynomial(sh.polys).Smoothness(sh.X0)
 		return l, li, err
 	}
-	l, err := problems.LogRegSmoothness(sh.full, sh.Spec.Lambda)
-	return l, li, err
+	lmax, err := problems.LambdaMaxSum(sh.views)
+	if err != nil {
+		return 0, nil, fmt.Errorf("logreg smoothness: %w", err)
+	}
+	return problems.LogRegL(lmax, sh.totalRows(), sh.Spec.Lambda), li, nil
+}
+
+// totalRows is m, the number of samples of the whole dataset.
+func (sh *Shared) totalRows() int {
+	m := int64(0)
+	for _, s := range sh.ShardSizes {
+		m += s
+	}
+	return int(m)
+}
+
+// SmoothnessComm returns L and every L_i like Smoothness, for a process
+// holding one rank of comm: each rank computes its L_i from its own shard
+// (gathered by an allreduce of n values, each rank filling its own slot, so
+// the sum is exact), and L by a Lanczos iteration whose product
+// Σ_i A_iᵀA_i v is summed over the ranks by collective.Allreduce in rank
+// order. Every rank must call it.
+func (sh *Shared) SmoothnessComm(comm collective.Comm) (float64, []float64, error) {
+	if sh.polys != nil || sh.holdsAll() {
+		return sh.Smoothness()
+	}
+	r := comm.Rank()
+	view, err := sh.shard(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	obj, err := problems.NewLogReg(view, sh.Spec.Lambda)
+	if err != nil {
+		return 0, nil, fmt.Errorf("rank %d: %w", r, err)
+	}
+	mine := make([]float64, sh.Ranks)
+	if mine[r], err = obj.Smoothness(sh.X0); err != nil {
+		return 0, nil, fmt.Errorf("L_%d: %w", r, err)
+	}
+	li := make([]float64, sh.Ranks)
+	if err := collective.Allreduce(comm, mine, li); err != nil {
+		return 0, nil, commErr("smoothness: L_i", err)
+	}
+	op, err := problems.NewGramOp(view)
+	if err != nil {
+		return 0, nil, fmt.Errorf("rank %d: %w", r, err)
+	}
+	local := make([]float64, op.Dim())
+	lmax, err := problems.LambdaMax(op.Dim(), sh.source, func(w, v []float64) error {
+		op.Apply(local, v)
+		if err := collective.Allreduce(comm, local, w); err != nil {
+			return commErr("smoothness: lanczos", err)
+		}
+		return nil
+	})
+	if err != nil {
+		var re *RankError
+		if errors.As(err, &re) {
+			return 0, nil, re
+		}
+		return 0, nil, err
+	}
+	return problems.LogRegL(lmax, sh.totalRows(), sh.Spec.Lambda), li, nil
+}
+
+// connect completes what preparation left for the communicator: the
+// ef21-theory constants of a process holding one rank.
+func (sh *Shared) connect(comm collective.Comm) error {
+	if !sh.pendingL {
+		return nil
+	}
+	l, li, err := sh.SmoothnessComm(comm)
+	if err != nil {
+		return err
+	}
+	sh.pendingL = false
+	return sh.setTheory(l, li)
+}
+
+// hashShard feeds one shard into h (little-endian, through a small buffer).
+func hashShard(h hash.Hash, ds *datasets.Dataset) {
+	var buf [8 << 10]byte
+	n := 0
+	put := func(u uint64) {
+		if n+8 > len(buf) {
+			h.Write(buf[:n])
+			n = 0
+		}
+		binary.LittleEndian.PutUint64(buf[n:], u)
+		n += 8
+	}
+	put(uint64(ds.Cols()))
+	put(uint64(ds.Rows()))
+	if s := ds.Sparse; s != nil {
+		for _, p := range s.RowPtr {
+			put(uint64(p))
+		}
+		for _, c := range s.ColIdx {
+			put(uint64(c))
+		}
+		for _, v := range s.Val {
+			put(math.Float64bits(v))
+		}
+	} else {
+		for _, v := range ds.Dense.Data {
+			put(math.Float64bits(v))
+		}
+	}
+	for _, v := range ds.Labels {
+		put(math.Float64bits(v))
+	}
+	h.Write(buf[:n])
 }
 
 // initialPoint builds x^0: N(0, σ0² I) from the seed, zeros, or a file (text,

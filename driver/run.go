@@ -209,6 +209,9 @@ func RunRank(ctx context.Context, sh *Shared, comm collective.Comm, opts Options
 	if l.n != sh.Ranks {
 		return Result{}, fmt.Errorf("%w: communicator has %d ranks, the job was prepared for %d", ErrInvalid, l.n, sh.Ranks)
 	}
+	if err := sh.connect(comm); err != nil {
+		return Result{}, err
+	}
 	if err := l.setup(); err != nil {
 		return Result{}, err
 	}
@@ -300,7 +303,7 @@ func (l *loop) attrs() []hdf5io.Attr {
 		a = append(a, attr("eta", sh.Eta), attr("batch", s.Batch))
 	}
 	if s.Problem == "logreg" {
-		a = append(a, attr("lambda", s.Lambda), attr("dataset", sh.full.Source))
+		a = append(a, attr("lambda", s.Lambda), attr("dataset", sh.Source()))
 	}
 	return append(a, l.opts.Attrs...)
 }

@@ -101,6 +101,7 @@ func specFrom(cfg *config.Config, overwrite bool) driver.Spec {
 		Problem: cfg.Problem.Kind, Lambda: cfg.Problem.Lambda, PolyDim: cfg.Problem.Dim,
 		Source: cfg.Data.Source, DataPath: cfg.DataPath(), Features: cfg.Data.Features, Samples: cfg.Data.Samples,
 		Shuffle: cfg.Data.Shuffle, Split: cfg.Data.Split,
+		RowNNZ: cfg.Data.NNZPerRow, Exponent: cfg.Data.Exponent, LabelNoise: cfg.Data.LabelNoise,
 		Method: a.Method, Normalize: a.Normalize, Compressor: a.Compressor, K: a.K,
 		InitCompressed: a.Init == "compressed", Batch: a.Batch, InitBatch: a.InitBatch,
 		Momentum: a.Momentum, Eta: a.Eta, Eta0: a.Eta0,
@@ -260,7 +261,7 @@ func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *run
 	} else {
 		os.MkdirAll(filepath.Dir(spec.Output), 0o755)
 	}
-	sh, err := driver.Prepare(spec, env.Size)
+	sh, err := driver.PrepareRank(spec, env.Size, env.Rank) // this rank's rows only
 	if err != nil {
 		return ExitBadInput, err
 	}
@@ -295,7 +296,7 @@ func runSpawned(ctx context.Context, cfg *config.Config, spec driver.Spec, f *ru
 	if err := checkOutput(spec.Output, f.overwrite, spec.Resume); err != nil {
 		return ExitBadInput, err
 	}
-	if _, err := driver.Prepare(spec, cfg.Run.Ranks); err != nil {
+	if _, err := driver.PrepareRank(spec, cfg.Run.Ranks, 0); err != nil { // checks the input; each process then reads its own rows
 		return ExitBadInput, err
 	}
 	exe, err := os.Executable()
