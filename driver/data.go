@@ -22,7 +22,7 @@ const (
 // an HDF5 file is read row range by row range; generated data makes only the
 // block's rows. The labels of every sample (O(m)) are read or made when the
 // plan needs them (split by label; HDF5 always, to check them).
-func loadBlock(spec Spec, n, r0, r1 int) (*datasets.Plan, *datasets.Dataset, error) {
+func loadBlock(spec Spec, n, r0, r1 int, counts *hdf5io.ReadCounts) (*datasets.Plan, *datasets.Dataset, error) {
 	opts := datasets.ShardOptions{Shuffle: spec.Shuffle, Seed: spec.Seed, Split: spec.Split}
 	byLabel := spec.Split == datasets.SplitLabel
 	all := r0 == 0 && r1 == n
@@ -73,7 +73,7 @@ func loadBlock(spec Spec, n, r0, r1 int) (*datasets.Plan, *datasets.Dataset, err
 		block, err := datasets.ReadLIBSVMRows(spec.DataPath, ropts, m, rows)
 		return plan, block, err
 	case SourceHDF5:
-		return loadHDF5(spec, planFor)
+		return loadHDF5(spec, planFor, counts)
 	case SourceSyntheticSparse:
 		g := datasets.SparseSynthetic{M: spec.Samples, D: spec.Features, NNZ: spec.RowNNZ,
 			Exponent: spec.Exponent, Noise: spec.LabelNoise, Seed: spec.Seed}
@@ -123,12 +123,12 @@ func loadBlock(spec Spec, n, r0, r1 int) (*datasets.Plan, *datasets.Dataset, err
 }
 
 // loadHDF5 reads the block's rows of an efmpi CSR file (see hdf5io.CSRFormat).
-func loadHDF5(spec Spec, planFor func(string, int, []float64) (*datasets.Plan, []int, error)) (*datasets.Plan, *datasets.Dataset, error) {
+func loadHDF5(spec Spec, planFor func(string, int, []float64) (*datasets.Plan, []int, error), counts *hdf5io.ReadCounts) (*datasets.Plan, *datasets.Dataset, error) {
 	f, err := hdf5io.OpenCSR(spec.DataPath)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer f.Close()
+	defer func() { *counts = f.Read; f.Close() }()
 	d := f.D
 	if spec.Features > 0 {
 		if spec.Features < f.D {

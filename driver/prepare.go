@@ -99,6 +99,9 @@ type Shared struct {
 	// shard, in rank order: dimension, row pointers, columns, values,
 	// labels), for checkpoint fingerprints; zero for the polynomial.
 	DataHash [32]byte
+	// Read counts the array elements read from an HDF5 input file (zero for
+	// other sources): evidence that a process reads only its rows.
+	Read hdf5io.ReadCounts
 	// pendingL: the ef21-theory constants need the other ranks' data and
 	// are computed over the communicator when the rank starts (connect).
 	pendingL bool
@@ -143,7 +146,7 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 	sh := &Shared{Spec: spec, Ranks: n, First: r0}
 	switch spec.Problem {
 	case "logreg":
-		plan, block, err := loadBlock(spec, n, r0, r1)
+		plan, block, err := loadBlock(spec, n, r0, r1, &sh.Read)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
