@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -249,5 +251,66 @@ func TestHDF5RunEqualsLIBSVMRun(t *testing.T) {
 				t.Fatalf("x or g differs at %d: %v vs %v", j, res.X[j], ref.X[j])
 			}
 		}
+	}
+}
+
+// sumLikeAllreduce adds the ranks' vectors in exactly the order of
+// collective.Allreduce, bit for bit, for several world sizes. The values span
+// many magnitudes, so that another order gives other bits (checked: the
+// reversed order differs for some n).
+func TestSumLikeAllreduce(t *testing.T) {
+	const d = 64
+	r := rand.New(rand.NewPCG(5, 6))
+	reversedDiffers := false
+	for n := 1; n <= 9; n++ {
+		parts := make([][]float64, n)
+		for i := range parts {
+			parts[i] = make([]float64, d)
+			for j := range parts[i] {
+				parts[i][j] = r.NormFloat64() * math.Exp2(float64(r.IntN(60)-30))
+			}
+		}
+		world, err := collective.NewInprocWorld(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([][]float64, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := world[i]
+				defer c.Finalize()
+				if errs[i] = c.Init(); errs[i] == nil {
+					got[i] = make([]float64, d)
+					errs[i] = collective.Allreduce(c, parts[i], got[i])
+				}
+			}()
+		}
+		wg.Wait()
+		want := make([]float64, d)
+		sumLikeAllreduce(want, parts)
+		rev := make([]float64, d)
+		back := slices.Clone(parts)
+		slices.Reverse(back)
+		sumLikeAllreduce(rev, back)
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatal(errs[i])
+			}
+			for j := range d {
+				if math.Float64bits(got[i][j]) != math.Float64bits(want[j]) {
+					t.Fatalf("n = %d rank %d: Allreduce[%d] = %v, sumLikeAllreduce %v: the collective's summation order changed", n, i, j, got[i][j], want[j])
+				}
+			}
+		}
+		for j := range d {
+			reversedDiffers = reversedDiffers || math.Float64bits(rev[j]) != math.Float64bits(want[j])
+		}
+	}
+	if !reversedDiffers {
+		t.Fatal("the test vectors do not tell summation orders apart")
 	}
 }

@@ -279,8 +279,9 @@ func (sh *Shared) Objective(r int) (problems.Objective, error) {
 // Smoothness returns L (of f) and every L_i, as SPEC §5 defines them. It
 // needs every rank's data in this process (Prepare); a process holding one
 // rank computes them with SmoothnessComm. For logistic regression L comes
-// from problems.LambdaMaxSum over the ranks' shards in rank order, which is
-// what the distributed computation gives, bit for bit.
+// from problems.LambdaMaxSum over the ranks' shards, with the products summed
+// in the order of collective.Allreduce (sumLikeAllreduce), which is what the
+// distributed computation gives, bit for bit.
 func (sh *Shared) Smoothness() (float64, []float64, error) {
 	if !sh.holdsAll() {
 		return 0, nil, fmt.Errorf("smoothness: this process holds %d of %d ranks (use SmoothnessComm)", len(sh.views), sh.Ranks)
@@ -299,11 +300,27 @@ func (sh *Shared) Smoothness() (float64, []float64, error) {
 		l, err := problems.MeanPolynomial(sh.polys).Smoothness(sh.X0)
 		return l, li, err
 	}
-	lmax, err := problems.LambdaMaxSum(sh.views)
+	lmax, err := problems.LambdaMaxSum(sh.views, sumLikeAllreduce)
 	if err != nil {
 		return 0, nil, fmt.Errorf("logreg smoothness: %w", err)
 	}
 	return problems.LogRegL(lmax, sh.totalRows(), sh.Spec.Lambda), li, nil
+}
+
+// sumLikeAllreduce sets dst to the sum of parts (one per rank, in rank
+// order) in exactly the order collective.Allreduce adds the ranks'
+// contributions, so that the in-process Lanczos iteration of Smoothness and
+// the distributed one of SmoothnessComm return the same bits. Today's
+// collective.Reduce adds in rank order (dst = src_0; dst += src_1; …);
+// TestSumLikeAllreduce checks this function against the real collective for
+// several world sizes, so a change of the collective's order shows there.
+func sumLikeAllreduce(dst []float64, parts [][]float64) {
+	copy(dst, parts[0])
+	for _, p := range parts[1:] {
+		for i, x := range p {
+			dst[i] += x
+		}
+	}
 }
 
 // totalRows is m, the number of samples of the whole dataset.
@@ -319,8 +336,8 @@ func (sh *Shared) totalRows() int {
 // holding one rank of comm: each rank computes its L_i from its own shard
 // (gathered by an allreduce of n values, each rank filling its own slot, so
 // the sum is exact), and L by a Lanczos iteration whose product
-// Σ_i A_iᵀA_i v is summed over the ranks by collective.Allreduce in rank
-// order. Every rank must call it.
+// Σ_i A_iᵀA_i v is summed over the ranks by collective.Allreduce (in its fixed
+// order, the same on every transport). Every rank must call it.
 func (sh *Shared) SmoothnessComm(comm collective.Comm) (float64, []float64, error) {
 	if sh.polys != nil || sh.holdsAll() {
 		return sh.Smoothness()

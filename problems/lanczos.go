@@ -54,13 +54,13 @@ func LambdaMaxAtA(ds *datasets.Dataset) (float64, error) {
 }
 
 // LambdaMaxSum returns the largest eigenvalue of Σ_i A_iᵀA_i, the Gram
-// matrix of the rows of every part stacked, without forming the stack: the
-// product is (…((A_0ᵀA_0 v) + A_1ᵀA_1 v) + …) + A_{n−1}ᵀA_{n−1} v, summed in
-// part order exactly as collective.Reduce sums ranks (dst = src_0; dst +=
-// src_1; …). So a distributed Lanczos whose ranks hold the parts and sum
-// their products with collective.Allreduce gives this value bit for bit. All
-// parts must have the same number of columns.
-func LambdaMaxSum(parts []*datasets.Dataset) (float64, error) {
+// matrix of the rows of every part stacked, without forming the stack: each
+// Lanczos product computes every part's A_iᵀA_i v and adds them with sum
+// (dst ← Σ parts, in an order of sum's choosing). Passing the summation of a
+// distributed allreduce makes the result bit for bit that of a distributed
+// Lanczos iteration whose ranks hold the parts (see LambdaMax). All parts must
+// have the same number of columns.
+func LambdaMaxSum(parts []*datasets.Dataset, sum func(dst []float64, parts [][]float64)) (float64, error) {
 	if len(parts) == 0 {
 		return 0, errors.New("lambda_max: no parts")
 	}
@@ -76,15 +76,15 @@ func LambdaMaxSum(parts []*datasets.Dataset) (float64, error) {
 		ops[i] = op
 	}
 	d := ops[0].Dim()
-	tmp := make([]float64, d)
+	prods := make([][]float64, len(ops))
+	for i := range prods {
+		prods[i] = make([]float64, d)
+	}
 	return LambdaMax(d, parts[0].Source, func(w, v []float64) error {
-		ops[0].Apply(w, v)
-		for _, op := range ops[1:] {
-			op.Apply(tmp, v)
-			for i, x := range tmp {
-				w[i] += x
-			}
+		for i, op := range ops {
+			op.Apply(prods[i], v)
 		}
+		sum(w, prods)
 		return nil
 	})
 }
