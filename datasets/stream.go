@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 )
 
 // Block is a run of consecutive rows handed out by StreamLIBSVM: the entries
@@ -165,4 +166,35 @@ func ReadLIBSVMRows(path string, opts ReadOptions, m int, rows []int) (*Dataset,
 		at[k], _ = slices.BinarySearch(sorted, j)
 	}
 	return ds.Gather(at), nil
+}
+
+// WriteLIBSVM writes ds (sparse) as LIBSVM text: one line per row, the label
+// (−1 or +1 as stored) then 1-based "index:value" pairs, values in the
+// shortest form that reads back to the same float64, so ReadLIBSVM of the
+// output returns ds bit for bit (given the same dimension).
+func WriteLIBSVM(w io.Writer, ds *Dataset) error {
+	s := ds.Sparse
+	if s == nil {
+		return fmt.Errorf("libsvm: write %s: not a sparse dataset", ds.Source)
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	var buf []byte
+	for r := range s.Rows {
+		buf = strconv.AppendFloat(buf[:0], ds.Labels[r], 'g', -1, 64)
+		idx, val := s.Row(r)
+		for k, c := range idx {
+			buf = append(buf, ' ')
+			buf = strconv.AppendInt(buf, int64(c)+1, 10)
+			buf = append(buf, ':')
+			buf = strconv.AppendFloat(buf, val[k], 'g', -1, 64)
+		}
+		buf = append(buf, '\n')
+		if _, err := bw.Write(buf); err != nil {
+			return fmt.Errorf("libsvm: write: %w", err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("libsvm: write: %w", err)
+	}
+	return nil
 }

@@ -1,9 +1,13 @@
 package driver
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/efmpi/efmpi/algorithms"
+	"github.com/efmpi/efmpi/datasets"
+	"github.com/efmpi/efmpi/hdf5io"
 	"github.com/efmpi/efmpi/internal/testenv"
 )
 
@@ -17,5 +21,52 @@ func BenchmarkPrepareA9A4096(b *testing.B) {
 		if _, err := Prepare(spec, 4096); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkLoad compares loading the same data from LIBSVM text (parse) and
+// from the HDF5 CSR format (one process, every row): a9a, and 2·10⁵ rows of
+// synthetic-sparse data with full-precision values (d = 10⁵, 20 per row).
+func BenchmarkLoad(b *testing.B) {
+	dir := b.TempDir()
+	a9a := testenv.Dataset(b, "a9a")
+	full, err := datasets.ReadLIBSVM(a9a, datasets.ReadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	a9aH5 := filepath.Join(dir, "a9a.h5")
+	writeCSR(b, full, a9aH5)
+	g := datasets.SparseSynthetic{M: 200000, D: 100000, NNZ: 20, Exponent: 1, Noise: 0.05, Seed: 1}
+	rows := make([]int, g.M)
+	for i := range rows {
+		rows[i] = i
+	}
+	syn, err := g.Rows(rows)
+	if err != nil {
+		b.Fatal(err)
+	}
+	synSVM, synH5 := filepath.Join(dir, "syn.svm"), filepath.Join(dir, "syn.h5")
+	f, err := os.Create(synSVM)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := datasets.WriteLIBSVM(f, syn); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	writeCSR(b, syn, synH5)
+	for _, c := range []struct{ name, source, path string }{
+		{"a9a/libsvm", SourceLIBSVM, a9a}, {"a9a/hdf5", SourceHDF5, a9aH5},
+		{"synthetic-200k/libsvm", SourceLIBSVM, synSVM}, {"synthetic-200k/hdf5", SourceHDF5, synH5},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			spec := Spec{Source: c.source, DataPath: c.path, Split: "contiguous"}
+			var counts hdf5io.ReadCounts
+			for b.Loop() {
+				if _, _, err := loadBlock(spec, 1, 0, 1, &counts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -51,6 +51,28 @@ package hdf5io
 //     return c;
 // }
 //
+// // openUncached opens a dataset with its chunk cache disabled, so that reads
+// // of whole chunks go straight into the caller's buffer.
+// static hid_t openUncached(hid_t file, const char *name) {
+//     hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+//     if (dapl < 0) return -1;
+//     H5Pset_chunk_cache(dapl, 0, 0, 1.0);
+//     hid_t ds = H5Dopen2(file, name, dapl);
+//     H5Pclose(dapl);
+//     return ds;
+// }
+//
+// // extent1d returns the length of a 1-D dataset, or -1 (-2 if not 1-D).
+// static long long extent1d(hid_t ds) {
+//     hid_t sp = H5Dget_space(ds);
+//     if (sp < 0) return -1;
+//     hsize_t dims[H5S_MAX_RANK];
+//     int nd = H5Sget_simple_extent_dims(sp, dims, NULL);
+//     H5Sclose(sp);
+//     if (nd != 1) return -2;
+//     return (long long)dims[0];
+// }
+//
 // static hid_t nativeInt64(void) { return H5T_NATIVE_LLONG; }
 // static hid_t nativeInt32(void) { return H5T_NATIVE_INT; }
 // static hid_t nativeDouble(void) { return H5T_NATIVE_DOUBLE; }
@@ -327,7 +349,7 @@ type CSRFile struct {
 	Read ReadCounts
 
 	file                          *hdf5.File
-	data, indices, indptr, labels *hdf5.Dataset
+	data, indices, indptr, labels C.hid_t
 }
 
 // InvalidCSRError reports a file that does not hold a valid labelled CSR
@@ -359,7 +381,7 @@ func OpenCSR(path string) (*CSRFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hdf5 %s: open: %w", path, err)
 	}
-	f := &CSRFile{Path: path, file: h}
+	f := &CSRFile{Path: path, file: h, data: -1, indices: -1, indptr: -1, labels: -1}
 	if err := f.open(); err != nil {
 		f.closeAll()
 		return nil, err
@@ -399,29 +421,31 @@ func (f *CSRFile) open() error {
 		return f.invalid(grp, "shape [%d, %d]: need m ≥ 1 and 1 ≤ d ≤ 2³¹−1", shape[0], shape[1])
 	}
 	f.M, f.D = int(shape[0]), int(shape[1])
-	open := func(name string, intOnly bool) (*hdf5.Dataset, int64, error) {
+	open := func(name string, intOnly bool) (C.hid_t, int64, error) {
 		if !f.file.LinkExists(name) {
-			return nil, 0, f.invalid("/"+name, "missing dataset")
+			return -1, 0, f.invalid("/"+name, "missing dataset")
 		}
-		ds, err := f.file.OpenDataset(name)
-		if err != nil {
-			return nil, 0, f.invalid("/"+name, "%v", err)
+		cname := C.CString(name)
+		ds := C.openUncached(C.hid_t(f.file.ID()), cname)
+		C.free(unsafe.Pointer(cname))
+		if ds < 0 {
+			return -1, 0, f.invalid("/"+name, "not a dataset")
 		}
-		switch c := C.typeClass(C.hid_t(ds.ID())); {
+		switch c := C.typeClass(ds); {
 		case c == C.H5T_INTEGER:
 		case c == C.H5T_FLOAT && !intOnly:
 		default:
-			ds.Close()
+			C.H5Dclose(ds)
 			want := "numbers"
 			if intOnly {
 				want = "integers"
 			}
-			return nil, 0, f.invalid("/"+name, "wrong element type (want %s)", want)
+			return -1, 0, f.invalid("/"+name, "wrong element type (want %s)", want)
 		}
-		n, err := length(ds)
-		if err != nil {
-			ds.Close()
-			return nil, 0, f.invalid("/"+name, "%v", err)
+		n := C.extent1d(ds)
+		if n < 0 {
+			C.H5Dclose(ds)
+			return -1, 0, f.invalid("/"+name, "not a 1-D array")
 		}
 		return ds, int64(n), nil
 	}
@@ -473,12 +497,12 @@ func (f *CSRFile) Close() error {
 
 func (f *CSRFile) closeAll() error {
 	var errs []error
-	for _, ds := range []*hdf5.Dataset{f.data, f.indices, f.indptr, f.labels} {
-		if ds != nil {
-			errs = append(errs, ds.Close())
+	for _, ds := range []C.hid_t{f.data, f.indices, f.indptr, f.labels} {
+		if ds > 0 && C.H5Dclose(ds) < 0 {
+			errs = append(errs, errors.New("H5Dclose failed"))
 		}
 	}
-	f.data, f.indices, f.indptr, f.labels = nil, nil, nil, nil
+	f.data, f.indices, f.indptr, f.labels = -1, -1, -1, -1
 	if f.file != nil {
 		errs = append(errs, f.file.Close())
 		f.file = nil
@@ -486,31 +510,31 @@ func (f *CSRFile) closeAll() error {
 	return errors.Join(errs...)
 }
 
-func (f *CSRFile) readInt64(ds *hdf5.Dataset, name string, off int64, dst []int64) error {
+func (f *CSRFile) readInt64(ds C.hid_t, name string, off int64, dst []int64) error {
 	if len(dst) == 0 {
 		return nil
 	}
-	if C.readSlab(C.hid_t(ds.ID()), C.hsize_t(off), C.hsize_t(len(dst)), C.nativeInt64(), unsafe.Pointer(&dst[0])) < 0 {
+	if C.readSlab(ds, C.hsize_t(off), C.hsize_t(len(dst)), C.nativeInt64(), unsafe.Pointer(&dst[0])) < 0 {
 		return fmt.Errorf("hdf5 %s %s: read of %d elements at %d failed", f.Path, name, len(dst), off)
 	}
 	return nil
 }
 
-func (f *CSRFile) readInt32(ds *hdf5.Dataset, name string, off int64, dst []int32) error {
+func (f *CSRFile) readInt32(ds C.hid_t, name string, off int64, dst []int32) error {
 	if len(dst) == 0 {
 		return nil
 	}
-	if C.readSlab(C.hid_t(ds.ID()), C.hsize_t(off), C.hsize_t(len(dst)), C.nativeInt32(), unsafe.Pointer(&dst[0])) < 0 {
+	if C.readSlab(ds, C.hsize_t(off), C.hsize_t(len(dst)), C.nativeInt32(), unsafe.Pointer(&dst[0])) < 0 {
 		return fmt.Errorf("hdf5 %s %s: read of %d elements at %d failed (values must fit in int32)", f.Path, name, len(dst), off)
 	}
 	return nil
 }
 
-func (f *CSRFile) readFloat64(ds *hdf5.Dataset, name string, off int64, dst []float64) error {
+func (f *CSRFile) readFloat64(ds C.hid_t, name string, off int64, dst []float64) error {
 	if len(dst) == 0 {
 		return nil
 	}
-	if C.readSlab(C.hid_t(ds.ID()), C.hsize_t(off), C.hsize_t(len(dst)), C.nativeDouble(), unsafe.Pointer(&dst[0])) < 0 {
+	if C.readSlab(ds, C.hsize_t(off), C.hsize_t(len(dst)), C.nativeDouble(), unsafe.Pointer(&dst[0])) < 0 {
 		return fmt.Errorf("hdf5 %s %s: read of %d elements at %d failed", f.Path, name, len(dst), off)
 	}
 	return nil

@@ -25,6 +25,8 @@ const dataUsage = `usage:
         LIBSVM → efmpi's HDF5 CSR format (streaming: memory O(one chunk))
   efmpi data info [-json] FILE.h5...
         shape, nonzeros, labels and provenance of converted files
+  efmpi data synth -samples M -features D [-nnz Z] [-exponent S] [-noise P] [-seed N] -o FILE.h5|FILE.svm
+        write the synthetic-sparse dataset of [data] source = "synthetic-sparse" to a file
 `
 
 // cmdData is `efmpi data`: conversion of LIBSVM files to the HDF5 sparse
@@ -32,19 +34,21 @@ const dataUsage = `usage:
 func cmdData(args []string, stdout, stderr io.Writer) (int, error) {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, dataUsage)
-		return ExitBadInput, usageError{"data: want a subcommand: convert or info"}
+		return ExitBadInput, usageError{"data: want a subcommand: convert, info or synth"}
 	}
 	switch args[0] {
 	case "convert":
 		return cmdDataConvert(args[1:], stdout, stderr)
 	case "info":
 		return cmdDataInfo(args[1:], stdout, stderr)
+	case "synth":
+		return cmdDataSynth(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, dataUsage)
 		return ExitOK, nil
 	}
 	fmt.Fprint(stderr, dataUsage)
-	return ExitBadInput, usageError{fmt.Sprintf("data: unknown subcommand %q (want convert or info)", args[0])}
+	return ExitBadInput, usageError{fmt.Sprintf("data: unknown subcommand %q (want convert, info or synth)", args[0])}
 }
 
 // badData marks an input file that is not valid (exit 2).
@@ -253,4 +257,97 @@ func readDataInfo(path string) (*dataInfo, error) {
 		di.Attrs["efmpi_format"] = "(none: not written by efmpi)"
 	}
 	return di, nil
+}
+
+func cmdDataSynth(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("data synth", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("o", "", "output `FILE`: .h5/.hdf5 for the HDF5 CSR format, anything else LIBSVM text")
+	g := datasets.SparseSynthetic{}
+	fs.IntVar(&g.M, "samples", 1000, "m")
+	fs.IntVar(&g.D, "features", 10000, "d")
+	fs.IntVar(&g.NNZ, "nnz", 20, "nonzeros per row")
+	fs.Float64Var(&g.Exponent, "exponent", 1, "column popularity ∝ (c+1)^−exponent")
+	fs.Float64Var(&g.Noise, "noise", 0.05, "probability of flipping a planted label")
+	seed := fs.Uint64("seed", 1, "the seed ([run] seed of a run using source = \"synthetic-sparse\")")
+	overwrite := fs.Bool("overwrite", false, "replace an existing output file")
+	files, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK, nil
+		}
+		return ExitBadInput, err
+	}
+	g.Seed = *seed
+	switch {
+	case len(files) > 0:
+		return ExitBadInput, usageError{fmt.Sprintf("data synth: unexpected argument %q", files[0])}
+	case *out == "":
+		return ExitBadInput, usageError{"data synth: -o FILE is required"}
+	}
+	if err := g.Check(); err != nil {
+		return ExitBadInput, badData(err)
+	}
+	start := time.Now()
+	if err := writeSynth(g, *out, *overwrite); err != nil {
+		return exitCode(err), err
+	}
+	fmt.Fprintf(stdout, "%s: synthetic-sparse %d × %d, %d nonzeros per row, seed %d, %.2f s\n",
+		*out, g.M, g.D, g.NNZ, g.Seed, time.Since(start).Seconds())
+	return ExitOK, nil
+}
+
+// writeSynth streams g's rows into path, a block of rows at a time.
+func writeSynth(g datasets.SparseSynthetic, path string, overwrite bool) error {
+	if _, err := os.Stat(path); err == nil && !overwrite {
+		return fmt.Errorf("%s: %w", path, hdf5io.ErrExists)
+	}
+	const block = 1 << 16
+	rows := make([]int, 0, block)
+	each := func(f func(*datasets.Dataset) error) error {
+		for lo := 0; lo < g.M; lo += block {
+			rows = rows[:0]
+			for j := lo; j < min(lo+block, g.M); j++ {
+				rows = append(rows, j)
+			}
+			ds, err := g.Rows(rows)
+			if err != nil {
+				return err
+			}
+			if err := f(ds); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if ext := filepath.Ext(path); ext == ".h5" || ext == ".hdf5" {
+		w, err := hdf5io.CreateCSR(path, overwrite)
+		if err != nil {
+			return err
+		}
+		err = each(func(ds *datasets.Dataset) error {
+			return w.Append(ds.Sparse.RowPtr, ds.Sparse.ColIdx, ds.Sparse.Val, ds.Labels)
+		})
+		if err != nil {
+			w.Abort()
+			return err
+		}
+		return w.Close(g.D, []hdf5io.Attr{
+			{Name: "source", Value: datasets.SparseSyntheticSource},
+			{Name: "synthetic", Value: fmt.Sprintf("m=%d d=%d nnz_per_row=%d exponent=%v label_noise=%v seed=%d", g.M, g.D, g.NNZ, g.Exponent, g.Noise, g.Seed)},
+			{Name: "created_by", Value: "efmpi " + Version + " data synth"},
+		})
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errOutput, err)
+	}
+	err = each(func(ds *datasets.Dataset) error { return datasets.WriteLIBSVM(f, ds) })
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
 }
