@@ -57,16 +57,28 @@ func StreamLIBSVM(r io.Reader, name string, opts ReadOptions, chunk int, emit fu
 		Negative: math.Min(p.lab[0], p.lab[1]), Positive: math.Max(p.lab[0], p.lab[1])}, nil
 }
 
-// CountLIBSVM is the cheap first pass of a shard-local read: it returns the
-// number of samples of the LIBSVM file at path and their labels mapped to ±1
-// (smaller → −1), parsing only the label token of each line. ok is false when
-// the file is not well-formed in a way this pass can see (a bad label, not
-// exactly two labels, no samples); ReadLIBSVM then reports the error with its
-// line.
-func CountLIBSVM(path string) (m int, labels []float64, ok bool, err error) {
+// LIBSVMCount is what the first pass of a shard-local read learns.
+type LIBSVMCount struct {
+	// Labels are the samples' labels mapped to ±1 (smaller → −1); m is
+	// len(Labels).
+	Labels []float64
+	// Entries[j] is the number of index:value tokens of sample j, an upper
+	// bound of its stored entries (explicit zeros are not stored).
+	Entries []int32
+}
+
+// CountLIBSVM is the cheap first pass of a shard-local read: it counts the
+// samples of the LIBSVM file at path, maps their labels to ±1 (smaller → −1)
+// and counts their tokens, parsing only the label token of each line. ok is
+// false when the file is not well-formed in a way this pass can see (a bad
+// label, not exactly two labels, no samples); ReadLIBSVM then reports the
+// error with its line.
+func CountLIBSVM(path string) (cnt LIBSVMCount, ok bool, err error) {
+	var labels []float64
+	var entries []int32
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, nil, false, fmt.Errorf("libsvm: %w", err)
+		return cnt, false, fmt.Errorf("libsvm: %w", err)
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<20)
@@ -89,7 +101,7 @@ func CountLIBSVM(path string) (m int, labels []float64, ok bool, err error) {
 		if tok, _ := nextToken(line, 0); tok != nil {
 			y, perr := parseFloat(tok)
 			if perr != nil || math.IsNaN(y) || math.IsInf(y, 0) {
-				return 0, nil, false, nil
+				return cnt, false, nil
 			}
 			switch {
 			case nlab > 0 && y == lab[0], nlab > 1 && y == lab[1]:
@@ -97,19 +109,20 @@ func CountLIBSVM(path string) (m int, labels []float64, ok bool, err error) {
 				lab[nlab] = y
 				nlab++
 			default:
-				return 0, nil, false, nil
+				return cnt, false, nil
 			}
 			labels = append(labels, y)
+			entries = append(entries, int32(min(bytes.Count(line, []byte{':'}), math.MaxInt32)))
 		}
 		if rerr == io.EOF {
 			break
 		}
 		if rerr != nil {
-			return 0, nil, false, fmt.Errorf("libsvm %s: read: %w", path, rerr)
+			return cnt, false, fmt.Errorf("libsvm %s: read: %w", path, rerr)
 		}
 	}
 	if len(labels) == 0 || nlab < 2 {
-		return 0, nil, false, nil
+		return cnt, false, nil
 	}
 	lo := math.Min(lab[0], lab[1])
 	for j, y := range labels {
@@ -119,15 +132,18 @@ func CountLIBSVM(path string) (m int, labels []float64, ok bool, err error) {
 			labels[j] = 1
 		}
 	}
-	return len(labels), labels, true, nil
+	return LIBSVMCount{Labels: labels, Entries: entries}, true, nil
 }
 
 // ReadLIBSVMRows reads only the given samples of the LIBSVM file at path (which
 // holds m samples, as CountLIBSVM found), in the order given: the file is
 // parsed and validated whole (so the dimension and the label rule are those
-// of ReadLIBSVM), but only these rows are stored. The result is bit for bit
+// of ReadLIBSVM), but only these rows are stored. entries, if positive, is
+// the storage to allocate once: the rows' token counts (LIBSVMCount.Entries)
+// plus the longest row's, since a row that is not kept is parsed into the
+// free space before it is dropped. The result is bit for bit
 // ReadLIBSVM(path, opts).Gather(rows).
-func ReadLIBSVMRows(path string, opts ReadOptions, m int, rows []int) (*Dataset, error) {
+func ReadLIBSVMRows(path string, opts ReadOptions, m int, rows []int, entries int) (*Dataset, error) {
 	if opts.Features < 0 {
 		return nil, fmt.Errorf("libsvm %s: negative feature count %d", path, opts.Features)
 	}
@@ -145,6 +161,11 @@ func ReadLIBSVMRows(path string, opts ReadOptions, m int, rows []int) (*Dataset,
 	defer f.Close()
 	p := newParser(path, opts)
 	p.keep = keep
+	if entries > 0 {
+		p.colIdx, p.val = make([]int32, 0, entries), make([]float64, 0, entries)
+		p.rowPtr = make([]int, 1, len(rows)+1)
+		p.labels = make([]float64, 0, len(rows))
+	}
 	if err := p.scan(f); err != nil {
 		return nil, err
 	}

@@ -38,14 +38,26 @@ func TestReadLIBSVMRowsMatchesWholeFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, labels, ok, err := CountLIBSVM(path)
-		if err != nil || !ok || m != full.Rows() || !slices.Equal(labels, full.Labels) {
+		cnt, ok, err := CountLIBSVM(path)
+		m := len(cnt.Labels)
+		if err != nil || !ok || m != full.Rows() || !slices.Equal(cnt.Labels, full.Labels) {
 			t.Fatalf("%s: CountLIBSVM = %d rows ok=%v err=%v; want %d and the same labels", name, m, ok, err, full.Rows())
+		}
+		for j := range m { // these files store no explicit zeros
+			if int(cnt.Entries[j]) != full.Sparse.RowPtr[j+1]-full.Sparse.RowPtr[j] {
+				t.Fatalf("%s row %d: %d tokens counted, %d entries", name, j, cnt.Entries[j], full.Sparse.RowPtr[j+1]-full.Sparse.RowPtr[j])
+			}
 		}
 		r := rand.New(rand.NewPCG(1, 2))
 		perm := r.Perm(m)
 		for _, rows := range [][]int{{0, 1, 2}, perm[:m/3], {m - 1}, perm} {
-			got, err := ReadLIBSVMRows(path, ReadOptions{}, m, rows)
+			entries := 0
+			if len(rows)%2 == 0 { // with and without the capacity hint
+				for _, j := range rows {
+					entries += int(cnt.Entries[j])
+				}
+			}
+			got, err := ReadLIBSVMRows(path, ReadOptions{}, m, rows, entries)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -63,12 +75,12 @@ func TestReadLIBSVMRowsErrors(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "bad.svm")
 	os.WriteFile(p, []byte("1 1:1\n-1 2:1\n1 3:x\n"), 0o644)
-	_, err := ReadLIBSVMRows(p, ReadOptions{}, 3, []int{0})
+	_, err := ReadLIBSVMRows(p, ReadOptions{}, 3, []int{0}, 0)
 	if err == nil || !strings.Contains(err.Error(), "bad.svm line 3") {
 		t.Fatalf("err = %v, want line 3 named", err)
 	}
 	os.WriteFile(p, []byte("1 1:1\n-1 2:1\n3 3:1\n"), 0o644)
-	if _, _, ok, _ := CountLIBSVM(p); ok {
+	if _, ok, _ := CountLIBSVM(p); ok {
 		t.Fatal("CountLIBSVM accepted three labels")
 	}
 }

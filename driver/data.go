@@ -2,6 +2,7 @@ package driver
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/efmpi/efmpi/datasets"
 	"github.com/efmpi/efmpi/hdf5io"
@@ -56,7 +57,7 @@ func loadBlock(spec Spec, n, r0, r1 int, counts *hdf5io.ReadCounts) (*datasets.P
 			}
 			return fromWhole(full)
 		}
-		m, labels, ok, err := datasets.CountLIBSVM(spec.DataPath)
+		cnt, ok, err := datasets.CountLIBSVM(spec.DataPath)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -66,11 +67,18 @@ func loadBlock(spec Spec, n, r0, r1 int, counts *hdf5io.ReadCounts) (*datasets.P
 			}
 			return nil, nil, fmt.Errorf("libsvm %s: malformed labels", spec.DataPath)
 		}
-		plan, rows, err := planFor(spec.DataPath, m, labels)
+		m := len(cnt.Labels)
+		plan, rows, err := planFor(spec.DataPath, m, cnt.Labels)
 		if err != nil {
 			return nil, nil, err
 		}
-		block, err := datasets.ReadLIBSVMRows(spec.DataPath, ropts, m, rows)
+		// Room for the kept rows plus the longest row: a row that is not
+		// kept is parsed into the free space before it is dropped.
+		entries := int(slices.Max(cnt.Entries))
+		for _, j := range rows {
+			entries += int(cnt.Entries[j])
+		}
+		block, err := datasets.ReadLIBSVMRows(spec.DataPath, ropts, m, rows, entries)
 		return plan, block, err
 	case SourceHDF5:
 		return loadHDF5(spec, planFor, counts)

@@ -3,6 +3,7 @@ package driver
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/efmpi/efmpi/algorithms"
@@ -17,11 +18,18 @@ func BenchmarkPrepareA9A4096(b *testing.B) {
 	spec := Spec{Problem: "logreg", Lambda: 0.1, Source: SourceLIBSVM, DataPath: testenv.Dataset(b, "a9a"),
 		Split: "contiguous", Method: algorithms.EF21, Compressor: "top-k", K: 1, Rule: algorithms.RuleEF21Theory,
 		Factor: 1, X0: "normal", Sigma0: 1, Iterations: 200, Seed: 1, LogEvery: 100, Downlink: "sparse"}
+	var sh *Shared
 	for b.Loop() {
-		if _, err := Prepare(spec, 4096); err != nil {
+		var err error
+		if sh, err = Prepare(spec, 4096); err != nil {
 			b.Fatal(err)
 		}
 	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/1e6, "MB-live")
+	runtime.KeepAlive(sh)
 }
 
 // BenchmarkLoad compares loading the same data from LIBSVM text (parse) and
