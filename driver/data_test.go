@@ -291,11 +291,12 @@ func TestSumLikeAllreduce(t *testing.T) {
 		}
 		wg.Wait()
 		want := make([]float64, d)
-		sumLikeAllreduce(want, parts)
+		scratch := make([]float64, (n-1)*d)
+		sumLikeAllreduce(want, parts, scratch)
 		rev := make([]float64, d)
 		back := slices.Clone(parts)
 		slices.Reverse(back)
-		sumLikeAllreduce(rev, back)
+		sumLikeAllreduce(rev, back, scratch)
 		for i := range n {
 			if errs[i] != nil {
 				t.Fatal(errs[i])

@@ -300,7 +300,10 @@ func (sh *Shared) Smoothness() (float64, []float64, error) {
 		l, err := problems.MeanPolynomial(sh.polys).Smoothness(sh.X0)
 		return l, li, err
 	}
-	lmax, err := problems.LambdaMaxSum(sh.views, sumLikeAllreduce)
+	scratch := make([]float64, (sh.Ranks-1)*sh.Dim)
+	lmax, err := problems.LambdaMaxSum(sh.views, func(dst []float64, parts [][]float64) {
+		sumLikeAllreduce(dst, parts, scratch)
+	})
 	if err != nil {
 		return 0, nil, fmt.Errorf("logreg smoothness: %w", err)
 	}
@@ -313,8 +316,10 @@ func (sh *Shared) Smoothness() (float64, []float64, error) {
 // the distributed one of SmoothnessComm return the same bits. Today's
 // collective.Reduce adds in rank order (dst = src_0; dst += src_1; …);
 // TestSumLikeAllreduce checks this function against the real collective for
-// several world sizes, so a change of the collective's order shows there.
-func sumLikeAllreduce(dst []float64, parts [][]float64) {
+// several world sizes, so a change of the collective's order shows there
+// (with a tree-order collective the body is collective.TreeSum(dst, parts,
+// scratch)). scratch holds (len(parts)−1)·len(dst) values.
+func sumLikeAllreduce(dst []float64, parts [][]float64, scratch []float64) {
 	copy(dst, parts[0])
 	for _, p := range parts[1:] {
 		for i, x := range p {
