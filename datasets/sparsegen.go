@@ -3,7 +3,9 @@ package datasets
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/efmpi/efmpi/rng"
 )
@@ -49,24 +51,38 @@ func (g SparseSynthetic) Check() error {
 	return nil
 }
 
-// Rows returns the given rows (0 ≤ j < M), in that order.
+// Rows returns the given rows (0 ≤ j < M), in that order. Every row has NNZ
+// entries, so row k's place is known in advance: the rows are generated in
+// parallel (GOMAXPROCS goroutines), with the same result as one at a time.
 func (g SparseSynthetic) Rows(rows []int) (*Dataset, error) {
 	if err := g.Check(); err != nil {
 		return nil, err
 	}
-	w := g.model()
-	c := &CSR{Rows: len(rows), Cols: g.D, RowPtr: make([]int, 1, len(rows)+1),
-		ColIdx: make([]int32, 0, len(rows)*g.NNZ), Val: make([]float64, 0, len(rows)*g.NNZ)}
-	ds := &Dataset{Sparse: c, Labels: make([]float64, len(rows)), Source: SparseSyntheticSource}
-	for k, j := range rows {
+	for _, j := range rows {
 		if j < 0 || j >= g.M {
 			return nil, fmt.Errorf("synthetic-sparse: row %d outside [0, %d)", j, g.M)
 		}
-		lo := len(c.Val)
-		c.ColIdx, c.Val = slices.Grow(c.ColIdx, g.NNZ)[:lo+g.NNZ], c.Val[:lo+g.NNZ]
-		ds.Labels[k] = g.row(j, w, c.ColIdx[lo:], c.Val[lo:])
-		c.RowPtr = append(c.RowPtr, len(c.Val))
 	}
+	w := g.model()
+	n, z := len(rows), g.NNZ
+	c := &CSR{Rows: n, Cols: g.D, RowPtr: make([]int, n+1), ColIdx: make([]int32, n*z), Val: make([]float64, n*z)}
+	ds := &Dataset{Sparse: c, Labels: make([]float64, n), Source: SparseSyntheticSource}
+	for k := range c.RowPtr {
+		c.RowPtr[k] = k * z
+	}
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/1024))
+	var wg sync.WaitGroup
+	for p := range workers {
+		lo, hi := p*n/workers, (p+1)*n/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := lo; k < hi; k++ {
+				ds.Labels[k] = g.row(rows[k], w, c.ColIdx[k*z:(k+1)*z], c.Val[k*z:(k+1)*z])
+			}
+		}()
+	}
+	wg.Wait()
 	return ds, nil
 }
 

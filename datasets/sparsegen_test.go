@@ -130,7 +130,7 @@ func TestSparseSyntheticCheck(t *testing.T) {
 }
 
 func BenchmarkSparseSyntheticRows(b *testing.B) {
-	rows := make([]int, 10000)
+	rows := make([]int, 50000)
 	for i := range rows {
 		rows[i] = i
 	}
