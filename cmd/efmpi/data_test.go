@@ -310,3 +310,106 @@ func TestHDF5DeterminismAcrossLaunchers(t *testing.T) {
 		}
 	}
 }
+
+// synthSparseConfig: synthetic-sparse data, shuffled, ef21-theory.
+const synthSparseConfig = `[problem]
+kind = "logreg"
+[data]
+source = "synthetic-sparse"
+samples = 3000
+features = 500
+nnz_per_row = 8
+shuffle = true
+[algorithm]
+method = "ef21"
+compressor = "top-k"
+k = 3
+[stepsize]
+rule = "ef21-theory"
+[run]
+iterations = 60
+ranks = 3
+seed = 3
+log_every = 10
+output = "out.h5"
+`
+
+// The generated source, the same rows written by `efmpi data synth` as HDF5
+// and as LIBSVM text, and the HDF5 file over TCP ranks all give the same
+// trajectory bit for bit.
+func TestSyntheticSparseSourceEqualsFiles(t *testing.T) {
+	dir := t.TempDir()
+	env := childEnv()
+	cfg := write(t, dir, "gen.toml", synthSparseConfig)
+	runCmd(t, dir, env, efmpiBin, "data", "synth", "-samples", "3000", "-features", "500", "-nnz", "8", "-seed", "3", "-o", "s.h5")
+	runCmd(t, dir, env, efmpiBin, "data", "synth", "-samples", "3000", "-features", "500", "-nnz", "8", "-seed", "3", "-o", "s.svm")
+	fileCfg := func(name, source, path string) string {
+		text := strings.Replace(synthSparseConfig, "source = \"synthetic-sparse\"\nsamples = 3000\nfeatures = 500\nnnz_per_row = 8",
+			"source = \""+source+"\"\npath = \""+path+"\"\nfeatures = 500", 1)
+		return write(t, dir, name, text)
+	}
+	h5, svm := fileCfg("h5.toml", "hdf5", "s.h5"), fileCfg("svm.toml", "libsvm", "s.svm")
+	runCmd(t, dir, env, efmpiBin, "run", "-config", cfg, "-quiet", "-out", "gen.h5")
+	runCmd(t, dir, env, efmpiBin, "run", "-config", h5, "-quiet", "-out", "h5.h5")
+	runCmd(t, dir, env, efmpiBin, "run", "-config", svm, "-quiet", "-out", "svm.h5")
+	runCmd(t, dir, env, efmpiBin, "run", "-config", h5, "-quiet", "-transport", "tcp", "-out", "h5tcp.h5")
+	runCmd(t, dir, env, efmpiBin, "run", "-config", cfg, "-quiet", "-transport", "tcp", "-out", "gentcp.h5")
+	ref, err := hdf5io.Open(filepath.Join(dir, "gen.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref.Rows() != 7 || ref.String("dataset") != "synthetic-sparse" {
+		t.Fatalf("reference: %d rows, dataset %q", ref.Rows(), ref.String("dataset"))
+	}
+	for _, file := range []string{"h5.h5", "svm.h5", "h5tcp.h5", "gentcp.h5"} {
+		got, err := hdf5io.Open(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for col, want := range ref.Floats {
+			if col != "time_s" && !bitsEqual(got.Floats[col], want) {
+				t.Errorf("%s: /trajectory/%s differs from the generated source's run", file, col)
+			}
+		}
+		if !bitsEqual(got.XFinal, ref.XFinal) || got.Attrs["L"] != ref.Attrs["L"] {
+			t.Errorf("%s: /x_final or L differs from the generated source's run", file)
+		}
+	}
+}
+
+// Config mistakes about the new [data] sources and keys: exit 2, naming the key.
+func TestDataConfigErrors(t *testing.T) {
+	base := synthSparseConfig
+	cases := []struct {
+		name, old, new string
+		want           []string
+	}{
+		{"hdf5 without path", "source = \"synthetic-sparse\"\nsamples = 3000\nfeatures = 500\nnnz_per_row = 8", "source = \"hdf5\"", []string{"[data] path is required", "hdf5"}},
+		{"samples for hdf5", "source = \"synthetic-sparse\"\nsamples = 3000\nfeatures = 500\nnnz_per_row = 8", "source = \"hdf5\"\npath = \"x.h5\"\nsamples = 3", []string{"data.samples", "does not apply"}},
+		{"nnz_per_row for libsvm", "source = \"synthetic-sparse\"\nsamples = 3000\nfeatures = 500", "source = \"libsvm\"\npath = \"x.svm\"", []string{"data.nnz_per_row", "does not apply"}},
+		{"nnz_per_row above features", "nnz_per_row = 8", "nnz_per_row = 501", []string{"nnz_per_row = 501", "features = 500"}},
+		{"label_noise out of range", "nnz_per_row = 8", "nnz_per_row = 8\nlabel_noise = 0.7", []string{"label_noise = 0.7"}},
+		{"exponent negative", "nnz_per_row = 8", "nnz_per_row = 8\nexponent = -1.0", []string{"exponent = -1"}},
+		{"unknown source", "source = \"synthetic-sparse\"", "source = \"parquet\"", []string{"data.source", "parquet"}},
+		{"hdf5 features below the file's d", "source = \"synthetic-sparse\"\nsamples = 3000\nfeatures = 500\nnnz_per_row = 8", "source = \"hdf5\"\npath = \"s.h5\"\nfeatures = 20", []string{"s.h5", "features = 20"}},
+	}
+	dir := t.TempDir()
+	runCmd(t, dir, childEnv(), efmpiBin, "data", "synth", "-samples", "100", "-features", "50", "-nnz", "5", "-o", "s.h5")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(base, tc.old) {
+				t.Fatalf("case does not apply: %q", tc.old)
+			}
+			write(t, dir, "cfg.toml", strings.Replace(base, tc.old, tc.new, 1))
+			code, _, stderr := efmpi(t, dir, "run", "-config", "cfg.toml", "-quiet")
+			if code != 2 {
+				t.Fatalf("exit %d, want 2: %s", code, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Fatalf("message lacks %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+}
