@@ -315,3 +315,31 @@ func TestSumLikeAllreduce(t *testing.T) {
 		t.Fatal("the test vectors do not tell summation orders apart")
 	}
 }
+
+// In process the ranks' shards are views of one copy of the data: their
+// columns and values alias the block's arrays (only row pointers are per
+// view), shuffled or not.
+func TestInprocViewsShareOneCopy(t *testing.T) {
+	svm, _ := a1aAsHDF5(t)
+	for _, shuffle := range []bool{false, true} {
+		spec := baseSpec(t)
+		spec.Rule, spec.Source, spec.DataPath, spec.Features, spec.Shuffle = algorithms.RuleNormTheory, SourceLIBSVM, svm, 0, shuffle
+		sh, err := Prepare(spec, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := sh.block.Sparse
+		at, row := 0, 0
+		for r, v := range sh.views {
+			s := v.Sparse
+			if &s.Val[0] != &b.Val[at] || &s.ColIdx[0] != &b.ColIdx[at] || &v.Labels[0] != &sh.block.Labels[row] {
+				t.Fatalf("shuffle=%v rank %d: the shard is a copy, not a view of the block", shuffle, r)
+			}
+			at += s.NNZ()
+			row += v.Rows()
+		}
+		if at != b.NNZ() {
+			t.Fatalf("views cover %d of %d entries", at, b.NNZ())
+		}
+	}
+}
