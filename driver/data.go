@@ -102,14 +102,21 @@ func loadBlock(spec Spec, n, r0, r1 int, counts *hdf5io.ReadCounts) (*datasets.P
 		block, err := g.Rows(rows)
 		return plan, block, err
 	case SourceSynthetic, "":
-		if all || byLabel {
+		if all {
 			full, err := datasets.Synthetic(spec.Samples, spec.Features, spec.Seed)
 			if err != nil {
 				return nil, nil, err
 			}
 			return fromWhole(full)
 		}
-		plan, rows, err := planFor(datasets.SyntheticSource, spec.Samples, nil)
+		var labels []float64
+		if byLabel {
+			var err error
+			if labels, err = datasets.SyntheticLabels(spec.Samples, spec.Features, spec.Seed); err != nil {
+				return nil, nil, err
+			}
+		}
+		plan, rows, err := planFor(datasets.SyntheticSource, spec.Samples, labels)
 		if err != nil {
 			return nil, nil, err
 		}
