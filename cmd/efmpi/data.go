@@ -34,7 +34,7 @@ const dataUsage = `usage:
 func cmdData(args []string, stdout, stderr io.Writer) (int, error) {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, dataUsage)
-		return ExitBadInput, usageError{"data: want a subcommand: convert, info or synth"}
+		return ExitBadInput, usageError{"want a subcommand: convert, info or synth"}
 	}
 	switch args[0] {
 	case "convert":
@@ -48,7 +48,7 @@ func cmdData(args []string, stdout, stderr io.Writer) (int, error) {
 		return ExitOK, nil
 	}
 	fmt.Fprint(stderr, dataUsage)
-	return ExitBadInput, usageError{fmt.Sprintf("data: unknown subcommand %q (want convert, info or synth)", args[0])}
+	return ExitBadInput, usageError{fmt.Sprintf("unknown subcommand %q (want convert, info or synth)", args[0])}
 }
 
 // badData marks an input file that is not valid (exit 2).
@@ -70,13 +70,13 @@ func cmdDataConvert(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	switch {
 	case len(files) != 1:
-		return ExitBadInput, usageError{"data convert: want one LIBSVM file (efmpi data convert FILE -o FILE.h5)"}
+		return ExitBadInput, usageError{"convert: want one LIBSVM file (efmpi data convert FILE -o FILE.h5)"}
 	case *out == "":
-		return ExitBadInput, usageError{"data convert: -o FILE.h5 is required"}
+		return ExitBadInput, usageError{"convert: -o FILE.h5 is required"}
 	case *features < 0:
-		return ExitBadInput, usageError{fmt.Sprintf("data convert: -features %d must be ≥ 0", *features)}
+		return ExitBadInput, usageError{fmt.Sprintf("convert: -features %d must be ≥ 0", *features)}
 	case *chunk < 1:
-		return ExitBadInput, usageError{fmt.Sprintf("data convert: -chunk %d must be ≥ 1", *chunk)}
+		return ExitBadInput, usageError{fmt.Sprintf("convert: -chunk %d must be ≥ 1", *chunk)}
 	}
 	start := time.Now()
 	info, sum, err := convertLIBSVM(files[0], *out, *features, *chunk, *overwrite)
@@ -176,7 +176,7 @@ func cmdDataInfo(args []string, stdout, stderr io.Writer) (int, error) {
 		return ExitBadInput, err
 	}
 	if len(files) == 0 {
-		return ExitBadInput, usageError{"data info: want at least one FILE.h5"}
+		return ExitBadInput, usageError{"info: want at least one FILE.h5"}
 	}
 	enc := json.NewEncoder(stdout)
 	for _, path := range files {
@@ -281,9 +281,9 @@ func cmdDataSynth(args []string, stdout, stderr io.Writer) (int, error) {
 	g.Seed = *seed
 	switch {
 	case len(files) > 0:
-		return ExitBadInput, usageError{fmt.Sprintf("data synth: unexpected argument %q", files[0])}
+		return ExitBadInput, usageError{fmt.Sprintf("synth: unexpected argument %q", files[0])}
 	case *out == "":
-		return ExitBadInput, usageError{"data synth: -o FILE is required"}
+		return ExitBadInput, usageError{"synth: -o FILE is required"}
 	}
 	if err := g.Check(); err != nil {
 		return ExitBadInput, badData(err)
