@@ -7,10 +7,11 @@
 #     and the same with m = 1600 (the per-rank state alone);
 #   - synthetic-sparse m = 2e6, d = 1000 as HDF5 and as LIBSVM, 2 in-process
 #     ranks against each process of mpirun -np 2 (bitwise-equal /x_final).
-# Needs bin/efmpi (make build), /usr/bin/time, python3-h5py, Open MPI ($MPIRUN, default
-# mpirun.openmpi), the
-# datasets (../shared/datasets or $EFMPI_DATASETS) and about 4 GB of memory
-# and 3 GB of disk in $SCALE_DIR (default: a temporary directory). Takes minutes.
+# Needs bin/efmpi (make build), /usr/bin/time, python3-h5py, Open MPI ($MPIRUN,
+# default mpirun.openmpi), the datasets (../shared/datasets or $EFMPI_DATASETS),
+# about 4 GB of memory (13 GB for the 4096-rank run without issue 10's
+# in-process collectives) and 3 GB of disk in $SCALE_DIR (default: a temporary
+# directory). Takes minutes.
 # SCALE_QUICK=1 runs the same steps at toy sizes (a check of the script).
 set -euo pipefail
 cd "$(dirname "$0")/.."
