@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -105,6 +106,15 @@ type Run struct {
 	Resume          bool `toml:"resume"`
 }
 
+// MaxIterations is the largest [run] iterations accepted: far beyond any run
+// that finishes, and small enough that K+1, (K+1)^{3/4} and every iteration
+// counter stay exact in float64 and int64.
+const MaxIterations = 1 << 40
+
+// MaxSeed is the largest [run] seed accepted (TOML integers are signed 64-bit,
+// so a negative seed would otherwise wrap to a huge unsigned one).
+const MaxSeed = math.MaxInt64
+
 // Default is the embedded default experiment: ||EF21|| with top-1 on a
 // generated synthetic logistic-regression problem with 4 in-process ranks.
 const Default = `# The embedded default: ||EF21|| (normalised EF21) with top-1 on synthetic
@@ -174,6 +184,9 @@ func Parse(data []byte, name string, overrides []string) (*Config, error) {
 	var c Config
 	md, err = toml.Decode(buf.String(), &c)
 	if err != nil {
+		if o, oerr := blameOverride(overrides); oerr != nil {
+			return nil, fmt.Errorf("%w: -set %s: %v", ErrInvalid, o, oerr)
+		}
 		return nil, fmt.Errorf("%w: config %s with -set overrides: %v", ErrInvalid, name, err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
@@ -225,6 +238,32 @@ func applyOverride(tree map[string]any, o string) error {
 	}
 	sec[field] = v["v"]
 	return nil
+}
+
+// blameOverride decodes each override on its own and returns the first one
+// whose value does not fit its key, with the reason in the words of the key
+// (not of a line of the re-encoded file, which the user never wrote).
+func blameOverride(overrides []string) (string, error) {
+	for _, o := range overrides {
+		tree := map[string]any{}
+		if err := applyOverride(tree, o); err != nil {
+			return o, err
+		}
+		var buf bytes.Buffer
+		if err := toml.NewEncoder(&buf).Encode(tree); err != nil {
+			return o, err
+		}
+		var c Config
+		if _, err := toml.Decode(buf.String(), &c); err != nil {
+			key, raw, _ := strings.Cut(o, "=")
+			msg := err.Error()
+			if i := strings.Index(msg, "incompatible types: "); i >= 0 {
+				msg = msg[i+len("incompatible types: "):]
+			}
+			return o, fmt.Errorf("value %s does not fit key %s: %s", strings.TrimSpace(raw), strings.TrimSpace(key), msg)
+		}
+	}
+	return "", nil
 }
 
 // IsSet reports whether the file or an override defined "section.key".
@@ -352,8 +391,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("[data] label_noise = %v must be in [0, 0.5]", c.Data.LabelNoise)
 	case c.Problem.Kind == "polynomial" && c.Problem.Dim < 1:
 		return fmt.Errorf("[problem] dim = %d must be at least 1", c.Problem.Dim)
-	case c.Problem.Lambda < 0:
-		return fmt.Errorf("[problem] lambda = %v must be ≥ 0", c.Problem.Lambda)
+	case !(c.Problem.Lambda >= 0) || math.IsInf(c.Problem.Lambda, 0):
+		return fmt.Errorf("[problem] lambda = %v must be a finite number ≥ 0", c.Problem.Lambda)
 	case c.Data.Features < 0:
 		return fmt.Errorf("[data] features = %d must be ≥ 0", c.Data.Features)
 	case c.Data.Source == "synthetic" && c.Data.Samples < 1:
@@ -378,10 +417,12 @@ func (c *Config) validate() error {
 		return fmt.Errorf("[stepsize] gamma0 = %v must be positive", s.Gamma0)
 	case !(s.Factor > 0):
 		return fmt.Errorf("[stepsize] factor = %v must be positive", s.Factor)
-	case !(c.Init.Sigma0 >= 0):
-		return fmt.Errorf("[init] sigma0 = %v must be ≥ 0", c.Init.Sigma0)
+	case !(c.Init.Sigma0 >= 0) || math.IsInf(c.Init.Sigma0, 0):
+		return fmt.Errorf("[init] sigma0 = %v must be a finite number ≥ 0", c.Init.Sigma0)
 	case r.Iterations < 1:
 		return fmt.Errorf("[run] iterations = %d must be at least 1", r.Iterations)
+	case r.Iterations > MaxIterations:
+		return fmt.Errorf("[run] iterations = %d is too large (at most %d)", r.Iterations, MaxIterations)
 	case r.Ranks < 1:
 		return fmt.Errorf("[run] ranks = %d must be at least 1", r.Ranks)
 	case r.LogEvery < 1:
@@ -390,8 +431,19 @@ func (c *Config) validate() error {
 		return fmt.Errorf("[run] checkpoint_every = %d must be 0 (off) or positive", r.CheckpointEvery)
 	case r.FlushEvery < 1:
 		return fmt.Errorf("[run] flush_every = %d must be at least 1", r.FlushEvery)
-	case r.Tolerance < 0:
-		return fmt.Errorf("[run] tolerance = %v must be ≥ 0", r.Tolerance)
+	case !(r.Tolerance >= 0) || math.IsInf(r.Tolerance, 0):
+		return fmt.Errorf("[run] tolerance = %v must be a finite number ≥ 0", r.Tolerance)
+	case r.Seed > MaxSeed:
+		return fmt.Errorf("[run] seed = %d must be in [0, %d] (a negative seed is refused, not wrapped)", int64(r.Seed), MaxSeed)
+	}
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{{"stepsize.gamma", s.Gamma}, {"stepsize.gamma0", s.Gamma0}, {"stepsize.factor", s.Factor},
+		{"algorithm.eta", a.Eta}, {"algorithm.eta0", a.Eta0}} {
+		if math.IsInf(f.v, 0) {
+			return fmt.Errorf("[%s] = %v must be finite", f.key, f.v)
+		}
 	}
 	if _, err := c.TimeoutDuration(); err != nil {
 		return err

@@ -3,6 +3,7 @@ package datasets
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"math"
@@ -65,6 +66,9 @@ type LIBSVMCount struct {
 	// Entries[j] is the number of index:value tokens of sample j, an upper
 	// bound of its stored entries (explicit zeros are not stored).
 	Entries []int32
+	// Bytes is the file's size and SHA256 the SHA-256 of its contents.
+	Bytes  int64
+	SHA256 [32]byte
 }
 
 // CountLIBSVM is the cheap first pass of a shard-local read: it counts the
@@ -81,7 +85,8 @@ func CountLIBSVM(path string) (cnt LIBSVMCount, ok bool, err error) {
 		return cnt, false, fmt.Errorf("libsvm: %w", err)
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
+	h := sha256.New()
+	br := bufio.NewReaderSize(io.TeeReader(f, h), 1<<20)
 	var lab [2]float64
 	nlab := 0
 	var long []byte
@@ -132,7 +137,12 @@ func CountLIBSVM(path string) (cnt LIBSVMCount, ok bool, err error) {
 			labels[j] = 1
 		}
 	}
-	return LIBSVMCount{Labels: labels, Entries: entries}, true, nil
+	cnt = LIBSVMCount{Labels: labels, Entries: entries}
+	if st, err := f.Stat(); err == nil {
+		cnt.Bytes = st.Size()
+	}
+	h.Sum(cnt.SHA256[:0])
+	return cnt, true, nil
 }
 
 // ReadLIBSVMRows reads only the given samples of the LIBSVM file at path (which
@@ -142,8 +152,14 @@ func CountLIBSVM(path string) (cnt LIBSVMCount, ok bool, err error) {
 // the storage to allocate once: the rows' token counts (LIBSVMCount.Entries)
 // plus the longest row's, since a row that is not kept is parsed into the
 // free space before it is dropped. The result is bit for bit
-// ReadLIBSVM(path, opts).Gather(rows).
-func ReadLIBSVMRows(path string, opts ReadOptions, m int, rows []int, entries int) (*Dataset, error) {
+// ReadLIBSVM(path, opts).Gather(rows); nnz is the number of entries the whole
+// file stores.
+func ReadLIBSVMRows(path string, opts ReadOptions, m int, rows []int, entries int) (ds *Dataset, nnz int64, err error) {
+	ds, err = readLIBSVMRows(path, opts, m, rows, entries, &nnz)
+	return ds, nnz, err
+}
+
+func readLIBSVMRows(path string, opts ReadOptions, m int, rows []int, entries int, nnz *int64) (*Dataset, error) {
 	if opts.Features < 0 {
 		return nil, fmt.Errorf("libsvm %s: negative feature count %d", path, opts.Features)
 	}
@@ -172,6 +188,7 @@ func ReadLIBSVMRows(path string, opts ReadOptions, m int, rows []int, entries in
 	if p.rows != m && p.rows > 0 {
 		return nil, &ParseError{File: path, Msg: fmt.Sprintf("%d samples, %d counted before (did the file change?)", p.rows, m)}
 	}
+	*nnz = int64(p.nnz)
 	ds, err := p.finish()
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"crypto/sha256"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -43,6 +44,9 @@ func TestReadLIBSVMRowsMatchesWholeFile(t *testing.T) {
 		if err != nil || !ok || m != full.Rows() || !slices.Equal(cnt.Labels, full.Labels) {
 			t.Fatalf("%s: CountLIBSVM = %d rows ok=%v err=%v; want %d and the same labels", name, m, ok, err, full.Rows())
 		}
+		if raw, _ := os.ReadFile(path); cnt.SHA256 != sha256.Sum256(raw) || cnt.Bytes != int64(len(raw)) {
+			t.Fatalf("%s: CountLIBSVM's SHA-256 or size is not the file's", name)
+		}
 		for j := range m { // these files store no explicit zeros
 			if int(cnt.Entries[j]) != full.Sparse.RowPtr[j+1]-full.Sparse.RowPtr[j] {
 				t.Fatalf("%s row %d: %d tokens counted, %d entries", name, j, cnt.Entries[j], full.Sparse.RowPtr[j+1]-full.Sparse.RowPtr[j])
@@ -57,9 +61,12 @@ func TestReadLIBSVMRowsMatchesWholeFile(t *testing.T) {
 					entries += int(cnt.Entries[j])
 				}
 			}
-			got, err := ReadLIBSVMRows(path, ReadOptions{}, m, rows, entries)
+			got, nnz, err := ReadLIBSVMRows(path, ReadOptions{}, m, rows, entries)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if nnz != int64(full.Sparse.NNZ()) {
+				t.Fatalf("nnz %d, the file stores %d", nnz, full.Sparse.NNZ())
 			}
 			sameRows(t, got, full.Gather(rows))
 			if got.Cols() != full.Cols() {
@@ -75,7 +82,7 @@ func TestReadLIBSVMRowsErrors(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "bad.svm")
 	os.WriteFile(p, []byte("1 1:1\n-1 2:1\n1 3:x\n"), 0o644)
-	_, err := ReadLIBSVMRows(p, ReadOptions{}, 3, []int{0}, 0)
+	_, _, err := ReadLIBSVMRows(p, ReadOptions{}, 3, []int{0}, 0)
 	if err == nil || !strings.Contains(err.Error(), "bad.svm line 3") {
 		t.Fatalf("err = %v, want line 3 named", err)
 	}

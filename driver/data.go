@@ -1,7 +1,12 @@
 package driver
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
+	"io"
+	"math"
+	"os"
 	"slices"
 
 	"github.com/efmpi/efmpi/datasets"
@@ -16,17 +21,25 @@ const (
 	SourceSyntheticSparse = "synthetic-sparse"
 )
 
-// loadBlock returns the plan of the job's samples among n ranks and the rows
-// of ranks r0, …, r1−1 in shard order (rank r0's rows first). Only those rows
-// are kept: a LIBSVM file is read whole when every rank is local (one pass)
-// and otherwise counted first and then parsed keeping only the block's rows;
-// an HDF5 file is read row range by row range; generated data makes only the
-// block's rows. The labels of every sample (O(m)) are read or made when the
-// plan needs them (split by label; HDF5 always, to check them).
-func loadBlock(spec Spec, n, r0, r1 int, counts *hdf5io.ReadCounts) (*datasets.Plan, *datasets.Dataset, error) {
+// loadBlock returns the plan of the job's samples among n ranks, the rows of
+// ranks r0, …, r1−1 in shard order (rank r0's rows first), and the print of
+// the whole dataset. Only those rows are kept: a LIBSVM file is read whole
+// when every rank is local (one pass) and otherwise counted first and then
+// parsed keeping only the block's rows; an HDF5 file is read row range by
+// row range; generated data makes only the block's rows. The labels of every
+// sample (O(m)) are read or made when the plan needs them (split by label;
+// HDF5 always, to check them).
+//
+// The print is the same in every process, whichever rows it holds: m, d, the
+// number of stored entries and a SHA-256 of what every process reads — for
+// LIBSVM the file's bytes (every process reads them all), for HDF5 the
+// labels and the file's recorded source_sha256 (if any), for generated data
+// the generator's parameters.
+func loadBlock(spec Spec, n, r0, r1 int, counts *hdf5io.ReadCounts) (*datasets.Plan, *datasets.Dataset, DataPrint, error) {
 	opts := datasets.ShardOptions{Shuffle: spec.Shuffle, Seed: spec.Seed, Split: spec.Split}
 	byLabel := spec.Split == datasets.SplitLabel
 	all := r0 == 0 && r1 == n
+	var none DataPrint
 	// fromWhole plans and cuts a dataset held whole.
 	fromWhole := func(full *datasets.Dataset) (*datasets.Plan, *datasets.Dataset, error) {
 		plan, err := datasets.NewPlan(full.Rows(), n, opts, full.Labels)
@@ -47,30 +60,41 @@ func loadBlock(spec Spec, n, r0, r1 int, counts *hdf5io.ReadCounts) (*datasets.P
 		lo, hi := plan.BlockBounds(r0, r1)
 		return plan, plan.Rows(lo, hi), nil
 	}
+	// share is the fraction of m this process holds, for the memory checks.
+	share := float64(r1-r0) / float64(n)
 	switch spec.Source {
 	case SourceLIBSVM:
 		ropts := datasets.ReadOptions{Features: spec.Features}
 		if all {
-			full, err := datasets.ReadLIBSVM(spec.DataPath, ropts)
+			f, err := os.Open(spec.DataPath)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, none, fmt.Errorf("libsvm: %w", err)
 			}
-			return fromWhole(full)
+			defer f.Close()
+			h := sha256.New()
+			full, err := datasets.ParseLIBSVM(io.TeeReader(f, h), spec.DataPath, ropts)
+			if err != nil {
+				return nil, nil, none, err
+			}
+			print := DataPrint{Rows: int64(full.Rows()), Cols: int64(full.Cols()), NNZ: int64(full.Sparse.NNZ())}
+			h.Sum(print.Sum[:0])
+			plan, block, err := fromWhole(full)
+			return plan, block, print, err
 		}
 		cnt, ok, err := datasets.CountLIBSVM(spec.DataPath)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, none, err
 		}
 		if !ok { // the full parse names the line
 			if _, err := datasets.ReadLIBSVM(spec.DataPath, ropts); err != nil {
-				return nil, nil, err
+				return nil, nil, none, err
 			}
-			return nil, nil, fmt.Errorf("libsvm %s: malformed labels", spec.DataPath)
+			return nil, nil, none, fmt.Errorf("libsvm %s: malformed labels", spec.DataPath)
 		}
 		m := len(cnt.Labels)
 		plan, rows, err := planFor(spec.DataPath, m, cnt.Labels)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, none, err
 		}
 		// Room for the kept rows plus the longest row: a row that is not
 		// kept is parsed into the free space before it is dropped.
@@ -78,97 +102,131 @@ func loadBlock(spec Spec, n, r0, r1 int, counts *hdf5io.ReadCounts) (*datasets.P
 		for _, j := range rows {
 			entries += int(cnt.Entries[j])
 		}
-		block, err := datasets.ReadLIBSVMRows(spec.DataPath, ropts, m, rows, entries)
-		return plan, block, err
+		block, nnz, err := datasets.ReadLIBSVMRows(spec.DataPath, ropts, m, rows, entries)
+		if err != nil {
+			return nil, nil, none, err
+		}
+		return plan, block, DataPrint{Rows: int64(m), Cols: int64(block.Cols()), NNZ: nnz, Sum: cnt.SHA256}, nil
 	case SourceHDF5:
-		return loadHDF5(spec, planFor, counts)
+		return loadHDF5(spec, share, planFor, counts)
 	case SourceSyntheticSparse:
 		g := datasets.SparseSynthetic{M: spec.Samples, D: spec.Features, NNZ: spec.RowNNZ,
 			Exponent: spec.Exponent, Noise: spec.LabelNoise, Seed: spec.Seed}
 		if err := g.Check(); err != nil {
-			return nil, nil, err
+			return nil, nil, none, err
+		}
+		if err := checkMemory(12*share*float64(g.M)*float64(g.NNZ)+8*float64(g.D),
+			fmt.Sprintf("synthetic-sparse data of %d × %d, %d per row (this process's share)", g.M, g.D, g.NNZ)); err != nil {
+			return nil, nil, none, err
 		}
 		var labels []float64
 		if byLabel {
 			var err error
 			if labels, err = g.Labels(); err != nil {
-				return nil, nil, err
+				return nil, nil, none, err
 			}
 		}
 		plan, rows, err := planFor(datasets.SparseSyntheticSource, g.M, labels)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, none, err
 		}
 		block, err := g.Rows(rows)
-		return plan, block, err
+		return plan, block, generatedPrint(int64(g.M), int64(g.D), int64(g.M)*int64(g.NNZ), fmt.Sprintf("%+v", g)), err
 	case SourceSynthetic, "":
+		if err := checkMemory(8*share*float64(spec.Samples)*float64(spec.Features),
+			fmt.Sprintf("synthetic data of %d × %d (this process's share)", spec.Samples, spec.Features)); err != nil {
+			return nil, nil, none, err
+		}
+		print := generatedPrint(int64(spec.Samples), int64(spec.Features), int64(spec.Samples)*int64(spec.Features),
+			fmt.Sprintf("synthetic m=%d d=%d seed=%d", spec.Samples, spec.Features, spec.Seed))
 		if all {
 			full, err := datasets.Synthetic(spec.Samples, spec.Features, spec.Seed)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, none, err
 			}
-			return fromWhole(full)
+			plan, block, err := fromWhole(full)
+			return plan, block, print, err
 		}
 		var labels []float64
 		if byLabel {
 			var err error
 			if labels, err = datasets.SyntheticLabels(spec.Samples, spec.Features, spec.Seed); err != nil {
-				return nil, nil, err
+				return nil, nil, none, err
 			}
 		}
 		plan, rows, err := planFor(datasets.SyntheticSource, spec.Samples, labels)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, none, err
 		}
 		if plan.Contiguous() {
 			block, err := datasets.SyntheticRows(spec.Samples, spec.Features, spec.Seed, rows[0], rows[0]+len(rows))
-			return plan, block, err
+			return plan, block, print, err
 		}
 		parts := make([]*datasets.Dataset, len(rows))
 		for k, j := range rows {
 			p, err := datasets.SyntheticRows(spec.Samples, spec.Features, spec.Seed, j, j+1)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, none, err
 			}
 			parts[k] = p
 		}
-		return plan, datasets.Concat(parts), nil
+		return plan, datasets.Concat(parts), print, nil
 	}
-	return nil, nil, fmt.Errorf("unknown data source %q", spec.Source)
+	return nil, nil, none, fmt.Errorf("unknown data source %q", spec.Source)
+}
+
+// generatedPrint is the print of generated data: its size and a hash of the
+// generator's parameters.
+func generatedPrint(m, d, nnz int64, params string) DataPrint {
+	return DataPrint{Rows: m, Cols: d, NNZ: nnz, Sum: sha256.Sum256([]byte(params))}
 }
 
 // loadHDF5 reads the block's rows of an efmpi CSR file (see hdf5io.CSRFormat).
-func loadHDF5(spec Spec, planFor func(string, int, []float64) (*datasets.Plan, []int, error), counts *hdf5io.ReadCounts) (*datasets.Plan, *datasets.Dataset, error) {
+func loadHDF5(spec Spec, share float64, planFor func(string, int, []float64) (*datasets.Plan, []int, error), counts *hdf5io.ReadCounts) (*datasets.Plan, *datasets.Dataset, DataPrint, error) {
+	var none DataPrint
 	f, err := hdf5io.OpenCSR(spec.DataPath)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, none, err
 	}
 	defer func() { *counts = f.Read; f.Close() }()
 	d := f.D
 	if spec.Features > 0 {
 		if spec.Features < f.D {
-			return nil, nil, fmt.Errorf("hdf5 %s: shape has d = %d columns, more than [data] features = %d", f.Path, f.D, spec.Features)
+			return nil, nil, none, fmt.Errorf("hdf5 %s: shape has d = %d columns, more than [data] features = %d", f.Path, f.D, spec.Features)
 		}
 		d = spec.Features
 	}
+	if err := checkMemory(12*share*float64(f.NNZ)+16*float64(f.M),
+		fmt.Sprintf("%s (%d × %d, %d nonzeros; this process's share)", f.Path, f.M, f.D, f.NNZ)); err != nil {
+		return nil, nil, none, err
+	}
 	labels, err := f.Labels()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, none, err
 	}
 	plan, rows, err := planFor(f.Path, f.M, labels)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, none, err
 	}
 	rr, err := f.ReadRows(rows)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, none, err
 	}
 	y := make([]float64, len(rows))
 	for k, j := range rows {
 		y[k] = labels[j]
 	}
+	print := DataPrint{Rows: int64(f.M), Cols: int64(d), NNZ: f.NNZ}
+	h := sha256.New()
+	fmt.Fprintf(h, "efmpi hdf5 data|m=%d|d=%d|nnz=%d|source_sha256=%v|", f.M, d, f.NNZ, f.Attrs["source_sha256"])
+	buf := make([]byte, 8*len(labels))
+	for j, v := range labels {
+		binary.LittleEndian.PutUint64(buf[8*j:], math.Float64bits(v))
+	}
+	h.Write(buf)
+	h.Sum(print.Sum[:0])
 	return plan, &datasets.Dataset{
 		Sparse: &datasets.CSR{Rows: len(rows), Cols: d, RowPtr: rr.RowPtr, ColIdx: rr.ColIdx, Val: rr.Val},
 		Labels: y, Source: f.Path,
-	}, nil
+	}, print, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -97,8 +98,11 @@ func TestPrepareRankMatchesPrepare(t *testing.T) {
 						t.Fatal(err)
 					}
 					want := viewHash(all.views[r])
-					if one.DataHash != want || len(one.views) != 1 || one.Dim != all.Dim {
+					if one.rowsHash != want || len(one.views) != 1 || one.Dim != all.Dim {
 						t.Fatalf("rank %d: PrepareRank's shard differs from Prepare's", r)
+					}
+					if one.Data != all.Data || all.Data.Rows == 0 || all.Data.NNZ == 0 {
+						t.Fatalf("rank %d: data print %v, Prepare's %v", r, one.Data, all.Data)
 					}
 					for i, s := range all.ShardSizes {
 						if one.ShardSizes[i] != s {
@@ -341,5 +345,45 @@ func TestInprocViewsShareOneCopy(t *testing.T) {
 		if at != b.NNZ() {
 			t.Fatalf("views cover %d of %d entries", at, b.NNZ())
 		}
+	}
+}
+
+// The data print (checkpoints, cross-rank agreement) changes with the file's
+// contents: a LIBSVM value, an HDF5 label.
+func TestDataPrintSeesChanges(t *testing.T) {
+	dir := t.TempDir()
+	svm := filepath.Join(dir, "d.svm")
+	spec := baseSpec(t)
+	spec.Rule, spec.Source, spec.DataPath, spec.Features = algorithms.RuleNormTheory, SourceLIBSVM, svm, 0
+	os.WriteFile(svm, []byte("1 1:1 2:2\n-1 2:1\n1 1:3\n"), 0o644)
+	a, err := PrepareRank(spec, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(svm, []byte("1 1:1 2:2\n-1 2:1\n1 1:4\n"), 0o644)
+	b, err := PrepareRank(spec, 2, 0) // rank 0 does not hold the changed row
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Data == b.Data || a.Data.Rows != 3 || a.Data.NNZ != 4 {
+		t.Fatalf("prints %v and %v of different files", a.Data, b.Data)
+	}
+	ds, _ := datasets.ReadLIBSVM(svm, datasets.ReadOptions{})
+	h5 := filepath.Join(dir, "d.h5")
+	writeCSR(t, ds, h5)
+	spec.Source, spec.DataPath = SourceHDF5, h5
+	c, err := Prepare(spec, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds.Labels[0], ds.Labels[1] = ds.Labels[1], ds.Labels[0]
+	os.Remove(h5)
+	writeCSR(t, ds, h5)
+	d, err := Prepare(spec, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Data == d.Data || c.Data.Rows != 3 {
+		t.Fatalf("prints %v and %v of files with different labels", c.Data, d.Data)
 	}
 }

@@ -95,10 +95,10 @@ type Shared struct {
 	block  *datasets.Dataset
 	views  []*datasets.Dataset
 	source string
-	// DataHash is a SHA-256 of this process's rows (every held rank's
+	// rowsHash is a SHA-256 of this process's rows (every held rank's
 	// shard, in rank order: dimension, row pointers, columns, values,
-	// labels), for checkpoint fingerprints; zero for the polynomial.
-	DataHash [32]byte
+	// labels); zero for the polynomial.
+	rowsHash [32]byte
 	// Read counts the array elements read from an HDF5 input file (zero for
 	// other sources): evidence that a process reads only its rows.
 	Read hdf5io.ReadCounts
@@ -115,6 +115,11 @@ type Shared struct {
 	Theory *algorithms.Theory
 	// ShardSizes[r] is m_r (0 for the polynomial).
 	ShardSizes []int64
+	// Data identifies the job's data (size and content hash; zero for the
+	// polynomial): checkpoints record it and multi-process ranks agree on it.
+	// It describes the whole dataset and is the same in every process,
+	// whichever rows it holds (see loadBlock for what is hashed).
+	Data DataPrint
 }
 
 func invalid(format string, args ...any) error {
@@ -146,11 +151,14 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 	sh := &Shared{Spec: spec, Ranks: n, First: r0}
 	switch spec.Problem {
 	case "logreg":
-		plan, block, err := loadBlock(spec, n, r0, r1, &sh.Read)
+		plan, block, print, err := loadBlock(spec, n, r0, r1, &sh.Read)
 		if err != nil {
+			if errors.Is(err, ErrInvalid) {
+				return nil, err
+			}
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
-		sh.block, sh.Dim, sh.source = block, block.Cols(), block.Source
+		sh.block, sh.Dim, sh.source, sh.Data = block, block.Cols(), block.Source, print
 		sh.ShardSizes = plan.Sizes()
 		base, _ := plan.Bounds(r0)
 		h := sha256.New()
@@ -160,7 +168,7 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 			sh.views = append(sh.views, v)
 			hashShard(h, v)
 		}
-		h.Sum(sh.DataHash[:0])
+		h.Sum(sh.rowsHash[:0])
 		minShard := slices.Min(sh.ShardSizes)
 		if spec.Method == algorithms.EF21SGDM {
 			if b := max(spec.Batch, spec.InitBatch); int64(b) > minShard {
@@ -172,6 +180,9 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 			return nil, invalid("polynomial dimension %d: need at least 1", spec.PolyDim)
 		}
 		sh.Dim = spec.PolyDim
+		if err := checkMemory(16*float64(n)*float64(sh.Dim), fmt.Sprintf("the polynomial of dimension %d for %d ranks", sh.Dim, n)); err != nil {
+			return nil, err
+		}
 		sh.ShardSizes = make([]int64, n)
 		for r := range n {
 			p, err := problems.NewPolynomial(sh.Dim, spec.Seed, r)
@@ -184,6 +195,9 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 		return nil, invalid("unknown problem %q", spec.Problem)
 	}
 	d := sh.Dim
+	if err := checkDimension(d, 1); err != nil { // every process holds at least one rank
+		return nil, err
+	}
 	if (spec.Compressor == "top-k" || spec.Compressor == "rand-k") && (spec.K < 1 || spec.K > d) {
 		return nil, invalid("k = %d must be in [1, d = %d]", spec.K, d)
 	}

@@ -57,6 +57,9 @@ type Result struct {
 	X          []float64
 	G          []float64
 	Timing     Timing
+	// CheckpointErr is set when a stop signal asked for a checkpoint and
+	// writing it failed: the run cannot be resumed from this point.
+	CheckpointErr error
 }
 
 // Timing is rank 0's wall time per phase, in seconds.
@@ -382,6 +385,7 @@ func (l *loop) iterate(ctx context.Context, start int) (Result, error) {
 	K := spec.Iterations
 	for k := start; k < K; k++ {
 		gamma := sh.Schedule.At(k)
+		copy(l.lastX, l.srv.X) // x^k is finite (checked below): the iterate kept if x^{k+1} is not
 		// x^{k+1}
 		if l.dense() {
 			stop := 0.0
@@ -412,7 +416,10 @@ func (l *loop) iterate(ctx context.Context, start int) (Result, error) {
 			l.srv.Apply(&l.agg)
 		}
 		l.clock.add(&l.t.Step)
-		due := (k+1)%spec.LogEvery == 0 || k+1 == K
+		// Finiteness of x is checked every iteration (O(d), replicated on
+		// every rank, so no communication): a non-finite x^{k+1} forces a
+		// row, and the run stops as diverged at the first such iteration.
+		due := (k+1)%spec.LogEvery == 0 || k+1 == K || !allFinite(l.srv.X)
 		if st, why, err := l.observe(ctx, k+1, due); st != "" || err != nil {
 			return l.stopped(st, why, k+1, err)
 		}

@@ -42,7 +42,7 @@ func Open(path string) (*Run, error) {
 	if !hdf5.IsHDF5(path) {
 		return nil, fmt.Errorf("hdf5 %s: not an HDF5 file (or missing)", path)
 	}
-	f, err := hdf5.OpenFile(path, hdf5.F_ACC_RDONLY)
+	f, swmr, err := openForReading(path)
 	if err != nil {
 		return nil, fmt.Errorf("hdf5 %s: open: %w", path, err)
 	}
@@ -73,6 +73,23 @@ func Open(path string) (*Run, error) {
 				return nil, fmt.Errorf("hdf5 %s: /%s: %w", path, full, err)
 			}
 			run.Floats[name] = v
+		}
+	}
+	if swmr {
+		// A running job extends its columns one after the other: show the
+		// rows every column already has.
+		n := len(run.Ints["iteration"])
+		for _, v := range run.Ints {
+			n = min(n, len(v))
+		}
+		for _, v := range run.Floats {
+			n = min(n, len(v))
+		}
+		for k, v := range run.Ints {
+			run.Ints[k] = v[:n]
+		}
+		for k, v := range run.Floats {
+			run.Floats[k] = v[:n]
 		}
 	}
 	for name, dst := range map[string]*[]float64{"x0": &run.X0, "x_final": &run.XFinal} {
@@ -127,7 +144,7 @@ func readInts(f *hdf5.File, name string) ([]int64, error) { return readVector[in
 func readVector[T float64 | int64](f *hdf5.File, name string) ([]T, error) {
 	ds, err := f.OpenDataset(name)
 	if err != nil {
-		return nil, err
+		return nil, detail(err)
 	}
 	defer ds.Close()
 	n, err := length(ds)
@@ -136,7 +153,7 @@ func readVector[T float64 | int64](f *hdf5.File, name string) ([]T, error) {
 	}
 	v := make([]T, n)
 	if n > 0 {
-		err = ds.Read(&v)
+		err = detail(ds.Read(&v))
 	}
 	return v, err
 }
@@ -160,7 +177,7 @@ func readFixedStrings(f *hdf5.File, name string) ([]string, error) {
 	buf := make([]byte, n*width)
 	if n > 0 {
 		if err := ds.Read(&buf); err != nil {
-			return nil, err
+			return nil, detail(err)
 		}
 	}
 	out := make([]string, n)

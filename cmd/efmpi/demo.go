@@ -40,11 +40,14 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 			return ExitBadInput, err
 		}
 		fmt.Fprintf(stdout, "== %s → %s\n", v.name, out)
-		if err := checkOutput(out, true, false); err != nil {
+		if err := checkOutput(out, true, false, runInputs(cfg)); err != nil {
 			return ExitBadInput, err
 		}
 		sh, err := driver.Prepare(specFrom(cfg, true), cfg.Run.Ranks)
 		if err != nil {
+			return ExitBadInput, err
+		}
+		if err := makeOutputDir(out); err != nil {
 			return ExitBadInput, err
 		}
 		res, err := runInproc(ctx, sh, cfg, f, stdout)

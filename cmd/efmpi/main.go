@@ -41,6 +41,9 @@ const (
 	ExitDiverged    = 3 // non-finite values
 	ExitRankFailed  = 4 // a rank died or went silent
 	ExitInterrupted = 5 // SIGTERM / SIGUSR1 / SIGINT: flushed and marked interrupted
+	// ExitNoCheckpoint: stopped by a signal as for 5, but the checkpoint
+	// could not be written, so -resume cannot continue from this point.
+	ExitNoCheckpoint = 6
 )
 
 func main() {
@@ -125,11 +128,13 @@ func exitCode(err error) int {
 	var exitErr *launch.RankExitError
 	switch {
 	case errors.As(err, &ue), errors.Is(err, config.ErrInvalid), errors.Is(err, driver.ErrInvalid),
-		errors.Is(err, hdf5io.ErrExists), errors.As(err, &pe), errors.Is(err, errOutput):
+		errors.Is(err, hdf5io.ErrExists), errors.As(err, &pe), errors.Is(err, errOutput),
+		errors.Is(err, errInputOutput), errors.Is(err, errNotRegular), errors.Is(err, hdf5io.ErrLocked),
+		errors.Is(err, hdf5io.ErrIsDir), errors.Is(err, launch.ErrBadSecret):
 		return ExitBadInput
 	case errors.As(err, &exitErr):
 		switch exitErr.ExitCode {
-		case ExitBadInput, ExitDiverged, ExitRankFailed, ExitInterrupted:
+		case ExitBadInput, ExitDiverged, ExitRankFailed, ExitInterrupted, ExitNoCheckpoint:
 			return exitErr.ExitCode
 		}
 		return ExitRankFailed

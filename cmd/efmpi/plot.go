@@ -59,6 +59,13 @@ func cmdPlot(args []string, stdout, stderr io.Writer) (int, error) {
 	default:
 		return ExitBadInput, usageError{fmt.Sprintf("plot: -o %s: want a .png, .svg, .pdf or .eps file", *out)}
 	}
+	in := []input{{"table", *table}}
+	for _, p := range paths {
+		in = append(in, input{"run file", p})
+	}
+	if err := checkNotInput("-o", *out, in); err != nil {
+		return ExitBadInput, err
+	}
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 		return ExitBadInput, fmt.Errorf("%w: %v", errOutput, err)
 	}

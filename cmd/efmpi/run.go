@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,9 +18,6 @@ import (
 	"github.com/efmpi/efmpi/driver"
 	"github.com/efmpi/efmpi/hdf5io"
 )
-
-// errOutput marks an output path that cannot be written.
-var errOutput = errors.New("output not writable")
 
 // multiFlag collects a repeatable flag.
 type multiFlag []string
@@ -122,31 +120,6 @@ func x0Spec(cfg *config.Config) string {
 	return cfg.X0Path()
 }
 
-// checkOutput creates the output directory and makes sure a file can be
-// written there, before any computation.
-func checkOutput(path string, overwrite, resume bool) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("%w: output directory %s: %v", errOutput, dir, err)
-	}
-	probe, err := os.CreateTemp(dir, ".efmpi-write-test-*")
-	if err != nil {
-		return fmt.Errorf("%w: output directory %s: %v", errOutput, dir, err)
-	}
-	probe.Close()
-	os.Remove(probe.Name())
-	if resume {
-		if _, err := os.Stat(path); err != nil {
-			return fmt.Errorf("%w: -resume: %v", errOutput, err)
-		}
-		return nil
-	}
-	if _, err := os.Stat(path); err == nil && !overwrite {
-		return fmt.Errorf("%s: %w", path, hdf5io.ErrExists)
-	}
-	return nil
-}
-
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	f, err := parseRunFlags("run", args, stderr)
 	if err != nil {
@@ -168,11 +141,17 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	case env.Launcher != launch.LauncherNone:
 		return runJoined(ctx, cfg, spec, f, env, stdout)
 	case cfg.Run.Transport == "inproc":
-		if err := checkOutput(spec.Output, f.overwrite, spec.Resume); err != nil {
+		if err := checkOutput(spec.Output, f.overwrite, spec.Resume, runInputs(cfg)); err != nil {
 			return ExitBadInput, err
 		}
 		sh, err := driver.Prepare(spec, cfg.Run.Ranks)
 		if err != nil {
+			return ExitBadInput, err
+		}
+		if err := sh.CheckMemory(cfg.Run.Ranks); err != nil {
+			return ExitBadInput, err
+		}
+		if err := makeOutputDir(spec.Output); err != nil {
 			return ExitBadInput, err
 		}
 		res, err := runInproc(ctx, sh, cfg, f, stdout)
@@ -255,15 +234,23 @@ func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *run
 		transport = "tcp" // under a launcher, ranks are processes
 	}
 	if env.Rank == 0 {
-		if err := checkOutput(spec.Output, f.overwrite, spec.Resume); err != nil {
+		if err := checkOutput(spec.Output, f.overwrite, spec.Resume, runInputs(cfg)); err != nil {
 			return ExitBadInput, err
 		}
-	} else {
-		os.MkdirAll(filepath.Dir(spec.Output), 0o755)
+	}
+	if err := requireRegular(runInputs(cfg)); err != nil {
+		return ExitBadInput, err
 	}
 	sh, err := driver.PrepareRank(spec, env.Size, env.Rank) // this rank's rows only
 	if err != nil {
 		return ExitBadInput, err
+	}
+	if env.Rank == 0 {
+		if err := makeOutputDir(spec.Output); err != nil {
+			return ExitBadInput, err
+		}
+	} else {
+		os.MkdirAll(filepath.Dir(spec.Output), 0o755)
 	}
 	timeout, err := cfg.TimeoutDuration()
 	if err != nil {
@@ -272,12 +259,21 @@ func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *run
 	comm, env, err := launch.Join(ctx, launch.Options{Transport: transport, Coordinator: f.coordinator,
 		SharedDir: filepath.Dir(spec.Output), Timeout: timeout})
 	if err != nil {
+		if errors.Is(err, launch.ErrBadSecret) {
+			return ExitBadInput, err
+		}
 		return ExitRankFailed, err
 	}
 	defer comm.Finalize()
 	hosts, err := driver.GatherHosts(comm, hostname())
 	if err != nil {
 		return ExitRankFailed, err
+	}
+	// Before the first iteration every rank must run the same config, binary
+	// and data: a rank started differently would finish "completed" with
+	// another trajectory.
+	if err := driver.Agree(comm, driver.Print{Config: cfg.Effective(), Binary: binaryID(), Data: sh.Data}); err != nil {
+		return exitCode(err), err
 	}
 	opts := driver.Options{}
 	out := io.Discard
@@ -293,10 +289,17 @@ func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *run
 // runSpawned starts cfg.Run.Ranks local processes of this program, which join
 // one TCP world over loopback, and waits for them.
 func runSpawned(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFlags, stdout, stderr io.Writer) (int, error) {
-	if err := checkOutput(spec.Output, f.overwrite, spec.Resume); err != nil {
+	inputs := runInputs(cfg)
+	if err := checkOutput(spec.Output, f.overwrite, spec.Resume, inputs); err != nil {
+		return ExitBadInput, err
+	}
+	if err := requireRegular(inputs); err != nil {
 		return ExitBadInput, err
 	}
 	if _, err := driver.PrepareRank(spec, cfg.Run.Ranks, 0); err != nil { // checks the input; each process then reads its own rows
+		return ExitBadInput, err
+	}
+	if err := makeOutputDir(spec.Output); err != nil {
 		return ExitBadInput, err
 	}
 	exe, err := os.Executable()
@@ -320,9 +323,32 @@ func finish(res driver.Result, err error, output string, stdout io.Writer) (int,
 	if err != nil {
 		return exitCode(err), err
 	}
+	if res.Status == driver.StatusInterrupted && res.CheckpointErr != nil {
+		return ExitNoCheckpoint, fmt.Errorf("run %s: %s", res.Status, res.Reason)
+	}
 	code := statusCode(res.Status)
 	if code != ExitOK {
 		return code, fmt.Errorf("run %s: %s", res.Status, res.Reason)
 	}
 	return ExitOK, nil
+}
+
+// binaryID identifies this program for the ranks' agreement: the version and
+// a hash of the executable, so two builds of one version are told apart.
+func binaryID() string {
+	id := "efmpi " + Version
+	exe, err := os.Executable()
+	if err != nil {
+		return id
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return id
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return id
+	}
+	return fmt.Sprintf("%s (sha256 %x)", id, h.Sum(nil)[:8])
 }

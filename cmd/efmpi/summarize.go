@@ -59,6 +59,13 @@ func cmdSummarize(args []string, stdout, stderr io.Writer) (int, error) {
 	var out io.Writer = stdout
 	var file *os.File
 	if *outPath != "" {
+		var in []input
+		for _, f := range files {
+			in = append(in, input{"run file", f})
+		}
+		if err := checkNotInput("-o", *outPath, in); err != nil {
+			return ExitBadInput, err
+		}
 		if file, err = os.Create(*outPath); err != nil {
 			return ExitBadInput, fmt.Errorf("%w: %v", errOutput, err)
 		}

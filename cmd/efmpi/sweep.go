@@ -73,8 +73,12 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		if sw.KSearch != nil {
 			over = append(over, fmt.Sprintf("%s=%d", sw.KSearch.Key, sw.KSearch.Start))
 		}
-		if _, err := loadConfig(&runFlags{config: *base, sets: over}); err != nil {
+		cfg, err := loadConfig(&runFlags{config: *base, sets: over})
+		if err != nil {
 			return ExitBadInput, fmt.Errorf("point %d (%s): %w", p.Index, p, err)
+		}
+		if err := checkNotInput("sweep -out", filepath.Join(*dir, "sweep.csv"), runInputs(cfg)); err != nil {
+			return ExitBadInput, err
 		}
 	}
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
@@ -88,6 +92,9 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		f := &runFlags{config: *base, sets: over, out: out, overwrite: true, quiet: true}
 		cfg, err := loadConfig(f)
 		if err != nil {
+			return err
+		}
+		if err := checkNotInput("sweep -out", out, runInputs(cfg)); err != nil {
 			return err
 		}
 		sh, err := driver.Prepare(specFrom(cfg, true), cfg.Run.Ranks)
