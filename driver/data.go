@@ -76,10 +76,10 @@ func loadBlock(spec Spec, n, r0, r1 int, counts *hdf5io.ReadCounts) (*datasets.P
 			if err != nil {
 				return nil, nil, none, err
 			}
-			print := DataPrint{Rows: int64(full.Rows()), Cols: int64(full.Cols()), NNZ: int64(full.Sparse.NNZ())}
-			h.Sum(print.Sum[:0])
+			dp := DataPrint{Rows: int64(full.Rows()), Cols: int64(full.Cols()), NNZ: int64(full.Sparse.NNZ())}
+			h.Sum(dp.Sum[:0])
 			plan, block, err := fromWhole(full)
-			return plan, block, print, err
+			return plan, block, dp, err
 		}
 		cnt, ok, err := datasets.CountLIBSVM(spec.DataPath)
 		if err != nil {
@@ -137,7 +137,7 @@ func loadBlock(spec Spec, n, r0, r1 int, counts *hdf5io.ReadCounts) (*datasets.P
 			fmt.Sprintf("synthetic data of %d × %d (this process's share)", spec.Samples, spec.Features)); err != nil {
 			return nil, nil, none, err
 		}
-		print := generatedPrint(int64(spec.Samples), int64(spec.Features), int64(spec.Samples)*int64(spec.Features),
+		dp := generatedPrint(int64(spec.Samples), int64(spec.Features), int64(spec.Samples)*int64(spec.Features),
 			fmt.Sprintf("synthetic m=%d d=%d seed=%d", spec.Samples, spec.Features, spec.Seed))
 		if all {
 			full, err := datasets.Synthetic(spec.Samples, spec.Features, spec.Seed)
@@ -145,7 +145,7 @@ func loadBlock(spec Spec, n, r0, r1 int, counts *hdf5io.ReadCounts) (*datasets.P
 				return nil, nil, none, err
 			}
 			plan, block, err := fromWhole(full)
-			return plan, block, print, err
+			return plan, block, dp, err
 		}
 		var labels []float64
 		if byLabel {
@@ -160,7 +160,7 @@ func loadBlock(spec Spec, n, r0, r1 int, counts *hdf5io.ReadCounts) (*datasets.P
 		}
 		if plan.Contiguous() {
 			block, err := datasets.SyntheticRows(spec.Samples, spec.Features, spec.Seed, rows[0], rows[0]+len(rows))
-			return plan, block, print, err
+			return plan, block, dp, err
 		}
 		parts := make([]*datasets.Dataset, len(rows))
 		for k, j := range rows {
@@ -170,7 +170,7 @@ func loadBlock(spec Spec, n, r0, r1 int, counts *hdf5io.ReadCounts) (*datasets.P
 			}
 			parts[k] = p
 		}
-		return plan, datasets.Concat(parts), print, nil
+		return plan, datasets.Concat(parts), dp, nil
 	}
 	return nil, nil, none, fmt.Errorf("unknown data source %q", spec.Source)
 }
@@ -216,7 +216,7 @@ func loadHDF5(spec Spec, share float64, planFor func(string, int, []float64) (*d
 	for k, j := range rows {
 		y[k] = labels[j]
 	}
-	print := DataPrint{Rows: int64(f.M), Cols: int64(d), NNZ: f.NNZ}
+	dp := DataPrint{Rows: int64(f.M), Cols: int64(d), NNZ: f.NNZ}
 	h := sha256.New()
 	fmt.Fprintf(h, "efmpi hdf5 data|m=%d|d=%d|nnz=%d|source_sha256=%v|", f.M, d, f.NNZ, f.Attrs["source_sha256"])
 	buf := make([]byte, 8*len(labels))
@@ -224,9 +224,9 @@ func loadHDF5(spec Spec, share float64, planFor func(string, int, []float64) (*d
 		binary.LittleEndian.PutUint64(buf[8*j:], math.Float64bits(v))
 	}
 	h.Write(buf)
-	h.Sum(print.Sum[:0])
+	h.Sum(dp.Sum[:0])
 	return plan, &datasets.Dataset{
 		Sparse: &datasets.CSR{Rows: len(rows), Cols: d, RowPtr: rr.RowPtr, ColIdx: rr.ColIdx, Val: rr.Val},
 		Labels: y, Source: f.Path,
-	}, print, nil
+	}, dp, nil
 }

@@ -151,14 +151,14 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 	sh := &Shared{Spec: spec, Ranks: n, First: r0}
 	switch spec.Problem {
 	case "logreg":
-		plan, block, print, err := loadBlock(spec, n, r0, r1, &sh.Read)
+		plan, block, dp, err := loadBlock(spec, n, r0, r1, &sh.Read)
 		if err != nil {
 			if errors.Is(err, ErrInvalid) {
 				return nil, err
 			}
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
-		sh.block, sh.Dim, sh.source, sh.Data = block, block.Cols(), block.Source, print
+		sh.block, sh.Dim, sh.source, sh.Data = block, block.Cols(), block.Source, dp
 		sh.ShardSizes = plan.Sizes()
 		base, _ := plan.Bounds(r0)
 		h := sha256.New()
