@@ -221,3 +221,37 @@ func BenchmarkCSRReadRows(b *testing.B) {
 		}
 	}
 }
+
+// Rows scattered over the file (more than maxRuns runs) are read with one
+// read of the whole indptr and give the same rows.
+func TestCSRReadScatteredRows(t *testing.T) {
+	tm := randomMatrix(3000, 10, 5)
+	path := filepath.Join(t.TempDir(), "m.h5")
+	tm.write(t, path, 1000)
+	f, err := OpenCSR(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rows []int
+	for j := 2999; j >= 0; j -= 2 { // 1500 runs of one row, in reverse
+		rows = append(rows, j)
+	}
+	f.Read = ReadCounts{}
+	rr, err := f.ReadRows(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nnz := 0
+	for k, j := range rows {
+		a, b := rr.RowPtr[k], rr.RowPtr[k+1]
+		wa, wb := tm.rowPtr[j], tm.rowPtr[j+1]
+		if !slices.Equal(rr.ColIdx[a:b], tm.colIdx[wa:wb]) || !slices.Equal(rr.Val[a:b], tm.val[wa:wb]) {
+			t.Fatalf("row %d differs", j)
+		}
+		nnz += wb - wa
+	}
+	if want := (ReadCounts{Indptr: 3001, Indices: int64(nnz), Data: int64(nnz)}); f.Read != want {
+		t.Fatalf("read %+v, want %+v", f.Read, want)
+	}
+}
