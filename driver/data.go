@@ -65,7 +65,7 @@ func loadBlock(spec Spec, n, r0, r1 int, counts *hdf5io.ReadCounts) (*datasets.P
 	switch spec.Source {
 	case SourceLIBSVM:
 		ropts := datasets.ReadOptions{Features: spec.Features}
-		if all {
+		if st, err := os.Stat(spec.DataPath); all && (err != nil || st.Size() < bigLIBSVM) {
 			f, err := os.Open(spec.DataPath)
 			if err != nil {
 				return nil, nil, none, fmt.Errorf("libsvm: %w", err)
@@ -81,6 +81,8 @@ func loadBlock(spec Spec, n, r0, r1 int, counts *hdf5io.ReadCounts) (*datasets.P
 			plan, block, err := fromWhole(full)
 			return plan, block, dp, err
 		}
+		// A process holding some ranks, or every rank of a big file: count
+		// first, then keep the rows wanted in storage allocated once.
 		cnt, ok, err := datasets.CountLIBSVM(spec.DataPath)
 		if err != nil {
 			return nil, nil, none, err
@@ -174,6 +176,12 @@ func loadBlock(spec Spec, n, r0, r1 int, counts *hdf5io.ReadCounts) (*datasets.P
 	}
 	return nil, nil, none, fmt.Errorf("unknown data source %q", spec.Source)
 }
+
+// bigLIBSVM is the file size from which a process holding every rank reads a
+// LIBSVM file in two passes too (count, then parse into storage allocated
+// once), instead of one pass whose arrays grow by doubling (up to 2× the
+// data at the peak).
+const bigLIBSVM = 64 << 20
 
 // generatedPrint is the print of generated data: its size and a hash of the
 // generator's parameters.
