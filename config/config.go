@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/efmpi/efmpi/algorithms"
+	"github.com/efmpi/efmpi/problems"
 )
 
 // ErrInvalid marks every error that is the user's input (file, key, value).
@@ -39,7 +42,7 @@ type Config struct {
 
 // Problem is [problem].
 type Problem struct {
-	Kind   string  `toml:"kind"`   // "logreg" | "polynomial"; default logreg
+	Kind   string  `toml:"kind"`   // "logreg" | "leastsq" | "polynomial"; default logreg
 	Lambda float64 `toml:"lambda"` // nonconvex regulariser weight; default 0.1
 	Dim    int     `toml:"dim"`    // polynomial dimension d; default 100
 }
@@ -51,7 +54,14 @@ type Data struct {
 	Features int    `toml:"features"` // d: LIBSVM/HDF5: 0 = from the file; synthetic: default 50; synthetic-sparse: default 10000
 	Samples  int    `toml:"samples"`  // synthetic and synthetic-sparse: default 1000
 	Shuffle  bool   `toml:"shuffle"`  // shuffle samples with the seed before sharding
-	Split    string `toml:"split"`    // "contiguous" | "label"; default contiguous
+	Split    string `toml:"split"`    // "contiguous" | "label" | "dirichlet"; default contiguous
+	// Alpha is the concentration of split = "dirichlet"; default 0.5.
+	Alpha float64 `toml:"alpha"`
+	// TestPath is a held-out LIBSVM test set (relative like Path);
+	// TestFraction instead holds out that fraction of the data, drawn with
+	// the seed (0: none). At most one of them.
+	TestPath     string  `toml:"test_path"`
+	TestFraction float64 `toml:"test_fraction"`
 	// synthetic-sparse only: nonzeros per row (default 20), the exponent s
 	// of column popularity ∝ (c+1)^−s (default 1), the probability that a
 	// label of the planted model is flipped (default 0.05).
@@ -94,6 +104,7 @@ type Run struct {
 	Ranks      int     `toml:"ranks"`       // in-process ranks when not under a launcher; default 4
 	Seed       uint64  `toml:"seed"`        // default 1
 	LogEvery   int     `toml:"log_every"`   // default 1
+	EvalEvery  int     `toml:"eval_every"`  // train/test loss and accuracy every this many iterations (a multiple of log_every); default log_every with a test set, else 0 (none)
 	FlushEvery int     `toml:"flush_every"` // rows between HDF5 flushes; default 100
 	Tolerance  float64 `toml:"tolerance"`   // stop when ‖∇f‖² ≤ tolerance; 0 = never
 	Output     string  `toml:"output"`      // HDF5 file; default results/<name>.h5
@@ -227,6 +238,14 @@ func applyOverride(tree map[string]any, o string) error {
 		return fmt.Errorf("key %q: want section.key", key)
 	}
 	section, field := key[:dot], key[dot+1:]
+	if raw == "" {
+		// "section.key=" unsets the key: the default applies (or, for a
+		// key that does not apply to the chosen method/rule, nothing)
+		if sec, ok := tree[section].(map[string]any); ok {
+			delete(sec, field)
+		}
+		return nil
+	}
 	var v map[string]any
 	if _, err := toml.Decode("v = "+raw, &v); err != nil {
 		v = map[string]any{"v": raw} // a bare word is a string
@@ -292,6 +311,9 @@ func (c *Config) defaults() {
 	}
 	def(&c.Data.Source, "synthetic")
 	def(&c.Data.Split, "contiguous")
+	if c.Data.Split == "dirichlet" {
+		defFloat("data.alpha", &c.Data.Alpha, 0.5)
+	}
 	if c.Data.Source == "synthetic" {
 		defInt("data.samples", &c.Data.Samples, 1000)
 		defInt("data.features", &c.Data.Features, 50)
@@ -329,6 +351,9 @@ func (c *Config) defaults() {
 		c.Run.Seed = 1
 	}
 	defInt("run.log_every", &c.Run.LogEvery, 1)
+	if c.Data.TestPath != "" || c.Data.TestFraction != 0 {
+		defInt("run.eval_every", &c.Run.EvalEvery, c.Run.LogEvery)
+	}
 	defInt("run.flush_every", &c.Run.FlushEvery, 100)
 	def(&c.Run.Downlink, "sparse")
 	def(&c.Run.Transport, "inproc")
@@ -356,11 +381,11 @@ func oneOf(key, v string, allowed ...string) error {
 func (c *Config) validate() error {
 	a, s, r := &c.Algorithm, &c.Stepsize, &c.Run
 	for _, e := range []error{
-		oneOf("problem.kind", c.Problem.Kind, "logreg", "polynomial"),
+		oneOf("problem.kind", c.Problem.Kind, append(problems.DataProblemKinds(), "polynomial")...), // problems/registry.go
 		oneOf("data.source", c.Data.Source, "libsvm", "hdf5", "synthetic", "synthetic-sparse"),
-		oneOf("data.split", c.Data.Split, "contiguous", "label"),
+		oneOf("data.split", c.Data.Split, "contiguous", "label", "dirichlet"),
 		oneOf("algorithm.method", a.Method, "ef21", "ef21-sgdm", "ef14"),
-		oneOf("algorithm.compressor", a.Compressor, "top-k", "rand-k", "sign", "identity"),
+		oneOf("algorithm.compressor", a.Compressor, algorithms.CompressorNames()...), // built in, or registered (algorithms/registry.go)
 		oneOf("algorithm.init", a.Init, "uncompressed", "compressed"),
 		oneOf("algorithm.momentum", a.Momentum, "constant", "eta-theory"),
 		oneOf("stepsize.rule", s.Rule, "ef21-theory", "norm-theory", "constant", "decreasing"),
@@ -379,7 +404,7 @@ func (c *Config) validate() error {
 	}
 	sgdm := a.Method == "ef21-sgdm"
 	switch {
-	case c.Problem.Kind == "logreg" && (c.Data.Source == "libsvm" || c.Data.Source == "hdf5") && c.Data.Path == "":
+	case c.Problem.Kind != "polynomial" && (c.Data.Source == "libsvm" || c.Data.Source == "hdf5") && c.Data.Path == "":
 		return fmt.Errorf("[data] path is required with source = %q", c.Data.Source)
 	case c.Data.Source == "synthetic-sparse" && (c.Data.Samples < 1 || c.Data.Features < 1):
 		return fmt.Errorf("[data] samples = %d and features = %d must be at least 1 with source = \"synthetic-sparse\"", c.Data.Samples, c.Data.Features)
@@ -391,10 +416,20 @@ func (c *Config) validate() error {
 		return fmt.Errorf("[data] label_noise = %v must be in [0, 0.5]", c.Data.LabelNoise)
 	case c.Problem.Kind == "polynomial" && c.Problem.Dim < 1:
 		return fmt.Errorf("[problem] dim = %d must be at least 1", c.Problem.Dim)
+	case c.Data.Split == "dirichlet" && !(c.Data.Alpha > 0 && c.Data.Alpha <= 1e300):
+		return fmt.Errorf("[data] alpha = %v must be a positive finite number", c.Data.Alpha)
 	case !(c.Problem.Lambda >= 0) || math.IsInf(c.Problem.Lambda, 0):
 		return fmt.Errorf("[problem] lambda = %v must be a finite number ≥ 0", c.Problem.Lambda)
 	case c.Data.Features < 0:
 		return fmt.Errorf("[data] features = %d must be ≥ 0", c.Data.Features)
+	case c.Data.TestPath != "" && c.Data.TestFraction != 0:
+		return fmt.Errorf("[data] test_path and test_fraction exclude each other: a test set is a file or a held-out fraction")
+	case c.Data.TestFraction != 0 && !(c.Data.TestFraction > 0 && c.Data.TestFraction < 1):
+		return fmt.Errorf("[data] test_fraction = %v must lie in (0, 1) (0: no test set)", c.Data.TestFraction)
+	case c.Run.EvalEvery < 0:
+		return fmt.Errorf("[run] eval_every = %d must be ≥ 0", c.Run.EvalEvery)
+	case c.Run.EvalEvery > 0 && c.Run.LogEvery > 0 && c.Run.EvalEvery%c.Run.LogEvery != 0:
+		return fmt.Errorf("[run] eval_every = %d must be a multiple of log_every = %d (evaluations happen on recorded rows)", c.Run.EvalEvery, c.Run.LogEvery)
 	case c.Data.Source == "synthetic" && c.Data.Samples < 1:
 		return fmt.Errorf("[data] samples = %d must be at least 1", c.Data.Samples)
 	case a.K < 1:
@@ -467,8 +502,9 @@ func (c *Config) inapplicable() map[string]string {
 		}
 	}
 	sgdm := a.Method == "ef21-sgdm"
-	notFor(c.Problem.Kind == "polynomial", "to problem.kind = \"polynomial\" (it has no data)", "data.source", "data.path", "data.features", "data.samples", "data.shuffle", "data.split", "data.nnz_per_row", "data.exponent", "data.label_noise", "problem.lambda")
-	notFor(c.Problem.Kind == "logreg", "to problem.kind = \"logreg\" (the dimension comes from the data)", "problem.dim")
+	notFor(c.Problem.Kind == "polynomial", "to problem.kind = \"polynomial\" (it has no data)", "data.source", "data.path", "data.features", "data.samples", "data.shuffle", "data.split", "data.alpha", "data.test_path", "data.test_fraction", "run.eval_every", "data.nnz_per_row", "data.exponent", "data.label_noise", "problem.lambda")
+	notFor(c.Data.Split != "dirichlet", "unless data.split = \"dirichlet\"", "data.alpha")
+	notFor(c.Problem.Kind != "polynomial", "to problem.kind = \""+c.Problem.Kind+"\" (the dimension comes from the data)", "problem.dim")
 	notFor(c.Data.Source == "synthetic", "to data.source = \"synthetic\"", "data.path")
 	notFor(c.Data.Source == "synthetic-sparse", "to data.source = \"synthetic-sparse\"", "data.path")
 	notFor(c.Data.Source == "libsvm", "to data.source = \"libsvm\" (the file fixes the samples)", "data.samples")
@@ -477,7 +513,7 @@ func (c *Config) inapplicable() map[string]string {
 	notFor(!sgdm, "to method "+a.Method+" (only ef21-sgdm uses minibatches and momentum)", "algorithm.batch", "algorithm.init_batch", "algorithm.momentum", "algorithm.eta", "algorithm.eta0")
 	notFor(sgdm && a.Momentum == "eta-theory", "with momentum = \"eta-theory\" (it uses eta0)", "algorithm.eta")
 	notFor(sgdm && a.Momentum == "constant", "with momentum = \"constant\" (it uses eta)", "algorithm.eta0")
-	notFor(a.Compressor != "top-k" && a.Compressor != "rand-k", "to compressor "+a.Compressor, "algorithm.k")
+	notFor(!algorithms.CompressorUsesK(a.Compressor), "to compressor "+a.Compressor, "algorithm.k")
 	notFor(a.Method == "ef14", "to method ef14 (it has no estimator to initialise)", "algorithm.init")
 	notFor(s.Rule != "constant", "to rule "+s.Rule+" (gamma is for rule = \"constant\")", "stepsize.gamma")
 	notFor(s.Rule != "norm-theory" && s.Rule != "decreasing", "to rule "+s.Rule+" (gamma0 is for norm-theory and decreasing)", "stepsize.gamma0")
@@ -489,6 +525,9 @@ func (c *Config) inapplicable() map[string]string {
 // DataPath resolves [data] path against the config file's directory when it is
 // relative, unless it exists relative to the working directory.
 func (c *Config) DataPath() string { return c.resolve(c.Data.Path) }
+
+// TestPath resolves [data] test_path like DataPath.
+func (c *Config) TestPath() string { return c.resolve(c.Data.TestPath) }
 
 // X0Path resolves a file-valued [init] x0 like DataPath.
 func (c *Config) X0Path() string { return c.resolve(c.Init.X0) }

@@ -17,6 +17,9 @@ import (
 type Plan struct {
 	M, N  int
 	Order []int
+	// bounds, when set (SplitDirichlet), holds the N+1 offsets of the ranks'
+	// positions in Order instead of ShardBounds.
+	bounds []int
 }
 
 // NewPlan deals m samples to n ranks. labels (±1, length m) are needed only
@@ -26,16 +29,43 @@ func NewPlan(m, n int, opts ShardOptions, labels []float64) (*Plan, error) {
 	switch {
 	case n < 1:
 		return nil, fmt.Errorf("number of ranks %d < 1", n)
-	case opts.Split != "" && opts.Split != SplitContiguous && opts.Split != SplitLabel:
-		return nil, fmt.Errorf("unknown split %q (want %q or %q)", opts.Split, SplitContiguous, SplitLabel)
+	case opts.Split != "" && opts.Split != SplitContiguous && opts.Split != SplitLabel && opts.Split != SplitDirichlet:
+		return nil, fmt.Errorf("unknown split %q (want %q, %q or %q)", opts.Split, SplitContiguous, SplitLabel, SplitDirichlet)
 	case m < n:
 		return nil, fmt.Errorf("%d samples cannot be split among %d ranks", m, n)
-	case opts.Split == SplitLabel && len(labels) != m:
-		return nil, fmt.Errorf("split by label needs the %d labels, got %d", m, len(labels))
+	case NeedsLabels(opts) && len(labels) != m:
+		return nil, fmt.Errorf("split %s needs the %d labels, got %d", opts.Split, m, len(labels))
 	}
 	p := &Plan{M: m, N: n}
 	if opts.Shuffle {
 		p.Order = ShufflePerm(m, opts.Seed)
+	}
+	if opts.Split == SplitDirichlet {
+		// Rank r holds, in position order, the samples DirichletOwners
+		// gives it (exactly Shard's rows).
+		owner, err := DirichletOwners(labels, p.Order, n, opts.Alpha, opts.Seed)
+		if err != nil {
+			return nil, err
+		}
+		p.bounds = make([]int, n+1)
+		for _, r := range owner {
+			p.bounds[r+1]++
+		}
+		for r := range n {
+			p.bounds[r+1] += p.bounds[r]
+		}
+		at := slices.Clone(p.bounds[:n])
+		order := make([]int, m)
+		for k, r := range owner {
+			j := k
+			if p.Order != nil {
+				j = p.Order[k]
+			}
+			order[at[r]] = j
+			at[r]++
+		}
+		p.Order = order
+		return p, nil
 	}
 	if opts.Split == SplitLabel {
 		order := p.Order
@@ -62,8 +92,20 @@ func NewPlan(m, n int, opts ShardOptions, labels []float64) (*Plan, error) {
 	return p, nil
 }
 
-// Bounds returns the positions [lo, hi) of rank r's samples (ShardBounds).
-func (p *Plan) Bounds(r int) (lo, hi int) { return ShardBounds(p.M, p.N, r) }
+// NeedsLabels reports whether dealing the samples as opts says needs their
+// labels (split by label, Dirichlet split).
+func NeedsLabels(opts ShardOptions) bool {
+	return opts.Split == SplitLabel || opts.Split == SplitDirichlet
+}
+
+// Bounds returns the positions [lo, hi) of rank r's samples (ShardBounds, or
+// the Dirichlet split's counts).
+func (p *Plan) Bounds(r int) (lo, hi int) {
+	if p.bounds != nil {
+		return p.bounds[r], p.bounds[r+1]
+	}
+	return ShardBounds(p.M, p.N, r)
+}
 
 // Sizes returns every rank's number of samples.
 func (p *Plan) Sizes() []int64 {

@@ -48,8 +48,11 @@ type ShardOptions struct {
 	// Split is SplitContiguous (also the default "") or SplitLabel. SplitLabel
 	// stably reorders the (possibly shuffled) samples so that all −1 samples
 	// come first and all +1 samples after, then cuts contiguous blocks, so most
-	// ranks see a single class.
+	// ranks see a single class. SplitDirichlet (dirichlet.go) deals every
+	// class to the ranks in Dirichlet(Alpha) proportions.
 	Split string
+	// Alpha is the concentration of SplitDirichlet.
+	Alpha float64
 }
 
 // ShardBounds returns the half-open sample range [lo, hi) of rank r when m
@@ -119,9 +122,9 @@ func Shard(ds *Dataset, n, rank int, opts ShardOptions) (*Dataset, error) {
 		return nil, fmt.Errorf("shard %s: number of ranks %d < 1", ds.Source, n)
 	case rank < 0 || rank >= n:
 		return nil, fmt.Errorf("shard %s: rank %d out of range [0, %d)", ds.Source, rank, n)
-	case opts.Split != "" && opts.Split != SplitContiguous && opts.Split != SplitLabel:
-		return nil, fmt.Errorf("shard %s: unknown split %q (want %q or %q)",
-			ds.Source, opts.Split, SplitContiguous, SplitLabel)
+	case opts.Split != "" && opts.Split != SplitContiguous && opts.Split != SplitLabel && opts.Split != SplitDirichlet:
+		return nil, fmt.Errorf("shard %s: unknown split %q (want %q, %q or %q)",
+			ds.Source, opts.Split, SplitContiguous, SplitLabel, SplitDirichlet)
 	case m < n:
 		return nil, fmt.Errorf("shard %s: %d samples cannot be split among %d ranks", ds.Source, m, n)
 	}

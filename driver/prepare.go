@@ -31,7 +31,8 @@ var ErrInvalid = errors.New("invalid input")
 
 // Spec is one job, fully resolved. Every rank builds the same Spec.
 type Spec struct {
-	// Problem: "logreg" or "polynomial".
+	// Problem: "logreg", "leastsq" (least squares on the same data, the
+	// labels as targets) or "polynomial".
 	Problem string
 	Lambda  float64
 	PolyDim int
@@ -42,6 +43,14 @@ type Spec struct {
 	Features, Samples int
 	Shuffle           bool
 	Split             string
+	// SplitAlpha is the concentration of Split "dirichlet".
+	SplitAlpha float64
+	// TestPath (a LIBSVM file) or TestFraction (held out from the data with
+	// the seed) give a test set; EvalEvery > 0 evaluates the training and
+	// test loss and accuracy on the recorded rows at multiples of it.
+	TestPath     string
+	TestFraction float64
+	EvalEvery    int
 	// Synthetic-sparse data: nonzeros per row, the power-law exponent of
 	// column popularity, the label-noise probability (Samples × Features).
 	RowNNZ     int
@@ -115,6 +124,18 @@ type Shared struct {
 	Theory *algorithms.Theory
 	// ShardSizes[r] is m_r (0 for the polynomial).
 	ShardSizes []int64
+	// Test is the held-out test set (nil without one).
+	Test *datasets.Dataset
+	// full is the whole training set, in shard order, when this process
+	// holds every rank (nil otherwise): what the training-set evaluation
+	// scores.
+	full *datasets.Dataset
+	// Classes are the dataset's labels in increasing order and
+	// LabelCounts[r][c] the number of rank r's samples of class c (nil for
+	// the polynomial). A process holding one rank fills them in connect.
+	Classes       []float64
+	LabelCounts   [][]int64
+	pendingCounts bool
 	// Data identifies the job's data (size and content hash; zero for the
 	// polynomial): checkpoints record it and multi-process ranks agree on it.
 	// It describes the whole dataset and is the same in every process,
@@ -148,25 +169,39 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 	if n < 1 {
 		return nil, invalid("%d ranks: need at least 1", n)
 	}
+	if wholeData(spec) {
+		r0, r1 = 0, n // a test set or the training-set evaluation needs every row here
+	}
 	sh := &Shared{Spec: spec, Ranks: n, First: r0}
-	switch spec.Problem {
-	case "logreg":
-		plan, block, dp, err := loadBlock(spec, n, r0, r1, &sh.Read)
+	_, isData := problems.LookupDataProblem(spec.Problem) // logreg, leastsq, or registered (problems/registry.go)
+	switch {
+	case isData:
+		ld, err := loadBlock(spec, n, r0, r1, &sh.Read)
 		if err != nil {
 			if errors.Is(err, ErrInvalid) {
 				return nil, err
 			}
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
-		sh.block, sh.Dim, sh.source, sh.Data = block, block.Cols(), block.Source, dp
-		sh.ShardSizes = plan.Sizes()
-		base, _ := plan.Bounds(r0)
+		block := ld.block
+		sh.block, sh.Dim, sh.source, sh.Data, sh.Test = block, block.Cols(), block.Source, ld.print, ld.test
+		sh.ShardSizes = ld.plan.Sizes()
+		base, _ := ld.plan.Bounds(r0)
 		h := sha256.New()
 		for r := r0; r < r1; r++ {
-			lo, hi := plan.Bounds(r)
+			lo, hi := ld.plan.Bounds(r)
 			v := block.Slice(lo-base, hi-base)
 			sh.views = append(sh.views, v)
 			hashShard(h, v)
+		}
+		if len(sh.views) == n {
+			sh.full = block
+			sh.Classes = datasets.Classes(block.Labels)
+			for _, v := range sh.views {
+				sh.LabelCounts = append(sh.LabelCounts, datasets.LabelCounts(v, sh.Classes))
+			}
+		} else {
+			sh.pendingCounts = true
 		}
 		h.Sum(sh.rowsHash[:0])
 		minShard := slices.Min(sh.ShardSizes)
@@ -175,7 +210,7 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 				return nil, invalid("minibatch size %d exceeds the smallest shard (%d samples with %d ranks)", b, minShard, n)
 			}
 		}
-	case "polynomial":
+	case spec.Problem == "polynomial":
 		if spec.PolyDim < 1 {
 			return nil, invalid("polynomial dimension %d: need at least 1", spec.PolyDim)
 		}
@@ -198,7 +233,7 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 	if err := checkDimension(d, 1); err != nil { // every process holds at least one rank
 		return nil, err
 	}
-	if (spec.Compressor == "top-k" || spec.Compressor == "rand-k") && (spec.K < 1 || spec.K > d) {
+	if algorithms.CompressorUsesK(spec.Compressor) && (spec.K < 1 || spec.K > d) {
 		return nil, invalid("k = %d must be in [1, d = %d]", spec.K, d)
 	}
 	x0, err := initialPoint(spec, d)
@@ -287,7 +322,11 @@ func (sh *Shared) Objective(r int) (problems.Objective, error) {
 	if err != nil {
 		return nil, err
 	}
-	return problems.NewLogReg(s, sh.Spec.Lambda)
+	dp, ok := problems.LookupDataProblem(sh.Spec.Problem)
+	if !ok {
+		return nil, invalid("unknown problem %q", sh.Spec.Problem)
+	}
+	return dp.New(s, sh.Spec.Lambda)
 }
 
 // Smoothness returns L (of f) and every L_i, as SPEC §5 defines them. It
@@ -314,14 +353,22 @@ func (sh *Shared) Smoothness() (float64, []float64, error) {
 		l, err := problems.MeanPolynomial(sh.polys).Smoothness(sh.X0)
 		return l, li, err
 	}
+	dp, ok := problems.LookupDataProblem(sh.Spec.Problem)
+	if !ok {
+		return 0, nil, invalid("unknown problem %q", sh.Spec.Problem)
+	}
+	if dp.FromLambdaMax == nil { // a registered problem without the formula
+		l, err := dp.Smoothness(sh.block, sh.Spec.Lambda)
+		return l, li, err
+	}
 	scratch := make([]float64, (sh.Ranks-1)*sh.Dim)
 	lmax, err := problems.LambdaMaxSum(sh.views, func(dst []float64, parts [][]float64) {
 		sumLikeAllreduce(dst, parts, scratch)
 	})
 	if err != nil {
-		return 0, nil, fmt.Errorf("logreg smoothness: %w", err)
+		return 0, nil, fmt.Errorf("%s smoothness: %w", sh.Spec.Problem, err)
 	}
-	return problems.LogRegL(lmax, sh.totalRows(), sh.Spec.Lambda), li, nil
+	return dp.FromLambdaMax(lmax, sh.totalRows(), sh.Spec.Lambda), li, nil
 }
 
 // sumLikeAllreduce sets dst to the sum of parts (one per rank, in rank
@@ -366,7 +413,11 @@ func (sh *Shared) SmoothnessComm(comm collective.Comm) (float64, []float64, erro
 	if err != nil {
 		return 0, nil, err
 	}
-	obj, err := problems.NewLogReg(view, sh.Spec.Lambda)
+	dp, ok := problems.LookupDataProblem(sh.Spec.Problem)
+	if !ok || dp.FromLambdaMax == nil {
+		return 0, nil, invalid("problem %q: ef21-theory under a launcher needs its L as a function of λ_max (problems.DataProblem.FromLambdaMax)", sh.Spec.Problem)
+	}
+	obj, err := dp.New(view, sh.Spec.Lambda)
 	if err != nil {
 		return 0, nil, fmt.Errorf("rank %d: %w", r, err)
 	}
@@ -397,12 +448,52 @@ func (sh *Shared) SmoothnessComm(comm collective.Comm) (float64, []float64, erro
 		}
 		return 0, nil, err
 	}
-	return problems.LogRegL(lmax, sh.totalRows(), sh.Spec.Lambda), li, nil
+	return dp.FromLambdaMax(lmax, sh.totalRows(), sh.Spec.Lambda), li, nil
 }
 
-// connect completes what preparation left for the communicator: the
-// ef21-theory constants of a process holding one rank.
+// connect completes what preparation left for the communicator, in a
+// process holding one rank: every rank's label counts (an allreduce of n×2
+// counts, each rank filling its own slots: exact), and the ef21-theory
+// constants.
 func (sh *Shared) connect(comm collective.Comm) error {
+	if sh.pendingCounts {
+		r := comm.Rank()
+		v, err := sh.shard(r)
+		if err != nil {
+			return err
+		}
+		mine, all := make([]float64, 2*sh.Ranks), make([]float64, 2*sh.Ranks)
+		for _, y := range v.Labels {
+			if y < 0 {
+				mine[2*r]++
+			} else {
+				mine[2*r+1]++
+			}
+		}
+		if err := collective.Allreduce(comm, mine, all); err != nil {
+			return commErr("label counts", err)
+		}
+		var tot [2]float64
+		for q := range sh.Ranks {
+			tot[0] += all[2*q]
+			tot[1] += all[2*q+1]
+		}
+		sh.Classes = nil
+		for c, y := range []float64{-1, 1} {
+			if tot[c] > 0 {
+				sh.Classes = append(sh.Classes, y)
+			}
+		}
+		sh.LabelCounts = make([][]int64, sh.Ranks)
+		for q := range sh.Ranks {
+			for c := range 2 {
+				if tot[c] > 0 {
+					sh.LabelCounts[q] = append(sh.LabelCounts[q], int64(all[2*q+c]))
+				}
+			}
+		}
+		sh.pendingCounts = false
+	}
 	if !sh.pendingL {
 		return nil
 	}
@@ -412,6 +503,13 @@ func (sh *Shared) connect(comm collective.Comm) error {
 	}
 	sh.pendingL = false
 	return sh.setTheory(l, li)
+}
+
+// wholeData reports whether every process must hold every row: a test set
+// (held out or from a file) and the training-set evaluation are computed on
+// rank 0 from the whole data, as before shard-local loading.
+func wholeData(spec Spec) bool {
+	return spec.TestFraction > 0 || spec.TestPath != "" || spec.EvalEvery > 0
 }
 
 // hashShard feeds one shard into h (little-endian, through a small buffer).

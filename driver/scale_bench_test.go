@@ -81,7 +81,7 @@ func BenchmarkLoad(b *testing.B) {
 			var counts hdf5io.ReadCounts
 			c0 := cpuTime()
 			for b.Loop() {
-				if _, _, _, err := loadBlock(spec, 1, 0, 1, &counts); err != nil {
+				if _, err := loadBlock(spec, 1, 0, 1, &counts); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -17,11 +17,20 @@ type Run struct {
 	Floats map[string][]float64
 	X0     []float64
 	XFinal []float64
-	// ShardSizes and Hosts come from /ranks.
-	ShardSizes []int64
-	Hosts      []string
+	// ShardSizes and Hosts come from /ranks; LabelCounts[r][c] is rank r's
+	// number of samples of class Classes[c] (/ranks/label_counts, nil when
+	// the file has none).
+	ShardSizes  []int64
+	Hosts       []string
+	LabelCounts [][]int64
+	Classes     []float64
 	// Timing holds the /timing attributes (seconds per phase).
 	Timing map[string]any
+	// EvalIteration and Eval hold /eval (nil when the run evaluated
+	// nothing): Eval by column name (train_loss, train_accuracy, test_loss,
+	// test_accuracy).
+	EvalIteration []int64
+	Eval          map[string][]float64
 }
 
 // Rows is the number of trajectory rows.
@@ -103,10 +112,20 @@ func Open(path string) (*Run, error) {
 		if run.ShardSizes, err = readInts(f, "ranks/shard_size"); err != nil {
 			return nil, fmt.Errorf("hdf5 %s: /ranks/shard_size: %w", path, err)
 		}
+		if f.LinkExists("ranks/label_counts") {
+			if run.LabelCounts, run.Classes, err = readLabelCounts(f); err != nil {
+				return nil, fmt.Errorf("hdf5 %s: /ranks/label_counts: %w", path, err)
+			}
+		}
 		if f.LinkExists("ranks/host") {
-			if run.Hosts, err = readFixedStrings(f, "ranks/host"); err != nil {
+			if run.Hosts, err = readStringDataset(f, "ranks/host"); err != nil {
 				return nil, fmt.Errorf("hdf5 %s: /ranks/host: %w", path, err)
 			}
+		}
+	}
+	if f.LinkExists("eval") && f.LinkExists("eval/iteration") {
+		if err := readEval(f, run); err != nil {
+			return nil, fmt.Errorf("hdf5 %s: /eval: %w", path, err)
 		}
 	}
 	if f.LinkExists("timing") {

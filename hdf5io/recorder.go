@@ -238,6 +238,9 @@ func (r *Recorder) init(attrs []Attr) error {
 			return fmt.Errorf("dataset /trajectory/%s: %w", name, err)
 		}
 		r.cols = append(r.cols, ds)
+		if err := describeDataset(ds, "trajectory/"+name); err != nil {
+			return err
+		}
 	}
 	return flushFile(r.file)
 }
@@ -453,8 +456,8 @@ func (r *Recorder) WriteVector(name string, v []float64) error {
 	return nil
 }
 
-// WriteRanks records /ranks/shard_size (int64) and /ranks/host (fixed-length
-// strings), one entry per rank.
+// WriteRanks records /ranks/shard_size (int64) and /ranks/host (variable-length
+// UTF-8 strings; also as the attribute /ranks@host), one entry per rank.
 func (r *Recorder) WriteRanks(shardSizes []int64, hosts []string) error {
 	lib.Lock()
 	defer lib.Unlock()
@@ -467,24 +470,18 @@ func (r *Recorder) WriteRanks(shardSizes []int64, hosts []string) error {
 	if err := r.writeDataset("ranks/shard_size", hdf5.T_NATIVE_INT64, len(shardSizes), &shardSizes); err != nil {
 		return fmt.Errorf("hdf5 %s: /ranks/shard_size: %w", r.path, err)
 	}
-	width := 1
-	for _, h := range hosts {
-		width = max(width, len(h))
-	}
-	buf := make([]byte, width*len(hosts))
-	for i, h := range hosts {
-		copy(buf[i*width:], h)
-	}
-	strType, err := hdf5.T_C_S1.Copy()
-	if err != nil {
-		return fmt.Errorf("hdf5 %s: string type: %w", r.path, err)
-	}
-	defer strType.Close()
-	if err := strType.SetSize(width); err != nil {
-		return fmt.Errorf("hdf5 %s: string type: %w", r.path, err)
-	}
-	if err := r.writeDataset("ranks/host", strType, len(hosts), &buf); err != nil {
+	if err := writeStringDataset(r.file, "ranks/host", hosts); err != nil {
 		return fmt.Errorf("hdf5 %s: /ranks/host: %w", r.path, err)
+	}
+	// the same names as an attribute, which h5py returns as str
+	// (datasets of strings it returns as bytes unless .asstr() is used)
+	g, err := r.file.OpenGroup("ranks")
+	if err != nil {
+		return fmt.Errorf("hdf5 %s: /ranks: %w", r.path, err)
+	}
+	defer g.Close()
+	if err := writeStringArrayAttr(g, "host", hosts); err != nil {
+		return fmt.Errorf("hdf5 %s: /ranks: %w", r.path, err)
 	}
 	return nil
 }
@@ -543,6 +540,9 @@ func (r *Recorder) writeDataset(name string, dtype *hdf5.Datatype, n int, data a
 		return err
 	}
 	defer ds.Close()
+	if err := describeDataset(ds, name); err != nil {
+		return err
+	}
 	if n == 0 {
 		return nil
 	}

@@ -90,6 +90,9 @@ func (r *Recorder) reopen(keepThrough int64) error {
 		}
 	}
 	r.written = keep
+	if err := cutEval(r.file, keepThrough); err != nil {
+		return err
+	}
 	return flushFile(r.file)
 }
 

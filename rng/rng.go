@@ -18,6 +18,8 @@ const (
 	Polynomial Purpose = 4 // polynomial coefficients a_i, b_i: index = client i
 	Compressor Purpose = 5 // rand-k coordinates: index = rank
 	Minibatch  Purpose = 6 // minibatch sampling: index = rank
+	Dirichlet  Purpose = 7 // Dirichlet(α) label split: index = attempt
+	HoldOut    Purpose = 8 // the test samples held out by [data] test_fraction: index = 0
 	// SparseRows and SparseModel are the synthetic-sparse data: row j's columns,
 	// values and label noise (index = j), and the planted model w* (index = 0).
 	SparseRows  Purpose = 11

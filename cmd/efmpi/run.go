@@ -25,6 +25,19 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
+// unsetFlag is -unset KEY: it adds the override "KEY=" (unset) to sets, in
+// order with the -set flags.
+type unsetFlag struct{ sets *multiFlag }
+
+func (u unsetFlag) String() string { return "" }
+func (u unsetFlag) Set(key string) error {
+	if strings.Contains(key, "=") || !strings.Contains(key, ".") {
+		return fmt.Errorf("want section.key, got %q", key)
+	}
+	*u.sets = append(*u.sets, key+"=")
+	return nil
+}
+
 // runFlags are the flags of `efmpi run`.
 type runFlags struct {
 	config, out, transport, coordinator string
@@ -43,7 +56,8 @@ func parseRunFlags(name string, args []string, stderr io.Writer) (*runFlags, err
 	fs.IntVar(&f.ranks, "ranks", 0, "number of ranks when not started by a launcher (overrides [run] ranks)")
 	fs.StringVar(&f.transport, "transport", "", "inproc | tcp | btracey (overrides [run] transport); tcp without a launcher spawns local processes")
 	fs.StringVar(&f.coordinator, "coordinator", "", "rank 0's `host:port` for multi-process runs (else EFMPI_COORDINATOR, the Slurm node list or a rendezvous file)")
-	fs.Var(&f.sets, "set", "override a config value: `section.key=value` (repeatable)")
+	fs.Var(&f.sets, "set", "override a config value: `section.key=value` (repeatable; section.key= unsets it)")
+	fs.Var(unsetFlag{&f.sets}, "unset", "drop a key of the config file, so its default applies: `section.key` (repeatable; the same as -set section.key=)")
 	fs.BoolVar(&f.overwrite, "overwrite", false, "replace an existing output file")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines")
 	fs.BoolVar(&f.resume, "resume", false, "continue the run in the output file from its newest checkpoint (sets [run] resume)")
@@ -98,7 +112,8 @@ func specFrom(cfg *config.Config, overwrite bool) driver.Spec {
 	return driver.Spec{
 		Problem: cfg.Problem.Kind, Lambda: cfg.Problem.Lambda, PolyDim: cfg.Problem.Dim,
 		Source: cfg.Data.Source, DataPath: cfg.DataPath(), Features: cfg.Data.Features, Samples: cfg.Data.Samples,
-		Shuffle: cfg.Data.Shuffle, Split: cfg.Data.Split,
+		Shuffle: cfg.Data.Shuffle, Split: cfg.Data.Split, SplitAlpha: cfg.Data.Alpha,
+		TestPath: cfg.TestPath(), TestFraction: cfg.Data.TestFraction, EvalEvery: cfg.Run.EvalEvery,
 		RowNNZ: cfg.Data.NNZPerRow, Exponent: cfg.Data.Exponent, LabelNoise: cfg.Data.LabelNoise,
 		Method: a.Method, Normalize: a.Normalize, Compressor: a.Compressor, K: a.K,
 		InitCompressed: a.Init == "compressed", Batch: a.Batch, InitBatch: a.InitBatch,
@@ -139,6 +154,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	spec := specFrom(cfg, f.overwrite)
 	switch {
 	case env.Launcher != launch.LauncherNone:
+		if w := worldSizeWarning(cfg, f, env); w != "" {
+			fmt.Fprintln(stderr, w)
+		}
 		return runJoined(ctx, cfg, spec, f, env, stdout)
 	case cfg.Run.Transport == "inproc":
 		if err := checkOutput(spec.Output, f.overwrite, spec.Resume, runInputs(cfg)); err != nil {
@@ -172,13 +190,59 @@ func runAttrs(cfg *config.Config, launcher string, hosts []string) []hdf5io.Attr
 		names = append(names, h)
 	}
 	sort.Strings(names)
-	return []hdf5io.Attr{
+	attrs := []hdf5io.Attr{
 		{Name: "efmpi_version", Value: Version},
 		{Name: "launcher", Value: launcher},
 		{Name: "hosts", Value: strings.Join(names, ",")},
 		{Name: "config", Value: cfg.Effective()},
 		{Name: "config_path", Value: cfg.Path},
+		{Name: "ranks_configured", Value: cfg.Run.Ranks},
 	}
+	return append(attrs, pathAttrs(cfg)...)
+}
+
+// pathAttrs are the run's paths both as given (relative to where the run
+// started) and absolute, so a file found later still says what it read and
+// where it was written: config_path_abs, output_path, output_path_abs,
+// working_dir, and for LIBSVM data data_path and data_path_abs.
+func pathAttrs(cfg *config.Config) []hdf5io.Attr {
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
+	}
+	wd, _ := os.Getwd()
+	out := []hdf5io.Attr{{Name: "working_dir", Value: wd},
+		{Name: "output_path", Value: cfg.Run.Output}, {Name: "output_path_abs", Value: abs(cfg.Run.Output)}}
+	if cfg.Path != "" {
+		out = append(out, hdf5io.Attr{Name: "config_path_abs", Value: abs(cfg.Path)})
+	}
+	if cfg.Data.Path != "" {
+		out = append(out, hdf5io.Attr{Name: "data_path", Value: cfg.Data.Path}, hdf5io.Attr{Name: "data_path_abs", Value: abs(cfg.DataPath())})
+	}
+	return out
+}
+
+// worldSizeWarning is the warning rank 0 prints when a launcher's world size
+// differs from the number of ranks the config or -ranks asked for ("" when
+// they agree or nobody asked).
+func worldSizeWarning(cfg *config.Config, f *runFlags, env launch.Env) string {
+	if env.Launcher == launch.LauncherNone || env.Rank != 0 || env.Size == cfg.Run.Ranks {
+		return ""
+	}
+	switch {
+	case f.ranks > 0:
+		return fmt.Sprintf("warning: %s started %d ranks; -ranks %d is ignored (the launcher's world size decides)", env.Launcher, env.Size, f.ranks)
+	case cfg.IsSet("run.ranks"):
+		where := "the config"
+		if cfg.Path != "" {
+			where = cfg.Path
+		}
+		return fmt.Sprintf("warning: %s started %d ranks; [run] ranks = %d in %s is ignored (the launcher's world size decides)",
+			env.Launcher, env.Size, cfg.Run.Ranks, where)
+	}
+	return ""
 }
 
 func hostname() string {
@@ -191,16 +255,42 @@ func hostname() string {
 
 // progressPrinter returns rank 0's progress hook: a live line on a terminal,
 // plain lines in batch logs.
-func progressPrinter(w io.Writer, quiet bool) func(driver.Progress) {
+func progressPrinter(w io.Writer, quiet bool, launcher string) func(driver.Progress) {
 	if quiet {
 		return nil
 	}
-	tty := false
+	tty := liveProgress(w, launcher, os.Getenv("EFMPI_PROGRESS"))
+	return progressFunc(w, tty)
+}
+
+// liveProgress decides between a live bar (carriage return, erase to end
+// of line) and plain lines: the bar only when w is a terminal and no MPI
+// launcher or Slurm started this process — mpirun gives its ranks a
+// pseudo-terminal even when its own output goes to a file, so there a
+// terminal says nothing about where the text ends up. EFMPI_PROGRESS=bar or
+// =lines overrides.
+func liveProgress(w io.Writer, launcher, override string) bool {
+	switch override {
+	case "bar":
+		return true
+	case "lines":
+		return false
+	}
+	switch launcher {
+	case launch.LauncherNone, launch.LauncherSpawned, "":
+	default:
+		return false
+	}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			tty = true
+			return os.Getenv("TERM") != "dumb"
 		}
 	}
+	return false
+}
+
+// progressFunc prints progress lines, as a live bar when tty is set.
+func progressFunc(w io.Writer, tty bool) func(driver.Progress) {
 	return func(p driver.Progress) {
 		line := fmt.Sprintf("iter %d/%d  f=%.6g  ‖∇f‖²=%.3e  bits/worker=%d  %.0f it/s  ETA %s",
 			p.Iteration, p.Iterations, p.F, p.GradNormSq, p.BitsPerWorker, p.ItPerSec, p.ETA.Round(time.Second))
@@ -224,7 +314,7 @@ func runInproc(ctx context.Context, sh *driver.Shared, cfg *config.Config, f *ru
 		hosts[i] = hostname()
 	}
 	return driver.RunInproc(ctx, sh, driver.Options{Attrs: runAttrs(cfg, "inproc", hosts), Hosts: hosts,
-		Progress: progressPrinter(stdout, f.quiet), ProgressEvery: f.progress})
+		Progress: progressPrinter(stdout, f.quiet, launch.LauncherNone), ProgressEvery: f.progress})
 }
 
 // runJoined runs this process as one rank of a launcher's job.
@@ -280,7 +370,7 @@ func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *run
 	if env.Rank == 0 {
 		out = stdout
 		opts = driver.Options{Attrs: runAttrs(cfg, env.Launcher, hosts), Hosts: hosts,
-			Progress: progressPrinter(stdout, f.quiet), ProgressEvery: f.progress}
+			Progress: progressPrinter(stdout, f.quiet, env.Launcher), ProgressEvery: f.progress}
 	}
 	res, err := driver.RunRank(ctx, sh, comm, opts)
 	return finish(res, err, spec.Output, out)
