@@ -79,6 +79,7 @@ func TestPrepareRankMatchesPrepare(t *testing.T) {
 		{"shuffle", func(s *Spec) { s.Shuffle = true }},
 		{"label", func(s *Spec) { s.Split = datasets.SplitLabel }},
 		{"shuffle+label", func(s *Spec) { s.Shuffle, s.Split = true, datasets.SplitLabel }},
+		{"dirichlet", func(s *Spec) { s.Split, s.SplitAlpha = datasets.SplitDirichlet, 0.5 }},
 	}
 	for _, opt := range options {
 		var libsvmHashes [n][32]byte
@@ -385,5 +386,90 @@ func TestDataPrintSeesChanges(t *testing.T) {
 	}
 	if c.Data == d.Data || c.Data.Rows != 3 {
 		t.Fatalf("prints %v and %v of files with different labels", c.Data, d.Data)
+	}
+}
+
+// Processes holding one rank each get, over the communicator, the label
+// counts and the ef21-theory constants a single process computes (also for
+// least squares, whose L is λ_max(AᵀA)/m + λ), bit for bit; and L agrees
+// with the whole-matrix value to 1e-12.
+func TestDistributedCountsAndLeastSq(t *testing.T) {
+	_, h5 := a1aAsHDF5(t)
+	for _, problem := range []string{"logreg", "leastsq"} {
+		spec := baseSpec(t)
+		spec.Problem, spec.Source, spec.DataPath, spec.Features = problem, SourceHDF5, h5, 0
+		spec.Split, spec.SplitAlpha, spec.Shuffle = datasets.SplitDirichlet, 0.3, true
+		const n = 4
+		all, err := Prepare(spec, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := datasets.ReadLIBSVM(testenv.Dataset(t, "a1a"), datasets.ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dp, _ := problems.LookupDataProblem(problem)
+		want, err := dp.Smoothness(whole, spec.Lambda)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if L := all.Theory.L; math.Abs(L-want) > 1e-12*want {
+			t.Fatalf("%s: L = %.17g, whole-matrix %.17g", problem, L, want)
+		}
+		world, err := collective.NewInprocWorld(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]*Shared, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for r := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := world[r]
+				defer c.Finalize()
+				if errs[r] = c.Init(); errs[r] != nil {
+					return
+				}
+				if got[r], errs[r] = PrepareRank(spec, n, r); errs[r] == nil {
+					errs[r] = got[r].connect(c)
+				}
+			}()
+		}
+		wg.Wait()
+		for r := range n {
+			if errs[r] != nil {
+				t.Fatal(errs[r])
+			}
+			g := got[r]
+			if math.Float64bits(g.Theory.L) != math.Float64bits(all.Theory.L) || math.Float64bits(g.Schedule.Gamma) != math.Float64bits(all.Schedule.Gamma) {
+				t.Fatalf("%s rank %d: L, γ = %v, %v; single process %v, %v", problem, r, g.Theory.L, g.Schedule.Gamma, all.Theory.L, all.Schedule.Gamma)
+			}
+			if !slices.Equal(g.Classes, all.Classes) || len(g.LabelCounts) != n {
+				t.Fatalf("rank %d: classes %v, single process %v", r, g.Classes, all.Classes)
+			}
+			for q := range n {
+				if !slices.Equal(g.LabelCounts[q], all.LabelCounts[q]) {
+					t.Fatalf("rank %d: counts of rank %d %v, single process %v", r, q, g.LabelCounts[q], all.LabelCounts[q])
+				}
+			}
+		}
+	}
+}
+
+// A test set or the training-set evaluation makes every process hold every
+// row (rank 0 scores the whole data).
+func TestPrepareRankWholeDataForEvaluation(t *testing.T) {
+	svm, _ := a1aAsHDF5(t)
+	spec := baseSpec(t)
+	spec.Rule, spec.Source, spec.DataPath, spec.Features = algorithms.RuleNormTheory, SourceLIBSVM, svm, 0
+	spec.TestFraction = 0.2
+	sh, err := PrepareRank(spec, 3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sh.views) != 3 || sh.full == nil || sh.Test == nil || sh.Test.Rows() != 321 {
+		t.Fatalf("holds %d views, full %v, test %v", len(sh.views), sh.full != nil, sh.Test)
 	}
 }
