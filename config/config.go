@@ -50,10 +50,10 @@ type Problem struct {
 
 // Data is [data] (logistic regression only).
 type Data struct {
-	Source   string `toml:"source"`   // "libsvm" | "synthetic"; default synthetic
-	Path     string `toml:"path"`     // LIBSVM file, relative to the config file's directory
-	Features int    `toml:"features"` // d: LIBSVM: 0 = the largest index; synthetic: default 50
-	Samples  int    `toml:"samples"`  // synthetic only: default 1000
+	Source   string `toml:"source"`   // "libsvm" | "hdf5" | "synthetic" | "synthetic-sparse"; default synthetic
+	Path     string `toml:"path"`     // LIBSVM or HDF5 (efmpi data convert) file, relative to the config file's directory
+	Features int    `toml:"features"` // d: LIBSVM/HDF5: 0 = from the file; synthetic: default 50; synthetic-sparse: default 10000
+	Samples  int    `toml:"samples"`  // synthetic and synthetic-sparse: default 1000
 	Shuffle  bool   `toml:"shuffle"`  // shuffle samples with the seed before sharding
 	Split    string `toml:"split"`    // "contiguous" | "label" | "dirichlet"; default contiguous
 	// Alpha is the concentration of split = "dirichlet"; default 0.5.
@@ -63,6 +63,12 @@ type Data struct {
 	// the seed (0: none). At most one of them.
 	TestPath     string  `toml:"test_path"`
 	TestFraction float64 `toml:"test_fraction"`
+	// synthetic-sparse only: nonzeros per row (default 20), the exponent s
+	// of column popularity ∝ (c+1)^−s (default 1), the probability that a
+	// label of the planted model is flipped (default 0.05).
+	NNZPerRow  int     `toml:"nnz_per_row"`
+	Exponent   float64 `toml:"exponent"`
+	LabelNoise float64 `toml:"label_noise"`
 }
 
 // Algorithm is [algorithm].
@@ -324,6 +330,13 @@ func (c *Config) defaults() {
 		defInt("data.samples", &c.Data.Samples, 1000)
 		defInt("data.features", &c.Data.Features, 50)
 	}
+	if c.Data.Source == "synthetic-sparse" {
+		defInt("data.samples", &c.Data.Samples, 1000)
+		defInt("data.features", &c.Data.Features, 10000)
+		defInt("data.nnz_per_row", &c.Data.NNZPerRow, 20)
+		defFloat("data.exponent", &c.Data.Exponent, 1)
+		defFloat("data.label_noise", &c.Data.LabelNoise, 0.05)
+	}
 	def(&c.Algorithm.Method, "ef21")
 	def(&c.Algorithm.Compressor, "top-k")
 	defInt("algorithm.k", &c.Algorithm.K, 1)
@@ -384,7 +397,7 @@ func (c *Config) validate() error {
 	a, s, r := &c.Algorithm, &c.Stepsize, &c.Run
 	for _, e := range []error{
 		oneOf("problem.kind", c.Problem.Kind, append(problems.DataProblemKinds(), "polynomial")...), // problems/registry.go
-		oneOf("data.source", c.Data.Source, "libsvm", "synthetic"),
+		oneOf("data.source", c.Data.Source, "libsvm", "hdf5", "synthetic", "synthetic-sparse"),
 		oneOf("data.split", c.Data.Split, "contiguous", "label", "dirichlet"),
 		oneOf("algorithm.method", a.Method, algorithms.Methods()...), // registered by algorithms/ (one file per method)
 		oneOf("algorithm.compressor", a.Compressor, algorithms.CompressorNames()...), // built in, or registered (algorithms/registry.go)
@@ -419,8 +432,16 @@ func (c *Config) validate() error {
 		return fmt.Errorf("[noise] nu = %v must be positive", c.Noise.Nu)
 	case a.Method == "signsgd" && a.Normalize:
 		return fmt.Errorf("[algorithm] normalize = true is not supported with method signsgd")
-	case c.Problem.Kind != "polynomial" && c.Data.Source == "libsvm" && c.Data.Path == "":
-		return fmt.Errorf("[data] path is required with source = \"libsvm\"")
+	case c.Problem.Kind != "polynomial" && (c.Data.Source == "libsvm" || c.Data.Source == "hdf5") && c.Data.Path == "":
+		return fmt.Errorf("[data] path is required with source = %q", c.Data.Source)
+	case c.Data.Source == "synthetic-sparse" && (c.Data.Samples < 1 || c.Data.Features < 1):
+		return fmt.Errorf("[data] samples = %d and features = %d must be at least 1 with source = \"synthetic-sparse\"", c.Data.Samples, c.Data.Features)
+	case c.Data.Source == "synthetic-sparse" && (c.Data.NNZPerRow < 1 || c.Data.NNZPerRow > c.Data.Features):
+		return fmt.Errorf("[data] nnz_per_row = %d must be in [1, features = %d]", c.Data.NNZPerRow, c.Data.Features)
+	case c.Data.Source == "synthetic-sparse" && !(c.Data.Exponent >= 0):
+		return fmt.Errorf("[data] exponent = %v must be ≥ 0", c.Data.Exponent)
+	case c.Data.Source == "synthetic-sparse" && !(c.Data.LabelNoise >= 0 && c.Data.LabelNoise <= 0.5):
+		return fmt.Errorf("[data] label_noise = %v must be in [0, 0.5]", c.Data.LabelNoise)
 	case c.Problem.Kind == "polynomial" && c.Problem.Dim < 1:
 		return fmt.Errorf("[problem] dim = %d must be at least 1", c.Problem.Dim)
 	case c.Data.Split == "dirichlet" && !(c.Data.Alpha > 0 && c.Data.Alpha <= 1e300):
@@ -517,11 +538,14 @@ func (c *Config) inapplicable() map[string]string {
 	notFor(c.Noise.Kind == "gaussian", "to noise kind gaussian (nu is for student-t and pareto)", "noise.nu")
 	notFor(!sgdm, "to method "+a.Method+" (noise is added to stochastic gradients: ef21-sgdm, signsgd)", "noise.kind")
 	notFor(a.Method == "signsgd", "to method signsgd (it sends signs, no compressor)", "algorithm.compressor", "algorithm.k", "algorithm.init")
-	notFor(c.Problem.Kind == "polynomial", "to problem.kind = \"polynomial\" (it has no data)", "data.source", "data.path", "data.features", "data.samples", "data.shuffle", "data.split", "data.alpha", "data.test_path", "data.test_fraction", "run.eval_every", "problem.lambda")
+	notFor(c.Problem.Kind == "polynomial", "to problem.kind = \"polynomial\" (it has no data)", "data.source", "data.path", "data.features", "data.samples", "data.shuffle", "data.split", "data.alpha", "data.test_path", "data.test_fraction", "run.eval_every", "data.nnz_per_row", "data.exponent", "data.label_noise", "problem.lambda")
 	notFor(c.Data.Split != "dirichlet", "unless data.split = \"dirichlet\"", "data.alpha")
 	notFor(c.Problem.Kind != "polynomial", "to problem.kind = \""+c.Problem.Kind+"\" (the dimension comes from the data)", "problem.dim")
 	notFor(c.Data.Source == "synthetic", "to data.source = \"synthetic\"", "data.path")
+	notFor(c.Data.Source == "synthetic-sparse", "to data.source = \"synthetic-sparse\"", "data.path")
 	notFor(c.Data.Source == "libsvm", "to data.source = \"libsvm\" (the file fixes the samples)", "data.samples")
+	notFor(c.Data.Source == "hdf5", "to data.source = \"hdf5\" (the file fixes the samples)", "data.samples")
+	notFor(c.Data.Source != "synthetic-sparse", "unless data.source = \"synthetic-sparse\"", "data.nnz_per_row", "data.exponent", "data.label_noise")
 	notFor(!sgdm, "to method "+a.Method+" (only ef21-sgdm and signsgd use minibatches and momentum)", "algorithm.batch", "algorithm.init_batch", "algorithm.momentum", "algorithm.eta", "algorithm.eta0")
 	notFor(sgdm && a.Momentum == "eta-theory", "with momentum = \"eta-theory\" (it uses eta0)", "algorithm.eta")
 	notFor(sgdm && a.Momentum == "constant", "with momentum = \"constant\" (it uses eta)", "algorithm.eta0")

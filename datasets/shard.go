@@ -128,53 +128,15 @@ func Shard(ds *Dataset, n, rank int, opts ShardOptions) (*Dataset, error) {
 	case m < n:
 		return nil, fmt.Errorf("shard %s: %d samples cannot be split among %d ranks", ds.Source, m, n)
 	}
-	lo, hi := ShardBounds(m, n, rank)
-
-	var order []int // original sample index at each position, nil for identity
-	if opts.Shuffle {
-		order = ShufflePerm(m, opts.Seed)
+	p, err := NewPlan(m, n, opts, ds.Labels)
+	if err != nil {
+		return nil, fmt.Errorf("shard %s: %w", ds.Source, err)
 	}
-	if opts.Split == SplitDirichlet {
-		owner, err := DirichletOwners(ds.Labels, order, n, opts.Alpha, opts.Seed)
-		if err != nil {
-			return nil, fmt.Errorf("shard %s: %w", ds.Source, err)
-		}
-		var rows []int
-		for k, r := range owner {
-			if r == rank {
-				if order != nil {
-					rows = append(rows, order[k])
-				} else {
-					rows = append(rows, k)
-				}
-			}
-		}
-		return gatherRows(ds, rows), nil
-	}
-	if opts.Split == SplitLabel {
-		if order == nil {
-			order = make([]int, m)
-			for i := range order {
-				order[i] = i
-			}
-		}
-		byLabel := make([]int, 0, m)
-		for _, j := range order {
-			if ds.Labels[j] < 0 {
-				byLabel = append(byLabel, j)
-			}
-		}
-		for _, j := range order {
-			if ds.Labels[j] >= 0 {
-				byLabel = append(byLabel, j)
-			}
-		}
-		order = byLabel
-	}
-	if order == nil {
+	lo, hi := p.Bounds(rank)
+	if p.Contiguous() {
 		return sliceRows(ds, lo, hi), nil
 	}
-	return gatherRows(ds, order[lo:hi]), nil
+	return gatherRows(ds, p.Order[lo:hi]), nil
 }
 
 // sliceRows returns rows [lo, hi) of ds, aliasing its arrays.

@@ -81,8 +81,8 @@ func TestDataFingerprint(t *testing.T) {
 	if a.Data != b.Data || a.Data.Rows != 300 || a.Data.Cols != 20 || a.Data.NNZ != 6000 {
 		t.Fatalf("fingerprints %v, %v", a.Data, b.Data)
 	}
-	b.full.Labels[7] = -b.full.Labels[7]
-	if fingerprintData(b.full) == a.Data {
+	b.block.Labels[7] = -b.block.Labels[7]
+	if fingerprintData(b.block) == a.Data {
 		t.Fatal("a flipped label left the fingerprint unchanged")
 	}
 }
@@ -113,6 +113,6 @@ func BenchmarkDataFingerprint(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		fingerprintData(sh.full)
+		fingerprintData(sh.block)
 	}
 }

@@ -5,15 +5,20 @@
 package driver
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/efmpi/efmpi/algorithms"
+	"github.com/efmpi/efmpi/collective"
 	"github.com/efmpi/efmpi/datasets"
 	"github.com/efmpi/efmpi/hdf5io"
 	"github.com/efmpi/efmpi/problems"
@@ -46,6 +51,11 @@ type Spec struct {
 	TestPath     string
 	TestFraction float64
 	EvalEvery    int
+	// Synthetic-sparse data: nonzeros per row, the power-law exponent of
+	// column popularity, the label-noise probability (Samples × Features).
+	RowNNZ     int
+	Exponent   float64
+	LabelNoise float64
 
 	Method         string // algorithms.EF21, EF21SGDM, EF14, EF21W, SignSGD
 	Normalize      bool
@@ -82,16 +92,36 @@ type Spec struct {
 	Resume          bool
 }
 
-// Shared is everything a rank needs that does not depend on communication:
-// the loaded data, x^0, the constants of the step-size rule. Prepare builds it
-// once per process; in-process ranks share one (read-only).
+// Shared is everything the ranks of one process need that does not depend on
+// communication: their data, x^0, the constants of the step-size rule.
+// Prepare builds it for every rank of an in-process world (one copy of the
+// data; each rank a view of its rows); PrepareRank for the single rank of a
+// process in a launcher's world, reading only that rank's rows. Ranks of one
+// process share it (read-only).
 type Shared struct {
 	Spec  Spec
 	Ranks int
 	Dim   int
-	full  *datasets.Dataset
-	polys []*problems.Polynomial
-	X0    []float64
+	// First is the first rank whose data this process holds; views[r−First]
+	// is rank r's shard, a view of block (rows in shard order).
+	First  int
+	block  *datasets.Dataset
+	views  []*datasets.Dataset
+	source string
+	// rowsHash is a SHA-256 of this process's rows (every held rank's
+	// shard, in rank order: dimension, row pointers, columns, values,
+	// labels); zero for the polynomial.
+	rowsHash [32]byte
+	// Read counts the array elements read from an HDF5 input file (zero for
+	// other sources): evidence that a process reads only its rows.
+	Read hdf5io.ReadCounts
+	// pendingL: the ef21-theory constants need the other ranks' data and
+	// are computed over the communicator when the rank starts (connect).
+	pendingL bool
+	// pendingLI: EF21-W's weights need every L_i, computed likewise.
+	pendingLI bool
+	polys     []*problems.Polynomial
+	X0        []float64
 	// Schedule is the step size; Eta the momentum actually used.
 	Schedule algorithms.Schedule
 	Eta      float64
@@ -106,13 +136,20 @@ type Shared struct {
 	LI     []float64
 	// Test is the held-out test set (nil without one).
 	Test *datasets.Dataset
+	// full is the whole training set, in shard order, when this process
+	// holds every rank (nil otherwise): what the training-set evaluation
+	// scores.
+	full *datasets.Dataset
 	// Classes are the dataset's labels in increasing order and
 	// LabelCounts[r][c] the number of rank r's samples of class c (nil for
-	// the polynomial).
-	Classes     []float64
-	LabelCounts [][]int64
-	// Data identifies the loaded data (size and content hash; zero for the
+	// the polynomial). A process holding one rank fills them in connect.
+	Classes       []float64
+	LabelCounts   [][]int64
+	pendingCounts bool
+	// Data identifies the job's data (size and content hash; zero for the
 	// polynomial): checkpoints record it and multi-process ranks agree on it.
+	// It describes the whole dataset and is the same in every process,
+	// whichever rows it holds (see loadBlock for what is hashed).
 	Data DataPrint
 }
 
@@ -120,13 +157,32 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
 
-// Prepare loads the data, checks everything that depends on it and computes
-// the step size for n ranks.
-func Prepare(spec Spec, n int) (*Shared, error) {
+// Prepare loads the data of every rank of an n-rank job into this process
+// (one copy: each rank's shard is a view of its rows), checks everything that
+// depends on it and computes the step size. Setup costs O(m + nnz + n·d).
+func Prepare(spec Spec, n int) (*Shared, error) { return prepare(spec, n, 0, n) }
+
+// PrepareRank is Prepare for the one rank of a process in a launcher's
+// world: it reads (or generates) only rank's rows, so per-process memory is
+// O(m/n·nnz per row + m + d). The constants of ef21-theory, which need every
+// rank's data, are computed over the communicator when RunRank starts
+// (a distributed Lanczos iteration), bit for bit as Prepare computes them.
+func PrepareRank(spec Spec, n, rank int) (*Shared, error) {
+	if n >= 1 && (rank < 0 || rank >= n) {
+		return nil, invalid("rank %d outside [0, %d)", rank, n)
+	}
+	return prepare(spec, n, rank, rank+1)
+}
+
+// prepare holds ranks [r0, r1) of n.
+func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 	if n < 1 {
 		return nil, invalid("%d ranks: need at least 1", n)
 	}
-	sh := &Shared{Spec: spec, Ranks: n}
+	if wholeData(spec) {
+		r0, r1 = 0, n // a test set or the training-set evaluation needs every row here
+	}
+	sh := &Shared{Spec: spec, Ranks: n, First: r0}
 	probe := algorithms.Config{Method: spec.Method, Normalize: spec.Normalize, Eta: 1, InitCompressed: spec.InitCompressed,
 		Clients: n, Dim: 1, Participation: spec.Participation, Smoothness: make([]float64, n)}
 	for i := range probe.Smoothness {
@@ -143,51 +199,37 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 	_, isData := problems.LookupDataProblem(spec.Problem) // logreg, leastsq, or registered (problems/registry.go)
 	switch {
 	case isData:
-		var ds *datasets.Dataset
-		var err error
-		if spec.Source != "libsvm" {
-			if err := checkMemory(8*float64(spec.Samples)*float64(spec.Features), fmt.Sprintf("synthetic data of %d × %d", spec.Samples, spec.Features)); err != nil {
+		ld, err := loadBlock(spec, n, r0, r1, &sh.Read)
+		if err != nil {
+			if errors.Is(err, ErrInvalid) {
 				return nil, err
 			}
-		}
-		if spec.Source == "libsvm" {
-			ds, err = datasets.ReadLIBSVM(spec.DataPath, datasets.ReadOptions{Features: spec.Features})
-		} else {
-			ds, err = datasets.Synthetic(spec.Samples, spec.Features, spec.Seed)
-		}
-		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
-		if spec.TestFraction > 0 {
-			if ds, sh.Test, err = datasets.HoldOut(ds, spec.TestFraction, spec.Seed); err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-			}
-		} else if spec.TestPath != "" {
-			if sh.Test, err = datasets.ReadLIBSVM(spec.TestPath, datasets.ReadOptions{Features: ds.Cols()}); err != nil {
-				return nil, fmt.Errorf("%w: test set: %v", ErrInvalid, err)
-			}
+		block := ld.block
+		sh.block, sh.Dim, sh.source, sh.Data, sh.Test = block, block.Cols(), block.Source, ld.print, ld.test
+		sh.ShardSizes = ld.plan.Sizes()
+		base, _ := ld.plan.Bounds(r0)
+		h := sha256.New()
+		for r := r0; r < r1; r++ {
+			lo, hi := ld.plan.Bounds(r)
+			v := block.Slice(lo-base, hi-base)
+			sh.views = append(sh.views, v)
+			hashShard(h, v)
 		}
-		if ds.Rows() < n {
-			return nil, invalid("dataset %s has %d samples, fewer than the %d ranks", ds.Source, ds.Rows(), n)
-		}
-		sh.full, sh.Dim = ds, ds.Cols()
-		sh.Data = fingerprintData(ds)
-		sh.ShardSizes = make([]int64, n)
-		minShard := ds.Rows()
-		for r := range n {
-			s, err := sh.shard(r)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		if len(sh.views) == n {
+			sh.full = block
+			sh.Classes = datasets.Classes(block.Labels)
+			for _, v := range sh.views {
+				sh.LabelCounts = append(sh.LabelCounts, datasets.LabelCounts(v, sh.Classes))
 			}
-			sh.ShardSizes[r] = int64(s.Rows())
-			minShard = min(minShard, s.Rows())
-			if r == 0 {
-				sh.Classes = datasets.Classes(ds.Labels)
-			}
-			sh.LabelCounts = append(sh.LabelCounts, datasets.LabelCounts(s, sh.Classes))
+		} else {
+			sh.pendingCounts = true
 		}
+		h.Sum(sh.rowsHash[:0])
+		minShard := slices.Min(sh.ShardSizes)
 		if sh.Traits.Stochastic {
-			if b := max(spec.Batch, spec.InitBatch); b > minShard {
+			if b := max(spec.Batch, spec.InitBatch); int64(b) > minShard {
 				return nil, invalid("minibatch size %d exceeds the smallest shard (%d samples with %d ranks)", b, minShard, n)
 			}
 		}
@@ -237,26 +279,18 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 	}
 	sh.Schedule = algorithms.Schedule{Rule: spec.Rule}
 	switch spec.Rule {
-	case algorithms.RuleEF21Theory:
+	case algorithms.RuleEF21Theory, algorithms.RuleEF21TheoryAM:
+		if !sh.holdsAll() {
+			sh.pendingL = true
+			return sh, nil
+		}
 		l, li, err := sh.Smoothness()
 		if err != nil {
 			return nil, err
 		}
-		th, err := algorithms.EF21Theory(sh.Alpha, l, li, spec.Factor)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-		}
-		sh.Theory, sh.Schedule.Gamma, sh.LI = &th, th.Gamma, li
-	case algorithms.RuleEF21TheoryAM:
-		l, li, err := sh.Smoothness()
-		if err != nil {
+		if err := sh.setTheory(l, li); err != nil {
 			return nil, err
 		}
-		th, err := algorithms.EF21TheoryAM(sh.Alpha, l, li, spec.Factor)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-		}
-		sh.Theory, sh.Schedule.Gamma, sh.LI = &th, th.Gamma, li
 	case algorithms.RuleNormTheory:
 		sh.Schedule.Gamma = algorithms.NormTheory(spec.Gamma0, spec.Iterations, sgdm)
 	case algorithms.RuleConstant:
@@ -267,19 +301,53 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 		return nil, invalid("unknown step-size rule %q", spec.Rule)
 	}
 	if spec.Method == algorithms.EF21W && sh.LI == nil {
-		if _, sh.LI, err = sh.Smoothness(); err != nil {
+		// EF21-W's weights need every L_i (with a theory rule setTheory
+		// keeps them); a process holding one rank gets them in connect
+		if !sh.holdsAll() {
+			sh.pendingLI = true
+		} else if _, sh.LI, err = sh.Smoothness(); err != nil {
 			return nil, err
 		}
 	}
-	if !(sh.Schedule.Gamma > 0) || math.IsInf(sh.Schedule.Gamma, 0) {
-		return nil, invalid("step size %v from rule %s is not a positive finite number", sh.Schedule.Gamma, spec.Rule)
-	}
-	return sh, nil
+	return sh, sh.checkGamma()
 }
+
+// setTheory sets the ef21-theory (or ef21-theory-am) step from L and every
+// L_i, and keeps the L_i (EF21-W's weights).
+func (sh *Shared) setTheory(l float64, li []float64) error {
+	theory := algorithms.EF21Theory
+	if sh.Spec.Rule == algorithms.RuleEF21TheoryAM {
+		theory = algorithms.EF21TheoryAM
+	}
+	th, err := theory(sh.Alpha, l, li, sh.Spec.Factor)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	sh.Theory, sh.Schedule.Gamma, sh.LI = &th, th.Gamma, li
+	return sh.checkGamma()
+}
+
+func (sh *Shared) checkGamma() error {
+	if g := sh.Schedule.Gamma; !(g > 0) || math.IsInf(g, 0) {
+		return invalid("step size %v from rule %s is not a positive finite number", g, sh.Spec.Rule)
+	}
+	return nil
+}
+
+// holdsAll reports whether this process holds every rank's data.
+func (sh *Shared) holdsAll() bool { return sh.polys != nil || len(sh.views) == sh.Ranks }
+
+// Source names the data (a file path, "synthetic", "synthetic-sparse"); ""
+// for the polynomial.
+func (sh *Shared) Source() string { return sh.source }
 
 // shard returns rank r's samples.
 func (sh *Shared) shard(r int) (*datasets.Dataset, error) {
-	return datasets.Shard(sh.full, sh.Ranks, r, datasets.ShardOptions{Shuffle: sh.Spec.Shuffle, Seed: sh.Spec.Seed, Split: sh.Spec.Split, Alpha: sh.Spec.SplitAlpha})
+	i := r - sh.First
+	if i < 0 || i >= len(sh.views) {
+		return nil, fmt.Errorf("rank %d's data is not held by this process (it holds ranks %d to %d)", r, sh.First, sh.First+len(sh.views)-1)
+	}
+	return sh.views[i], nil
 }
 
 // Objective builds rank r's f_r.
@@ -298,8 +366,16 @@ func (sh *Shared) Objective(r int) (problems.Objective, error) {
 	return dp.New(s, sh.Spec.Lambda)
 }
 
-// Smoothness returns L (of f) and every L_i, as SPEC §5 defines them.
+// Smoothness returns L (of f) and every L_i, as SPEC §5 defines them. It
+// needs every rank's data in this process (Prepare); a process holding one
+// rank computes them with SmoothnessComm. For logistic regression L comes
+// from problems.LambdaMaxSum over the ranks' shards, with the products summed
+// in the order of collective.Allreduce (sumLikeAllreduce), which is what the
+// distributed computation gives, bit for bit.
 func (sh *Shared) Smoothness() (float64, []float64, error) {
+	if !sh.holdsAll() {
+		return 0, nil, fmt.Errorf("smoothness: this process holds %d of %d ranks (use SmoothnessComm)", len(sh.views), sh.Ranks)
+	}
 	li := make([]float64, sh.Ranks)
 	for r := range li {
 		obj, err := sh.Objective(r)
@@ -318,8 +394,198 @@ func (sh *Shared) Smoothness() (float64, []float64, error) {
 	if !ok {
 		return 0, nil, invalid("unknown problem %q", sh.Spec.Problem)
 	}
-	l, err := dp.Smoothness(sh.full, sh.Spec.Lambda)
-	return l, li, err
+	if dp.FromLambdaMax == nil { // a registered problem without the formula
+		l, err := dp.Smoothness(sh.block, sh.Spec.Lambda)
+		return l, li, err
+	}
+	scratch := make([]float64, (sh.Ranks-1)*sh.Dim)
+	lmax, err := problems.LambdaMaxSum(sh.views, func(dst []float64, parts [][]float64) {
+		sumLikeAllreduce(dst, parts, scratch)
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("%s smoothness: %w", sh.Spec.Problem, err)
+	}
+	return dp.FromLambdaMax(lmax, sh.totalRows(), sh.Spec.Lambda), li, nil
+}
+
+// sumLikeAllreduce sets dst to the sum of parts (one per rank, in rank
+// order) in exactly the order collective.Allreduce adds the ranks'
+// contributions, so that the in-process Lanczos iteration of Smoothness and
+// the distributed one of SmoothnessComm return the same bits. Today's
+// collective.Reduce adds in rank order (dst = src_0; dst += src_1; …);
+// TestSumLikeAllreduce checks this function against the real collective for
+// several world sizes, so a change of the collective's order shows there
+// (with a tree-order collective the body is collective.TreeSum(dst, parts,
+// scratch)). scratch holds (len(parts)−1)·len(dst) values.
+func sumLikeAllreduce(dst []float64, parts [][]float64, scratch []float64) {
+	copy(dst, parts[0])
+	for _, p := range parts[1:] {
+		for i, x := range p {
+			dst[i] += x
+		}
+	}
+}
+
+// totalRows is m, the number of samples of the whole dataset.
+func (sh *Shared) totalRows() int {
+	m := int64(0)
+	for _, s := range sh.ShardSizes {
+		m += s
+	}
+	return int(m)
+}
+
+// SmoothnessComm returns L and every L_i like Smoothness, for a process
+// holding one rank of comm: each rank computes its L_i from its own shard
+// (gathered by an allreduce of n values, each rank filling its own slot, so
+// the sum is exact), and L by a Lanczos iteration whose product
+// Σ_i A_iᵀA_i v is summed over the ranks by collective.Allreduce (in its fixed
+// order, the same on every transport). Every rank must call it.
+func (sh *Shared) SmoothnessComm(comm collective.Comm) (float64, []float64, error) {
+	if sh.polys != nil || sh.holdsAll() {
+		return sh.Smoothness()
+	}
+	r := comm.Rank()
+	view, err := sh.shard(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	dp, ok := problems.LookupDataProblem(sh.Spec.Problem)
+	if !ok || dp.FromLambdaMax == nil {
+		return 0, nil, invalid("problem %q: ef21-theory under a launcher needs its L as a function of λ_max (problems.DataProblem.FromLambdaMax)", sh.Spec.Problem)
+	}
+	obj, err := dp.New(view, sh.Spec.Lambda)
+	if err != nil {
+		return 0, nil, fmt.Errorf("rank %d: %w", r, err)
+	}
+	mine := make([]float64, sh.Ranks)
+	if mine[r], err = obj.Smoothness(sh.X0); err != nil {
+		return 0, nil, fmt.Errorf("L_%d: %w", r, err)
+	}
+	li := make([]float64, sh.Ranks)
+	if err := collective.Allreduce(comm, mine, li); err != nil {
+		return 0, nil, commErr("smoothness: L_i", err)
+	}
+	op, err := problems.NewGramOp(view)
+	if err != nil {
+		return 0, nil, fmt.Errorf("rank %d: %w", r, err)
+	}
+	local := make([]float64, op.Dim())
+	lmax, err := problems.LambdaMax(op.Dim(), sh.source, func(w, v []float64) error {
+		op.Apply(local, v)
+		if err := collective.Allreduce(comm, local, w); err != nil {
+			return commErr("smoothness: lanczos", err)
+		}
+		return nil
+	})
+	if err != nil {
+		var re *RankError
+		if errors.As(err, &re) {
+			return 0, nil, re
+		}
+		return 0, nil, err
+	}
+	return dp.FromLambdaMax(lmax, sh.totalRows(), sh.Spec.Lambda), li, nil
+}
+
+// connect completes what preparation left for the communicator, in a
+// process holding one rank: every rank's label counts (an allreduce of n×2
+// counts, each rank filling its own slots: exact), and the ef21-theory
+// constants.
+func (sh *Shared) connect(comm collective.Comm) error {
+	if sh.pendingCounts {
+		r := comm.Rank()
+		v, err := sh.shard(r)
+		if err != nil {
+			return err
+		}
+		mine, all := make([]float64, 2*sh.Ranks), make([]float64, 2*sh.Ranks)
+		for _, y := range v.Labels {
+			if y < 0 {
+				mine[2*r]++
+			} else {
+				mine[2*r+1]++
+			}
+		}
+		if err := collective.Allreduce(comm, mine, all); err != nil {
+			return commErr("label counts", err)
+		}
+		var tot [2]float64
+		for q := range sh.Ranks {
+			tot[0] += all[2*q]
+			tot[1] += all[2*q+1]
+		}
+		sh.Classes = nil
+		for c, y := range []float64{-1, 1} {
+			if tot[c] > 0 {
+				sh.Classes = append(sh.Classes, y)
+			}
+		}
+		sh.LabelCounts = make([][]int64, sh.Ranks)
+		for q := range sh.Ranks {
+			for c := range 2 {
+				if tot[c] > 0 {
+					sh.LabelCounts[q] = append(sh.LabelCounts[q], int64(all[2*q+c]))
+				}
+			}
+		}
+		sh.pendingCounts = false
+	}
+	if !sh.pendingL && !sh.pendingLI {
+		return nil
+	}
+	l, li, err := sh.SmoothnessComm(comm)
+	if err != nil {
+		return err
+	}
+	if sh.pendingLI && !sh.pendingL {
+		sh.LI, sh.pendingLI = li, false
+		return nil
+	}
+	sh.pendingL, sh.pendingLI = false, false
+	return sh.setTheory(l, li)
+}
+
+// wholeData reports whether every process must hold every row: a test set
+// (held out or from a file) and the training-set evaluation are computed on
+// rank 0 from the whole data, as before shard-local loading.
+func wholeData(spec Spec) bool {
+	return spec.TestFraction > 0 || spec.TestPath != "" || spec.EvalEvery > 0
+}
+
+// hashShard feeds one shard into h (little-endian, through a small buffer).
+func hashShard(h hash.Hash, ds *datasets.Dataset) {
+	var buf [8 << 10]byte
+	n := 0
+	put := func(u uint64) {
+		if n+8 > len(buf) {
+			h.Write(buf[:n])
+			n = 0
+		}
+		binary.LittleEndian.PutUint64(buf[n:], u)
+		n += 8
+	}
+	put(uint64(ds.Cols()))
+	put(uint64(ds.Rows()))
+	if s := ds.Sparse; s != nil {
+		for _, p := range s.RowPtr {
+			put(uint64(p))
+		}
+		for _, c := range s.ColIdx {
+			put(uint64(c))
+		}
+		for _, v := range s.Val {
+			put(math.Float64bits(v))
+		}
+	} else {
+		for _, v := range ds.Dense.Data {
+			put(math.Float64bits(v))
+		}
+	}
+	for _, v := range ds.Labels {
+		put(math.Float64bits(v))
+	}
+	h.Write(buf[:n])
 }
 
 // initialPoint builds x^0: N(0, σ0² I) from the seed, zeros, or a file (text,

@@ -232,6 +232,9 @@ func RunRank(ctx context.Context, sh *Shared, comm collective.Comm, opts Options
 	if l.n != sh.Ranks {
 		return Result{}, fmt.Errorf("%w: communicator has %d ranks, the job was prepared for %d", ErrInvalid, l.n, sh.Ranks)
 	}
+	if err := sh.connect(comm); err != nil {
+		return Result{}, err
+	}
 	if err := l.setup(); err != nil {
 		return Result{}, err
 	}
@@ -356,8 +359,8 @@ func (l *loop) attrs() []hdf5io.Attr {
 	for _, name := range slices.Sorted(maps.Keys(params)) {
 		a = append(a, attr("compressor_"+name, params[name]))
 	}
-	if sh.full != nil { // a data problem
-		a = append(a, attr("lambda", s.Lambda), attr("dataset", sh.full.Source), attr("split", s.Split))
+	if sh.Source() != "" { // a data problem
+		a = append(a, attr("lambda", s.Lambda), attr("dataset", sh.Source()), attr("split", s.Split))
 		if s.Split == "dirichlet" {
 			a = append(a, attr("split_alpha", s.SplitAlpha))
 		}

@@ -24,6 +24,12 @@ type DataProblem struct {
 	// Loss is the data loss of one sample with margin z = aᵀx and label b,
 	// without the regulariser: what Evaluate averages over a test set.
 	Loss func(z, b float64) float64
+	// FromLambdaMax, if set, is L as a function of λ_max(AᵀA) of the whole
+	// data, its m and λ (Smoothness = FromLambdaMax(LambdaMaxAtA(all), m, λ)):
+	// what lets L be computed without the whole matrix in one place, by a
+	// Lanczos iteration summed over the ranks (driver). Without it
+	// ef21-theory needs every rank's data in one process.
+	FromLambdaMax func(lmax float64, m int, lambda float64) float64
 }
 
 var dataProblems = struct {
@@ -67,13 +73,15 @@ func DataProblemKinds() []string {
 
 func init() {
 	RegisterDataProblem(DataProblem{Kind: "logreg",
-		New:        func(ds *datasets.Dataset, lambda float64) (Objective, error) { return NewLogReg(ds, lambda) },
-		Smoothness: LogRegSmoothness,
-		Loss:       func(z, b float64) float64 { return Softplus(-b * z) },
+		New:           func(ds *datasets.Dataset, lambda float64) (Objective, error) { return NewLogReg(ds, lambda) },
+		Smoothness:    LogRegSmoothness,
+		FromLambdaMax: LogRegL,
+		Loss:          func(z, b float64) float64 { return Softplus(-b * z) },
 	})
 	RegisterDataProblem(DataProblem{Kind: "leastsq",
-		New:        func(ds *datasets.Dataset, lambda float64) (Objective, error) { return NewLeastSq(ds, lambda) },
-		Smoothness: LeastSqSmoothness,
-		Loss:       func(z, b float64) float64 { return (z - b) * (z - b) / 2 },
+		New:           func(ds *datasets.Dataset, lambda float64) (Objective, error) { return NewLeastSq(ds, lambda) },
+		Smoothness:    LeastSqSmoothness,
+		FromLambdaMax: func(lmax float64, m int, lambda float64) float64 { return lmax/float64(m) + lambda },
+		Loss:          func(z, b float64) float64 { return (z - b) * (z - b) / 2 },
 	})
 }

@@ -152,8 +152,9 @@ func head(v []int64) []int64 { return v[:min(len(v), 5)] }
 func TestDeterminismNewMethods(t *testing.T) {
 	data := testenv.Dataset(t, "a1a")
 	for name, alg := range map[string]string{
-		"ef21-w-pp": "method = \"ef21-w\"\ncompressor = \"top-k\"\nk = 2\nparticipation = 0.5\n[stepsize]\nrule = \"ef21-theory-am\"\n",
-		"signum-t":  "method = \"signsgd\"\nbatch = 16\neta = 0.5\n[noise]\nkind = \"student-t\"\nnu = 1.5\nscale = 0.1\n[stepsize]\nrule = \"decreasing\"\ngamma0 = 0.01\n",
+		"ef21-w-pp":   "method = \"ef21-w\"\ncompressor = \"top-k\"\nk = 2\nparticipation = 0.5\n[stepsize]\nrule = \"ef21-theory-am\"\n",
+		"norm-ef21-w": "method = \"ef21-w\"\nnormalize = true\ncompressor = \"top-k\"\nk = 1\n[stepsize]\nrule = \"norm-theory\"\n",
+		"signum-t":    "method = \"signsgd\"\nbatch = 16\neta = 0.5\n[noise]\nkind = \"student-t\"\nnu = 1.5\nscale = 0.1\n[stepsize]\nrule = \"decreasing\"\ngamma0 = 0.01\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()

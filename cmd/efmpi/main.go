@@ -71,6 +71,7 @@ usage:
   efmpi theory -config FILE          L, L_i, α, θ, β and the step size the rule gives
   efmpi plot -o FIG.png RUN.h5...    ‖∇f‖² vs iterations and bits, one line per run (-x, -rows, -table)
   efmpi sweep -config FILE -grid key=v1,v2 [-grid NAME='ov ov|ov'] [-zip A,B] [-target T] [-slurm]   run a grid, one CSV table
+  efmpi data convert FILE -o FILE.h5 | data info FILE.h5 | data synth …   LIBSVM → HDF5 sparse input; summaries
   efmpi version
 
 'efmpi run -h' lists the run flags.
@@ -99,6 +100,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code, err = cmdSweep(ctx, args[1:], stdout, stderr)
 	case "summarize":
 		code, err = cmdSummarize(args[1:], stdout, stderr)
+	case "data":
+		code, err = cmdData(args[1:], stdout, stderr)
 	case "export":
 		code, err = cmdExport(args[1:], stdout, stderr)
 	case "version", "-version", "--version":

@@ -30,7 +30,7 @@ func runInputs(cfg *config.Config) []input {
 	if cfg.Path != "" {
 		in = append(in, input{"config", cfg.Path})
 	}
-	if cfg.Problem.Kind == "logreg" && cfg.Data.Source == "libsvm" {
+	if cfg.Problem.Kind == "logreg" && (cfg.Data.Source == "libsvm" || cfg.Data.Source == "hdf5") {
 		in = append(in, input{"data", cfg.DataPath()})
 	}
 	if x := x0Spec(cfg); x != "normal" && x != "zeros" {

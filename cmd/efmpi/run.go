@@ -115,6 +115,7 @@ func specFrom(cfg *config.Config, overwrite bool) driver.Spec {
 		Source: cfg.Data.Source, DataPath: cfg.DataPath(), Features: cfg.Data.Features, Samples: cfg.Data.Samples,
 		Shuffle: cfg.Data.Shuffle, Split: cfg.Data.Split, SplitAlpha: cfg.Data.Alpha,
 		TestPath: cfg.TestPath(), TestFraction: cfg.Data.TestFraction, EvalEvery: cfg.Run.EvalEvery,
+		RowNNZ: cfg.Data.NNZPerRow, Exponent: cfg.Data.Exponent, LabelNoise: cfg.Data.LabelNoise,
 		Method: a.Method, Normalize: a.Normalize, Compressor: a.Compressor, K: a.K,
 		InitCompressed: a.Init == "compressed", Batch: a.Batch, InitBatch: a.InitBatch,
 		Momentum: a.Momentum, Eta: a.Eta, Eta0: a.Eta0, Participation: a.Participation,
@@ -332,7 +333,7 @@ func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *run
 	if err := requireRegular(runInputs(cfg)); err != nil {
 		return ExitBadInput, err
 	}
-	sh, err := driver.Prepare(spec, env.Size)
+	sh, err := driver.PrepareRank(spec, env.Size, env.Rank) // this rank's rows only
 	if err != nil {
 		return ExitBadInput, err
 	}
@@ -387,7 +388,7 @@ func runSpawned(ctx context.Context, cfg *config.Config, spec driver.Spec, f *ru
 	if err := requireRegular(inputs); err != nil {
 		return ExitBadInput, err
 	}
-	if _, err := driver.Prepare(spec, cfg.Run.Ranks); err != nil {
+	if _, err := driver.PrepareRank(spec, cfg.Run.Ranks, 0); err != nil { // checks the input; each process then reads its own rows
 		return ExitBadInput, err
 	}
 	if err := makeOutputDir(spec.Output); err != nil {
