@@ -399,7 +399,7 @@ func (c *Config) validate() error {
 		oneOf("problem.kind", c.Problem.Kind, append(problems.DataProblemKinds(), "polynomial")...), // problems/registry.go
 		oneOf("data.source", c.Data.Source, "libsvm", "hdf5", "synthetic", "synthetic-sparse"),
 		oneOf("data.split", c.Data.Split, "contiguous", "label", "dirichlet"),
-		oneOf("algorithm.method", a.Method, algorithms.Methods()...), // registered by algorithms/ (one file per method)
+		oneOf("algorithm.method", a.Method, algorithms.Methods()...),                 // registered by algorithms/ (one file per method)
 		oneOf("algorithm.compressor", a.Compressor, algorithms.CompressorNames()...), // built in, or registered (algorithms/registry.go)
 		oneOf("algorithm.init", a.Init, "uncompressed", "compressed"),
 		oneOf("algorithm.momentum", a.Momentum, "constant", "eta-theory"),
