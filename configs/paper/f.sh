@@ -5,7 +5,7 @@
 #   (f3) EF21 with partial participation, p ∈ {0.1, 0.5, 1}
 # Runs under results/paper/f/, figures docs/figures/f_*.png, a summary in
 # results/paper/f/tables.md. Environment as configs/paper/reproduce.sh (which
-# calls this); about 6 minutes on the 2-core development machine.
+# calls this); about 7 minutes on the 2-core development machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 EFMPI=${EFMPI:-bin/efmpi}
