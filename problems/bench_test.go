@@ -209,3 +209,48 @@ func BenchmarkLogRegGradA9AValued(b *testing.B) {
 		p.Grad(g, x)
 	}
 }
+
+// BenchmarkLogRegGradA9AKernelBefore is the gradient with the kernels of
+// before issue 12 (before_test.go), for the ratio in the same run.
+func BenchmarkLogRegGradA9AKernelBefore(b *testing.B) {
+	ds := loadLIBSVM(b, "a9a")
+	p, err := NewLogReg(ds, lambda)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	b.SetBytes(csrBytes(ds))
+	for b.Loop() {
+		gradBefore(p, g, x)
+	}
+}
+
+// BenchmarkLogRegValueGradA9A is one metric evaluation of f_i and ∇f_i: the
+// fused pass.
+func BenchmarkLogRegValueGradA9A(b *testing.B) {
+	ds := loadLIBSVM(b, "a9a")
+	p, err := NewLogReg(ds, lambda)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	b.ReportAllocs()
+	for b.Loop() {
+		p.ValueGrad(g, x)
+	}
+}
+
+// BenchmarkLogRegValueGradA9ABefore is the same metric evaluation as before
+// issue 12: the gradient, then a second pass for the value.
+func BenchmarkLogRegValueGradA9ABefore(b *testing.B) {
+	ds := loadLIBSVM(b, "a9a")
+	p, err := NewLogReg(ds, lambda)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	for b.Loop() {
+		gradBefore(p, g, x)
+		valueBefore(p, x)
+	}
+}

@@ -41,6 +41,17 @@ type LogReg struct {
 	block int
 	buf   []float64
 	coef  [rowBlock]float64
+
+	// xp and gp are x and the loss gradient padded with zeros to a power of
+	// two, P = len(xp): the sparse kernels index them with col & (P−1), which
+	// the compiler knows is in range, so the inner loops carry no bounds
+	// checks (columns were validated to be < d ≤ P).
+	xp, gp []float64
+	// The margins cache: after a full Grad at cx, t[j] = −b_j a_jᵀcx and
+	// e[j] = e^{−|t[j]|} for every row, so Value at the same point needs no
+	// second pass over the matrix (cached reports whether t, e and cx hold).
+	cx, t, e []float64
+	cached   bool
 }
 
 // NewLogReg returns the objective of ds with regularisation weight lambda. ds
@@ -55,6 +66,12 @@ func NewLogReg(ds *datasets.Dataset, lambda float64) (*LogReg, error) {
 		return nil, fmt.Errorf("logreg %s: lambda %v must be finite and non-negative", ds.Source, lambda)
 	}
 	p := &LogReg{m: ds.Rows(), d: ds.Cols(), lambda: lambda, labels: ds.Labels, ds: ds}
+	pad := 1
+	for pad < p.d {
+		pad *= 2
+	}
+	p.xp, p.gp = make([]float64, pad), make([]float64, pad)
+	p.cx, p.t, p.e = make([]float64, p.d), make([]float64, p.m), make([]float64, p.m)
 	if ds.Sparse != nil {
 		p.rowPtr, p.colIdx, p.val = ds.Sparse.RowPtr, ds.Sparse.ColIdx, ds.Sparse.Val
 		p.binary = true
@@ -146,14 +163,53 @@ func (p *LogReg) Samples() int { return p.m }
 // Lambda is the regularisation weight λ.
 func (p *LogReg) Lambda() float64 { return p.lambda }
 
-// Value returns f_i(x).
+// Value returns f_i(x) = (1/m) Σ_j softplus(t_j) + λ Σ_t x_t²/(1+x_t²), with the
+// margins t_j = −b_j a_jᵀx computed by the gradient's own kernels. Right after
+// Grad(·, x) (the same x, bit for bit) it reuses that pass's margins and
+// exponentials and reads no matrix entry; otherwise it makes one pass for
+// them. Both ways give the same bits.
 func (p *LogReg) Value(x []float64) float64 {
 	checkLen("Value", x, p.d)
+	if !p.cachedAt(x) {
+		p.fillCache(x)
+	}
 	var s float64
-	for j := range p.m {
-		s += Softplus(-p.labels[j] * p.rowDot(j, x))
+	for j, t := range p.t {
+		s += math.Max(t, 0) + math.Log1p(p.e[j])
 	}
 	return s/float64(p.m) + p.regValue(x)
+}
+
+// ValueGrad writes ∇f_i(x) into dst and returns f_i(x): one pass over the
+// matrix for both, with the bits of Grad and Value.
+func (p *LogReg) ValueGrad(dst, x []float64) float64 {
+	p.Grad(dst, x)
+	return p.Value(x)
+}
+
+// cachedAt reports whether the margins cache holds the point x.
+func (p *LogReg) cachedAt(x []float64) bool {
+	if !p.cached {
+		return false
+	}
+	cx := p.cx[:len(x)]
+	for i, v := range x {
+		if math.Float64bits(v) != math.Float64bits(cx[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// fillCache computes the margins and exponentials of every row at x into the
+// cache, with the gradient's kernels but without its scatter.
+func (p *LogReg) fillCache(x []float64) {
+	p.cached = false
+	if p.dense != nil {
+		p.denseLoss(nil, x, nil, p.m)
+	} else {
+		p.sparseLoss(nil, x, nil, p.m)
+	}
 }
 
 // MinibatchValue returns the loss averaged over the rows in batch plus the full
@@ -192,6 +248,7 @@ func (p *LogReg) regValue(x []float64) float64 {
 
 // Grad writes ∇f_i(x) into dst. It makes one pass over the rows of the shard:
 // the dot product a_jᵀx, then dst += c_j a_j with c_j = −b_j σ(−b_j a_jᵀx)/m.
+// It keeps the margins for a following Value at the same x.
 func (p *LogReg) Grad(dst, x []float64) {
 	checkLen("Grad", x, p.d)
 	checkLen("Grad", dst, p.d)
@@ -233,23 +290,23 @@ func (p *LogReg) addRegGrad(dst, x []float64) {
 }
 
 // lossCoefs replaces the margins z[i] = a_jᵀx (i < n, j = rows[i]) by the
-// loss-gradient weights −b_j σ(−b_j z_i)·inv. With t = −b z and e = e^{−|t|},
+// loss-gradient weights −b_j σ(−b_j z_i)·inv, and leaves t_i = −b_j z_i in t
+// and e^{−|t_i|} in e (for the loss value). With e = e^{−|t|},
 // σ(t) = 1/(1+e) for t ≥ 0 and e/(1+e) otherwise: no overflow for any margin,
 // and the choice is a select, not a branch, which matters because labels
 // alternate unpredictably.
-func lossCoefs(z *[rowBlock]float64, rows *[rowBlock]int, labels []float64, n int, inv float64) {
-	var e [rowBlock]float64
+func lossCoefs(z, t, e *[rowBlock]float64, rows *[rowBlock]int, labels []float64, n int, inv float64) {
 	for i := range n {
 		b := labels[rows[i]]
-		t := -b * z[i]
-		z[i] = t
-		e[i] = -math.Abs(t)
+		ti := -b * z[i]
+		t[i] = ti
+		e[i] = -math.Abs(ti)
 	}
 	expNonPosSlice(e[:n])
 	for i := range n {
 		b := labels[rows[i]]
 		num := e[i]
-		if z[i] >= 0 {
+		if t[i] >= 0 {
 			num = 1
 		}
 		z[i] = -b * inv * num / (1 + e[i])
@@ -266,11 +323,18 @@ const rowBlock = 16
 // sparseLoss adds (1/count) Σ_j −b_j σ(−b_j a_jᵀx) a_j to dst over rows 0..m−1
 // (batch == nil) or the rows in batch. Rows are taken in blocks of rowBlock:
 // first every margin a_jᵀx of the block, then every coefficient, then every
-// axpy. Summation order is fixed, so results are bitwise reproducible.
+// axpy. Summation order is fixed, so results are bitwise reproducible. A full
+// pass (batch == nil) fills the margins cache; with dst == nil it does only
+// that.
 func (p *LogReg) sparseLoss(dst, x []float64, batch []int32, count int) {
 	inv := 1 / float64(count)
+	xp, gp := p.xp, p.gp
+	copy(xp, x)
+	if dst != nil {
+		clear(gp[:p.d])
+	}
 	var rows [rowBlock]int
-	var coef [rowBlock]float64
+	var coef, t, e [rowBlock]float64
 	for i0 := 0; i0 < count; i0 += rowBlock {
 		nb := min(rowBlock, count-i0)
 		for b := range nb {
@@ -281,32 +345,71 @@ func (p *LogReg) sparseLoss(dst, x []float64, batch []int32, count int) {
 			rows[b] = r
 		}
 		if p.binary {
-			p.marginsBinary(&coef, &rows, nb, x)
+			p.marginsBinary(&coef, &rows, nb, xp)
 		} else {
-			p.margins(&coef, &rows, nb, x)
+			p.margins(&coef, &rows, nb, xp)
 		}
-		lossCoefs(&coef, &rows, p.labels, nb, inv)
+		lossCoefs(&coef, &t, &e, &rows, p.labels, nb, inv)
+		if batch == nil {
+			copy(p.t[i0:i0+nb], t[:nb])
+			copy(p.e[i0:i0+nb], e[:nb])
+		}
+		if dst == nil {
+			continue
+		}
 		if p.binary {
-			p.scatterBinary(dst, &coef, &rows, nb)
+			p.scatterBinary(gp, &coef, &rows, nb)
 		} else {
-			p.scatter(dst, &coef, &rows, nb)
+			p.scatter(gp, &coef, &rows, nb)
 		}
+	}
+	if batch == nil {
+		copy(p.cx, x)
+		p.cached = true
+	}
+	if dst != nil {
+		copy(dst[:p.d], gp[:p.d]) // dst was zero: 0 + g = g exactly
 	}
 }
 
 // margins sets z[b] = a_rᵀx for the rows r = rows[b], b < nb, each with four
-// partial sums combined in a fixed order.
-func (p *LogReg) margins(z *[rowBlock]float64, rows *[rowBlock]int, nb int, x []float64) {
+// partial sums combined in a fixed order (sparseDot's). xp is x padded to a
+// power of two.
+func (p *LogReg) margins(z *[rowBlock]float64, rows *[rowBlock]int, nb int, xp []float64) {
 	rowPtr, colIdx, val := p.rowPtr, p.colIdx, p.val
+	mask := len(xp) - 1
+	if mask < 0 {
+		return
+	}
 	for b, r := range rows[:nb] {
 		lo, hi := rowPtr[r], rowPtr[r+1]
-		z[b] = sparseDot(colIdx[lo:hi], val[lo:hi], x)
+		cols := colIdx[lo:hi]
+		vals := val[lo:hi]
+		vals = vals[:len(cols)]
+		var s0, s1, s2, s3 float64
+		k := 0
+		for ; k+4 <= len(cols); k += 4 {
+			c4, v4 := cols[k:k+4:k+4], vals[k:k+4:k+4]
+			s0 += v4[0] * xp[int(c4[0])&mask]
+			s1 += v4[1] * xp[int(c4[1])&mask]
+			s2 += v4[2] * xp[int(c4[2])&mask]
+			s3 += v4[3] * xp[int(c4[3])&mask]
+		}
+		for ; k < len(cols); k++ {
+			s0 += vals[k] * xp[int(cols[k])&mask]
+		}
+		z[b] = (s0 + s1) + (s2 + s3)
 	}
 }
 
-// scatter adds c[b]·a_r to dst for the rows r = rows[b], b < nb.
-func (p *LogReg) scatter(dst []float64, c *[rowBlock]float64, rows *[rowBlock]int, nb int) {
+// scatter adds c[b]·a_r to gp (the gradient padded to a power of two) for
+// the rows r = rows[b], b < nb.
+func (p *LogReg) scatter(gp []float64, c *[rowBlock]float64, rows *[rowBlock]int, nb int) {
 	rowPtr, colIdx, val := p.rowPtr, p.colIdx, p.val
+	mask := len(gp) - 1
+	if mask < 0 {
+		return
+	}
 	for b, r := range rows[:nb] {
 		lo, hi := rowPtr[r], rowPtr[r+1]
 		cols := colIdx[lo:hi]
@@ -316,34 +419,38 @@ func (p *LogReg) scatter(dst []float64, c *[rowBlock]float64, rows *[rowBlock]in
 		k := 0
 		for ; k+4 <= len(cols); k += 4 {
 			c4, v4 := cols[k:k+4:k+4], vals[k:k+4:k+4]
-			dst[c4[0]] += cb * v4[0]
-			dst[c4[1]] += cb * v4[1]
-			dst[c4[2]] += cb * v4[2]
-			dst[c4[3]] += cb * v4[3]
+			gp[int(c4[0])&mask] += cb * v4[0]
+			gp[int(c4[1])&mask] += cb * v4[1]
+			gp[int(c4[2])&mask] += cb * v4[2]
+			gp[int(c4[3])&mask] += cb * v4[3]
 		}
 		for ; k < len(cols); k++ {
-			dst[cols[k]] += cb * vals[k]
+			gp[int(cols[k])&mask] += cb * vals[k]
 		}
 	}
 }
 
 // marginsBinary is margins for a matrix whose stored values are all 1: the
 // values are not read. Since 1·x = x exactly, it gives the same bits.
-func (p *LogReg) marginsBinary(z *[rowBlock]float64, rows *[rowBlock]int, nb int, x []float64) {
+func (p *LogReg) marginsBinary(z *[rowBlock]float64, rows *[rowBlock]int, nb int, xp []float64) {
 	rowPtr, colIdx := p.rowPtr, p.colIdx
+	mask := len(xp) - 1
+	if mask < 0 {
+		return
+	}
 	for b, r := range rows[:nb] {
 		cols := colIdx[rowPtr[r]:rowPtr[r+1]]
 		var s0, s1, s2, s3 float64
 		k := 0
 		for ; k+4 <= len(cols); k += 4 {
 			c4 := cols[k : k+4 : k+4]
-			s0 += x[c4[0]]
-			s1 += x[c4[1]]
-			s2 += x[c4[2]]
-			s3 += x[c4[3]]
+			s0 += xp[int(c4[0])&mask]
+			s1 += xp[int(c4[1])&mask]
+			s2 += xp[int(c4[2])&mask]
+			s3 += xp[int(c4[3])&mask]
 		}
 		for ; k < len(cols); k++ {
-			s0 += x[cols[k]]
+			s0 += xp[int(cols[k])&mask]
 		}
 		z[b] = (s0 + s1) + (s2 + s3)
 	}
@@ -351,21 +458,25 @@ func (p *LogReg) marginsBinary(z *[rowBlock]float64, rows *[rowBlock]int, nb int
 
 // scatterBinary is scatter for a matrix whose stored values are all 1: the
 // values are not read. Since c·1 = c exactly, it gives the same bits.
-func (p *LogReg) scatterBinary(dst []float64, c *[rowBlock]float64, rows *[rowBlock]int, nb int) {
+func (p *LogReg) scatterBinary(gp []float64, c *[rowBlock]float64, rows *[rowBlock]int, nb int) {
 	rowPtr, colIdx := p.rowPtr, p.colIdx
+	mask := len(gp) - 1
+	if mask < 0 {
+		return
+	}
 	for b, r := range rows[:nb] {
 		cols := colIdx[rowPtr[r]:rowPtr[r+1]]
 		cb := c[b]
 		k := 0
 		for ; k+4 <= len(cols); k += 4 {
 			c4 := cols[k : k+4 : k+4]
-			dst[c4[0]] += cb
-			dst[c4[1]] += cb
-			dst[c4[2]] += cb
-			dst[c4[3]] += cb
+			gp[int(c4[0])&mask] += cb
+			gp[int(c4[1])&mask] += cb
+			gp[int(c4[2])&mask] += cb
+			gp[int(c4[3])&mask] += cb
 		}
 		for ; k < len(cols); k++ {
-			dst[cols[k]] += cb
+			gp[int(cols[k])&mask] += cb
 		}
 	}
 }
@@ -374,13 +485,16 @@ func (p *LogReg) scatterBinary(dst []float64, c *[rowBlock]float64, rows *[rowBl
 // nb×d matrix A_B, so its margins z = A_B x and its contribution dst += A_Bᵀc
 // are two matrix-vector products (gonum's Dgemv, vectorised assembly on
 // amd64). For a minibatch the rows are first gathered into a contiguous
-// buffer, so a minibatch of all rows in order gives Grad's bits exactly.
+// buffer, so a minibatch of all rows in order gives Grad's bits exactly. Like
+// sparseLoss, a full pass fills the margins cache, and dst == nil does only
+// that.
 func (p *LogReg) denseLoss(dst, x []float64, batch []int32, count int) {
 	inv := 1 / float64(count)
 	d := p.d
 	data, labels := p.dense, p.labels
 	var impl gonum.Implementation
 	var rows [rowBlock]int
+	var t, e [rowBlock]float64
 	coef := p.coef[:]
 	for i0 := 0; i0 < count; i0 += p.block {
 		nb := min(p.block, count-i0)
@@ -399,8 +513,18 @@ func (p *LogReg) denseLoss(dst, x []float64, batch []int32, count int) {
 			}
 		}
 		impl.Dgemv(blas.NoTrans, nb, d, 1, a, d, x, 1, 0, coef[:nb], 1)
-		lossCoefs(&p.coef, &rows, labels, nb, inv)
-		impl.Dgemv(blas.Trans, nb, d, 1, a, d, coef[:nb], 1, 1, dst, 1)
+		lossCoefs(&p.coef, &t, &e, &rows, labels, nb, inv)
+		if batch == nil {
+			copy(p.t[i0:i0+nb], t[:nb])
+			copy(p.e[i0:i0+nb], e[:nb])
+		}
+		if dst != nil {
+			impl.Dgemv(blas.Trans, nb, d, 1, a, d, coef[:nb], 1, 1, dst, 1)
+		}
+	}
+	if batch == nil {
+		copy(p.cx, x)
+		p.cached = true
 	}
 }
 
