@@ -164,7 +164,8 @@ func (p *LogReg) Samples() int { return p.m }
 func (p *LogReg) Lambda() float64 { return p.lambda }
 
 // Value returns f_i(x) = (1/m) Σ_j softplus(t_j) + λ Σ_t x_t²/(1+x_t²), with the
-// margins t_j = −b_j a_jᵀx computed by the gradient's own kernels. Right after
+// margins t_j = −b_j a_jᵀx computed by the gradient's own kernels and
+// log(1 + e^{−|t|}) by log1pUnit (within 2 ulp of math.Log1p). Right after
 // Grad(·, x) (the same x, bit for bit) it reuses that pass's margins and
 // exponentials and reads no matrix entry; otherwise it makes one pass for
 // them. Both ways give the same bits.
@@ -173,11 +174,7 @@ func (p *LogReg) Value(x []float64) float64 {
 	if !p.cachedAt(x) {
 		p.fillCache(x)
 	}
-	var s float64
-	for j, t := range p.t {
-		s += math.Max(t, 0) + math.Log1p(p.e[j])
-	}
-	return s/float64(p.m) + p.regValue(x)
+	return softplusSum(p.t, p.e)/float64(p.m) + p.regValue(x)
 }
 
 // ValueGrad writes ∇f_i(x) into dst and returns f_i(x): one pass over the
