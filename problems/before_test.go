@@ -187,4 +187,3 @@ func (p *LogReg) denseLossBefore(dst, x []float64, batch []int32, count int) {
 		impl.Dgemv(blas.Trans, nb, d, 1, a, d, coef[:nb], 1, 1, dst, 1)
 	}
 }
-
