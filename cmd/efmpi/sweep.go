@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 
@@ -17,7 +18,8 @@ import (
 )
 
 // cmdSweep runs a config over a grid of values (package sweep), every point
-// with in-process ranks, one after the other, and writes DIR/sweep.csv.
+// with in-process ranks, several points at once (-jobs N, or by default as
+// many as fit GOMAXPROCS given each point's ranks), and writes DIR/sweep.csv.
 func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -30,9 +32,10 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	chooseK := fs.String("choose-k", "", "choose K per point: the smallest of START, START+STEP, …, ≤ MAX reaching -target, as `[run.iterations=]START:STEP:MAX`")
 	linear := fs.Bool("k-linear", false, "with -choose-k: try every K in order (default: doubling, then bisection)")
 	quiet := fs.Bool("quiet", false, "no line per run")
+	jobs := fs.Int("jobs", 0, "run up to `N` grid points at once (0: as many as fit GOMAXPROCS cores, each point taking as many cores as it has ranks)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: efmpi sweep -config FILE -grid key=v1,v2,... [-grid ...] [-set key=value]... [-target T] [-choose-k START:STEP:MAX] [-out DIR]\n"+
-			"Runs every grid point in-process, sequentially; writes DIR/point-NNN.h5 and DIR/sweep.csv.\n")
+		fmt.Fprintf(stderr, "usage: efmpi sweep -config FILE -grid key=v1,v2,... [-grid ...] [-set key=value]... [-target T] [-choose-k START:STEP:MAX] [-jobs N] [-out DIR]\n"+
+			"Runs every grid point in-process, several at once (-jobs); writes DIR/point-NNN.h5 and DIR/sweep.csv.\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -44,7 +47,10 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	if fs.NArg() > 0 {
 		return ExitBadInput, usageError{fmt.Sprintf("sweep: unexpected argument %q", fs.Arg(0))}
 	}
-	sw := &sweep.Sweep{Target: *target, Dir: *dir}
+	if *jobs < 0 {
+		return ExitBadInput, usageError{fmt.Sprintf("-jobs %d: want N ≥ 1, or 0 for as many as fit the cores", *jobs)}
+	}
+	sw := &sweep.Sweep{Target: *target, Dir: *dir, Jobs: *jobs}
 	if !math.IsNaN(*target) && (*target <= 0 || math.IsInf(*target, 0)) {
 		return ExitBadInput, usageError{fmt.Sprintf("-target %g: want a finite value > 0", *target)}
 	}
@@ -68,14 +74,21 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	if err != nil {
 		return ExitBadInput, usageError{err.Error()}
 	}
+	ranks := make([]int, len(points)) // in-process ranks of each point: the cores it keeps busy
 	for _, p := range points {
 		over := append(append([]string{}, sets...), p.Overrides()...)
 		if sw.KSearch != nil {
 			over = append(over, fmt.Sprintf("%s=%d", sw.KSearch.Key, sw.KSearch.Start))
 		}
-		if _, err := loadConfig(&runFlags{config: *base, sets: over}); err != nil {
+		cfg, err := loadConfig(&runFlags{config: *base, sets: over})
+		if err != nil {
 			return ExitBadInput, fmt.Errorf("point %d (%s): %w", p.Index, p, err)
 		}
+		ranks[p.Index] = cfg.Run.Ranks
+	}
+	if *jobs == 0 {
+		sw.Cores = runtime.GOMAXPROCS(0)
+		sw.Weight = func(p sweep.Point) int { return ranks[p.Index] }
 	}
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		return ExitBadInput, fmt.Errorf("%w: %v", errOutput, err)
