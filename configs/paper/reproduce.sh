@@ -9,12 +9,15 @@
 #   docs/figures/*.png                       the figures of EXPERIMENTS.md
 #
 # Environment: EFMPI (binary, default bin/efmpi), OUT (default results/paper),
-# FIG (default docs/figures). Runs from the repository root.
+# FIG (default docs/figures), JOBS (grid points run at once by every sweep,
+# `efmpi sweep -jobs`; default 0: as many as fit the cores given each point's
+# ranks). Runs from the repository root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 EFMPI=${EFMPI:-bin/efmpi}
 OUT=${OUT:-results/paper}
 FIG=${FIG:-docs/figures}
+JOBS=${JOBS:-0}
 P=configs/paper
 mkdir -p "$OUT" "$FIG"
 start=$(date +%s)
@@ -31,8 +34,8 @@ sweep() { # DIR ARGS... : one efmpi sweep, its summary kept in DIR/sweep.log
 	shift
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	echo "== efmpi sweep $* -out $dir"
-	"$EFMPI" sweep "$@" -out "$dir" -quiet | tee "$dir/sweep.log.tmp"
+	echo "== efmpi sweep $* -jobs $JOBS -out $dir"
+	"$EFMPI" sweep "$@" -jobs "$JOBS" -out "$dir" -quiet | tee "$dir/sweep.log.tmp"
 	mv "$dir/sweep.log.tmp" "$dir/sweep.log"
 }
 
