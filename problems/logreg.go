@@ -42,11 +42,6 @@ type LogReg struct {
 	buf   []float64
 	coef  [rowBlock]float64
 
-	// xp and gp are x and the loss gradient padded with zeros to a power of
-	// two, P = len(xp): the sparse kernels index them with col & (P−1), which
-	// the compiler knows is in range, so the inner loops carry no bounds
-	// checks (columns were validated to be < d ≤ P).
-	xp, gp []float64
 	// The margins cache: after a full Grad at cx, t[j] = −b_j a_jᵀcx and
 	// e[j] = e^{−|t[j]|} for every row, so Value at the same point needs no
 	// second pass over the matrix (cached reports whether t, e and cx hold).
@@ -66,11 +61,6 @@ func NewLogReg(ds *datasets.Dataset, lambda float64) (*LogReg, error) {
 		return nil, fmt.Errorf("logreg %s: lambda %v must be finite and non-negative", ds.Source, lambda)
 	}
 	p := &LogReg{m: ds.Rows(), d: ds.Cols(), lambda: lambda, labels: ds.Labels, ds: ds}
-	pad := 1
-	for pad < p.d {
-		pad *= 2
-	}
-	p.xp, p.gp = make([]float64, pad), make([]float64, pad)
 	p.cx, p.t, p.e = make([]float64, p.d), make([]float64, p.m), make([]float64, p.m)
 	if ds.Sparse != nil {
 		p.rowPtr, p.colIdx, p.val = ds.Sparse.RowPtr, ds.Sparse.ColIdx, ds.Sparse.Val
@@ -325,11 +315,6 @@ const rowBlock = 16
 // that.
 func (p *LogReg) sparseLoss(dst, x []float64, batch []int32, count int) {
 	inv := 1 / float64(count)
-	xp, gp := p.xp, p.gp
-	copy(xp, x)
-	if dst != nil {
-		clear(gp[:p.d])
-	}
 	var rows [rowBlock]int
 	var coef, t, e [rowBlock]float64
 	for i0 := 0; i0 < count; i0 += rowBlock {
@@ -342,9 +327,9 @@ func (p *LogReg) sparseLoss(dst, x []float64, batch []int32, count int) {
 			rows[b] = r
 		}
 		if p.binary {
-			p.marginsBinary(&coef, &rows, nb, xp)
+			p.marginsBinary(&coef, &rows, nb, x)
 		} else {
-			p.margins(&coef, &rows, nb, xp)
+			p.margins(&coef, &rows, nb, x)
 		}
 		lossCoefs(&coef, &t, &e, &rows, p.labels, nb, inv)
 		if batch == nil {
@@ -355,58 +340,30 @@ func (p *LogReg) sparseLoss(dst, x []float64, batch []int32, count int) {
 			continue
 		}
 		if p.binary {
-			p.scatterBinary(gp, &coef, &rows, nb)
+			p.scatterBinary(dst, &coef, &rows, nb)
 		} else {
-			p.scatter(gp, &coef, &rows, nb)
+			p.scatter(dst, &coef, &rows, nb)
 		}
 	}
 	if batch == nil {
 		copy(p.cx, x)
 		p.cached = true
 	}
-	if dst != nil {
-		copy(dst[:p.d], gp[:p.d]) // dst was zero: 0 + g = g exactly
-	}
 }
 
 // margins sets z[b] = a_rᵀx for the rows r = rows[b], b < nb, each with four
-// partial sums combined in a fixed order (sparseDot's). xp is x padded to a
-// power of two.
-func (p *LogReg) margins(z *[rowBlock]float64, rows *[rowBlock]int, nb int, xp []float64) {
+// partial sums combined in a fixed order.
+func (p *LogReg) margins(z *[rowBlock]float64, rows *[rowBlock]int, nb int, x []float64) {
 	rowPtr, colIdx, val := p.rowPtr, p.colIdx, p.val
-	mask := len(xp) - 1
-	if mask < 0 {
-		return
-	}
 	for b, r := range rows[:nb] {
 		lo, hi := rowPtr[r], rowPtr[r+1]
-		cols := colIdx[lo:hi]
-		vals := val[lo:hi]
-		vals = vals[:len(cols)]
-		var s0, s1, s2, s3 float64
-		k := 0
-		for ; k+4 <= len(cols); k += 4 {
-			c4, v4 := cols[k:k+4:k+4], vals[k:k+4:k+4]
-			s0 += v4[0] * xp[int(c4[0])&mask]
-			s1 += v4[1] * xp[int(c4[1])&mask]
-			s2 += v4[2] * xp[int(c4[2])&mask]
-			s3 += v4[3] * xp[int(c4[3])&mask]
-		}
-		for ; k < len(cols); k++ {
-			s0 += vals[k] * xp[int(cols[k])&mask]
-		}
-		z[b] = (s0 + s1) + (s2 + s3)
+		z[b] = sparseDot(colIdx[lo:hi], val[lo:hi], x)
 	}
 }
 
-// scatter adds c[b]·a_r to gp (the gradient padded to a power of two) for
-// the rows r = rows[b], b < nb.
-func (p *LogReg) scatter(gp []float64, c *[rowBlock]float64, rows *[rowBlock]int, nb int) {
+// scatter adds c[b]·a_r to dst for the rows r = rows[b], b < nb.
+func (p *LogReg) scatter(dst []float64, c *[rowBlock]float64, rows *[rowBlock]int, nb int) {
 	rowPtr, colIdx, val := p.rowPtr, p.colIdx, p.val
-	mask := len(gp) - 1
-	if mask < 0 {
-		return
-	}
 	for b, r := range rows[:nb] {
 		lo, hi := rowPtr[r], rowPtr[r+1]
 		cols := colIdx[lo:hi]
@@ -416,38 +373,34 @@ func (p *LogReg) scatter(gp []float64, c *[rowBlock]float64, rows *[rowBlock]int
 		k := 0
 		for ; k+4 <= len(cols); k += 4 {
 			c4, v4 := cols[k:k+4:k+4], vals[k:k+4:k+4]
-			gp[int(c4[0])&mask] += cb * v4[0]
-			gp[int(c4[1])&mask] += cb * v4[1]
-			gp[int(c4[2])&mask] += cb * v4[2]
-			gp[int(c4[3])&mask] += cb * v4[3]
+			dst[c4[0]] += cb * v4[0]
+			dst[c4[1]] += cb * v4[1]
+			dst[c4[2]] += cb * v4[2]
+			dst[c4[3]] += cb * v4[3]
 		}
 		for ; k < len(cols); k++ {
-			gp[int(cols[k])&mask] += cb * vals[k]
+			dst[cols[k]] += cb * vals[k]
 		}
 	}
 }
 
 // marginsBinary is margins for a matrix whose stored values are all 1: the
 // values are not read. Since 1·x = x exactly, it gives the same bits.
-func (p *LogReg) marginsBinary(z *[rowBlock]float64, rows *[rowBlock]int, nb int, xp []float64) {
+func (p *LogReg) marginsBinary(z *[rowBlock]float64, rows *[rowBlock]int, nb int, x []float64) {
 	rowPtr, colIdx := p.rowPtr, p.colIdx
-	mask := len(xp) - 1
-	if mask < 0 {
-		return
-	}
 	for b, r := range rows[:nb] {
 		cols := colIdx[rowPtr[r]:rowPtr[r+1]]
 		var s0, s1, s2, s3 float64
 		k := 0
 		for ; k+4 <= len(cols); k += 4 {
 			c4 := cols[k : k+4 : k+4]
-			s0 += xp[int(c4[0])&mask]
-			s1 += xp[int(c4[1])&mask]
-			s2 += xp[int(c4[2])&mask]
-			s3 += xp[int(c4[3])&mask]
+			s0 += x[c4[0]]
+			s1 += x[c4[1]]
+			s2 += x[c4[2]]
+			s3 += x[c4[3]]
 		}
 		for ; k < len(cols); k++ {
-			s0 += xp[int(cols[k])&mask]
+			s0 += x[cols[k]]
 		}
 		z[b] = (s0 + s1) + (s2 + s3)
 	}
@@ -455,25 +408,21 @@ func (p *LogReg) marginsBinary(z *[rowBlock]float64, rows *[rowBlock]int, nb int
 
 // scatterBinary is scatter for a matrix whose stored values are all 1: the
 // values are not read. Since c·1 = c exactly, it gives the same bits.
-func (p *LogReg) scatterBinary(gp []float64, c *[rowBlock]float64, rows *[rowBlock]int, nb int) {
+func (p *LogReg) scatterBinary(dst []float64, c *[rowBlock]float64, rows *[rowBlock]int, nb int) {
 	rowPtr, colIdx := p.rowPtr, p.colIdx
-	mask := len(gp) - 1
-	if mask < 0 {
-		return
-	}
 	for b, r := range rows[:nb] {
 		cols := colIdx[rowPtr[r]:rowPtr[r+1]]
 		cb := c[b]
 		k := 0
 		for ; k+4 <= len(cols); k += 4 {
 			c4 := cols[k : k+4 : k+4]
-			gp[int(c4[0])&mask] += cb
-			gp[int(c4[1])&mask] += cb
-			gp[int(c4[2])&mask] += cb
-			gp[int(c4[3])&mask] += cb
+			dst[c4[0]] += cb
+			dst[c4[1]] += cb
+			dst[c4[2]] += cb
+			dst[c4[3]] += cb
 		}
 		for ; k < len(cols); k++ {
-			gp[int(cols[k])&mask] += cb
+			dst[cols[k]] += cb
 		}
 	}
 }
