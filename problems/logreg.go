@@ -277,26 +277,27 @@ func (p *LogReg) addRegGrad(dst, x []float64) {
 }
 
 // lossCoefs replaces the margins z[i] = a_jᵀx (i < n, j = rows[i]) by the
-// loss-gradient weights −b_j σ(−b_j z_i)·inv, and leaves t_i = −b_j z_i in t
-// and e^{−|t_i|} in e (for the loss value). With e = e^{−|t|},
-// σ(t) = 1/(1+e) for t ≥ 0 and e/(1+e) otherwise: no overflow for any margin,
-// and the choice is a select, not a branch, which matters because labels
-// alternate unpredictably.
-func lossCoefs(z, t, e *[rowBlock]float64, rows *[rowBlock]int, labels []float64, n int, inv float64) {
-	for i := range n {
+// loss-gradient weights −b_j σ(−b_j z_i)·inv, and leaves t_i = −b_j z_i in
+// t[i] and e^{−|t_i|} in e[i] (len(t), len(e) ≥ n; the loss value needs
+// them). With e = e^{−|t|}, σ(t) = 1/(1+e) for t ≥ 0 and e/(1+e) otherwise:
+// no overflow for any margin, and the choice is a select, not a branch,
+// which matters because labels alternate unpredictably.
+func lossCoefs(z *[rowBlock]float64, t, e []float64, rows *[rowBlock]int, labels []float64, n int, inv float64) {
+	t, e = t[:n], e[:n]
+	for i := range t {
 		b := labels[rows[i]]
 		ti := -b * z[i]
 		t[i] = ti
 		e[i] = -math.Abs(ti)
 	}
-	expNonPosSlice(e[:n])
-	for i := range n {
+	expNonPosSlice(e)
+	for i, ei := range e {
 		b := labels[rows[i]]
-		num := e[i]
+		num := ei
 		if t[i] >= 0 {
 			num = 1
 		}
-		z[i] = -b * inv * num / (1 + e[i])
+		z[i] = -b * inv * num / (1 + ei)
 	}
 }
 
@@ -331,11 +332,11 @@ func (p *LogReg) sparseLoss(dst, x []float64, batch []int32, count int) {
 		} else {
 			p.margins(&coef, &rows, nb, x)
 		}
-		lossCoefs(&coef, &t, &e, &rows, p.labels, nb, inv)
-		if batch == nil {
-			copy(p.t[i0:i0+nb], t[:nb])
-			copy(p.e[i0:i0+nb], e[:nb])
+		ts, es := t[:], e[:]
+		if batch == nil { // straight into the margins cache
+			ts, es = p.t[i0:i0+nb], p.e[i0:i0+nb]
 		}
+		lossCoefs(&coef, ts, es, &rows, p.labels, nb, inv)
 		if dst == nil {
 			continue
 		}
@@ -459,11 +460,11 @@ func (p *LogReg) denseLoss(dst, x []float64, batch []int32, count int) {
 			}
 		}
 		impl.Dgemv(blas.NoTrans, nb, d, 1, a, d, x, 1, 0, coef[:nb], 1)
-		lossCoefs(&p.coef, &t, &e, &rows, labels, nb, inv)
+		ts, es := t[:], e[:]
 		if batch == nil {
-			copy(p.t[i0:i0+nb], t[:nb])
-			copy(p.e[i0:i0+nb], e[:nb])
+			ts, es = p.t[i0:i0+nb], p.e[i0:i0+nb]
 		}
+		lossCoefs(&p.coef, ts, es, &rows, labels, nb, inv)
 		if dst != nil {
 			impl.Dgemv(blas.Trans, nb, d, 1, a, d, coef[:nb], 1, 1, dst, 1)
 		}

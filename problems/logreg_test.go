@@ -174,7 +174,7 @@ func TestLossCoefs(t *testing.T) {
 	} {
 		copy(z[:], zs)
 		var tt, ee [rowBlock]float64
-		lossCoefs(&z, &tt, &ee, &rows, labels, rowBlock, 0.25)
+		lossCoefs(&z, tt[:], ee[:], &rows, labels, rowBlock, 0.25)
 		for i, zi := range zs {
 			b := labels[rows[i]]
 			var want float64
