@@ -18,9 +18,11 @@ import (
 //
 // The design matrix is used in place (sparse CSR or dense row-major), never
 // copied; it must not be modified while the LogReg is in use. Grad and
-// MinibatchGrad run in O(nnz) and allocate nothing. A LogReg is not safe for
-// concurrent use: the dense gradient works in preallocated scratch space (each
-// client owns its objective).
+// MinibatchGrad run in O(nnz) and allocate nothing. Grad keeps the margins
+// of its point, so Value (the metric f_i) at that point costs O(m) and reads
+// no matrix entry; ValueGrad gives both in one pass. A LogReg is not safe for
+// concurrent use: the gradients work in preallocated scratch space and the
+// margins cache (each client owns its objective).
 type LogReg struct {
 	m, d   int
 	lambda float64
