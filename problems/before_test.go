@@ -11,6 +11,9 @@ import (
 // to check the current ones against bit for bit and to measure them against
 // in the same benchmark run.
 
+// rowBlockBefore was the row block of the kernels.
+const rowBlockBefore = 16
+
 // gradBefore is Grad with the kernels of before issue 12.
 func gradBefore(p *LogReg, dst, x []float64) {
 	clear(dst)
@@ -32,8 +35,8 @@ func valueBefore(p *LogReg, x []float64) float64 {
 	return s/float64(p.m) + p.regValue(x)
 }
 
-func lossCoefsBefore(z *[rowBlock]float64, rows *[rowBlock]int, labels []float64, n int, inv float64) {
-	var e [rowBlock]float64
+func lossCoefsBefore(z *[rowBlockBefore]float64, rows *[rowBlockBefore]int, labels []float64, n int, inv float64) {
+	var e [rowBlockBefore]float64
 	for i := range n {
 		b := labels[rows[i]]
 		t := -b * z[i]
@@ -53,10 +56,10 @@ func lossCoefsBefore(z *[rowBlock]float64, rows *[rowBlock]int, labels []float64
 
 func (p *LogReg) sparseLossBefore(dst, x []float64, batch []int32, count int) {
 	inv := 1 / float64(count)
-	var rows [rowBlock]int
-	var coef [rowBlock]float64
-	for i0 := 0; i0 < count; i0 += rowBlock {
-		nb := min(rowBlock, count-i0)
+	var rows [rowBlockBefore]int
+	var coef [rowBlockBefore]float64
+	for i0 := 0; i0 < count; i0 += rowBlockBefore {
+		nb := min(rowBlockBefore, count-i0)
 		for b := range nb {
 			r := i0 + b
 			if batch != nil {
@@ -80,7 +83,7 @@ func (p *LogReg) sparseLossBefore(dst, x []float64, batch []int32, count int) {
 
 // margins sets z[b] = a_rᵀx for the rows r = rows[b], b < nb, each with four
 // partial sums combined in a fixed order.
-func (p *LogReg) marginsBefore(z *[rowBlock]float64, rows *[rowBlock]int, nb int, x []float64) {
+func (p *LogReg) marginsBefore(z *[rowBlockBefore]float64, rows *[rowBlockBefore]int, nb int, x []float64) {
 	rowPtr, colIdx, val := p.rowPtr, p.colIdx, p.val
 	for b, r := range rows[:nb] {
 		lo, hi := rowPtr[r], rowPtr[r+1]
@@ -89,7 +92,7 @@ func (p *LogReg) marginsBefore(z *[rowBlock]float64, rows *[rowBlock]int, nb int
 }
 
 // scatter adds c[b]·a_r to dst for the rows r = rows[b], b < nb.
-func (p *LogReg) scatterBefore(dst []float64, c *[rowBlock]float64, rows *[rowBlock]int, nb int) {
+func (p *LogReg) scatterBefore(dst []float64, c *[rowBlockBefore]float64, rows *[rowBlockBefore]int, nb int) {
 	rowPtr, colIdx, val := p.rowPtr, p.colIdx, p.val
 	for b, r := range rows[:nb] {
 		lo, hi := rowPtr[r], rowPtr[r+1]
@@ -113,7 +116,7 @@ func (p *LogReg) scatterBefore(dst []float64, c *[rowBlock]float64, rows *[rowBl
 
 // marginsBinary is margins for a matrix whose stored values are all 1: the
 // values are not read. Since 1·x = x exactly, it gives the same bits.
-func (p *LogReg) marginsBinaryBefore(z *[rowBlock]float64, rows *[rowBlock]int, nb int, x []float64) {
+func (p *LogReg) marginsBinaryBefore(z *[rowBlockBefore]float64, rows *[rowBlockBefore]int, nb int, x []float64) {
 	rowPtr, colIdx := p.rowPtr, p.colIdx
 	for b, r := range rows[:nb] {
 		cols := colIdx[rowPtr[r]:rowPtr[r+1]]
@@ -135,7 +138,7 @@ func (p *LogReg) marginsBinaryBefore(z *[rowBlock]float64, rows *[rowBlock]int, 
 
 // scatterBinary is scatter for a matrix whose stored values are all 1: the
 // values are not read. Since c·1 = c exactly, it gives the same bits.
-func (p *LogReg) scatterBinaryBefore(dst []float64, c *[rowBlock]float64, rows *[rowBlock]int, nb int) {
+func (p *LogReg) scatterBinaryBefore(dst []float64, c *[rowBlockBefore]float64, rows *[rowBlockBefore]int, nb int) {
 	rowPtr, colIdx := p.rowPtr, p.colIdx
 	for b, r := range rows[:nb] {
 		cols := colIdx[rowPtr[r]:rowPtr[r+1]]
@@ -164,10 +167,12 @@ func (p *LogReg) denseLossBefore(dst, x []float64, batch []int32, count int) {
 	d := p.d
 	data, labels := p.dense, p.labels
 	var impl gonum.Implementation
-	var rows [rowBlock]int
-	coef := p.coef[:]
-	for i0 := 0; i0 < count; i0 += p.block {
-		nb := min(p.block, count-i0)
+	var rows [rowBlockBefore]int
+	var coefArr [rowBlockBefore]float64
+	coef := coefArr[:]
+	block := max(1, min(rowBlockBefore, 4096/d))
+	for i0 := 0; i0 < count; i0 += block {
+		nb := min(block, count-i0)
 		var a []float64
 		if batch == nil {
 			for b := range nb {
@@ -183,7 +188,7 @@ func (p *LogReg) denseLossBefore(dst, x []float64, batch []int32, count int) {
 			}
 		}
 		impl.Dgemv(blas.NoTrans, nb, d, 1, a, d, x, 1, 0, coef[:nb], 1)
-		lossCoefsBefore(&p.coef, &rows, labels, nb, inv)
+		lossCoefsBefore(&coefArr, &rows, labels, nb, inv)
 		impl.Dgemv(blas.Trans, nb, d, 1, a, d, coef[:nb], 1, 1, dst, 1)
 	}
 }
