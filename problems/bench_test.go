@@ -3,6 +3,7 @@ package problems
 import (
 	"math"
 	"testing"
+	"time"
 
 	"github.com/efmpi/efmpi/datasets"
 )
@@ -280,4 +281,28 @@ func BenchmarkLogRegValueCachedA9A(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkLogRegGradA9AInterleaved times the current gradient and the
+// kernels of before issue 12 alternately, call by call, so that both see the
+// same machine load; it reports each one's ns per call and their ratio.
+func BenchmarkLogRegGradA9AInterleaved(b *testing.B) {
+	ds := loadLIBSVM(b, "a9a")
+	p, err := NewLogReg(ds, lambda)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	var now, before time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		p.Grad(g, x)
+		t1 := time.Now()
+		gradBefore(p, g, x)
+		now += t1.Sub(t0)
+		before += time.Since(t1)
+	}
+	b.ReportMetric(float64(now.Nanoseconds())/float64(b.N), "ns/now")
+	b.ReportMetric(float64(before.Nanoseconds())/float64(b.N), "ns/before")
+	b.ReportMetric(float64(now)/float64(before), "now/before")
 }
