@@ -257,7 +257,7 @@ type Sweep struct {
 	Cores  int
 	Weight func(Point) int
 
-	progressMu sync.Mutex
+	progressMu *sync.Mutex // set by Run: serialises Progress
 }
 
 // HasTarget reports whether a target is set.
@@ -287,6 +287,7 @@ func (s *Sweep) Run(ctx context.Context, run Runner) ([]Result, error) {
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return nil, err
 	}
+	s.progressMu = new(sync.Mutex)
 	// per point: its rows, whether it ran to the end, its error
 	rows := make([][]Result, len(points))
 	done := make([]bool, len(points))
