@@ -390,11 +390,14 @@ func (b *budget) release(w int) {
 }
 
 func (s *Sweep) report(r Result) {
-	if s.Progress != nil {
+	if s.Progress == nil {
+		return
+	}
+	if s.progressMu != nil {
 		s.progressMu.Lock()
 		defer s.progressMu.Unlock()
-		s.Progress(r)
 	}
+	s.Progress(r)
 }
 
 // pointFile names a run's file: point-NNN.h5, or point-NNN-k<K>.h5 during a
