@@ -63,7 +63,7 @@ func NewLogReg(ds *datasets.Dataset, lambda float64) (*LogReg, error) {
 		return nil, fmt.Errorf("logreg %s: lambda %v must be finite and non-negative", ds.Source, lambda)
 	}
 	p := &LogReg{m: ds.Rows(), d: ds.Cols(), lambda: lambda, labels: ds.Labels, ds: ds}
-	p.cx, p.t, p.e = make([]float64, p.d), make([]float64, p.m), make([]float64, p.m)
+	p.ensureCache()
 	if ds.Sparse != nil {
 		p.rowPtr, p.colIdx, p.val = ds.Sparse.RowPtr, ds.Sparse.ColIdx, ds.Sparse.Val
 		p.binary = true
@@ -163,6 +163,7 @@ func (p *LogReg) Lambda() float64 { return p.lambda }
 // them. Both ways give the same bits.
 func (p *LogReg) Value(x []float64) float64 {
 	checkLen("Value", x, p.d)
+	p.ensureCache()
 	if !p.cachedAt(x) {
 		p.fillCache(x)
 	}
@@ -174,6 +175,15 @@ func (p *LogReg) Value(x []float64) float64 {
 func (p *LogReg) ValueGrad(dst, x []float64) float64 {
 	p.Grad(dst, x)
 	return p.Value(x)
+}
+
+// ensureCache allocates the margins cache for m rows and d columns if it is
+// not (a LogReg built by another constructor gets it on first use).
+func (p *LogReg) ensureCache() {
+	if len(p.t) != p.m || len(p.e) != p.m || len(p.cx) != p.d {
+		p.cx, p.t, p.e = make([]float64, p.d), make([]float64, p.m), make([]float64, p.m)
+		p.cached = false
+	}
 }
 
 // cachedAt reports whether the margins cache holds the point x.
@@ -318,6 +328,9 @@ const rowBlock = 16
 // that.
 func (p *LogReg) sparseLoss(dst, x []float64, batch []int32, count int) {
 	inv := 1 / float64(count)
+	if batch == nil {
+		p.ensureCache()
+	}
 	var rows [rowBlock]int
 	var coef, t, e [rowBlock]float64
 	for i0 := 0; i0 < count; i0 += rowBlock {
@@ -439,6 +452,9 @@ func (p *LogReg) scatterBinary(dst []float64, c *[rowBlock]float64, rows *[rowBl
 // that.
 func (p *LogReg) denseLoss(dst, x []float64, batch []int32, count int) {
 	inv := 1 / float64(count)
+	if batch == nil {
+		p.ensureCache()
+	}
 	d := p.d
 	data, labels := p.dense, p.labels
 	var impl gonum.Implementation

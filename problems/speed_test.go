@@ -90,3 +90,27 @@ func TestValueFromCache(t *testing.T) {
 		}
 	}
 }
+
+// TestValueCacheAnyConstructor: a LogReg whose cache was never allocated
+// (as a constructor other than NewLogReg might leave it) allocates it on
+// first use and gives NewLogReg's bits.
+func TestValueCacheAnyConstructor(t *testing.T) {
+	ds := loadLIBSVM(t, "a1a")
+	p, err := NewLogReg(ds, lambda)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := *p
+	q.t, q.e, q.cx, q.cached = nil, nil, nil, false
+	x := randVec(p.Dim(), 1, 4)
+	g1, g2 := make([]float64, p.Dim()), make([]float64, p.Dim())
+	if a, b := p.ValueGrad(g1, x), q.ValueGrad(g2, x); a != b {
+		t.Errorf("ValueGrad %v, without a cache at first %v", a, b)
+	}
+	r := *p
+	r.t, r.e, r.cx, r.cached = nil, nil, nil, false
+	y := randVec(p.Dim(), 1, 5)
+	if a, b := p.Value(y), r.Value(y); a != b {
+		t.Errorf("Value %v, without a cache at first %v", a, b)
+	}
+}
