@@ -33,8 +33,9 @@ deps:
 deps-test:
 	@scripts/deps.sh test
 
+# the hot paths and the growth curves, each next to its bound (scripts/bench.sh; raw output in bench.out)
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./problems ./algorithms ./collective
+	GO=$(GO) scripts/bench.sh
 
 # bounded fuzzing of every decoder of outside input
 fuzz: deps

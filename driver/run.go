@@ -572,11 +572,15 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 	d, n := l.d, float64(l.n)
 	obj := l.orc.obj
 	x, g := l.x(), l.g()
-	l.mloc[0] = obj.Value(x)
-	if l.gradAtX {
-		copy(l.mloc[1:d+1], l.grad) // the same computation, bit for bit
+	if vg, ok := obj.(problems.ValueGrader); ok && !l.gradAtX {
+		l.mloc[0] = vg.ValueGrad(l.mloc[1:d+1], x) // one pass for both
 	} else {
-		obj.Grad(l.mloc[1:d+1], x)
+		if l.gradAtX {
+			copy(l.mloc[1:d+1], l.grad) // the same computation, bit for bit
+		} else {
+			obj.Grad(l.mloc[1:d+1], x)
+		}
+		l.mloc[0] = obj.Value(x) // after the Grad at x: from its margins
 	}
 	l.mloc[d+1] = stopFlag
 	if err := collective.Allreduce(l.comm, l.mloc, l.msum); err != nil {
