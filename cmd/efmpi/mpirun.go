@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/efmpi/efmpi/collective/launch"
+	"github.com/efmpi/efmpi/collective/mpi"
+	"github.com/efmpi/efmpi/config"
+	"github.com/efmpi/efmpi/driver"
+)
+
+// hurryAfterSignal is how long, after a stop signal, a rank may stay blocked
+// in one MPI call before the watchdog gives up on it: the launcher forwards
+// the signal to every rank, which all reach the next control point within
+// controlEvery iterations unless a peer is gone.
+const hurryAfterSignal = 2 * time.Second
+
+// runMPI runs this process as one rank of an MPI job (-transport mpi, the
+// default for an MPI build under a launcher). MPI is initialised here, on
+// the main goroutine, which package mpi has locked to the main thread; the
+// rank's loop runs synchronously on it, so every MPI call comes from that
+// thread.
+func runMPI(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFlags, env launch.Env, stdout io.Writer) (int, error) {
+	if !mpi.Linked() {
+		return ExitBadInput, usageError{"-transport mpi: " + mpi.ErrNotLinked.Error()}
+	}
+	// The launcher check and MPI_Init come first, so that a wrong launcher
+	// is reported within a second, before any data is read.
+	if err := mpi.CheckLauncher(mpi.Flavour(), nil); err != nil {
+		return ExitBadInput, err
+	}
+	timeout, err := cfg.TimeoutDuration()
+	if err != nil {
+		return ExitBadInput, err
+	}
+	var fail atomic.Pointer[func(string)]
+	comm, err := mpi.Init(mpi.Options{Timeout: timeout, OnHang: func(err error) {
+		if fp := fail.Load(); fp != nil {
+			(*fp)(err.Error())
+		}
+	}})
+	if err != nil {
+		return ExitRankFailed, err
+	}
+	defer comm.Finalize()
+	if comm.Rank() != env.Rank || comm.Size() != env.Size {
+		return ExitBadInput, fmt.Errorf("MPI says rank %d of %d, the launcher's environment (%s) rank %d of %d", comm.Rank(), comm.Size(), env.Launcher, env.Rank, env.Size)
+	}
+	if h, ok := comm.(interface{ Hurry(time.Duration) }); ok {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			select {
+			case <-ctx.Done():
+				h.Hurry(min(hurryAfterSignal, timeout))
+			case <-stop:
+			}
+		}()
+	}
+	if env.Rank == 0 {
+		if err := checkOutput(spec.Output, f.overwrite, spec.Resume); err != nil {
+			return ExitBadInput, err
+		}
+	} else {
+		os.MkdirAll(filepath.Dir(spec.Output), 0o755)
+	}
+	sh, err := driver.Prepare(spec, env.Size)
+	if err != nil {
+		return ExitBadInput, err
+	}
+	hosts, err := driver.GatherHosts(comm, hostname())
+	if err != nil {
+		return ExitRankFailed, err
+	}
+	opts := driver.Options{}
+	out := io.Discard
+	if env.Rank == 0 {
+		out = stdout
+		opts = driver.Options{Attrs: runAttrs(cfg, env.Launcher, hosts), Hosts: hosts,
+			Progress: progressPrinter(stdout, f.quiet), ProgressEvery: f.progress,
+			OnRecorder: func(markFailed func(string)) { fail.Store(&markFailed) }}
+	}
+	res, err := driver.RunRank(ctx, sh, comm, opts)
+	fail.Store(nil)
+	return finish(res, err, spec.Output, out)
+}
+
+// mpiVersion is what `efmpi version` says about MPI.
+func mpiVersion() string {
+	if !mpi.Linked() {
+		return "MPI: not linked (make build-mpi builds a binary with the mpi transport)"
+	}
+	v := mpi.LibraryVersion()
+	if i := indexNewline(v); i >= 0 {
+		v = v[:i]
+	}
+	return fmt.Sprintf("MPI: linked, %s (%s)", mpi.Flavour(), v)
+}
+
+func indexNewline(s string) int {
+	for i, c := range s {
+		if c == '\n' || c == '\r' {
+			return i
+		}
+	}
+	return -1
+}
