@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/efmpi/efmpi/algorithms"
@@ -47,12 +48,13 @@ type Options struct {
 	Progress      func(Progress)
 	ProgressEvery time.Duration
 	// OnRecorder, if set, is called on rank 0 once the output file is open
-	// with a function that marks it failed (status, stop_reason) and closes
-	// it. It is meant for a watchdog that must end a process whose main
-	// thread is stuck in a collective (the MPI transport): fail must not be
-	// called while the loop itself may touch the file, and the process must
-	// exit right after.
-	OnRecorder func(fail func(reason string))
+	// with a function that records a status and stop_reason in it and
+	// flushes, safe to call from another goroutine until the run closes the
+	// file (later calls do nothing). It is meant for a watchdog that must
+	// leave a truthful file behind when the main thread is stuck in a
+	// collective and the process is about to be killed (the MPI
+	// transport); the run's own end overwrites what it wrote.
+	OnRecorder func(mark func(status, reason string))
 }
 
 // Result is how a rank's run ended.
@@ -199,6 +201,8 @@ type loop struct {
 	mloc, msum []float64
 	ctrl       [2]float64
 	rec        *hdf5io.Recorder
+	recMu      sync.Mutex // guards recClosed, for mark
+	recClosed  bool
 	t          Timing
 	clock      phase
 	start      time.Time
@@ -229,11 +233,7 @@ func RunRank(ctx context.Context, sh *Shared, comm collective.Comm, opts Options
 		}
 	}
 	if l.rec != nil && opts.OnRecorder != nil {
-		rec := l.rec
-		opts.OnRecorder(func(reason string) {
-			rec.SetAttrs(attr("stop_reason", reason), attr("finished_at", time.Now().UTC().Format(time.RFC3339)))
-			rec.Close(StatusFailed)
-		})
+		opts.OnRecorder(l.mark)
 	}
 	l.t.Setup = time.Since(t0).Seconds()
 	res, err := l.run(ctx, from)
@@ -607,8 +607,23 @@ func (l *loop) result(status, reason string, k int) Result {
 	return Result{Status: status, Reason: reason, Iterations: k, X: append([]float64(nil), x...), G: append([]float64(nil), l.srv.G...)}
 }
 
+// mark records status and reason in the file from any goroutine, until
+// finish closes it (Options.OnRecorder).
+func (l *loop) mark(status, reason string) {
+	l.recMu.Lock()
+	defer l.recMu.Unlock()
+	if l.recClosed {
+		return
+	}
+	l.rec.SetAttrs(attr("stop_reason", reason), attr("finished_at", time.Now().UTC().Format(time.RFC3339)))
+	l.rec.SetStatus(status)
+}
+
 // finish writes the end of the file on rank 0: x_final, timing, status.
 func (l *loop) finish(res *Result, runErr error) error {
+	l.recMu.Lock()
+	defer l.recMu.Unlock()
+	l.recClosed = true
 	l.report(res.Iterations, true)
 	status := res.Status
 	if runErr != nil && status == "" {

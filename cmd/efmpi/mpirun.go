@@ -15,11 +15,16 @@ import (
 	"github.com/efmpi/efmpi/driver"
 )
 
-// hurryAfterSignal is how long, after a stop signal, a rank may stay blocked
-// in one MPI call before the watchdog gives up on it: the launcher forwards
-// the signal to every rank, which all reach the next control point within
-// controlEvery iterations unless a peer is gone.
-const hurryAfterSignal = 2 * time.Second
+// After a stop signal, a rank blocked in one MPI call for markAfterSignal
+// records in rank 0's file that the run failed (the launcher sends the
+// signal to every rank when it tears a job down after a rank died, and may
+// kill the survivors soon after), and one blocked for abortAfterSignal gives
+// up. In a normal interruption every rank reaches the next control point
+// within a few iterations, and the run's end overwrites the mark.
+const (
+	markAfterSignal  = 100 * time.Millisecond
+	abortAfterSignal = 3 * time.Second
+)
 
 // runMPI runs this process as one rank of an MPI job (-transport mpi, the
 // default for an MPI build under a launcher). MPI is initialised here, on
@@ -39,10 +44,10 @@ func runMPI(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFla
 	if err != nil {
 		return ExitBadInput, err
 	}
-	var fail atomic.Pointer[func(string)]
+	var mark atomic.Pointer[func(string, string)]
 	comm, err := mpi.Init(mpi.Options{Timeout: timeout, OnHang: func(err error) {
-		if fp := fail.Load(); fp != nil {
-			(*fp)(err.Error())
+		if fp := mark.Load(); fp != nil {
+			(*fp)(driver.StatusFailed, err.Error())
 		}
 	}})
 	if err != nil {
@@ -52,13 +57,15 @@ func runMPI(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFla
 	if comm.Rank() != env.Rank || comm.Size() != env.Size {
 		return ExitBadInput, fmt.Errorf("MPI says rank %d of %d, the launcher's environment (%s) rank %d of %d", comm.Rank(), comm.Size(), env.Launcher, env.Rank, env.Size)
 	}
-	if h, ok := comm.(interface{ Hurry(time.Duration) }); ok {
+	if h, ok := comm.(interface {
+		Hurry(mark, abort time.Duration)
+	}); ok {
 		stop := make(chan struct{})
 		defer close(stop)
 		go func() {
 			select {
 			case <-ctx.Done():
-				h.Hurry(min(hurryAfterSignal, timeout))
+				h.Hurry(markAfterSignal, min(abortAfterSignal, timeout))
 			case <-stop:
 			}
 		}()
@@ -84,10 +91,10 @@ func runMPI(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFla
 		out = stdout
 		opts = driver.Options{Attrs: runAttrs(cfg, env.Launcher, hosts), Hosts: hosts,
 			Progress: progressPrinter(stdout, f.quiet), ProgressEvery: f.progress,
-			OnRecorder: func(markFailed func(string)) { fail.Store(&markFailed) }}
+			OnRecorder: func(m func(string, string)) { mark.Store(&m) }}
 	}
 	res, err := driver.RunRank(ctx, sh, comm, opts)
-	fail.Store(nil)
+	mark.Store(nil)
 	return finish(res, err, spec.Output, out)
 }
 

@@ -123,9 +123,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -139,7 +141,6 @@ func init() {
 	// MPI_Init_thread, and the only one allowed to call MPI afterwards.
 	runtime.LockOSThread()
 }
-
 
 // Error is a failed MPI call.
 type Error struct {
@@ -201,6 +202,7 @@ type World struct {
 	busyOp    atomic.Pointer[string]
 	busySince atomic.Int64
 	limit     atomic.Int64 // the watchdog's timeout, ns
+	markAfter atomic.Int64 // after Hurry: when to call OnHang, ns
 	stop      chan struct{}
 
 	// aggregate: fixed slot size agreed from the previous round
@@ -213,6 +215,7 @@ type World struct {
 	lens     []int
 	msgs     []sparse.Vector
 	fscratch []float64
+	acc      []float64 // the tree's partial sums (memory of our own, for cgo)
 	children []int
 	bbuf     []byte
 }
@@ -226,6 +229,11 @@ func Init(opts Options) (collective.Collectives, error) {
 	if err := CheckLauncher(Flavour(), nil); err != nil {
 		return nil, err
 	}
+	// A peer that dies leaves the library writing into a closed socket:
+	// with SIGPIPE caught (and dropped), the write fails, MPI returns the
+	// error (MPI_ERRORS_RETURN), and the rank reports it instead of being
+	// killed by the signal's default action.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	var provided C.int
 	if rc := C.efmpi_init(&provided); rc != C.MPI_SUCCESS {
 		return nil, mpiErr(-1, "MPI_Init_thread", rc)
@@ -303,42 +311,55 @@ func (w *World) end() { w.busySince.Store(0) }
 
 // watchdog aborts the job when one MPI call blocks for longer than the
 // timeout: the only way out of a collective that a dead or hung peer will
-// never complete.
+// never complete. Before aborting, and earlier after Hurry, it calls OnHang.
 func (w *World) watchdog() {
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
+	var warned int64 // busySince of the call OnHang was last called for
 	for {
 		select {
 		case <-w.stop:
 			return
 		case <-t.C:
 		}
-		since, limit := w.busySince.Load(), time.Duration(w.limit.Load())
-		if since == 0 || time.Since(time.Unix(0, since)) < limit {
+		since := w.busySince.Load()
+		if since == 0 {
+			continue
+		}
+		blocked := time.Since(time.Unix(0, since))
+		limit, mark := time.Duration(w.limit.Load()), time.Duration(w.markAfter.Load())
+		if blocked < limit && (mark <= 0 || blocked < mark) {
 			continue
 		}
 		op := "an MPI call"
 		if p := w.busyOp.Load(); p != nil {
 			op = *p
 		}
-		err := &collective.RankLostError{Rank: -1, Host: "unknown",
-			Cause: fmt.Errorf("rank %d (host %s) waited in %s for more than %s: a peer died or hangs (MPI does not say which); aborting the job", w.rank, w.host, op, limit)}
-		if w.opts.OnHang != nil {
+		err := fmt.Errorf("rank %d (host %s) blocked in %s for %s: a peer died or hangs (MPI does not say which)", w.rank, w.host, op, blocked.Round(time.Millisecond))
+		if warned != since && w.opts.OnHang != nil {
+			warned = since
 			w.opts.OnHang(err)
 		}
-		fmt.Fprintf(os.Stderr, "efmpi: %v\n", err.Cause)
+		if blocked < limit {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "efmpi: %v; aborting the job (exit 4)\n", err)
 		C.efmpi_abort(4)
 		os.Exit(4)
 	}
 }
 
-// Hurry lowers the watchdog's timeout to d (if that is shorter): after a
-// stop signal, a rank that stays blocked in MPI for d is not coming back,
-// since the launcher is tearing the job down.
-func (w *World) Hurry(d time.Duration) {
+// Hurry is for a stop signal, which the launcher sends to every rank when
+// it tears the job down (mpirun after a rank died): from then on the
+// watchdog calls OnHang once a call has blocked for mark, and aborts after
+// abort (if shorter than the timeout). A slow peer is no error: OnHang only
+// gets the chance to record what happened, and the normal end of the run
+// overwrites it.
+func (w *World) Hurry(mark, abort time.Duration) {
+	w.markAfter.Store(int64(mark))
 	for {
 		old := w.limit.Load()
-		if old > 0 && old <= int64(d) || w.limit.CompareAndSwap(old, int64(d)) {
+		if old > 0 && old <= int64(abort) || w.limit.CompareAndSwap(old, int64(abort)) {
 			return
 		}
 	}
@@ -677,10 +698,15 @@ func (w *World) BroadcastDense(x []float64) error {
 	return nil
 }
 
-// treeUp sums src over the subtree of this rank into acc (collective.TreeChildren
-// order: own values, then each child's partial sum) and sends it to the parent.
-func (w *World) treeUp(src, acc []float64) error {
+// treeUp sums src over the subtree of this rank into w.acc
+// (collective.TreeChildren order: own values, then each child's partial
+// sum) and sends it to the parent. Only buffers of the World's own cross
+// into C: the caller's slices may live inside structs holding Go pointers,
+// which cgo refuses.
+func (w *World) treeUp(src []float64) error {
 	d := len(src)
+	w.acc = grow(w.acc, max(d, 1))
+	acc := w.acc[:d]
 	copy(acc, src)
 	var parent int
 	w.children, parent = collective.TreeChildren(w.rank, w.size, w.children)
@@ -691,7 +717,7 @@ func (w *World) treeUp(src, acc []float64) error {
 		rc := C.efmpi_recv_f64((*C.double)(ptr(tmp)), C.int(d), C.int(c), C.int(w.tagUB))
 		w.end()
 		if rc != C.MPI_SUCCESS {
-			return mpiErr(w.rank, "MPI_Recv (tree from rank "+fmt.Sprint(c)+")", rc)
+			return mpiErr(w.rank, fmt.Sprintf("MPI_Recv (tree, from rank %d)", c), rc)
 		}
 		w.recvd.Add(int64(8 * d))
 		for j, v := range tmp {
@@ -703,7 +729,7 @@ func (w *World) treeUp(src, acc []float64) error {
 		rc := C.efmpi_send_f64((*C.double)(ptr(acc)), C.int(d), C.int(parent), C.int(w.tagUB))
 		w.end()
 		if rc != C.MPI_SUCCESS {
-			return mpiErr(w.rank, "MPI_Send (tree to rank "+fmt.Sprint(parent)+")", rc)
+			return mpiErr(w.rank, fmt.Sprintf("MPI_Send (tree, to rank %d)", parent), rc)
 		}
 		w.sent.Add(int64(8 * d))
 	}
@@ -719,14 +745,18 @@ func (w *World) Allreduce(src, dst []float64) error {
 	if err := w.check("allreduce"); err != nil {
 		return err
 	}
-	if err := w.treeUp(src, dst); err != nil {
+	if err := w.treeUp(src); err != nil {
 		return err
 	}
 	if len(dst) == 0 {
 		return nil
 	}
-	b := unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 8*len(dst))
-	return w.bcastBytes(b)
+	acc := w.acc[:len(dst)]
+	if err := w.bcastBytes(unsafe.Slice((*byte)(unsafe.Pointer(&acc[0])), 8*len(acc))); err != nil {
+		return err
+	}
+	copy(dst, acc)
+	return nil
 }
 
 // Reduce sums src up the fixed tree; rank 0's dst gets TreeSum.
@@ -734,14 +764,16 @@ func (w *World) Reduce(src, dst []float64) error {
 	if err := w.check("reduce"); err != nil {
 		return err
 	}
-	if w.rank == 0 {
-		if len(dst) != len(src) {
-			return fmt.Errorf("mpi: reduce at rank 0: dst has length %d, src %d", len(dst), len(src))
-		}
-		return w.treeUp(src, dst)
+	if w.rank == 0 && len(dst) != len(src) {
+		return fmt.Errorf("mpi: reduce at rank 0: dst has length %d, src %d", len(dst), len(src))
 	}
-	acc := make([]float64, len(src))
-	return w.treeUp(src, acc)
+	if err := w.treeUp(src); err != nil {
+		return err
+	}
+	if w.rank == 0 {
+		copy(dst, w.acc[:len(src)])
+	}
+	return nil
 }
 
 // Barrier is MPI_Barrier.
