@@ -77,7 +77,6 @@ func launchArgs(flavour string, n int, bin string, args ...string) []string {
 	return append(append(np, bin), args...)
 }
 
-
 // mpiEnv is childEnv plus what Open MPI needs to run as root in CI.
 func mpiEnv(extra ...string) []string {
 	return childEnv(append([]string{"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"}, extra...)...)
