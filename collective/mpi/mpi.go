@@ -218,6 +218,14 @@ type World struct {
 	acc      []float64 // the tree's partial sums (memory of our own, for cgo)
 	children []int
 	bbuf     []byte
+	// messages to oneself, which MPI_Send may not deliver before a matching
+	// receive is posted (MPICH blocks): kept here, in order
+	self []selfMsg
+}
+
+type selfMsg struct {
+	tag   int
+	frame []byte
 }
 
 // Init initialises MPI (MPI_Init_thread, MPI_THREAD_FUNNELED) on the calling
@@ -426,6 +434,10 @@ func (w *World) Send(data any, dest, tag int) error {
 	if err != nil {
 		return fmt.Errorf("mpi: rank %d send to %d: %w", w.rank, dest, err)
 	}
+	if dest == w.rank {
+		w.self = append(w.self, selfMsg{tag, f})
+		return nil
+	}
 	w.begin(opSend)
 	rc := C.efmpi_send(ptr(f), C.int(len(f)), C.int(dest), C.int(tag))
 	w.end()
@@ -449,6 +461,18 @@ func (w *World) Receive(data any, src, tag int) error {
 	}
 	if src < 0 || src >= w.size {
 		return fmt.Errorf("mpi: rank %d receive from rank %d: out of range [0, %d)", w.rank, src, w.size)
+	}
+	if src == w.rank {
+		for i, m := range w.self {
+			if m.tag == tag {
+				w.self = append(w.self[:i], w.self[i+1:]...)
+				if _, err := collective.DecodeFrame(m.frame, data); err != nil {
+					return fmt.Errorf("mpi: rank %d receive from itself (tag %d): %w", w.rank, tag, err)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("mpi: rank %d receive from itself: no message with tag %d was sent (it would wait for ever)", w.rank, tag)
 	}
 	var count C.int
 	w.begin(opRecv)
