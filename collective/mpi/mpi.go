@@ -814,5 +814,24 @@ func (w *World) Barrier() error {
 	return nil
 }
 
+// RawAllgatherv is the bare MPI_Allgatherv of bytes, for benchmarks that
+// compare a collective with the library call underneath: every rank sends
+// send, and recv receives counts[r] bytes from rank r in rank order.
+func (w *World) RawAllgatherv(send, recv []byte, counts []int) error {
+	off := 0
+	for r, c := range counts {
+		w.counts[r], w.displs[r] = C.int(c), C.int(off)
+		off += c
+	}
+	if off > len(recv) {
+		return fmt.Errorf("mpi: raw allgatherv: %d bytes into %d", off, len(recv))
+	}
+	rc := C.efmpi_allgatherv(ptr(send), C.int(len(send)), ptr(recv), &w.counts[0], &w.displs[0])
+	if rc != C.MPI_SUCCESS {
+		return mpiErr(w.rank, "MPI_Allgatherv", rc)
+	}
+	return nil
+}
+
 // Abort ends every rank of the job with the exit code (MPI_Abort).
 func Abort(code int) { C.efmpi_abort(C.int(code)) }
