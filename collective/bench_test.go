@@ -416,3 +416,38 @@ func TestBenchMessages(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAggregateWide is the in-process world issue 11 aims at: 4096
+// goroutine ranks, each contributing a top-1 message of a 123-dimensional
+// problem (a1a's), every rank ending with the rank-order sum. ns/op is one
+// whole round of the world.
+func BenchmarkAggregateWide(b *testing.B) {
+	const n, d = 4096, 123
+	comms := newWorld(b, "inproc", n, worldOpts{})
+	defer finalizeAll(comms)
+	msgs := make([]*sparse.Vector, n)
+	outs := make([]*sparse.Vector, n)
+	fns := make([]SumFunc, n)
+	for r := range n {
+		msgs[r] = sparse.NewVector(d, 1)
+		msgs[r].Append(int32(r%d), float64(r)+0.5)
+		outs[r] = sparse.NewVector(d, d)
+		s := &rankOrderSum{}
+		fns[r] = s.sum
+	}
+	benchLoop(b, comms, func(c Comm) error {
+		r := c.Rank()
+		_, err := AggregateSparse(c, msgs[r], fns[r], outs[r])
+		return err
+	})
+	// every index r mod d appears; the sum at index i is Σ_{r ≡ i} (r + 0.5)
+	for i := range d {
+		want := 0.0
+		for r := i; r < n; r += d {
+			want += float64(r) + 0.5
+		}
+		if outs[n-1].Idx[i] != int32(i) || outs[n-1].Val[i] != want {
+			b.Fatalf("index %d: got %d:%v, want %v", i, outs[n-1].Idx[i], outs[n-1].Val[i], want)
+		}
+	}
+}
