@@ -49,12 +49,13 @@ type Options struct {
 	ProgressEvery time.Duration
 	// OnRecorder, if set, is called on rank 0 once the output file is open
 	// with a function that records a status and stop_reason in it and
-	// flushes, safe to call from another goroutine until the run closes the
-	// file (later calls do nothing). It is meant for a watchdog that must
-	// leave a truthful file behind when the main thread is stuck in a
-	// collective and the process is about to be killed (the MPI
-	// transport); the run's own end overwrites what it wrote.
-	OnRecorder func(mark func(status, reason string))
+	// flushes it (or, with final, closes it), safe to call from another
+	// goroutine until the run closes the file (later calls do nothing). It
+	// is meant for a watchdog that must leave a truthful file behind when
+	// the main thread is stuck in a collective and the process is about to
+	// be killed (the MPI transport); the run's own end overwrites what a
+	// non-final mark wrote. After a final mark the process must exit.
+	OnRecorder func(mark func(status, reason string, final bool))
 }
 
 // Result is how a rank's run ended.
@@ -609,13 +610,18 @@ func (l *loop) result(status, reason string, k int) Result {
 
 // mark records status and reason in the file from any goroutine, until
 // finish closes it (Options.OnRecorder).
-func (l *loop) mark(status, reason string) {
+func (l *loop) mark(status, reason string, final bool) {
 	l.recMu.Lock()
 	defer l.recMu.Unlock()
 	if l.recClosed {
 		return
 	}
 	l.rec.SetAttrs(attr("stop_reason", reason), attr("finished_at", time.Now().UTC().Format(time.RFC3339)))
+	if final {
+		l.recClosed = true
+		l.rec.Close(status)
+		return
+	}
 	l.rec.SetStatus(status)
 }
 
@@ -623,6 +629,9 @@ func (l *loop) mark(status, reason string) {
 func (l *loop) finish(res *Result, runErr error) error {
 	l.recMu.Lock()
 	defer l.recMu.Unlock()
+	if l.recClosed {
+		return errors.New("the output file was closed by the watchdog")
+	}
 	l.recClosed = true
 	l.report(res.Iterations, true)
 	status := res.Status

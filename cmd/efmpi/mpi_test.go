@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -161,6 +162,61 @@ func TestMPIKilledWorker(t *testing.T) {
 // says "running".
 func TestMPIKilledRank0(t *testing.T) {
 	killRank(t, "openmpi", testenv.Dataset(t, "a1a"), 0)
+}
+
+// A worker that hangs (SIGSTOP) under a launcher with the mpi transport:
+// nobody tells rank 0, which waits in its collective until the watchdog
+// fires after [run] timeout (5 s here), marks the file failed and calls
+// MPI_Abort(4); the launcher ends the job with exit 4.
+func TestMPIHungWorker(t *testing.T) {
+	data := testenv.Dataset(t, "a1a")
+	for _, flavour := range []string{"openmpi", "mpich"} {
+		t.Run(flavour, func(t *testing.T) {
+			bin, launcher := mpiBin(t, flavour)
+			dir := t.TempDir()
+			cfg := write(t, dir, "cfg.toml", strings.ReplaceAll(killConfig, "%DATA%", data))
+			cmd := exec.Command(launcher, launchArgs(flavour, 2, bin, "run", "-config", cfg, "-quiet", "-out", "h.h5")...)
+			cmd.Dir, cmd.Env = dir, mpiEnv()
+			logf, err := os.Create(filepath.Join(dir, "launcher.log"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer logf.Close()
+			cmd.Stdout, cmd.Stderr = logf, logf
+			out := logText{filepath.Join(dir, "launcher.log")}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			worker := waitRank(t, bin, 1, 20*time.Second)
+			waitFile(t, filepath.Join(dir, "h.h5"), 20*time.Second)
+			time.Sleep(500 * time.Millisecond)
+			start := time.Now()
+			if err := worker.Signal(syscall.SIGSTOP); err != nil {
+				t.Fatal(err)
+			}
+			defer worker.Kill()
+			err = cmd.Wait()
+			el := time.Since(start)
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != ExitRankFailed {
+				t.Fatalf("launcher: %v, want exit %d\n%s", err, ExitRankFailed, out.String())
+			}
+			if el < 4*time.Second || el > 20*time.Second {
+				t.Errorf("the job ended %s after the hang, want just after the 5 s timeout", el)
+			}
+			if !strings.Contains(out.String(), "blocked in MPI_") {
+				t.Errorf("no watchdog message in\n%s", out.String())
+			}
+			run, err := hdf5io.Open(filepath.Join(dir, "h.h5"))
+			if err != nil {
+				t.Fatalf("rank 0's file unreadable: %v\n%s", err, out.String())
+			}
+			if s := run.String("status"); s != "failed" || !strings.Contains(run.String("stop_reason"), "blocked in MPI_") {
+				t.Errorf("status %q, stop_reason %q", s, run.String("stop_reason"))
+			}
+			t.Logf("%s: exit %d %s after SIGSTOP; %d rows; stop_reason %q", flavour, ee.ExitCode(), el.Round(time.Millisecond), run.Rows(), run.String("stop_reason"))
+		})
+	}
 }
 
 func killRank(t *testing.T, flavour, data string, victim int) {

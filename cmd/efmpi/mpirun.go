@@ -16,13 +16,15 @@ import (
 )
 
 // After a stop signal, a rank blocked in one MPI call for markAfterSignal
-// records in rank 0's file that the run failed (the launcher sends the
-// signal to every rank when it tears a job down after a rank died, and may
-// kill the survivors soon after), and one blocked for abortAfterSignal gives
-// up. In a normal interruption every rank reaches the next control point
-// within a few iterations, and the run's end overwrites the mark.
+// records in rank 0's file that the run failed and closes the file (the
+// launcher sends the signal to every rank when it tears a job down after a
+// rank died, and kills the survivors soon after: Open MPI's mpirun about a
+// second later; a file flushed but not closed was seen unreadable after
+// such a kill), and one blocked for abortAfterSignal gives up with exit 4.
+// In a normal interruption every rank reaches the next control point within
+// a few iterations, far sooner.
 const (
-	markAfterSignal  = 100 * time.Millisecond
+	markAfterSignal  = 300 * time.Millisecond
 	abortAfterSignal = 3 * time.Second
 )
 
@@ -44,10 +46,12 @@ func runMPI(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFla
 	if err != nil {
 		return ExitBadInput, err
 	}
-	var mark atomic.Pointer[func(string, string)]
-	comm, err := mpi.Init(mpi.Options{Timeout: timeout, OnHang: func(err error) {
+	var mark atomic.Pointer[func(string, string, bool)]
+	comm, err := mpi.Init(mpi.Options{Timeout: timeout, OnHang: func(err error, final bool) {
+		// final or not, the file is closed: a process stuck in MPI this
+		// long after a signal, or past the timeout, is about to be killed
 		if fp := mark.Load(); fp != nil {
-			(*fp)(driver.StatusFailed, err.Error())
+			(*fp)(driver.StatusFailed, err.Error(), true)
 		}
 	}})
 	if err != nil {
@@ -91,7 +95,7 @@ func runMPI(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFla
 		out = stdout
 		opts = driver.Options{Attrs: runAttrs(cfg, env.Launcher, hosts), Hosts: hosts,
 			Progress: progressPrinter(stdout, f.quiet), ProgressEvery: f.progress,
-			OnRecorder: func(m func(string, string)) { mark.Store(&m) }}
+			OnRecorder: func(m func(string, string, bool)) { mark.Store(&m) }}
 	}
 	res, err := driver.RunRank(ctx, sh, comm, opts)
 	mark.Store(nil)

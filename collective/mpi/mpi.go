@@ -182,9 +182,11 @@ type Options struct {
 	// Timeout is the watchdog's limit on one blocking MPI call; 0 disables
 	// the watchdog.
 	Timeout time.Duration
-	// OnHang, if set, is called by the watchdog (from its own goroutine)
-	// before it aborts the job.
-	OnHang func(err error)
+	// OnHang, if set, is called by the watchdog (from its own goroutine):
+	// with final false when a call has blocked for the mark time after
+	// Hurry, with final true just before it aborts the job (the process
+	// ends right after).
+	OnHang func(err error, final bool)
 }
 
 // World is this process's rank of MPI_COMM_WORLD. It implements
@@ -344,14 +346,17 @@ func (w *World) watchdog() {
 			op = *p
 		}
 		err := fmt.Errorf("rank %d (host %s) blocked in %s for %s: a peer died or hangs (MPI does not say which)", w.rank, w.host, op, blocked.Round(time.Millisecond))
-		if warned != since && w.opts.OnHang != nil {
-			warned = since
-			w.opts.OnHang(err)
-		}
 		if blocked < limit {
+			if warned != since && w.opts.OnHang != nil {
+				warned = since
+				w.opts.OnHang(err, false)
+			}
 			continue
 		}
 		fmt.Fprintf(os.Stderr, "efmpi: %v; aborting the job (exit 4)\n", err)
+		if w.opts.OnHang != nil {
+			w.opts.OnHang(err, true)
+		}
 		C.efmpi_abort(4)
 		os.Exit(4)
 	}

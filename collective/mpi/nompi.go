@@ -25,8 +25,9 @@ func LibraryVersion() string { return "" }
 type Options struct {
 	// Timeout is the watchdog's limit on one blocking MPI call.
 	Timeout time.Duration
-	// OnHang, if set, is called by the watchdog before it aborts the job.
-	OnHang func(err error)
+	// OnHang, if set, is called by the watchdog; final: the job is aborted
+	// right after.
+	OnHang func(err error, final bool)
 }
 
 // Init fails: there is no MPI in this build.
