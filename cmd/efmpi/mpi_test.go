@@ -103,6 +103,26 @@ func TestMPIVersion(t *testing.T) {
 	}
 }
 
+// -transport mpi without a launcher, or in a build without MPI, is bad
+// input (exit 2) with a message saying what to do.
+func TestMPITransportWithoutLauncher(t *testing.T) {
+	dir := t.TempDir()
+	cfg := write(t, dir, "cfg.toml", "[run]\niterations = 5\n")
+	bins := map[string]string{"default build": efmpiBin}
+	if bin, _, why := mpiBinMaybe(t, "openmpi"); why == "" {
+		bins["openmpi build"] = bin
+	}
+	for name, bin := range bins {
+		cmd := exec.Command(bin, "run", "-config", cfg, "-quiet", "-transport", "mpi", "-out", "x.h5")
+		cmd.Dir, cmd.Env = dir, childEnv()
+		out, err := cmd.CombinedOutput()
+		ee, ok := err.(*exec.ExitError)
+		if !ok || ee.ExitCode() != ExitBadInput || !strings.Contains(string(out), "not started by an MPI launcher") {
+			t.Errorf("%s: %v, want exit %d saying it needs a launcher\n%s", name, err, ExitBadInput, out)
+		}
+	}
+}
+
 // A binary built for one MPI and started by the other's launcher says so
 // and exits 2, quickly, without calling MPI_Init.
 func TestMPIWrongLauncher(t *testing.T) {
