@@ -2,7 +2,8 @@
 //
 // A rank is a value of type Comm: github.com/btracey/mpi's Interface (Init,
 // Rank, Size, Send, Receive, Finalize) plus byte counters and the name of its
-// transport. Three transports implement it:
+// transport. Three transports of this package implement it, and a fourth,
+// mpi, lives in collective/mpi (build tag mpi):
 //
 //   - inproc (NewInprocWorld): n goroutine ranks in one process, the default;
 //   - tcp (NewTCP): one rank per process (or per goroutine in tests) over TCP
