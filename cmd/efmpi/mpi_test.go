@@ -184,6 +184,47 @@ func TestMPIKilledRank0(t *testing.T) {
 	killRank(t, "openmpi", testenv.Dataset(t, "a1a"), 0)
 }
 
+// SIGUSR1 to the launcher, which forwards it to every rank: the ranks agree
+// at the next control point, checkpoint, rank 0 marks its file interrupted,
+// and the job exits 5 (mpirun and Hydra both pass the status on).
+func TestMPIInterrupted(t *testing.T) {
+	data := testenv.Dataset(t, "a1a")
+	for _, flavour := range []string{"openmpi", "mpich"} {
+		t.Run(flavour, func(t *testing.T) {
+			bin, launcher := mpiBin(t, flavour)
+			dir := t.TempDir()
+			cfg := write(t, dir, "cfg.toml", strings.ReplaceAll(killConfig, "%DATA%", data))
+			cmd := exec.Command(launcher, launchArgs(flavour, 2, bin, "run", "-config", cfg, "-quiet", "-out", "u.h5")...)
+			cmd.Dir, cmd.Env = dir, mpiEnv()
+			var out strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			waitFile(t, filepath.Join(dir, "u.h5"), 20*time.Second)
+			time.Sleep(500 * time.Millisecond)
+			if err := cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+				t.Fatal(err)
+			}
+			err := cmd.Wait()
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != ExitInterrupted {
+				t.Fatalf("launcher: %v, want exit %d\n%s", err, ExitInterrupted, out.String())
+			}
+			run, err := hdf5io.Open(filepath.Join(dir, "u.h5"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := run.String("status"); s != "interrupted" || run.String("transport") != "mpi" {
+				t.Errorf("status %q, transport %q", s, run.String("transport"))
+			}
+			if done, _ := filepath.Glob(filepath.Join(dir, "u.h5.ckpt", "ckpt-*.done")); len(done) == 0 {
+				t.Errorf("no complete checkpoint\n%s", out.String())
+			}
+		})
+	}
+}
+
 // A worker that hangs (SIGSTOP) under a launcher with the mpi transport:
 // nobody tells rank 0, which waits in its collective until the watchdog
 // fires after [run] timeout (5 s here), marks the file failed and calls
