@@ -184,6 +184,39 @@ func TestMPIKilledRank0(t *testing.T) {
 	killRank(t, "openmpi", testenv.Dataset(t, "a1a"), 0)
 }
 
+// Bad input seen by one rank alone (here rank 1's dataset path) under a
+// launcher with the mpi transport: that rank says so and ends the whole job
+// with exit 2 (MPI_Abort), instead of leaving the others waiting for it.
+func TestMPIBadInputOnOneRank(t *testing.T) {
+	data := testenv.Dataset(t, "a1a")
+	for _, flavour := range []string{"openmpi", "mpich"} {
+		t.Run(flavour, func(t *testing.T) {
+			bin, launcher := mpiBin(t, flavour)
+			dir := t.TempDir()
+			cfg := write(t, dir, "cfg.toml", strings.ReplaceAll(killConfig, "%DATA%", data))
+			wrap := write(t, dir, "wrap.sh", "#!/bin/sh\n"+
+				"if [ \"${OMPI_COMM_WORLD_RANK:-$PMI_RANK}\" = 1 ]; then exec \"$@\" -set data.path=/nonexistent; fi\nexec \"$@\"\n")
+			if err := os.Chmod(wrap, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			cmd := exec.Command(launcher, launchArgs(flavour, 2, wrap, bin, "run", "-config", cfg, "-quiet", "-out", "b.h5")...)
+			cmd.Dir, cmd.Env = dir, mpiEnv()
+			out, err := cmd.CombinedOutput()
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != ExitBadInput {
+				t.Fatalf("launcher: %v, want exit %d\n%s", err, ExitBadInput, out)
+			}
+			if !strings.Contains(string(out), "rank 1: invalid input") || !strings.Contains(string(out), "/nonexistent") {
+				t.Errorf("output does not name rank 1 and the path:\n%s", out)
+			}
+			if el := time.Since(start); el > 15*time.Second {
+				t.Errorf("took %s (the timeout is 5 s: the job must not wait for it)", el)
+			}
+		})
+	}
+}
+
 // SIGUSR1 to the launcher, which forwards it to every rank: the ranks agree
 // at the next control point, checkpoint, rank 0 marks its file interrupted,
 // and the job exits 5 (mpirun and Hydra both pass the status on).

@@ -74,16 +74,19 @@ func runMPI(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFla
 			}
 		}()
 	}
+	// Until every rank has joined the first collective, a rank that fails
+	// does so alone (its output path, its data), and the others would wait
+	// for it in vain: it ends the whole job with its exit code (MPI_Abort).
 	if env.Rank == 0 {
 		if err := checkOutput(spec.Output, f.overwrite, spec.Resume); err != nil {
-			return ExitBadInput, err
+			abortJob(env.Rank, ExitBadInput, err)
 		}
 	} else {
 		os.MkdirAll(filepath.Dir(spec.Output), 0o755)
 	}
 	sh, err := driver.Prepare(spec, env.Size)
 	if err != nil {
-		return ExitBadInput, err
+		abortJob(env.Rank, ExitBadInput, err)
 	}
 	hosts, err := driver.GatherHosts(comm, hostname())
 	if err != nil {
@@ -100,6 +103,13 @@ func runMPI(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFla
 	res, err := driver.RunRank(ctx, sh, comm, opts)
 	mark.Store(nil)
 	return finish(res, err, spec.Output, out)
+}
+
+// abortJob prints err and ends every rank of the MPI job with code.
+func abortJob(rank, code int, err error) {
+	fmt.Fprintf(os.Stderr, "efmpi run: rank %d: %v (ending the job)\n", rank, err)
+	mpi.Abort(code)
+	os.Exit(code)
 }
 
 // mpiVersion is what `efmpi version` says about MPI.

@@ -310,6 +310,7 @@ var (
 	opBarrier    = opName("MPI_Barrier")
 	opSend       = opName("MPI_Send")
 	opRecv       = opName("MPI_Recv")
+	opFinalize   = opName("MPI_Finalize")
 )
 
 // begin and end bracket a blocking MPI call for the watchdog.
@@ -357,7 +358,11 @@ func (w *World) watchdog() {
 		if w.opts.OnHang != nil {
 			w.opts.OnHang(err, true)
 		}
-		C.efmpi_abort(4)
+		if p := w.busyOp.Load(); p != opFinalize {
+			// (MPI_Abort is invalid once MPI_Finalize has begun: MPICH
+			// then exits with a garbled code)
+			C.efmpi_abort(4)
+		}
 		os.Exit(4)
 	}
 }
@@ -381,13 +386,18 @@ func (w *World) Hurry(mark, abort time.Duration) {
 // Init does nothing: Init (the package function) initialised MPI.
 func (w *World) Init() error { return nil }
 
-// Finalize stops the watchdog and calls MPI_Finalize; later calls do nothing.
+// Finalize calls MPI_Finalize, then stops the watchdog; later calls do
+// nothing. MPI_Finalize synchronises with the other ranks in both Open MPI
+// and MPICH, so a rank that ends early (bad input seen by it alone) would
+// wait there for ever: the watchdog covers it like any other call.
 func (w *World) Finalize() {
 	if w.done.Swap(true) {
 		return
 	}
-	close(w.stop)
+	w.begin(opFinalize)
 	C.efmpi_finalize()
+	w.end()
+	close(w.stop)
 }
 
 // Rank is this process's rank in MPI_COMM_WORLD.
