@@ -219,7 +219,7 @@ func TestMPIBadInputOnOneRank(t *testing.T) {
 
 // SIGUSR1 to the launcher, which forwards it to every rank: the ranks agree
 // at the next control point, checkpoint, rank 0 marks its file interrupted,
-// and the job exits 5 (mpirun and Hydra both pass the status on).
+// and every rank exits 5; mpirun passes the status on (Hydra: 5 or 0).
 func TestMPIInterrupted(t *testing.T) {
 	data := testenv.Dataset(t, "a1a")
 	for _, flavour := range []string{"openmpi", "mpich"} {
@@ -240,9 +240,22 @@ func TestMPIInterrupted(t *testing.T) {
 				t.Fatal(err)
 			}
 			err := cmd.Wait()
-			ee, ok := err.(*exec.ExitError)
-			if !ok || ee.ExitCode() != ExitInterrupted {
-				t.Fatalf("launcher: %v, want exit %d\n%s", err, ExitInterrupted, out.String())
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			// Hydra's own status after forwarding the signal was seen to be 5
+			// in some runs and 0 in others, with both ranks exiting 5.
+			if code != ExitInterrupted && !(flavour == "mpich" && code == 0) {
+				t.Fatalf("launcher: exit %d, want %d\n%s", code, ExitInterrupted, out.String())
+			}
+			// (mpirun kills the other ranks as soon as the first exits
+			// non-zero, so rank 1 may not get to say it; the checkpoint is
+			// complete before any rank exits)
+			if n := strings.Count(out.String(), "run interrupted"); n < 1 {
+				t.Errorf("no rank says it was interrupted\n%s", out.String())
 			}
 			run, err := hdf5io.Open(filepath.Join(dir, "u.h5"))
 			if err != nil {

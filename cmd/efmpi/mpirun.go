@@ -15,18 +15,16 @@ import (
 	"github.com/efmpi/efmpi/driver"
 )
 
-// After a stop signal, a rank blocked in one MPI call for markAfterSignal
-// records in rank 0's file that the run failed and closes the file (the
-// launcher sends the signal to every rank when it tears a job down after a
-// rank died, and kills the survivors soon after: Open MPI's mpirun about a
-// second later; a file flushed but not closed was seen unreadable after
-// such a kill), and one blocked for abortAfterSignal gives up with exit 4.
-// In a normal interruption every rank reaches the next control point within
-// a few iterations, far sooner.
-const (
-	markAfterSignal  = 300 * time.Millisecond
-	abortAfterSignal = 3 * time.Second
-)
+// markAfterSignal: when a stop signal arrives while rank 0 has been
+// blocked in one MPI call for this long (measured from the call's start),
+// its file is marked failed at once, and closed 0.4 s later if the call is
+// still stuck (a normal end overwrites an unclosed mark). Launchers signal every rank
+// when they tear a job down after a rank died (Open MPI's mpirun: SIGTERM
+// about a second after the death, SIGKILL a second later; a file flushed
+// but not closed was seen unreadable after such a kill). A normal
+// interruption finds rank 0 waiting far shorter than this; calls it makes
+// after the signal keep the [run] timeout.
+const markAfterSignal = 800 * time.Millisecond
 
 // runMPI runs this process as one rank of an MPI job (-transport mpi, the
 // default for an MPI build under a launcher). MPI is initialised here, on
@@ -48,10 +46,8 @@ func runMPI(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFla
 	}
 	var mark atomic.Pointer[func(string, string, bool)]
 	comm, err := mpi.Init(mpi.Options{Timeout: timeout, OnHang: func(err error, final bool) {
-		// final or not, the file is closed: a process stuck in MPI this
-		// long after a signal, or past the timeout, is about to be killed
 		if fp := mark.Load(); fp != nil {
-			(*fp)(driver.StatusFailed, err.Error(), true)
+			(*fp)(driver.StatusFailed, err.Error(), final)
 		}
 	}})
 	if err != nil {
@@ -61,15 +57,13 @@ func runMPI(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFla
 	if comm.Rank() != env.Rank || comm.Size() != env.Size {
 		return ExitBadInput, fmt.Errorf("MPI says rank %d of %d, the launcher's environment (%s) rank %d of %d", comm.Rank(), comm.Size(), env.Launcher, env.Rank, env.Size)
 	}
-	if h, ok := comm.(interface {
-		Hurry(mark, abort time.Duration)
-	}); ok {
+	if h, ok := comm.(interface{ Hurry(mark time.Duration) }); ok {
 		stop := make(chan struct{})
 		defer close(stop)
 		go func() {
 			select {
 			case <-ctx.Done():
-				h.Hurry(markAfterSignal, min(abortAfterSignal, timeout))
+				h.Hurry(markAfterSignal)
 			case <-stop:
 			}
 		}()

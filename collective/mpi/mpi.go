@@ -4,6 +4,8 @@ package mpi
 
 /*
 #include <mpi.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,11 +14,37 @@ package mpi
 #define EFMPI_NOT_MAIN (-77)
 #define MAIN_ONLY do { int m_ = 0; MPI_Is_thread_main(&m_); if (!m_) return EFMPI_NOT_MAIN; } while (0)
 
+// The threads the library starts in MPI_Init_thread (progress threads of
+// UCX, PMIx, …) inherit the signal mask of the calling thread: with the
+// signals Go handles blocked during the call, those arrive only at Go's
+// threads. And the handlers the library installs for them are undone
+// afterwards: MPICH sets its own SIGUSR1 handler (Hydra's fault
+// notification) without SA_ONSTACK, and a SIGUSR1 forwarded by mpiexec then
+// killed the process ("non-Go code set up signal handler without
+// SA_ONSTACK flag"); Open MPI may set SIGSEGV/SIGBUS handlers for
+// backtraces, which would turn Go's panics into crashes.
+static const int efmpi_go_signals[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP, SIGPIPE, SIGURG,
+	SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+#define EFMPI_NSIG (sizeof efmpi_go_signals / sizeof efmpi_go_signals[0])
+
 static int efmpi_init(int *provided) {
 	int flag = 0;
 	MPI_Initialized(&flag);
 	if (!flag) {
+		sigset_t block, old;
+		struct sigaction saved[EFMPI_NSIG];
+		sigemptyset(&block);
+		for (size_t i = 0; i < EFMPI_NSIG; i++) {
+			sigaction(efmpi_go_signals[i], NULL, &saved[i]);
+			if (efmpi_go_signals[i] != SIGSEGV && efmpi_go_signals[i] != SIGBUS &&
+			    efmpi_go_signals[i] != SIGFPE && efmpi_go_signals[i] != SIGILL)
+				sigaddset(&block, efmpi_go_signals[i]);
+		}
+		pthread_sigmask(SIG_BLOCK, &block, &old);
 		int rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, provided);
+		for (size_t i = 0; i < EFMPI_NSIG; i++)
+			sigaction(efmpi_go_signals[i], &saved[i], NULL);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (rc != MPI_SUCCESS) return rc;
 	} else {
 		MPI_Query_thread(provided);
@@ -205,6 +233,7 @@ type World struct {
 	busySince atomic.Int64
 	limit     atomic.Int64 // the watchdog's timeout, ns
 	markAfter atomic.Int64 // after Hurry: when to call OnHang, ns
+	hurriedAt atomic.Int64 // when Hurry was called (unix ns), 0: not yet
 	stop      chan struct{}
 
 	// aggregate: fixed slot size agreed from the previous round
@@ -326,7 +355,7 @@ func (w *World) end() { w.busySince.Store(0) }
 func (w *World) watchdog() {
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
-	var warned int64 // busySince of the call OnHang was last called for
+	var warned, closed int64 // busySince of the call OnHang was last called for (final)
 	for {
 		select {
 		case <-w.stop:
@@ -339,6 +368,9 @@ func (w *World) watchdog() {
 		}
 		blocked := time.Since(time.Unix(0, since))
 		limit, mark := time.Duration(w.limit.Load()), time.Duration(w.markAfter.Load())
+		if h := w.hurriedAt.Load(); h == 0 || since > h {
+			mark = 0 // only a call already in progress at the signal is suspect
+		}
 		if blocked < limit && (mark <= 0 || blocked < mark) {
 			continue
 		}
@@ -348,9 +380,15 @@ func (w *World) watchdog() {
 		}
 		err := fmt.Errorf("rank %d (host %s) blocked in %s for %s: a peer died or hangs (MPI does not say which)", w.rank, w.host, op, blocked.Round(time.Millisecond))
 		if blocked < limit {
-			if warned != since && w.opts.OnHang != nil {
+			// after a signal: record at mark, close the record at
+			// mark+closeGrace if still stuck (the launcher's SIGKILL may
+			// come any moment, and only a closed file is sure to be whole)
+			if w.opts.OnHang != nil && warned != since {
 				warned = since
 				w.opts.OnHang(err, false)
+			} else if w.opts.OnHang != nil && closed != since && blocked >= mark+closeGrace {
+				closed = since
+				w.opts.OnHang(err, true)
 			}
 			continue
 		}
@@ -367,20 +405,21 @@ func (w *World) watchdog() {
 	}
 }
 
-// Hurry is for a stop signal, which the launcher sends to every rank when
-// it tears the job down (mpirun after a rank died): from then on the
-// watchdog calls OnHang once a call has blocked for mark, and aborts after
-// abort (if shorter than the timeout). A slow peer is no error: OnHang only
-// gets the chance to record what happened, and the normal end of the run
-// overwrites it.
-func (w *World) Hurry(mark, abort time.Duration) {
+// closeGrace is how long after OnHang(err, false) a call still stuck after
+// a signal gets OnHang(err, true).
+const closeGrace = 400 * time.Millisecond
+
+// Hurry is for a stop signal, which the launcher also sends to every rank
+// when it tears a job down (mpirun after a rank died, killing the survivors
+// about a second later): the MPI call in progress at the signal, if it has
+// blocked for mark (counted from its start), gets OnHang(err, false) at
+// once, while the process is still alive to record it, and OnHang(err,
+// true) closeGrace later if it is still stuck. Calls made after the
+// signal (the interrupted run's checkpoint, its last collectives) keep the
+// normal timeout. The abort limit is never raised.
+func (w *World) Hurry(mark time.Duration) {
 	w.markAfter.Store(int64(mark))
-	for {
-		old := w.limit.Load()
-		if old > 0 && old <= int64(abort) || w.limit.CompareAndSwap(old, int64(abort)) {
-			return
-		}
-	}
+	w.hurriedAt.CompareAndSwap(0, time.Now().UnixNano())
 }
 
 // Init does nothing: Init (the package function) initialised MPI.
