@@ -22,7 +22,12 @@
 // a process joined to a launcher runs its one rank synchronously in main).
 // The error handler of MPI_COMM_WORLD is MPI_ERRORS_RETURN, so a failed call
 // returns an *Error instead of aborting the process; the only MPI call made
-// from another thread is MPI_Abort, by the watchdog.
+// from another thread is MPI_Abort, by the watchdog. The signals Go handles
+// are blocked while MPI_Init_thread starts the library's threads, and the
+// handlers the library installs for them are replaced by Go's again
+// afterwards (MPICH's SIGUSR1 handler lacks SA_ONSTACK and crashed the Go
+// runtime on a forwarded SIGUSR1); SIGPIPE is caught, so that a write into
+// a dead peer's socket fails instead of killing the rank.
 //
 // # Watchdog
 //
