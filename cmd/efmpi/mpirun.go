@@ -102,6 +102,9 @@ func runMPI(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFla
 // abortJob prints err and ends every rank of the MPI job with code.
 func abortJob(rank, code int, err error) {
 	fmt.Fprintf(os.Stderr, "efmpi run: rank %d: %v (ending the job)\n", rank, err)
+	// give the launcher a moment to forward the message: Hydra was seen to
+	// drop it when MPI_Abort followed at once
+	time.Sleep(200 * time.Millisecond)
 	mpi.Abort(code)
 	os.Exit(code)
 }

@@ -396,6 +396,7 @@ func (w *World) watchdog() {
 		if w.opts.OnHang != nil {
 			w.opts.OnHang(err, true)
 		}
+		time.Sleep(100 * time.Millisecond) // let the launcher forward the message
 		if p := w.busyOp.Load(); p != opFinalize {
 			// (MPI_Abort is invalid once MPI_Finalize has begun: MPICH
 			// then exits with a garbled code)
