@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/efmpi/efmpi/runfile"
 )
 
 // gate wraps fakeRunner for concurrent use: it counts the runs (weighted by
@@ -67,6 +69,20 @@ func sameRows(t *testing.T, what string, got, want []Result) {
 	for i := range got {
 		g, w := got[i], want[i]
 		g.File, w.File = filepath.Base(g.File), filepath.Base(w.File)
+		// The summaries are compared by value, with their paths cut to the base name.
+		var gs, ws runfile.Summary
+		if g.Summary != nil {
+			gs = *g.Summary
+			gs.File = filepath.Base(gs.File)
+		}
+		if w.Summary != nil {
+			ws = *w.Summary
+			ws.File = filepath.Base(ws.File)
+		}
+		if a, b := fmt.Sprintf("%+v", gs), fmt.Sprintf("%+v", ws); a != b {
+			t.Errorf("%s: row %d summary\n got  %s\n want %s", what, i, a, b)
+		}
+		g.Summary, w.Summary = nil, nil
 		if a, b := fmt.Sprintf("%+v", g), fmt.Sprintf("%+v", w); a != b {
 			t.Errorf("%s: row %d\n got  %s\n want %s", what, i, a, b)
 		}

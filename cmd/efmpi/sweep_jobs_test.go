@@ -55,7 +55,9 @@ func sameRunFile(t *testing.T, a, b string) {
 		t.Errorf("%s vs %s: x0 or x_final differs", a, b)
 	}
 	for k, v := range ra.Attrs {
-		if k == "started_at" || k == "finished_at" || k == "config_path" {
+		switch k {
+		case "started_at", "finished_at", "config_path", "output_path", "output_path_abs":
+			// when it ran and where the sweep's folder is
 			continue
 		}
 		va, vb := fmt.Sprint(v), fmt.Sprint(rb.Attrs[k])
