@@ -29,6 +29,7 @@ type Config struct {
 	Stepsize  Stepsize  `toml:"stepsize"`
 	Init      Init      `toml:"init"`
 	Run       Run       `toml:"run"`
+	NN        NN        `toml:"nn"`
 
 	// Path is the file the config came from ("" for the embedded default).
 	Path string `toml:"-"`
@@ -38,7 +39,7 @@ type Config struct {
 
 // Problem is [problem].
 type Problem struct {
-	Kind   string  `toml:"kind"`   // "logreg" | "polynomial"; default logreg
+	Kind   string  `toml:"kind"`   // "logreg" | "polynomial" | "nn"; default logreg
 	Lambda float64 `toml:"lambda"` // nonconvex regulariser weight; default 0.1
 	Dim    int     `toml:"dim"`    // polynomial dimension d; default 100
 }
@@ -59,8 +60,9 @@ type Algorithm struct {
 	Normalize  bool    `toml:"normalize"`  // the ||·|| variants
 	Compressor string  `toml:"compressor"` // "top-k" | "rand-k" | "sign" | "identity"; default top-k
 	K          int     `toml:"k"`          // default 1
+	KFraction  float64 `toml:"k_fraction"` // k as a fraction of d (instead of k): k = max(1, round(k_fraction·d))
 	Init       string  `toml:"init"`       // "uncompressed" | "compressed"; default uncompressed
-	Batch      int     `toml:"batch"`      // ef21-sgdm minibatch size; default 32
+	Batch      int     `toml:"batch"`      // ef21-sgdm (and every method with kind = "nn") minibatch size; default 32 (nn: 128)
 	InitBatch  int     `toml:"init_batch"` // ef21-sgdm initial minibatch; default batch
 	Momentum   string  `toml:"momentum"`   // "constant" | "eta-theory"; default constant
 	Eta        float64 `toml:"eta"`        // constant momentum; default 0.1
@@ -97,6 +99,17 @@ type Run struct {
 	// when a signal stops the run); Resume continues from the newest one.
 	CheckpointEvery int  `toml:"checkpoint_every"`
 	Resume          bool `toml:"resume"`
+}
+
+// NN is [nn], the network and image data of problem.kind = "nn".
+type NN struct {
+	Model        string `toml:"model"`         // "mlp" | "lenet" | "resnet20"; default lenet
+	Widths       []int  `toml:"widths"`        // mlp hidden widths; default [128]
+	Data         string `toml:"data"`          // "mnist" (IDX files: MNIST or Fashion-MNIST) | "cifar10"; default mnist
+	Path         string `toml:"path"`          // directory of the files, relative to the config file; default data/mnist
+	TrainSamples int    `toml:"train_samples"` // use the first N training images (0: all)
+	TestSamples  int    `toml:"test_samples"`  // score the first N test images on rank 0 (0: all)
+	Chunk        int    `toml:"chunk"`         // images per forward pass in full passes (train loss, ‖∇f‖², test); default 128
 }
 
 // Default is the embedded default experiment: ||EF21|| with top-1 on a
@@ -251,11 +264,18 @@ func (c *Config) defaults() {
 		defInt("data.samples", &c.Data.Samples, 1000)
 		defInt("data.features", &c.Data.Features, 50)
 	}
+	if c.Problem.Kind == "nn" {
+		c.nnDefaults()
+	}
 	def(&c.Algorithm.Method, "ef21")
 	def(&c.Algorithm.Compressor, "top-k")
 	defInt("algorithm.k", &c.Algorithm.K, 1)
 	def(&c.Algorithm.Init, "uncompressed")
-	defInt("algorithm.batch", &c.Algorithm.Batch, 32)
+	defBatch := 32
+	if c.Problem.Kind == "nn" {
+		defBatch = 128
+	}
+	defInt("algorithm.batch", &c.Algorithm.Batch, defBatch)
 	defInt("algorithm.init_batch", &c.Algorithm.InitBatch, c.Algorithm.Batch)
 	def(&c.Algorithm.Momentum, "constant")
 	defFloat("algorithm.eta", &c.Algorithm.Eta, 0.1)
@@ -304,7 +324,7 @@ func oneOf(key, v string, allowed ...string) error {
 func (c *Config) validate() error {
 	a, s, r := &c.Algorithm, &c.Stepsize, &c.Run
 	for _, e := range []error{
-		oneOf("problem.kind", c.Problem.Kind, "logreg", "polynomial"),
+		oneOf("problem.kind", c.Problem.Kind, "logreg", "polynomial", "nn"),
 		oneOf("data.source", c.Data.Source, "libsvm", "synthetic"),
 		oneOf("data.split", c.Data.Split, "contiguous", "label"),
 		oneOf("algorithm.method", a.Method, "ef21", "ef21-sgdm", "ef14"),
@@ -318,6 +338,9 @@ func (c *Config) validate() error {
 		if e != nil {
 			return e
 		}
+	}
+	if err := c.validateNN(); err != nil {
+		return err
 	}
 	inapplicable := c.inapplicable()
 	for _, k := range c.Keys() {
@@ -398,10 +421,12 @@ func (c *Config) inapplicable() map[string]string {
 	notFor(c.Problem.Kind == "logreg", "to problem.kind = \"logreg\" (the dimension comes from the data)", "problem.dim")
 	notFor(c.Data.Source == "synthetic", "to data.source = \"synthetic\"", "data.path")
 	notFor(c.Data.Source == "libsvm", "to data.source = \"libsvm\" (the file fixes the samples)", "data.samples")
-	notFor(!sgdm, "to method "+a.Method+" (only ef21-sgdm uses minibatches and momentum)", "algorithm.batch", "algorithm.init_batch", "algorithm.momentum", "algorithm.eta", "algorithm.eta0")
+	c.nnInapplicable(notFor)
+	notFor(!sgdm && c.Problem.Kind != "nn", "to method "+a.Method+" (only ef21-sgdm, or any method with kind = \"nn\", uses minibatches)", "algorithm.batch", "algorithm.init_batch")
+	notFor(!sgdm, "to method "+a.Method+" (only ef21-sgdm uses momentum)", "algorithm.momentum", "algorithm.eta", "algorithm.eta0")
 	notFor(sgdm && a.Momentum == "eta-theory", "with momentum = \"eta-theory\" (it uses eta0)", "algorithm.eta")
 	notFor(sgdm && a.Momentum == "constant", "with momentum = \"constant\" (it uses eta)", "algorithm.eta0")
-	notFor(a.Compressor != "top-k" && a.Compressor != "rand-k", "to compressor "+a.Compressor, "algorithm.k")
+	notFor(a.Compressor != "top-k" && a.Compressor != "rand-k", "to compressor "+a.Compressor, "algorithm.k", "algorithm.k_fraction")
 	notFor(a.Method == "ef14", "to method ef14 (it has no estimator to initialise)", "algorithm.init")
 	notFor(s.Rule != "constant", "to rule "+s.Rule+" (gamma is for rule = \"constant\")", "stepsize.gamma")
 	notFor(s.Rule != "norm-theory" && s.Rule != "decreasing", "to rule "+s.Rule+" (gamma0 is for norm-theory and decreasing)", "stepsize.gamma0")
@@ -445,7 +470,7 @@ func (c *Config) Effective() string {
 	}
 	var out bytes.Buffer
 	out.WriteString("# effective configuration (defaults and -set overrides applied)\n")
-	for _, sec := range []string{"problem", "data", "algorithm", "stepsize", "init", "run"} {
+	for _, sec := range []string{"problem", "data", "algorithm", "stepsize", "init", "run", "nn"} {
 		if len(tree[sec]) == 0 {
 			continue
 		}

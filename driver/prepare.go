@@ -67,6 +67,11 @@ type Spec struct {
 	// continues from the newest complete checkpoint of Output.
 	CheckpointEvery int
 	Resume          bool
+
+	// NN is the network job of Problem "nn" (see prepare_nn.go).
+	NN NNSpec
+	// KFraction > 0 sets k = max(1, round(KFraction·d)) once d is known.
+	KFraction float64
 }
 
 // Shared is everything a rank needs that does not depend on communication:
@@ -87,6 +92,8 @@ type Shared struct {
 	Theory *algorithms.Theory
 	// ShardSizes[r] is m_r (0 for the polynomial).
 	ShardSizes []int64
+	// nn holds the images and shards of Problem "nn".
+	nn *nnJob
 }
 
 func invalid(format string, args ...any) error {
@@ -126,7 +133,7 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 			sh.ShardSizes[r] = int64(s.Rows())
 			minShard = min(minShard, s.Rows())
 		}
-		if spec.Method == algorithms.EF21SGDM {
+		if sh.stochastic() {
 			if b := max(spec.Batch, spec.InitBatch); b > minShard {
 				return nil, invalid("minibatch size %d exceeds the smallest shard (%d samples with %d ranks)", b, minShard, n)
 			}
@@ -144,16 +151,27 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 			}
 			sh.polys = append(sh.polys, p)
 		}
+	case "nn":
+		if err := sh.prepareNN(); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, invalid("unknown problem %q", spec.Problem)
 	}
 	d := sh.Dim
+	if spec.KFraction > 0 {
+		spec.K = max(1, int(math.Round(spec.KFraction*float64(d))))
+		sh.Spec.K = spec.K
+	}
 	if (spec.Compressor == "top-k" || spec.Compressor == "rand-k") && (spec.K < 1 || spec.K > d) {
 		return nil, invalid("k = %d must be in [1, d = %d]", spec.K, d)
 	}
 	x0, err := initialPoint(spec, d)
 	if err != nil {
 		return nil, err
+	}
+	if sh.nn != nil && spec.X0 == "normal" {
+		x0 = sh.nn.x0 // Kaiming-normal initialisation from the seed
 	}
 	sh.X0 = x0
 	comp, err := algorithms.NewCompressor(spec.Compressor, spec.K, d, nil)
@@ -205,6 +223,9 @@ func (sh *Shared) shard(r int) (*datasets.Dataset, error) {
 func (sh *Shared) Objective(r int) (problems.Objective, error) {
 	if sh.polys != nil {
 		return sh.polys[r], nil
+	}
+	if sh.nn != nil {
+		return sh.nnObjective(r)
 	}
 	s, err := sh.shard(r)
 	if err != nil {

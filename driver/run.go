@@ -125,7 +125,7 @@ func (sh *Shared) Oracles() ([]algorithms.Oracle, error) {
 		if err != nil {
 			return nil, err
 		}
-		o := newOracle(obj, sh.Spec.Method == algorithms.EF21SGDM, sh.Spec.Seed, r)
+		o := newOracle(obj, sh.stochastic(), sh.Spec.Seed, r)
 		first := true
 		out[r] = func(dst, x []float64) {
 			b := sh.Spec.Batch
@@ -250,7 +250,7 @@ func (l *loop) setup() error {
 	if l.srv, err = algorithms.NewServer(cfg, sh.X0); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	l.orc = newOracle(obj, sh.Spec.Method == algorithms.EF21SGDM, sh.Spec.Seed, l.rank)
+	l.orc = newOracle(obj, sh.stochastic(), sh.Spec.Seed, l.rank)
 	l.grad = make([]float64, d)
 	l.mloc, l.msum = make([]float64, d+2), make([]float64, d+2)
 	l.lastX = make([]float64, d)
@@ -302,6 +302,7 @@ func (l *loop) attrs() []hdf5io.Attr {
 	if s.Problem == "logreg" {
 		a = append(a, attr("lambda", s.Lambda), attr("dataset", sh.full.Source))
 	}
+	a = append(a, sh.nnAttrs()...)
 	return append(a, l.opts.Attrs...)
 }
 
@@ -506,6 +507,9 @@ func (l *loop) observe(ctx context.Context, k int, due bool) (string, string, er
 			return StatusFailed, err.Error(), err
 		}
 		l.lastRow = row
+		if err := l.evalTest(k); err != nil {
+			return StatusFailed, err.Error(), err
+		}
 		l.report(k, false)
 	}
 	l.clock.add(&l.t.Recording)

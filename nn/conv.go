@@ -19,7 +19,15 @@ type Conv2d struct {
 	ckk     int
 	col     []float64 // Cin·K·K × Ho·Wo
 	dcol    []float64
+	// cols keeps the patches of every sample of the last Forward for
+	// Backward when they fit in colCacheMax values (nil otherwise: Backward
+	// computes them again).
+	cols []float64
 }
+
+// colCacheMax is the most values (8 bytes each) a convolution keeps to reuse
+// its forward im2col in the backward pass.
+const colCacheMax = 1 << 22
 
 // NewConv2d returns a convolution with cout filters of k×k, stride and pad.
 func NewConv2d(cout, k, stride, pad int, bias bool) *Conv2d {
@@ -27,7 +35,7 @@ func NewConv2d(cout, k, stride, pad int, bias bool) *Conv2d {
 }
 
 // Build implements Layer.
-func (l *Conv2d) Build(in Shape, _ int) (Shape, error) {
+func (l *Conv2d) Build(in Shape, maxBatch int) (Shape, error) {
 	if l.Cout < 1 || l.K < 1 || l.Stride < 1 || l.Pad < 0 {
 		return Shape{}, fmt.Errorf("nn: conv %d×%d stride %d pad %d to %d channels: bad geometry", l.K, l.K, l.Stride, l.Pad, l.Cout)
 	}
@@ -40,6 +48,10 @@ func (l *Conv2d) Build(in Shape, _ int) (Shape, error) {
 	l.ckk = in.C * l.K * l.K
 	l.col = make([]float64, l.ckk*ho*wo)
 	l.dcol = make([]float64, l.ckk*ho*wo)
+	l.cols = nil
+	if maxBatch*l.ckk*ho*wo <= colCacheMax {
+		l.cols = make([]float64, maxBatch*l.ckk*ho*wo)
+	}
 	return l.out, nil
 }
 
@@ -123,14 +135,24 @@ func (l *Conv2d) col2im(dcol, dx []float64) {
 	}
 }
 
+// sampleCol is the im2col buffer of sample s.
+func (l *Conv2d) sampleCol(s int) []float64 {
+	if l.cols == nil {
+		return l.col
+	}
+	n := len(l.col)
+	return l.cols[s*n : (s+1)*n]
+}
+
 // Forward implements Layer.
 func (l *Conv2d) Forward(p, x, y []float64, n int) {
 	insz, outsz, hw := l.in.Size(), l.out.Size(), l.out.H*l.out.W
 	w := p[:l.Cout*l.ckk]
 	for s := 0; s < n; s++ {
 		ys := y[s*outsz : (s+1)*outsz]
-		l.im2col(x[s*insz:(s+1)*insz], l.col)
-		impl.Dgemm(blas.NoTrans, blas.NoTrans, l.Cout, hw, l.ckk, 1, w, l.ckk, l.col, hw, 0, ys, hw)
+		col := l.sampleCol(s)
+		l.im2col(x[s*insz:(s+1)*insz], col)
+		impl.Dgemm(blas.NoTrans, blas.NoTrans, l.Cout, hw, l.ckk, 1, w, l.ckk, col, hw, 0, ys, hw)
 		if l.Bias {
 			b := p[l.Cout*l.ckk:]
 			for c := 0; c < l.Cout; c++ {
@@ -156,8 +178,11 @@ func (l *Conv2d) Backward(p, x, _, dy, dp, dx []float64, n int) {
 	}
 	for s := 0; s < n; s++ {
 		dys := dy[s*outsz : (s+1)*outsz]
-		l.im2col(x[s*insz:(s+1)*insz], l.col)
-		impl.Dgemm(blas.NoTrans, blas.Trans, l.Cout, l.ckk, hw, 1, dys, hw, l.col, hw, 1, dw, l.ckk)
+		col := l.sampleCol(s)
+		if l.cols == nil {
+			l.im2col(x[s*insz:(s+1)*insz], col)
+		}
+		impl.Dgemm(blas.NoTrans, blas.Trans, l.Cout, l.ckk, hw, 1, dys, hw, col, hw, 1, dw, l.ckk)
 		for c := 0; c < l.Cout && db != nil; c++ {
 			sum := 0.0
 			for _, v := range dys[c*hw : (c+1)*hw] {

@@ -18,6 +18,7 @@ const (
 	Polynomial Purpose = 4 // polynomial coefficients a_i, b_i: index = client i
 	Compressor Purpose = 5 // rand-k coordinates: index = rank
 	Minibatch  Purpose = 6 // minibatch sampling: index = rank
+	NNInit     Purpose = 7 // network parameters (Kaiming normal): index = 0
 )
 
 // New returns the stream for (seed, purpose, index): a PCG generator whose state

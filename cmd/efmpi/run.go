@@ -110,6 +110,9 @@ func specFrom(cfg *config.Config, overwrite bool) driver.Spec {
 		FlushEvery: cfg.Run.FlushEvery, Tolerance: cfg.Run.Tolerance,
 		Output: cfg.Run.Output, Overwrite: overwrite, Downlink: cfg.Run.Downlink,
 		CheckpointEvery: cfg.Run.CheckpointEvery, Resume: cfg.Run.Resume,
+		KFraction: a.KFraction,
+		NN: driver.NNSpec{Model: cfg.NN.Model, Widths: cfg.NN.Widths, Data: cfg.NN.Data, Path: cfg.NNPath(),
+			TrainSamples: cfg.NN.TrainSamples, TestSamples: cfg.NN.TestSamples, Chunk: cfg.NN.Chunk},
 	}
 }
 
