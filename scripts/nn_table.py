@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Tables of experiment (e) from the run files of configs/nn/experiment_e.sh.
+
+    nn_table.py DIR            grid table (seed 1) and the seeds at the chosen steps
+    nn_table.py --best DIR M   the γ of method M (file prefix) with the lowest
+                               final training loss at seed 1
+Reads /eval (test loss and accuracy, training loss and ‖∇f‖², bits per worker).
+"""
+import glob
+import os
+import re
+import sys
+
+import h5py
+import numpy as np
+
+
+def runs(d):
+    out = {}
+    for f in sorted(glob.glob(os.path.join(d, "*.h5"))):
+        m = re.match(r"(.+)-g([0-9.]+)-s(\d+)\.h5$", os.path.basename(f))
+        if not m:
+            continue
+        try:
+            with h5py.File(f, "r") as h:
+                if h.attrs.get("status") not in ("completed", b"completed") or "eval" not in h:
+                    continue
+                e = {k: h["eval"][k][:] for k in h["eval"]}
+        except OSError:
+            continue
+        out[(m.group(1), m.group(2), int(m.group(3)))] = e
+    return out
+
+
+def best(d, name):
+    r = runs(d)
+    cands = [(e["train_loss"][-1], g) for (n, g, s), e in r.items() if n == name and s == 1 and np.isfinite(e["train_loss"][-1])]
+    return min(cands)[1]
+
+
+def main():
+    if sys.argv[1] == "--best":
+        print(best(sys.argv[2], sys.argv[3]))
+        return
+    d = sys.argv[1]
+    r = runs(d)
+    print("grid, seed 1: final values after the last iteration")
+    print(f"{'method':16s} {'gamma':>6s} {'iters':>6s} {'Mbit/worker':>12s} {'train loss':>11s} {'|grad f|^2':>11s} {'test loss':>10s} {'test acc':>9s}")
+    for (n, g, s), e in sorted(r.items()):
+        if s != 1:
+            continue
+        print(f"{n:16s} {g:>6s} {e['iteration'][-1]:6d} {e['bits_per_worker'][-1] / 1e6:12.2f} {e['train_loss'][-1]:11.4f} "
+              f"{e['grad_norm_sq'][-1]:11.4g} {e['test_loss'][-1]:10.4f} {e['test_accuracy'][-1]:9.4f}")
+    print()
+    print("chosen steps, seeds 1-3: test accuracy (mean ± sd) against bits per worker")
+    names = sorted({n for (n, _, _) in r})
+    for n in names:
+        try:
+            g = best(d, n)
+        except ValueError:
+            continue
+        es = [r[(n, g, s)] for s in (1, 2, 3) if (n, g, s) in r]
+        if not es:
+            continue
+        acc = np.array([e["test_accuracy"] for e in es])
+        gn = np.array([e["grad_norm_sq"] for e in es])
+        bits = es[0]["bits_per_worker"] / 1e6
+        it = es[0]["iteration"]
+        print(f"{n} (gamma = {g}, {len(es)} seeds)")
+        print(f"  {'iter':>5s} {'Mbit':>7s} {'test acc':>16s} {'|grad f|^2':>20s}")
+        for j in range(acc.shape[1]):
+            print(f"  {it[j]:5d} {bits[j]:7.2f} {acc[:, j].mean():8.4f} ± {acc[:, j].std():.4f} {gn[:, j].mean():11.4g} ± {gn[:, j].std():.3g}")
+
+
+if __name__ == "__main__":
+    main()
