@@ -4,11 +4,11 @@
 # images), minibatch 128 per worker, top-k with k = 1 % of d, constant steps.
 #   1. grid: γ ∈ {0.03, 0.1, 0.3} for each method, seed 1;
 #   2. the γ with the lowest final training loss, seeds 2 and 3.
-# Needs make data-mnist and bin/efmpi. About 35 min on 2 shared cores.
+# Needs make data-mnist and bin/efmpi. About 65 min on 2 cores shared with other jobs (load average 10).
 set -e
 EFMPI=${EFMPI:-bin/efmpi}
 OUT=${OUT:-results/nn/e}
-ITERS=${ITERS:-200}
+ITERS=${ITERS:-150}
 mkdir -p "$OUT"
 run() { # method normalize gamma seed name [extra -set...]
 	m=$1 norm=$2 g=$3 s=$4 name=$5
@@ -17,7 +17,7 @@ run() { # method normalize gamma seed name [extra -set...]
 	[ -f "$f" ] && return 0
 	"$EFMPI" run -config configs/nn/lenet_mnist.toml -out "$f" \
 		-set algorithm.method="$m" -set algorithm.normalize="$norm" -set stepsize.gamma="$g" \
-		-set run.seed="$s" -set run.iterations="$ITERS" -set run.log_every=25 \
+		-set run.seed="$s" -set run.iterations="$ITERS" -set run.log_every="${LOG_EVERY:-30}" \
 		-set nn.train_samples=5000 -set nn.test_samples=2000 "$@" >"$f.log" 2>&1
 	tail -1 "$f.log"
 }

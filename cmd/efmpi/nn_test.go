@@ -1,0 +1,108 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/efmpi/efmpi/hdf5io"
+	"github.com/efmpi/efmpi/internal/testenv"
+)
+
+const nnSmall = `[problem]
+kind = "nn"
+[data]
+shuffle = true
+[algorithm]
+method = "ef21-sgdm"
+normalize = true
+compressor = "top-k"
+k_fraction = 0.02
+batch = 16
+eta = 0.2
+[stepsize]
+rule = "constant"
+gamma = 0.05
+[run]
+iterations = 20
+ranks = 3
+seed = 5
+log_every = 10
+output = "out.h5"
+[nn]
+model = "mlp"
+widths = [16]
+path = "%DATA%"
+train_samples = 300
+test_samples = 100
+chunk = 64
+`
+
+// A network run gives the same bits in-process, over self-spawned TCP ranks
+// and under Open MPI's mpirun: trajectory, /eval and x_final.
+func TestNNDeterminismAcrossTransports(t *testing.T) {
+	dir := t.TempDir()
+	cfg := write(t, dir, "nn.toml", strings.ReplaceAll(nnSmall, "%DATA%", testenv.MNISTDir(t)))
+	env := childEnv()
+	runCmd(t, dir, env, efmpiBin, "run", "-config", cfg, "-quiet", "-out", "inproc.h5")
+	runCmd(t, dir, env, efmpiBin, "run", "-config", cfg, "-quiet", "-transport", "tcp", "-out", "tcp.h5")
+	files := []string{"tcp.h5"}
+	if mpirun, err := exec.LookPath("mpirun.openmpi"); err == nil {
+		runCmd(t, dir, childEnv("OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"), mpirun,
+			"-np", "3", "--oversubscribe", efmpiBin, "run", "-config", cfg, "-quiet", "-out", "openmpi.h5")
+		files = append(files, "openmpi.h5")
+	}
+	ref, err := hdf5io.Open(filepath.Join(dir, "inproc.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refEval, err := hdf5io.ReadEval(filepath.Join(dir, "inproc.h5"))
+	if err != nil || len(refEval) != 3 {
+		t.Fatalf("/eval: %d rows, %v", len(refEval), err)
+	}
+	for _, f := range files {
+		got, err := hdf5io.Open(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := hdf5io.ReadEval(filepath.Join(dir, f))
+		if err != nil || len(ev) != len(refEval) {
+			t.Fatalf("%s: /eval %d rows, %v", f, len(ev), err)
+		}
+		for i := range ev {
+			if ev[i].TestLoss != refEval[i].TestLoss || ev[i].TestAccuracy != refEval[i].TestAccuracy || ev[i].GradNormSq != refEval[i].GradNormSq {
+				t.Errorf("%s: /eval row %d differs: %+v vs %+v", f, i, ev[i], refEval[i])
+			}
+		}
+		if !bitsEqual(got.XFinal, ref.XFinal) || !bitsEqual(got.Floats["f"], ref.Floats["f"]) {
+			t.Errorf("%s: x_final or f differs from the in-process run", f)
+		}
+	}
+	if d := 784*16 + 16 + 16*10 + 10; len(ref.XFinal) != d {
+		t.Fatalf("d = %d, want %d", len(ref.XFinal), d)
+	}
+}
+
+// Missing or corrupt image files are bad input: exit 2, naming the file.
+func TestNNBadDataExitCode(t *testing.T) {
+	dir := t.TempDir()
+	cfg := write(t, dir, "nn.toml", strings.ReplaceAll(nnSmall, "%DATA%", filepath.Join(dir, "none")))
+	code, _, stderr := efmpi(t, dir, "run", "-config", cfg, "-quiet")
+	if code != ExitBadInput || !strings.Contains(stderr, "train-images-idx3-ubyte") {
+		t.Fatalf("missing MNIST: exit %d, stderr %q", code, stderr)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "bad"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "bad/train-images-idx3-ubyte", "not an idx file")
+	write(t, dir, "bad/train-labels-idx1-ubyte", "x")
+	write(t, dir, "bad/t10k-images-idx3-ubyte", "x")
+	write(t, dir, "bad/t10k-labels-idx1-ubyte", "x")
+	cfg = write(t, dir, "nn2.toml", strings.ReplaceAll(nnSmall, "%DATA%", filepath.Join(dir, "bad")))
+	code, _, stderr = efmpi(t, dir, "run", "-config", cfg, "-quiet")
+	if code != ExitBadInput || !strings.Contains(stderr, filepath.Join(dir, "bad", "train-images-idx3-ubyte")) {
+		t.Fatalf("corrupt MNIST: exit %d, stderr %q", code, stderr)
+	}
+}
