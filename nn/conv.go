@@ -152,7 +152,7 @@ func (l *Conv2d) Forward(p, x, y []float64, n int) {
 		ys := y[s*outsz : (s+1)*outsz]
 		col := l.sampleCol(s)
 		l.im2col(x[s*insz:(s+1)*insz], col)
-		impl.Dgemm(blas.NoTrans, blas.NoTrans, l.Cout, hw, l.ckk, 1, w, l.ckk, col, hw, 0, ys, hw)
+		gemm(blas.NoTrans, blas.NoTrans, l.Cout, hw, l.ckk, 1, w, l.ckk, col, hw, 0, ys, hw)
 		if l.Bias {
 			b := p[l.Cout*l.ckk:]
 			for c := 0; c < l.Cout; c++ {
@@ -182,7 +182,7 @@ func (l *Conv2d) Backward(p, x, _, dy, dp, dx []float64, n int) {
 		if l.cols == nil {
 			l.im2col(x[s*insz:(s+1)*insz], col)
 		}
-		impl.Dgemm(blas.NoTrans, blas.Trans, l.Cout, l.ckk, hw, 1, dys, hw, col, hw, 1, dw, l.ckk)
+		gemm(blas.NoTrans, blas.Trans, l.Cout, l.ckk, hw, 1, dys, hw, col, hw, 1, dw, l.ckk)
 		for c := 0; c < l.Cout && db != nil; c++ {
 			sum := 0.0
 			for _, v := range dys[c*hw : (c+1)*hw] {
@@ -191,7 +191,7 @@ func (l *Conv2d) Backward(p, x, _, dy, dp, dx []float64, n int) {
 			db[c] += sum
 		}
 		if dx != nil {
-			impl.Dgemm(blas.Trans, blas.NoTrans, l.ckk, hw, l.Cout, 1, w, l.ckk, dys, hw, 0, l.dcol, hw)
+			gemm(blas.Trans, blas.NoTrans, l.ckk, hw, l.Cout, 1, w, l.ckk, dys, hw, 0, l.dcol, hw)
 			dxs := dx[s*insz : (s+1)*insz]
 			zero(dxs)
 			l.col2im(l.dcol, dxs)

@@ -46,14 +46,14 @@ func (l *Dense) Forward(p, x, y []float64, n int) {
 	for s := 0; s < n; s++ {
 		copy(y[s*l.Out:(s+1)*l.Out], b)
 	}
-	impl.Dgemm(blas.NoTrans, blas.Trans, n, l.Out, l.in, 1, x, l.in, w, l.in, 1, y, l.Out)
+	gemm(blas.NoTrans, blas.Trans, n, l.Out, l.in, 1, x, l.in, w, l.in, 1, y, l.Out)
 }
 
 // Backward implements Layer.
 func (l *Dense) Backward(p, x, _, dy, dp, dx []float64, n int) {
 	w := p[:l.Out*l.in]
 	dw, db := dp[:l.Out*l.in], dp[l.Out*l.in:]
-	impl.Dgemm(blas.Trans, blas.NoTrans, l.Out, l.in, n, 1, dy, l.Out, x, l.in, 0, dw, l.in)
+	gemm(blas.Trans, blas.NoTrans, l.Out, l.in, n, 1, dy, l.Out, x, l.in, 0, dw, l.in)
 	zero(db)
 	for s := 0; s < n; s++ {
 		row := dy[s*l.Out : (s+1)*l.Out]
@@ -62,6 +62,6 @@ func (l *Dense) Backward(p, x, _, dy, dp, dx []float64, n int) {
 		}
 	}
 	if dx != nil {
-		impl.Dgemm(blas.NoTrans, blas.NoTrans, n, l.in, l.Out, 1, dy, l.Out, w, l.in, 0, dx, l.in)
+		gemm(blas.NoTrans, blas.NoTrans, n, l.in, l.Out, 1, dy, l.Out, w, l.in, 0, dx, l.in)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/blas"
 )
 
 // fdCheck compares an analytic gradient g of f at v with central finite
@@ -319,5 +321,65 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := New(ModelLeNet, Shape{1, 28, 28}, 10, 1, []int{3}); err == nil {
 		t.Error("widths accepted for lenet")
+	}
+}
+
+// gemm agrees with a naive triple loop for every transpose combination, on
+// sizes that take both the tiled serial path and gonum's parallel one.
+func TestGemmMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	for _, sz := range [][3]int{{6, 784, 25}, {70, 400, 9}, {130, 200, 70}, {3, 5, 2}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		for _, ta := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+			for _, tb := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+				a, b, c := randVec(m*k, r), randVec(k*n, r), randVec(m*n, r)
+				lda, ldb := k, n
+				at := func(i, l int) float64 { return a[i*k+l] }
+				if ta == blas.Trans {
+					lda, at = m, func(i, l int) float64 { return a[l*m+i] }
+				}
+				bt := func(l, j int) float64 { return b[l*n+j] }
+				if tb == blas.Trans {
+					ldb, bt = k, func(l, j int) float64 { return b[j*k+l] }
+				}
+				want := make([]float64, m*n)
+				for i := 0; i < m; i++ {
+					for j := 0; j < n; j++ {
+						s := 0.0
+						for l := 0; l < k; l++ {
+							s += at(i, l) * bt(l, j)
+						}
+						want[i*n+j] = 1.5*s + 0.5*c[i*n+j]
+					}
+				}
+				gemm(ta, tb, m, n, k, 1.5, a, lda, b, ldb, 0.5, c, n)
+				for i := range c {
+					if math.Abs(c[i]-want[i]) > 1e-12*(1+math.Abs(want[i])) {
+						t.Fatalf("%v %v %d×%d×%d: c[%d] = %v, naive %v", ta, tb, m, n, k, i, c[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// One LeNet step (forward and backward at batch 32) allocates nothing: its
+// products are small enough for the serial tiles of gemm... except the dense
+// layers, which gonum may run in parallel; the convolutions are the hot part.
+func TestLeNetConvolutionsDoNotAllocate(t *testing.T) {
+	net, err := New(ModelLeNet, Shape{1, 28, 28}, 10, 32, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := net.layers[0].(*Conv2d)
+	p := make([]float64, conv.NumParams())
+	dp := make([]float64, len(p))
+	x := make([]float64, 32*784)
+	y := make([]float64, 32*conv.out.Size())
+	if a := testing.AllocsPerRun(5, func() {
+		conv.Forward(p, x, y, 32)
+		conv.Backward(p, x, y, y, dp, nil, 32)
+	}); a != 0 {
+		t.Fatalf("conv forward+backward allocates %v times", a)
 	}
 }
