@@ -6,7 +6,7 @@ GO      ?= go
 BIN     := bin/efmpi
 FUZZTIME ?= 30s
 
-.PHONY: run test build deps deps-test vet bench fuzz clean reproduce data-mnist bench-nn
+.PHONY: run test build deps deps-test vet bench fuzz clean reproduce data-mnist bench-nn reproduce-nn
 
 build: deps
 	$(GO) build -o $(BIN) ./cmd/efmpi
@@ -49,6 +49,11 @@ data-mnist:
 	@dir=$$($(GO) mod download -json $(GOMNIST) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$$/\1/p'); \
 	test -n "$$dir" || { echo "go mod download $(GOMNIST) failed"; exit 1; }; \
 	mkdir -p data/mnist && cp $$dir/data/*-ubyte.gz data/mnist/ && chmod 644 data/mnist/*.gz && ls -l data/mnist
+
+# experiment (e) of EXPERIMENTS.md: LeNet-5 on MNIST, ||EF21|| vs EF21 vs ||EF21-SGDM||
+# (a separate target: about an hour on 2 shared cores, beyond make reproduce's budget)
+reproduce-nn: build data-mnist
+	EFMPI=./$(BIN) configs/nn/experiment_e.sh
 
 # forward+backward throughput of the networks at batch 128 (and PyTorch's, if installed)
 bench-nn:

@@ -13,6 +13,7 @@ type Shape struct{ C, H, W int }
 // Size is C·H·W.
 func (s Shape) Size() int { return s.C * s.H * s.W }
 
+// String formats the shape as C×H×W.
 func (s Shape) String() string { return fmt.Sprintf("%d×%d×%d", s.C, s.H, s.W) }
 
 // Layer is one differentiable stage of a network. Its parameters live in a

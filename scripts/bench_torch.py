@@ -74,12 +74,12 @@ def mlp():
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
-def bench(name, model, shape, iters, dtype):
+def bench(name, model, shape, iters, dtype, warm=3):
     model = model.to(dtype)
     x = torch.randn(128, *shape, dtype=dtype)
     y = torch.randint(0, 10, (128,))
     params = sum(p.numel() for p in model.parameters())
-    for _ in range(3):  # warm-up
+    for _ in range(warm):  # warm-up
         model.zero_grad()
         F.cross_entropy(model(x), y).backward()
     t, c = time.perf_counter(), time.process_time()
@@ -101,7 +101,7 @@ def main():
     for dtype in (torch.float64, torch.float32):
         bench("mlp", mlp(), (1, 28, 28), a.iters, dtype)
         bench("lenet", LeNet(), (1, 28, 28), a.iters, dtype)
-        bench("resnet20", ResNet20(), (3, 32, 32), max(3, a.iters // 4), dtype)
+        bench("resnet20", ResNet20(), (3, 32, 32), max(2, a.iters // 5), dtype, warm=1)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@
     nn_table.py DIR            grid table (seed 1) and the seeds at the chosen steps
     nn_table.py --best DIR M   the γ of method M (file prefix) with the lowest
                                final training loss at seed 1
+    nn_table.py --csv DIR OUT  the seed means at the chosen steps as a CSV for
+                               efmpi plot -table OUT -x mbits_per_worker -y test_accuracy -by method
 Reads /eval (test loss and accuracy, training loss and ‖∇f‖², bits per worker).
 """
 import glob
@@ -38,9 +40,25 @@ def best(d, name):
     return min(cands)[1]
 
 
+def write_csv(d, out):
+    r = runs(d)
+    with open(out, "w") as f:
+        f.write("method,iteration,mbits_per_worker,test_accuracy,test_loss,train_loss,grad_norm_sq,seeds\n")
+        for n in sorted({n for (n, _, _) in r}):
+            g = best(d, n)
+            es = [r[(n, g, s)] for s in (1, 2, 3) if (n, g, s) in r]
+            mean = {k: np.mean([e[k] for e in es], axis=0) for k in ("test_accuracy", "test_loss", "train_loss", "grad_norm_sq")}
+            for j, it in enumerate(es[0]["iteration"]):
+                f.write(f"{n} g={g},{it},{es[0]['bits_per_worker'][j] / 1e6:.4f},{mean['test_accuracy'][j]:.6g},"
+                        f"{mean['test_loss'][j]:.6g},{mean['train_loss'][j]:.6g},{mean['grad_norm_sq'][j]:.6g},{len(es)}\n")
+
+
 def main():
     if sys.argv[1] == "--best":
         print(best(sys.argv[2], sys.argv[3]))
+        return
+    if sys.argv[1] == "--csv":
+        write_csv(sys.argv[2], sys.argv[3])
         return
     d = sys.argv[1]
     r = runs(d)
