@@ -363,23 +363,26 @@ func TestGemmMatchesNaive(t *testing.T) {
 	}
 }
 
-// One LeNet step (forward and backward at batch 32) allocates nothing: its
-// products are small enough for the serial tiles of gemm... except the dense
-// layers, which gonum may run in parallel; the convolutions are the hot part.
-func TestLeNetConvolutionsDoNotAllocate(t *testing.T) {
-	net, err := New(ModelLeNet, Shape{1, 28, 28}, 10, 32, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conv := net.layers[0].(*Conv2d)
-	p := make([]float64, conv.NumParams())
-	dp := make([]float64, len(p))
-	x := make([]float64, 32*784)
-	y := make([]float64, 32*conv.out.Size())
-	if a := testing.AllocsPerRun(5, func() {
-		conv.Forward(p, x, y, 32)
-		conv.Backward(p, x, y, y, dp, nil, 32)
-	}); a != 0 {
-		t.Fatalf("conv forward+backward allocates %v times", a)
+// A forward and backward pass of every model allocates nothing.
+func TestLossGradDoesNotAllocate(t *testing.T) {
+	for _, tc := range []struct {
+		model string
+		in    Shape
+	}{{ModelMLP, Shape{1, 28, 28}}, {ModelLeNet, Shape{1, 28, 28}}, {ModelResNet20, Shape{3, 8, 8}}} {
+		var w []int
+		if tc.model == ModelMLP {
+			w = []int{300, 100}
+		}
+		net, err := New(tc.model, tc.in, 10, 32, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := make([]float64, net.Dim())
+		net.Init(p, rand.New(rand.NewPCG(1, 1)))
+		g := make([]float64, len(p))
+		labels := make([]int32, 32)
+		if a := testing.AllocsPerRun(3, func() { net.LossGrad(p, g, labels, 32) }); a != 0 {
+			t.Errorf("%s: LossGrad allocates %v times", tc.model, a)
+		}
 	}
 }
