@@ -94,11 +94,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--iters", type=int, default=20)
+    ap.add_argument("--dtypes", default="float64,float32", help="comma-separated: float64, float32")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, {a.threads} threads")
-    for dtype in (torch.float64, torch.float32):
+    for dtype in [getattr(torch, t) for t in a.dtypes.split(",")]:
         bench("mlp", mlp(), (1, 28, 28), a.iters, dtype)
         bench("lenet", LeNet(), (1, 28, 28), a.iters, dtype)
         bench("resnet20", ResNet20(), (3, 32, 32), max(2, a.iters // 5), dtype, warm=1)
