@@ -13,30 +13,42 @@ EFMPI=${EFMPI:-bin/efmpi}
 OUT=${OUT:-results/nn/e}
 ITERS=${ITERS:-150}
 mkdir -p "$OUT"
-run() { # method normalize gamma seed name [extra -set...]
+run() { # method normalize gamma seed name
 	m=$1 norm=$2 g=$3 s=$4 name=$5
-	shift 5
 	f="$OUT/$name-g$g-s$s.h5"
+	extra=""
+	[ "$m" = ef21-sgdm ] && extra="-set algorithm.eta=0.1"
 	[ -f "$f" ] && return 0
 	"$EFMPI" run -config configs/nn/lenet_mnist.toml -out "$f" \
 		-set algorithm.method="$m" -set algorithm.normalize="$norm" -set stepsize.gamma="$g" \
 		-set run.seed="$s" -set run.iterations="$ITERS" -set run.log_every="${LOG_EVERY:-30}" \
-		-set nn.train_samples=5000 -set nn.test_samples=2000 "$@" >"$f.log" 2>&1
+		-set nn.train_samples=5000 -set nn.test_samples=2000 $extra >"$f.log" 2>&1
 	tail -1 "$f.log"
 }
-for g in 0.03 0.1; do
-	run ef21 true $g 1 ef21-norm
-	run ef21 false $g 1 ef21
-	run ef21-sgdm true $g 1 ef21-sgdm-norm -set algorithm.eta=0.1
-done
 best() { # name → the γ of seed 1 with the lowest final training loss
 	/usr/bin/python3 scripts/nn_table.py --best "$OUT" "$1"
 }
-for s in 2 3; do
-	run ef21 true "$(best ef21-norm)" $s ef21-norm
-	run ef21 false "$(best ef21)" $s ef21
-done
-for s in 2 3; do
-	run ef21-sgdm true "$(best ef21-sgdm-norm)" $s ef21-sgdm-norm -set algorithm.eta=0.1
-done
+# method NAME: the grid at seed 1, then seeds 2 and 3 at the chosen γ
+method() {
+	name=$1
+	shift
+	for g in 0.03 0.1; do
+		run "$@" $g 1 "$name"
+	done
+	for s in 2 3; do
+		run "$@" "$(best "$name")" $s "$name"
+	done
+}
+m_norm() { method ef21-norm ef21 true; }
+m_ef21() { method ef21 ef21 false; }
+m_sgdm() { method ef21-sgdm-norm ef21-sgdm true; }
+# `experiment_e.sh ef21-norm` (or ef21, ef21-sgdm-norm) runs one method only,
+# so the three can run side by side; with no argument all run in turn.
+case "${1:-all}" in
+ef21-norm) m_norm ;;
+ef21) m_ef21 ;;
+ef21-sgdm-norm) m_sgdm ;;
+all) m_norm; m_ef21; m_sgdm ;;
+*) echo "usage: $0 [ef21-norm|ef21|ef21-sgdm-norm]" >&2; exit 2 ;;
+esac
 /usr/bin/python3 scripts/nn_table.py "$OUT"
