@@ -88,7 +88,7 @@ func (o *NN) Chunk() int { return o.chunk }
 func (o *NN) pass(x, grad []float64, data *datasets.Images, rows []int32) (float64, float64) {
 	m := len(rows)
 	if grad != nil {
-		zero(grad)
+		clear(grad)
 	}
 	loss, correct := 0.0, 0
 	for lo := 0; lo < m; lo += o.chunk {
@@ -110,12 +110,6 @@ func (o *NN) pass(x, grad []float64, data *datasets.Images, rows []int32) (float
 		correct += c
 	}
 	return loss, float64(correct) / float64(m)
-}
-
-func zero(v []float64) {
-	for i := range v {
-		v[i] = 0
-	}
 }
 
 // Value implements Objective (and computes ∇f_i(x) for a following Grad).
