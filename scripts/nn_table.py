@@ -34,9 +34,13 @@ def runs(d):
     return out
 
 
+GRID = ("0.03", "0.1")  # the main grid; other steps at seed 1 are shown but not chosen
+
+
 def best(d, name):
     r = runs(d)
-    cands = [(e["train_loss"][-1], g) for (n, g, s), e in r.items() if n == name and s == 1 and np.isfinite(e["train_loss"][-1])]
+    cands = [(e["train_loss"][-1], g) for (n, g, s), e in r.items()
+             if n == name and s == 1 and g in GRID and np.isfinite(e["train_loss"][-1])]
     return min(cands)[1]
 
 

@@ -42,13 +42,21 @@ method() {
 m_norm() { method ef21-norm ef21 true; }
 m_ef21() { method ef21 ef21 false; }
 m_sgdm() { method ef21-sgdm-norm ef21-sgdm true; }
+# edges: one more grid point, seed 1, beyond the end of {0.03, 0.1} where
+# each method's best step lay (the seeds stay at the best of {0.03, 0.1})
+edges() {
+	run ef21 false 0.3 1 ef21
+	run ef21 true 0.01 1 ef21-norm
+	run ef21-sgdm true 0.3 1 ef21-sgdm-norm
+}
 # `experiment_e.sh ef21-norm` (or ef21, ef21-sgdm-norm) runs one method only,
 # so the three can run side by side; with no argument all run in turn.
 case "${1:-all}" in
 ef21-norm) m_norm ;;
 ef21) m_ef21 ;;
 ef21-sgdm-norm) m_sgdm ;;
-all) m_norm; m_ef21; m_sgdm ;;
-*) echo "usage: $0 [ef21-norm|ef21|ef21-sgdm-norm]" >&2; exit 2 ;;
+edges) edges ;;
+all) m_norm; m_ef21; m_sgdm; edges ;;
+*) echo "usage: $0 [ef21-norm|ef21|ef21-sgdm-norm|edges]" >&2; exit 2 ;;
 esac
 /usr/bin/python3 scripts/nn_table.py "$OUT"
