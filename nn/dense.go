@@ -16,7 +16,6 @@ var impl gonum.Implementation
 type Dense struct {
 	Out    int
 	in     int
-	nobias bool
 }
 
 // NewDense returns a dense layer with out outputs and a bias.
