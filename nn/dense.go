@@ -14,8 +14,8 @@ var impl gonum.Implementation
 // stored first in p) and b of Out. Its input may have any shape: it is read
 // as a vector of In = C·H·W values.
 type Dense struct {
-	Out    int
-	in     int
+	Out int
+	in  int
 }
 
 // NewDense returns a dense layer with out outputs and a bias.
