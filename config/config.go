@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,6 +17,9 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/efmpi/efmpi/algorithms"
+	"github.com/efmpi/efmpi/problems"
 )
 
 // ErrInvalid marks every error that is the user's input (file, key, value).
@@ -39,19 +43,32 @@ type Config struct {
 
 // Problem is [problem].
 type Problem struct {
-	Kind   string  `toml:"kind"`   // "logreg" | "polynomial" | "nn"; default logreg
+	Kind   string  `toml:"kind"`   // "logreg" | "leastsq" | "polynomial" | "nn" (problems.Kinds); default logreg
 	Lambda float64 `toml:"lambda"` // nonconvex regulariser weight; default 0.1
 	Dim    int     `toml:"dim"`    // polynomial dimension d; default 100
 }
 
 // Data is [data] (logistic regression only).
 type Data struct {
-	Source   string `toml:"source"`   // "libsvm" | "synthetic"; default synthetic
-	Path     string `toml:"path"`     // LIBSVM file, relative to the config file's directory
-	Features int    `toml:"features"` // d: LIBSVM: 0 = the largest index; synthetic: default 50
-	Samples  int    `toml:"samples"`  // synthetic only: default 1000
+	Source   string `toml:"source"`   // "libsvm" | "hdf5" | "synthetic" | "synthetic-sparse"; default synthetic
+	Path     string `toml:"path"`     // LIBSVM or HDF5 (efmpi data convert) file, relative to the config file's directory
+	Features int    `toml:"features"` // d: LIBSVM/HDF5: 0 = from the file; synthetic: default 50; synthetic-sparse: default 10000
+	Samples  int    `toml:"samples"`  // synthetic and synthetic-sparse: default 1000
 	Shuffle  bool   `toml:"shuffle"`  // shuffle samples with the seed before sharding
-	Split    string `toml:"split"`    // "contiguous" | "label"; default contiguous
+	Split    string `toml:"split"`    // "contiguous" | "label" | "dirichlet"; default contiguous
+	// Alpha is the concentration of split = "dirichlet"; default 0.5.
+	Alpha float64 `toml:"alpha"`
+	// TestPath is a held-out LIBSVM test set (relative like Path);
+	// TestFraction instead holds out that fraction of the data, drawn with
+	// the seed (0: none). At most one of them.
+	TestPath     string  `toml:"test_path"`
+	TestFraction float64 `toml:"test_fraction"`
+	// synthetic-sparse only: nonzeros per row (default 20), the exponent s
+	// of column popularity ∝ (c+1)^−s (default 1), the probability that a
+	// label of the planted model is flipped (default 0.05).
+	NNZPerRow  int     `toml:"nnz_per_row"`
+	Exponent   float64 `toml:"exponent"`
+	LabelNoise float64 `toml:"label_noise"`
 }
 
 // Algorithm is [algorithm].
@@ -89,6 +106,7 @@ type Run struct {
 	Ranks      int     `toml:"ranks"`       // in-process ranks when not under a launcher; default 4
 	Seed       uint64  `toml:"seed"`        // default 1
 	LogEvery   int     `toml:"log_every"`   // default 1
+	EvalEvery  int     `toml:"eval_every"`  // train/test loss and accuracy every this many iterations (a multiple of log_every); default log_every with a test set, else 0 (none)
 	FlushEvery int     `toml:"flush_every"` // rows between HDF5 flushes; default 100
 	Tolerance  float64 `toml:"tolerance"`   // stop when ‖∇f‖² ≤ tolerance; 0 = never
 	Output     string  `toml:"output"`      // HDF5 file; default results/<name>.h5
@@ -111,6 +129,15 @@ type NN struct {
 	TestSamples  int    `toml:"test_samples"`  // score the first N test images on rank 0 (0: all)
 	Chunk        int    `toml:"chunk"`         // images per forward pass in full passes (train loss, ‖∇f‖², test); default 128
 }
+
+// MaxIterations is the largest [run] iterations accepted: far beyond any run
+// that finishes, and small enough that K+1, (K+1)^{3/4} and every iteration
+// counter stay exact in float64 and int64.
+const MaxIterations = 1 << 40
+
+// MaxSeed is the largest [run] seed accepted (TOML integers are signed 64-bit,
+// so a negative seed would otherwise wrap to a huge unsigned one).
+const MaxSeed = math.MaxInt64
 
 // Default is the embedded default experiment: ||EF21|| with top-1 on a
 // generated synthetic logistic-regression problem with 4 in-process ranks.
@@ -181,6 +208,9 @@ func Parse(data []byte, name string, overrides []string) (*Config, error) {
 	var c Config
 	md, err = toml.Decode(buf.String(), &c)
 	if err != nil {
+		if o, oerr := blameOverride(overrides); oerr != nil {
+			return nil, fmt.Errorf("%w: -set %s: %v", ErrInvalid, o, oerr)
+		}
 		return nil, fmt.Errorf("%w: config %s with -set overrides: %v", ErrInvalid, name, err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
@@ -221,6 +251,14 @@ func applyOverride(tree map[string]any, o string) error {
 		return fmt.Errorf("key %q: want section.key", key)
 	}
 	section, field := key[:dot], key[dot+1:]
+	if raw == "" {
+		// "section.key=" unsets the key: the default applies (or, for a
+		// key that does not apply to the chosen method/rule, nothing)
+		if sec, ok := tree[section].(map[string]any); ok {
+			delete(sec, field)
+		}
+		return nil
+	}
 	var v map[string]any
 	if _, err := toml.Decode("v = "+raw, &v); err != nil {
 		v = map[string]any{"v": raw} // a bare word is a string
@@ -232,6 +270,32 @@ func applyOverride(tree map[string]any, o string) error {
 	}
 	sec[field] = v["v"]
 	return nil
+}
+
+// blameOverride decodes each override on its own and returns the first one
+// whose value does not fit its key, with the reason in the words of the key
+// (not of a line of the re-encoded file, which the user never wrote).
+func blameOverride(overrides []string) (string, error) {
+	for _, o := range overrides {
+		tree := map[string]any{}
+		if err := applyOverride(tree, o); err != nil {
+			return o, err
+		}
+		var buf bytes.Buffer
+		if err := toml.NewEncoder(&buf).Encode(tree); err != nil {
+			return o, err
+		}
+		var c Config
+		if _, err := toml.Decode(buf.String(), &c); err != nil {
+			key, raw, _ := strings.Cut(o, "=")
+			msg := err.Error()
+			if i := strings.Index(msg, "incompatible types: "); i >= 0 {
+				msg = msg[i+len("incompatible types: "):]
+			}
+			return o, fmt.Errorf("value %s does not fit key %s: %s", strings.TrimSpace(raw), strings.TrimSpace(key), msg)
+		}
+	}
+	return "", nil
 }
 
 // IsSet reports whether the file or an override defined "section.key".
@@ -260,12 +324,22 @@ func (c *Config) defaults() {
 	}
 	def(&c.Data.Source, "synthetic")
 	def(&c.Data.Split, "contiguous")
+	if c.Data.Split == "dirichlet" {
+		defFloat("data.alpha", &c.Data.Alpha, 0.5)
+	}
 	if c.Data.Source == "synthetic" {
 		defInt("data.samples", &c.Data.Samples, 1000)
 		defInt("data.features", &c.Data.Features, 50)
 	}
-	if c.Problem.Kind == "nn" {
+	if c.Problem.Kind == problems.KindNN {
 		c.nnDefaults()
+	}
+	if c.Data.Source == "synthetic-sparse" {
+		defInt("data.samples", &c.Data.Samples, 1000)
+		defInt("data.features", &c.Data.Features, 10000)
+		defInt("data.nnz_per_row", &c.Data.NNZPerRow, 20)
+		defFloat("data.exponent", &c.Data.Exponent, 1)
+		defFloat("data.label_noise", &c.Data.LabelNoise, 0.05)
 	}
 	def(&c.Algorithm.Method, "ef21")
 	def(&c.Algorithm.Compressor, "top-k")
@@ -297,6 +371,10 @@ func (c *Config) defaults() {
 		c.Run.Seed = 1
 	}
 	defInt("run.log_every", &c.Run.LogEvery, 1)
+	if c.Data.TestPath != "" || c.Data.TestFraction != 0 || c.Problem.Kind == problems.KindNN {
+		// a network always has its test set ([nn] data)
+		defInt("run.eval_every", &c.Run.EvalEvery, c.Run.LogEvery)
+	}
 	defInt("run.flush_every", &c.Run.FlushEvery, 100)
 	def(&c.Run.Downlink, "sparse")
 	def(&c.Run.Transport, "inproc")
@@ -324,11 +402,11 @@ func oneOf(key, v string, allowed ...string) error {
 func (c *Config) validate() error {
 	a, s, r := &c.Algorithm, &c.Stepsize, &c.Run
 	for _, e := range []error{
-		oneOf("problem.kind", c.Problem.Kind, "logreg", "polynomial", "nn"),
-		oneOf("data.source", c.Data.Source, "libsvm", "synthetic"),
-		oneOf("data.split", c.Data.Split, "contiguous", "label"),
+		oneOf("problem.kind", c.Problem.Kind, problems.Kinds()...), // problems/registry.go
+		oneOf("data.source", c.Data.Source, "libsvm", "hdf5", "synthetic", "synthetic-sparse"),
+		oneOf("data.split", c.Data.Split, "contiguous", "label", "dirichlet"),
 		oneOf("algorithm.method", a.Method, "ef21", "ef21-sgdm", "ef14"),
-		oneOf("algorithm.compressor", a.Compressor, "top-k", "rand-k", "sign", "identity"),
+		oneOf("algorithm.compressor", a.Compressor, algorithms.CompressorNames()...), // built in, or registered (algorithms/registry.go)
 		oneOf("algorithm.init", a.Init, "uncompressed", "compressed"),
 		oneOf("algorithm.momentum", a.Momentum, "constant", "eta-theory"),
 		oneOf("stepsize.rule", s.Rule, "ef21-theory", "norm-theory", "constant", "decreasing"),
@@ -350,14 +428,32 @@ func (c *Config) validate() error {
 	}
 	sgdm := a.Method == "ef21-sgdm"
 	switch {
-	case c.Problem.Kind == "logreg" && c.Data.Source == "libsvm" && c.Data.Path == "":
-		return fmt.Errorf("[data] path is required with source = \"libsvm\"")
+	case c.Problem.Kind != "polynomial" && (c.Data.Source == "libsvm" || c.Data.Source == "hdf5") && c.Data.Path == "":
+		return fmt.Errorf("[data] path is required with source = %q", c.Data.Source)
+	case c.Data.Source == "synthetic-sparse" && (c.Data.Samples < 1 || c.Data.Features < 1):
+		return fmt.Errorf("[data] samples = %d and features = %d must be at least 1 with source = \"synthetic-sparse\"", c.Data.Samples, c.Data.Features)
+	case c.Data.Source == "synthetic-sparse" && (c.Data.NNZPerRow < 1 || c.Data.NNZPerRow > c.Data.Features):
+		return fmt.Errorf("[data] nnz_per_row = %d must be in [1, features = %d]", c.Data.NNZPerRow, c.Data.Features)
+	case c.Data.Source == "synthetic-sparse" && !(c.Data.Exponent >= 0):
+		return fmt.Errorf("[data] exponent = %v must be ≥ 0", c.Data.Exponent)
+	case c.Data.Source == "synthetic-sparse" && !(c.Data.LabelNoise >= 0 && c.Data.LabelNoise <= 0.5):
+		return fmt.Errorf("[data] label_noise = %v must be in [0, 0.5]", c.Data.LabelNoise)
 	case c.Problem.Kind == "polynomial" && c.Problem.Dim < 1:
 		return fmt.Errorf("[problem] dim = %d must be at least 1", c.Problem.Dim)
-	case c.Problem.Lambda < 0:
-		return fmt.Errorf("[problem] lambda = %v must be ≥ 0", c.Problem.Lambda)
+	case c.Data.Split == "dirichlet" && !(c.Data.Alpha > 0 && c.Data.Alpha <= 1e300):
+		return fmt.Errorf("[data] alpha = %v must be a positive finite number", c.Data.Alpha)
+	case !(c.Problem.Lambda >= 0) || math.IsInf(c.Problem.Lambda, 0):
+		return fmt.Errorf("[problem] lambda = %v must be a finite number ≥ 0", c.Problem.Lambda)
 	case c.Data.Features < 0:
 		return fmt.Errorf("[data] features = %d must be ≥ 0", c.Data.Features)
+	case c.Data.TestPath != "" && c.Data.TestFraction != 0:
+		return fmt.Errorf("[data] test_path and test_fraction exclude each other: a test set is a file or a held-out fraction")
+	case c.Data.TestFraction != 0 && !(c.Data.TestFraction > 0 && c.Data.TestFraction < 1):
+		return fmt.Errorf("[data] test_fraction = %v must lie in (0, 1) (0: no test set)", c.Data.TestFraction)
+	case c.Run.EvalEvery < 0:
+		return fmt.Errorf("[run] eval_every = %d must be ≥ 0", c.Run.EvalEvery)
+	case c.Run.EvalEvery > 0 && c.Run.LogEvery > 0 && c.Run.EvalEvery%c.Run.LogEvery != 0:
+		return fmt.Errorf("[run] eval_every = %d must be a multiple of log_every = %d (evaluations happen on recorded rows)", c.Run.EvalEvery, c.Run.LogEvery)
 	case c.Data.Source == "synthetic" && c.Data.Samples < 1:
 		return fmt.Errorf("[data] samples = %d must be at least 1", c.Data.Samples)
 	case a.K < 1:
@@ -380,10 +476,12 @@ func (c *Config) validate() error {
 		return fmt.Errorf("[stepsize] gamma0 = %v must be positive", s.Gamma0)
 	case !(s.Factor > 0):
 		return fmt.Errorf("[stepsize] factor = %v must be positive", s.Factor)
-	case !(c.Init.Sigma0 >= 0):
-		return fmt.Errorf("[init] sigma0 = %v must be ≥ 0", c.Init.Sigma0)
+	case !(c.Init.Sigma0 >= 0) || math.IsInf(c.Init.Sigma0, 0):
+		return fmt.Errorf("[init] sigma0 = %v must be a finite number ≥ 0", c.Init.Sigma0)
 	case r.Iterations < 1:
 		return fmt.Errorf("[run] iterations = %d must be at least 1", r.Iterations)
+	case r.Iterations > MaxIterations:
+		return fmt.Errorf("[run] iterations = %d is too large (at most %d)", r.Iterations, MaxIterations)
 	case r.Ranks < 1:
 		return fmt.Errorf("[run] ranks = %d must be at least 1", r.Ranks)
 	case r.LogEvery < 1:
@@ -392,8 +490,19 @@ func (c *Config) validate() error {
 		return fmt.Errorf("[run] checkpoint_every = %d must be 0 (off) or positive", r.CheckpointEvery)
 	case r.FlushEvery < 1:
 		return fmt.Errorf("[run] flush_every = %d must be at least 1", r.FlushEvery)
-	case r.Tolerance < 0:
-		return fmt.Errorf("[run] tolerance = %v must be ≥ 0", r.Tolerance)
+	case !(r.Tolerance >= 0) || math.IsInf(r.Tolerance, 0):
+		return fmt.Errorf("[run] tolerance = %v must be a finite number ≥ 0", r.Tolerance)
+	case r.Seed > MaxSeed:
+		return fmt.Errorf("[run] seed = %d must be in [0, %d] (a negative seed is refused, not wrapped)", int64(r.Seed), MaxSeed)
+	}
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{{"stepsize.gamma", s.Gamma}, {"stepsize.gamma0", s.Gamma0}, {"stepsize.factor", s.Factor},
+		{"algorithm.eta", a.Eta}, {"algorithm.eta0", a.Eta0}} {
+		if math.IsInf(f.v, 0) {
+			return fmt.Errorf("[%s] = %v must be finite", f.key, f.v)
+		}
 	}
 	if _, err := c.TimeoutDuration(); err != nil {
 		return err
@@ -417,16 +526,20 @@ func (c *Config) inapplicable() map[string]string {
 		}
 	}
 	sgdm := a.Method == "ef21-sgdm"
-	notFor(c.Problem.Kind == "polynomial", "to problem.kind = \"polynomial\" (it has no data)", "data.source", "data.path", "data.features", "data.samples", "data.shuffle", "data.split", "problem.lambda")
-	notFor(c.Problem.Kind == "logreg", "to problem.kind = \"logreg\" (the dimension comes from the data)", "problem.dim")
+	notFor(c.Problem.Kind == "polynomial", "to problem.kind = \"polynomial\" (it has no data)", "data.source", "data.path", "data.features", "data.samples", "data.shuffle", "data.split", "data.alpha", "data.test_path", "data.test_fraction", "run.eval_every", "data.nnz_per_row", "data.exponent", "data.label_noise", "problem.lambda")
+	c.nnInapplicable(notFor) // before the data-source rules: for a network, [data] keys fail naming kind = "nn"
+	notFor(c.Data.Split != "dirichlet", "unless data.split = \"dirichlet\"", "data.alpha")
+	notFor(c.Problem.Kind != "polynomial", "to problem.kind = \""+c.Problem.Kind+"\" (the dimension comes from the data)", "problem.dim")
 	notFor(c.Data.Source == "synthetic", "to data.source = \"synthetic\"", "data.path")
+	notFor(c.Data.Source == "synthetic-sparse", "to data.source = \"synthetic-sparse\"", "data.path")
 	notFor(c.Data.Source == "libsvm", "to data.source = \"libsvm\" (the file fixes the samples)", "data.samples")
-	c.nnInapplicable(notFor)
-	notFor(!sgdm && c.Problem.Kind != "nn", "to method "+a.Method+" (only ef21-sgdm, or any method with kind = \"nn\", uses minibatches)", "algorithm.batch", "algorithm.init_batch")
+	notFor(c.Data.Source == "hdf5", "to data.source = \"hdf5\" (the file fixes the samples)", "data.samples")
+	notFor(c.Data.Source != "synthetic-sparse", "unless data.source = \"synthetic-sparse\"", "data.nnz_per_row", "data.exponent", "data.label_noise")
+	notFor(!sgdm && c.Problem.Kind != problems.KindNN, "to method "+a.Method+" (only ef21-sgdm, or any method with kind = \"nn\", uses minibatches)", "algorithm.batch", "algorithm.init_batch")
 	notFor(!sgdm, "to method "+a.Method+" (only ef21-sgdm uses momentum)", "algorithm.momentum", "algorithm.eta", "algorithm.eta0")
 	notFor(sgdm && a.Momentum == "eta-theory", "with momentum = \"eta-theory\" (it uses eta0)", "algorithm.eta")
 	notFor(sgdm && a.Momentum == "constant", "with momentum = \"constant\" (it uses eta)", "algorithm.eta0")
-	notFor(a.Compressor != "top-k" && a.Compressor != "rand-k", "to compressor "+a.Compressor, "algorithm.k", "algorithm.k_fraction")
+	notFor(!algorithms.CompressorUsesK(a.Compressor), "to compressor "+a.Compressor, "algorithm.k", "algorithm.k_fraction")
 	notFor(a.Method == "ef14", "to method ef14 (it has no estimator to initialise)", "algorithm.init")
 	notFor(s.Rule != "constant", "to rule "+s.Rule+" (gamma is for rule = \"constant\")", "stepsize.gamma")
 	notFor(s.Rule != "norm-theory" && s.Rule != "decreasing", "to rule "+s.Rule+" (gamma0 is for norm-theory and decreasing)", "stepsize.gamma0")
@@ -438,6 +551,9 @@ func (c *Config) inapplicable() map[string]string {
 // DataPath resolves [data] path against the config file's directory when it is
 // relative, unless it exists relative to the working directory.
 func (c *Config) DataPath() string { return c.resolve(c.Data.Path) }
+
+// TestPath resolves [data] test_path like DataPath.
+func (c *Config) TestPath() string { return c.resolve(c.Data.TestPath) }
 
 // X0Path resolves a file-valued [init] x0 like DataPath.
 func (c *Config) X0Path() string { return c.resolve(c.Init.X0) }

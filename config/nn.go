@@ -60,6 +60,8 @@ func (c *Config) validateNN() error {
 		return fmt.Errorf("[nn] test_samples = %d must be ≥ 0 (0: all)", n.TestSamples)
 	case n.Chunk < 1:
 		return fmt.Errorf("[nn] chunk = %d must be at least 1", n.Chunk)
+	case c.Data.Split == "dirichlet":
+		return fmt.Errorf("[data] split = \"dirichlet\" does not apply to problem.kind = \"nn\" (images are dealt contiguous, shuffled or by label: split = \"contiguous\" or \"label\")")
 	case c.Stepsize.Rule == "ef21-theory":
 		return fmt.Errorf("[stepsize] rule = \"ef21-theory\" needs smoothness constants, which a network does not have: set rule = \"constant\", \"norm-theory\" or \"decreasing\"")
 	case c.Algorithm.Batch < 1:
@@ -79,7 +81,9 @@ func (c *Config) nnInapplicable(notFor func(bool, string, ...string)) {
 	notFor(frac, "with k_fraction (k is computed from d)", "algorithm.k")
 	notFor(!isNN, "unless problem.kind = \"nn\"", "nn.model", "nn.widths", "nn.data", "nn.path", "nn.train_samples", "nn.test_samples", "nn.chunk")
 	notFor(isNN && c.NN.Model != "mlp", "to nn.model = \""+c.NN.Model+"\" (widths are for the mlp)", "nn.widths")
-	notFor(isNN, "to problem.kind = \"nn\" (the images are in [nn])", "problem.lambda", "problem.dim", "data.source", "data.path", "data.features", "data.samples")
+	notFor(isNN, "to problem.kind = \"nn\" (the images and their test set are in [nn])", "problem.lambda", "problem.dim",
+		"data.source", "data.path", "data.features", "data.samples", "data.alpha", "data.test_path", "data.test_fraction",
+		"data.nnz_per_row", "data.exponent", "data.label_noise")
 	notFor(isNN, "to problem.kind = \"nn\" (x0 = \"normal\" is Kaiming-normal initialisation)", "init.sigma0")
 }
 

@@ -3,8 +3,11 @@ package config
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/efmpi/efmpi/problems"
 )
 
 const nnConfig = `
@@ -55,6 +58,31 @@ func TestNNConfigDefaultsAndRoundTrip(t *testing.T) {
 	}
 }
 
+// A network evaluates every eval_every iterations: by default log_every
+// (it always has a test set), a multiple of it if set, 0 for none; the
+// kind comes from the problem registry.
+func TestNNConfigEvalEvery(t *testing.T) {
+	for _, tc := range []struct {
+		set  []string
+		want int
+	}{
+		{[]string{"run.log_every=25"}, 25},
+		{[]string{"run.log_every=25", "run.eval_every=100"}, 100},
+		{[]string{"run.log_every=25", "run.eval_every=0"}, 0},
+	} {
+		c, err := Parse([]byte(nnConfig), "x.toml", tc.set)
+		if err != nil || c.Run.EvalEvery != tc.want {
+			t.Errorf("%v: eval_every %d (%v), want %d", tc.set, c.Run.EvalEvery, err, tc.want)
+		}
+	}
+	if !slices.Contains(problems.Kinds(), "nn") || !slices.Contains(problems.Kinds(), "logreg") {
+		t.Fatalf("problems.Kinds() = %v lacks nn or logreg", problems.Kinds())
+	}
+	if _, err := Parse([]byte(nnConfig), "x.toml", []string{"problem.kind=cnn"}); err == nil || !strings.Contains(err.Error(), "nn") {
+		t.Errorf("unknown kind: %v, want the list of kinds", err)
+	}
+}
+
 func TestNNConfigErrors(t *testing.T) {
 	for _, tc := range []struct {
 		set  []string
@@ -71,6 +99,16 @@ func TestNNConfigErrors(t *testing.T) {
 		{[]string{"problem.lambda=0.1"}, "problem.lambda"},
 		{[]string{"init.sigma0=2.0"}, "sigma0"},
 		{[]string{"nn.model=lenet"}, "nn.widths"},
+		// the [data] keys of data problems: the images and their test set are in [nn]
+		{[]string{"data.alpha=0.3"}, "data.alpha"},
+		{[]string{"data.test_path=t.svm"}, "data.test_path"},
+		{[]string{"data.test_fraction=0.2"}, "data.test_fraction"},
+		{[]string{"data.source=hdf5"}, "data.source"},
+		{[]string{"data.source=synthetic-sparse"}, "data.source"},
+		{[]string{"data.nnz_per_row=5"}, "data.nnz_per_row"},
+		{[]string{"data.split=dirichlet"}, "split = \"dirichlet\""},
+		{[]string{"data.split=dirichlet", "data.alpha=0.3"}, "split = \"dirichlet\""},
+		{[]string{"run.log_every=10", "run.eval_every=15"}, "eval_every"},
 	} {
 		_, err := Parse([]byte(nnConfig), "x.toml", tc.set)
 		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
@@ -79,6 +117,12 @@ func TestNNConfigErrors(t *testing.T) {
 	}
 	if _, err := Parse([]byte(Default), "x.toml", []string{"nn.model=lenet"}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "nn.model") {
 		t.Errorf("[nn] key on logreg: %v", err)
+	}
+	// every data.* key that a network refuses names kind = "nn"
+	for _, key := range []string{"data.alpha=0.3", "data.test_fraction=0.2", "data.label_noise=0.1", "data.source=synthetic-sparse"} {
+		if _, err := Parse([]byte(nnConfig), "x.toml", []string{key}); err == nil || !strings.Contains(err.Error(), "problem.kind = \"nn\"") {
+			t.Errorf("%s: error %v, want one naming problem.kind = \"nn\"", key, err)
+		}
 	}
 	// batch applies to every method with a network, not only ef21-sgdm
 	if _, err := Parse([]byte(nnConfig), "x.toml", []string{"algorithm.batch=64"}); err != nil {

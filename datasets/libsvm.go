@@ -67,7 +67,19 @@ func ParseLIBSVM(r io.Reader, name string, opts ReadOptions) (*Dataset, error) {
 	if opts.Features < 0 {
 		return nil, fmt.Errorf("libsvm %s: negative feature count %d", name, opts.Features)
 	}
-	p := parser{name: name, fixed: opts.Features > 0, maxIdx: opts.Features, rowPtr: []int{0}}
+	p := newParser(name, opts)
+	if err := p.scan(r); err != nil {
+		return nil, err
+	}
+	return p.finish()
+}
+
+func newParser(name string, opts ReadOptions) *parser {
+	return &parser{name: name, fixed: opts.Features > 0, maxIdx: opts.Features, rowPtr: []int{0}}
+}
+
+// scan feeds every line of r to parseLine.
+func (p *parser) scan(r io.Reader) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var long []byte // reused buffer for lines longer than br's buffer
 	for {
@@ -83,17 +95,17 @@ func ParseLIBSVM(r io.Reader, name string, opts ReadOptions) (*Dataset, error) {
 		if len(line) > 0 {
 			p.line++
 			if perr := p.parseLine(line); perr != nil {
-				return nil, perr
+				return perr
 			}
 		}
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("libsvm %s line %d: read: %w", name, p.line+1, err)
+			return fmt.Errorf("libsvm %s line %d: read: %w", p.name, p.line+1, err)
 		}
 	}
-	return p.finish()
+	return p.flush()
 }
 
 // parser accumulates a LIBSVM file line by line.
@@ -108,6 +120,16 @@ type parser struct {
 	labels []float64 // raw labels until finish maps them to ±1
 	lab    [2]float64
 	nlab   int
+	rows   int // samples parsed (kept or not)
+	nnz    int // entries parsed (kept or not)
+	// keep, when set, selects the samples to store: sample j (0-based, in
+	// file order) is stored iff keep[j]; the others are parsed, validated and
+	// dropped.
+	keep []bool
+	// emit, when set, receives the stored rows every chunk entries (and at
+	// the end); the buffers are then reused.
+	emit  func(*Block) error
+	chunk int
 }
 
 func (p *parser) errorf(format string, args ...any) error {
@@ -242,8 +264,36 @@ func (p *parser) parseLine(b []byte) error {
 			p.val = append(p.val, v)
 		}
 	}
+	j := p.rows
+	p.rows++
+	p.nnz += len(p.val) - p.rowPtr[len(p.rowPtr)-1]
+	if p.keep != nil {
+		if j >= len(p.keep) {
+			return p.errorf("more samples than the %d counted before (did the file change?)", len(p.keep))
+		}
+		if !p.keep[j] {
+			start := p.rowPtr[len(p.rowPtr)-1]
+			p.colIdx, p.val = p.colIdx[:start], p.val[:start]
+			return nil
+		}
+	}
 	p.labels = append(p.labels, y)
 	p.rowPtr = append(p.rowPtr, len(p.val))
+	if p.emit != nil && (len(p.val) >= p.chunk || len(p.labels) >= p.chunk) {
+		return p.flush()
+	}
+	return nil
+}
+
+// flush hands the buffered rows to emit (if set) and empties the buffers.
+func (p *parser) flush() error {
+	if p.emit == nil || len(p.labels) == 0 {
+		return nil
+	}
+	if err := p.emit(&Block{RowPtr: p.rowPtr, ColIdx: p.colIdx, Val: p.val, RawLabels: p.labels}); err != nil {
+		return err
+	}
+	p.rowPtr, p.colIdx, p.val, p.labels = p.rowPtr[:1], p.colIdx[:0], p.val[:0], p.labels[:0]
 	return nil
 }
 
@@ -305,14 +355,14 @@ func (p *parser) parseIndex(b []byte) (int, error) {
 
 // finish checks the whole-file conditions and maps the labels to ±1.
 func (p *parser) finish() (*Dataset, error) {
-	m := len(p.labels)
-	if m == 0 {
+	if p.rows == 0 {
 		return nil, &ParseError{File: p.name, Msg: "no samples"}
 	}
 	if p.nlab < 2 {
 		return nil, &ParseError{File: p.name, Msg: fmt.Sprintf("only one distinct label %v; need exactly two", p.lab[0])}
 	}
 	lo := math.Min(p.lab[0], p.lab[1])
+	m := len(p.labels)
 	for j, y := range p.labels {
 		if y == lo {
 			p.labels[j] = -1

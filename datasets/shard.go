@@ -48,8 +48,11 @@ type ShardOptions struct {
 	// Split is SplitContiguous (also the default "") or SplitLabel. SplitLabel
 	// stably reorders the (possibly shuffled) samples so that all −1 samples
 	// come first and all +1 samples after, then cuts contiguous blocks, so most
-	// ranks see a single class.
+	// ranks see a single class. SplitDirichlet (dirichlet.go) deals every
+	// class to the ranks in Dirichlet(Alpha) proportions.
 	Split string
+	// Alpha is the concentration of SplitDirichlet.
+	Alpha float64
 }
 
 // ShardBounds returns the half-open sample range [lo, hi) of rank r when m
@@ -119,42 +122,21 @@ func Shard(ds *Dataset, n, rank int, opts ShardOptions) (*Dataset, error) {
 		return nil, fmt.Errorf("shard %s: number of ranks %d < 1", ds.Source, n)
 	case rank < 0 || rank >= n:
 		return nil, fmt.Errorf("shard %s: rank %d out of range [0, %d)", ds.Source, rank, n)
-	case opts.Split != "" && opts.Split != SplitContiguous && opts.Split != SplitLabel:
-		return nil, fmt.Errorf("shard %s: unknown split %q (want %q or %q)",
-			ds.Source, opts.Split, SplitContiguous, SplitLabel)
+	case opts.Split != "" && opts.Split != SplitContiguous && opts.Split != SplitLabel && opts.Split != SplitDirichlet:
+		return nil, fmt.Errorf("shard %s: unknown split %q (want %q, %q or %q)",
+			ds.Source, opts.Split, SplitContiguous, SplitLabel, SplitDirichlet)
 	case m < n:
 		return nil, fmt.Errorf("shard %s: %d samples cannot be split among %d ranks", ds.Source, m, n)
 	}
-	lo, hi := ShardBounds(m, n, rank)
-
-	var order []int // original sample index at each position, nil for identity
-	if opts.Shuffle {
-		order = ShufflePerm(m, opts.Seed)
+	p, err := NewPlan(m, n, opts, ds.Labels)
+	if err != nil {
+		return nil, fmt.Errorf("shard %s: %w", ds.Source, err)
 	}
-	if opts.Split == SplitLabel {
-		if order == nil {
-			order = make([]int, m)
-			for i := range order {
-				order[i] = i
-			}
-		}
-		byLabel := make([]int, 0, m)
-		for _, j := range order {
-			if ds.Labels[j] < 0 {
-				byLabel = append(byLabel, j)
-			}
-		}
-		for _, j := range order {
-			if ds.Labels[j] >= 0 {
-				byLabel = append(byLabel, j)
-			}
-		}
-		order = byLabel
-	}
-	if order == nil {
+	lo, hi := p.Bounds(rank)
+	if p.Contiguous() {
 		return sliceRows(ds, lo, hi), nil
 	}
-	return gatherRows(ds, order[lo:hi]), nil
+	return gatherRows(ds, p.Order[lo:hi]), nil
 }
 
 // sliceRows returns rows [lo, hi) of ds, aliasing its arrays.

@@ -51,3 +51,25 @@ func SyntheticRows(m, d int, seed uint64, lo, hi int) (*Dataset, error) {
 	}
 	return ds, nil
 }
+
+// SyntheticLabels returns the labels of Synthetic(m, d, seed) without keeping
+// the features: each row is drawn in turn into one reused row buffer (O(m·d)
+// time, O(m + d) memory), which is what a split by label needs.
+func SyntheticLabels(m, d int, seed uint64) ([]float64, error) {
+	if m < 1 || d < 1 {
+		return nil, fmt.Errorf("synthetic: need m ≥ 1 samples and d ≥ 1 features, got m=%d d=%d", m, d)
+	}
+	out := make([]float64, m)
+	for j := range out {
+		r, _ := rng.New(seed, rng.Synthetic, uint64(j))
+		for range d {
+			r.NormFloat64()
+		}
+		if r.Uint64()&1 == 0 {
+			out[j] = -1
+		} else {
+			out[j] = 1
+		}
+	}
+	return out, nil
+}

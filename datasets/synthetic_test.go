@@ -92,3 +92,20 @@ func TestSyntheticErrors(t *testing.T) {
 		t.Error("Synthetic(0, 1) accepted")
 	}
 }
+
+// SyntheticLabels gives the labels of the full synthetic dataset.
+func TestSyntheticLabels(t *testing.T) {
+	full, err := Synthetic(300, 7, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := SyntheticLabels(300, 7, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range got {
+		if got[j] != full.Labels[j] {
+			t.Fatalf("label %d = %v, want %v", j, got[j], full.Labels[j])
+		}
+	}
+}

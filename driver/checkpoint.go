@@ -58,8 +58,10 @@ func (sh *Shared) fingerprint() [32]byte {
 	s := sh.Spec
 	s.Output, s.Overwrite, s.Resume, s.CheckpointEvery, s.FlushEvery = "", false, false, 0, 0
 	s.DataPath = filepath.Base(s.DataPath)
+	s.NN.Path = filepath.Base(s.NN.Path) // the images are in the data print
 	h := sha256.New()
 	fmt.Fprintf(h, "%#v|n=%d|d=%d|gamma=%x|", s, sh.Ranks, sh.Dim, math.Float64bits(sh.Schedule.Gamma))
+	fmt.Fprintf(h, "data=%d,%d,%d,%x|", sh.Data.Rows, sh.Data.Cols, sh.Data.NNZ, sh.Data.Sum)
 	binary.Write(h, binary.LittleEndian, sh.X0)
 	var out [32]byte
 	copy(out[:], h.Sum(nil))
@@ -253,14 +255,17 @@ var fresh = resumePoint{}
 // stopped ends the run with a final status; a run stopped by a signal first
 // writes a checkpoint at the iteration every rank agreed to stop at.
 func (l *loop) stopped(status, why string, k int, err error) (Result, error) {
+	var ckErr error
 	if status == StatusInterrupted && err == nil {
-		if cerr := l.checkpoint(k); cerr != nil {
-			why += "; the checkpoint failed: " + cerr.Error()
+		if ckErr = l.checkpoint(k); ckErr != nil {
+			why += "; the checkpoint failed: " + ckErr.Error()
 		} else {
 			why += fmt.Sprintf("; checkpoint at iteration %d (continue with -resume)", k)
 		}
 	}
-	return l.result(status, why, k), err
+	res := l.result(status, why, k)
+	res.CheckpointErr = ckErr
+	return res, err
 }
 
 // state collects this rank's state after iteration k.
@@ -317,22 +322,31 @@ func (l *loop) checkpoint(k int) error {
 
 // agree is collective: it returns this rank's err, or an error if another
 // rank failed, so that every rank takes the same branch.
+// Every rank's error names each rank that failed, with its message (the
+// file it could not read or write).
 func (l *loop) agree(err error) error {
-	l.ctrl[0] = 0
-	if err != nil {
-		l.ctrl[0] = 1
-	}
-	if cerr := collective.Allreduce(l.comm, l.ctrl[:1], l.ctrl[1:]); cerr != nil {
+	report, cerr := shareFailures(l.comm, err)
+	if cerr != nil {
 		return commErr("agree", cerr)
 	}
 	if err != nil {
-		return fmt.Errorf("rank %d: %w", l.rank, err)
+		return &reportedError{report: report, err: err}
 	}
-	if l.ctrl[1] != 0 {
-		return fmt.Errorf("%d other rank(s) failed (see their messages)", int(l.ctrl[1]))
+	if report != "" {
+		return errors.New(report)
 	}
 	return nil
 }
+
+// reportedError is this rank's own failure, described by the report of every
+// rank's failures (which includes it).
+type reportedError struct {
+	report string
+	err    error
+}
+
+func (e *reportedError) Error() string { return e.report }
+func (e *reportedError) Unwrap() error { return e.err }
 
 // restore loads the newest complete checkpoint of the run's output: rank 0
 // picks it and tells the others, every rank restores its own file, and rank
@@ -396,7 +410,8 @@ func (l *loop) restore() (resumePoint, error) {
 // apply installs a checkpointed state, after checking it belongs to this run.
 func (l *loop) apply(st *rankState) error {
 	if st.fingerprint != l.sh.fingerprint() {
-		return errors.New("the checkpoint was written by a different configuration, number of ranks or x0")
+		return errors.New("the checkpoint was written by a different configuration, number of ranks, x0 or data " +
+			"(the data file changed since the checkpoint? its contents are part of the fingerprint: " + l.sh.Data.String() + " now)")
 	}
 	w, s := l.worker, l.srv
 	for _, p := range []struct {

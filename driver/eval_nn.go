@@ -1,27 +1,27 @@
 package driver
 
 import (
-	"time"
+	"math"
 
 	"github.com/efmpi/efmpi/hdf5io"
 	"github.com/efmpi/efmpi/problems"
 )
 
-// evalTest scores the test set on rank 0 when its objective has one (the
-// networks) and appends a row to /eval next to the trajectory row just
-// written. Other ranks wait for it at the next collective; the time is
-// recorded in the row (eval_s).
-func (l *loop) evalTest(k int) error {
-	ev, ok := l.orc.obj.(problems.Evaluator)
-	if !ok || l.rec == nil {
-		return nil
+// evaluateNN is evaluate for a network (Problem "nn"): the training loss is
+// f(x^k) of the trajectory row just recorded (the mean cross-entropy over
+// every shard, from the metrics' full pass on each rank), the test loss and
+// accuracy come from a full pass of rank 0's network over the test images.
+// The training accuracy is not computed (NaN): it would need another full
+// pass over the training images on rank 0, as costly as the test pass times
+// the ratio of the set sizes; ‖∇f‖² and the bits are in /trajectory at the
+// same iteration.
+func (l *loop) evaluateNN(k int, x []float64) error {
+	row := hdf5io.EvalRow{Iteration: int64(k), TrainLoss: l.lastRow.F,
+		TrainAccuracy: math.NaN(), TestLoss: math.NaN(), TestAccuracy: math.NaN()}
+	if ev, ok := l.orc.obj.(problems.Evaluator); ok {
+		if loss, acc, ok := ev.Evaluate(x); ok {
+			row.TestLoss, row.TestAccuracy = loss, acc
+		}
 	}
-	t0 := time.Now()
-	loss, acc, ok := ev.Evaluate(l.srv.X)
-	if !ok {
-		return nil
-	}
-	return l.rec.AppendEval(hdf5io.EvalRow{Iteration: int64(k), BitsPerWorker: l.worker.Bits,
-		TrainLoss: l.lastRow.F, GradNormSq: l.lastRow.GradNormSq, TestLoss: loss, TestAccuracy: acc,
-		TimeS: time.Since(l.start).Seconds(), EvalS: time.Since(t0).Seconds()})
+	return l.rec.AppendEval(row)
 }

@@ -41,27 +41,25 @@ func TestNNTrainsOnMNIST(t *testing.T) {
 	if err != nil || res.Status != StatusCompleted {
 		t.Fatalf("status %s (%s): %v", res.Status, res.Reason, err)
 	}
-	ev, err := hdf5io.ReadEval(spec.Output)
-	if err != nil {
-		t.Fatal(err)
-	}
 	run, err := hdf5io.Open(spec.Output)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ev) != 3 || ev[2].Iteration != 300 {
-		t.Fatalf("/eval has %d rows (%+v), want iterations 0, 150, 300", len(ev), ev)
+	// eval_every = log_every: one /eval row per trajectory row
+	if !slices.Equal(run.EvalIteration, []int64{0, 150, 300}) || !slices.Equal(run.Ints["iteration"], run.EvalIteration) {
+		t.Fatalf("/eval iterations %v, trajectory %v: want 0, 150, 300 in both", run.EvalIteration, run.Ints["iteration"])
 	}
-	for i, r := range ev {
-		if r.TrainLoss != run.Floats["f"][i] || r.GradNormSq != run.Floats["grad_norm_sq"][i] || r.BitsPerWorker != run.Ints["bits_per_worker"][i] {
-			t.Fatalf("/eval row %d disagrees with /trajectory", i)
+	trainLoss, testLoss, acc := run.Eval["train_loss"], run.Eval["test_loss"], run.Eval["test_accuracy"]
+	for i := range run.EvalIteration {
+		if trainLoss[i] != run.Floats["f"][i] || !math.IsNaN(run.Eval["train_accuracy"][i]) || !(testLoss[i] > 0) {
+			t.Fatalf("/eval row %d: train loss %v (f = %v), train accuracy %v, test loss %v", i, trainLoss[i], run.Floats["f"][i], run.Eval["train_accuracy"][i], testLoss[i])
 		}
 	}
-	t.Logf("test accuracy %.3f → %.3f → %.3f, train loss %.3f → %.3f, test pass %.2f s",
-		ev[0].TestAccuracy, ev[1].TestAccuracy, ev[2].TestAccuracy, ev[0].TrainLoss, ev[2].TrainLoss, ev[2].EvalS)
-	if ev[0].TestAccuracy > 0.3 || ev[2].TestAccuracy < 0.75 || ev[2].TrainLoss > 0.6*ev[0].TrainLoss {
+	t.Logf("test accuracy %.3f → %.3f → %.3f, train loss %.3f → %.3f, test loss %.3f → %.3f",
+		acc[0], acc[1], acc[2], trainLoss[0], trainLoss[2], testLoss[0], testLoss[2])
+	if acc[0] > 0.3 || acc[2] < 0.75 || trainLoss[2] > 0.6*trainLoss[0] || testLoss[2] >= testLoss[0] {
 		t.Fatalf("test accuracy %.3f → %.3f, train loss %.3f → %.3f: want from near chance to ≥ 0.75 and the loss down by 40 %%",
-			ev[0].TestAccuracy, ev[2].TestAccuracy, ev[0].TrainLoss, ev[2].TrainLoss)
+			acc[0], acc[2], trainLoss[0], trainLoss[2])
 	}
 }
 

@@ -5,15 +5,20 @@
 package driver
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/efmpi/efmpi/algorithms"
+	"github.com/efmpi/efmpi/collective"
 	"github.com/efmpi/efmpi/datasets"
 	"github.com/efmpi/efmpi/hdf5io"
 	"github.com/efmpi/efmpi/problems"
@@ -26,7 +31,9 @@ var ErrInvalid = errors.New("invalid input")
 
 // Spec is one job, fully resolved. Every rank builds the same Spec.
 type Spec struct {
-	// Problem: "logreg" or "polynomial".
+	// Problem: "logreg", "leastsq" (least squares on the same data, the
+	// labels as targets), "polynomial" or "nn" (a network on images, NN);
+	// problems.Kinds lists them.
 	Problem string
 	Lambda  float64
 	PolyDim int
@@ -37,6 +44,19 @@ type Spec struct {
 	Features, Samples int
 	Shuffle           bool
 	Split             string
+	// SplitAlpha is the concentration of Split "dirichlet".
+	SplitAlpha float64
+	// TestPath (a LIBSVM file) or TestFraction (held out from the data with
+	// the seed) give a test set; EvalEvery > 0 evaluates the training and
+	// test loss and accuracy on the recorded rows at multiples of it.
+	TestPath     string
+	TestFraction float64
+	EvalEvery    int
+	// Synthetic-sparse data: nonzeros per row, the power-law exponent of
+	// column popularity, the label-noise probability (Samples × Features).
+	RowNNZ     int
+	Exponent   float64
+	LabelNoise float64
 
 	Method         string // algorithms.EF21, EF21SGDM, EF14
 	Normalize      bool
@@ -74,16 +94,34 @@ type Spec struct {
 	KFraction float64
 }
 
-// Shared is everything a rank needs that does not depend on communication:
-// the loaded data, x^0, the constants of the step-size rule. Prepare builds it
-// once per process; in-process ranks share one (read-only).
+// Shared is everything the ranks of one process need that does not depend on
+// communication: their data, x^0, the constants of the step-size rule.
+// Prepare builds it for every rank of an in-process world (one copy of the
+// data; each rank a view of its rows); PrepareRank for the single rank of a
+// process in a launcher's world, reading only that rank's rows. Ranks of one
+// process share it (read-only).
 type Shared struct {
 	Spec  Spec
 	Ranks int
 	Dim   int
-	full  *datasets.Dataset
-	polys []*problems.Polynomial
-	X0    []float64
+	// First is the first rank whose data this process holds; views[r−First]
+	// is rank r's shard, a view of block (rows in shard order).
+	First  int
+	block  *datasets.Dataset
+	views  []*datasets.Dataset
+	source string
+	// rowsHash is a SHA-256 of this process's rows (every held rank's
+	// shard, in rank order: dimension, row pointers, columns, values,
+	// labels); zero for the polynomial.
+	rowsHash [32]byte
+	// Read counts the array elements read from an HDF5 input file (zero for
+	// other sources): evidence that a process reads only its rows.
+	Read hdf5io.ReadCounts
+	// pendingL: the ef21-theory constants need the other ranks' data and
+	// are computed over the communicator when the rank starts (connect).
+	pendingL bool
+	polys    []*problems.Polynomial
+	X0       []float64
 	// Schedule is the step size; Eta the momentum actually used.
 	Schedule algorithms.Schedule
 	Eta      float64
@@ -92,7 +130,24 @@ type Shared struct {
 	Theory *algorithms.Theory
 	// ShardSizes[r] is m_r (0 for the polynomial).
 	ShardSizes []int64
-	// nn holds the images and shards of Problem "nn".
+	// Test is the held-out test set (nil without one).
+	Test *datasets.Dataset
+	// full is the whole training set, in shard order, when this process
+	// holds every rank (nil otherwise): what the training-set evaluation
+	// scores.
+	full *datasets.Dataset
+	// Classes are the dataset's labels in increasing order and
+	// LabelCounts[r][c] the number of rank r's samples of class c (nil for
+	// the polynomial). A process holding one rank fills them in connect.
+	Classes       []float64
+	LabelCounts   [][]int64
+	pendingCounts bool
+	// Data identifies the job's data (size and content hash; zero for the
+	// polynomial): checkpoints record it and multi-process ranks agree on it.
+	// It describes the whole dataset and is the same in every process,
+	// whichever rows it holds (see loadBlock for what is hashed).
+	Data DataPrint
+	// nn holds the images and shards of Problem "nn" (prepare_nn.go).
 	nn *nnJob
 }
 
@@ -100,49 +155,77 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
 
-// Prepare loads the data, checks everything that depends on it and computes
-// the step size for n ranks.
-func Prepare(spec Spec, n int) (*Shared, error) {
+// Prepare loads the data of every rank of an n-rank job into this process
+// (one copy: each rank's shard is a view of its rows), checks everything that
+// depends on it and computes the step size. Setup costs O(m + nnz + n·d).
+func Prepare(spec Spec, n int) (*Shared, error) { return prepare(spec, n, 0, n) }
+
+// PrepareRank is Prepare for the one rank of a process in a launcher's
+// world: it reads (or generates) only rank's rows, so per-process memory is
+// O(m/n·nnz per row + m + d). The constants of ef21-theory, which need every
+// rank's data, are computed over the communicator when RunRank starts
+// (a distributed Lanczos iteration), bit for bit as Prepare computes them.
+func PrepareRank(spec Spec, n, rank int) (*Shared, error) {
+	if n >= 1 && (rank < 0 || rank >= n) {
+		return nil, invalid("rank %d outside [0, %d)", rank, n)
+	}
+	return prepare(spec, n, rank, rank+1)
+}
+
+// prepare holds ranks [r0, r1) of n.
+func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 	if n < 1 {
 		return nil, invalid("%d ranks: need at least 1", n)
 	}
-	sh := &Shared{Spec: spec, Ranks: n}
-	switch spec.Problem {
-	case "logreg":
-		var ds *datasets.Dataset
-		var err error
-		if spec.Source == "libsvm" {
-			ds, err = datasets.ReadLIBSVM(spec.DataPath, datasets.ReadOptions{Features: spec.Features})
-		} else {
-			ds, err = datasets.Synthetic(spec.Samples, spec.Features, spec.Seed)
-		}
+	if wholeData(spec) {
+		r0, r1 = 0, n // a test set or the training-set evaluation needs every row here
+	}
+	sh := &Shared{Spec: spec, Ranks: n, First: r0}
+	_, isData := problems.LookupDataProblem(spec.Problem) // logreg, leastsq, or registered (problems/registry.go)
+	switch {
+	case isData:
+		ld, err := loadBlock(spec, n, r0, r1, &sh.Read)
 		if err != nil {
+			if errors.Is(err, ErrInvalid) {
+				return nil, err
+			}
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
-		if ds.Rows() < n {
-			return nil, invalid("dataset %s has %d samples, fewer than the %d ranks", ds.Source, ds.Rows(), n)
+		block := ld.block
+		sh.block, sh.Dim, sh.source, sh.Data, sh.Test = block, block.Cols(), block.Source, ld.print, ld.test
+		sh.ShardSizes = ld.plan.Sizes()
+		base, _ := ld.plan.Bounds(r0)
+		h := sha256.New()
+		for r := r0; r < r1; r++ {
+			lo, hi := ld.plan.Bounds(r)
+			v := block.Slice(lo-base, hi-base)
+			sh.views = append(sh.views, v)
+			hashShard(h, v)
 		}
-		sh.full, sh.Dim = ds, ds.Cols()
-		sh.ShardSizes = make([]int64, n)
-		minShard := ds.Rows()
-		for r := range n {
-			s, err := sh.shard(r)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		if len(sh.views) == n {
+			sh.full = block
+			sh.Classes = datasets.Classes(block.Labels)
+			for _, v := range sh.views {
+				sh.LabelCounts = append(sh.LabelCounts, datasets.LabelCounts(v, sh.Classes))
 			}
-			sh.ShardSizes[r] = int64(s.Rows())
-			minShard = min(minShard, s.Rows())
+		} else {
+			sh.pendingCounts = true
 		}
+		h.Sum(sh.rowsHash[:0])
+		minShard := slices.Min(sh.ShardSizes)
 		if sh.stochastic() {
-			if b := max(spec.Batch, spec.InitBatch); b > minShard {
+			if b := max(spec.Batch, spec.InitBatch); int64(b) > minShard {
 				return nil, invalid("minibatch size %d exceeds the smallest shard (%d samples with %d ranks)", b, minShard, n)
 			}
 		}
-	case "polynomial":
+	case spec.Problem == problems.KindPolynomial:
 		if spec.PolyDim < 1 {
 			return nil, invalid("polynomial dimension %d: need at least 1", spec.PolyDim)
 		}
 		sh.Dim = spec.PolyDim
+		if err := checkMemory(16*float64(n)*float64(sh.Dim), fmt.Sprintf("the polynomial of dimension %d for %d ranks", sh.Dim, n)); err != nil {
+			return nil, err
+		}
 		sh.ShardSizes = make([]int64, n)
 		for r := range n {
 			p, err := problems.NewPolynomial(sh.Dim, spec.Seed, r)
@@ -151,7 +234,7 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 			}
 			sh.polys = append(sh.polys, p)
 		}
-	case "nn":
+	case spec.Problem == problems.KindNN:
 		if err := sh.prepareNN(); err != nil {
 			return nil, err
 		}
@@ -159,11 +242,14 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 		return nil, invalid("unknown problem %q", spec.Problem)
 	}
 	d := sh.Dim
+	if err := checkDimension(d, 1); err != nil { // every process holds at least one rank
+		return nil, err
+	}
 	if spec.KFraction > 0 {
 		spec.K = max(1, int(math.Round(spec.KFraction*float64(d))))
 		sh.Spec.K = spec.K
 	}
-	if (spec.Compressor == "top-k" || spec.Compressor == "rand-k") && (spec.K < 1 || spec.K > d) {
+	if algorithms.CompressorUsesK(spec.Compressor) && (spec.K < 1 || spec.K > d) {
 		return nil, invalid("k = %d must be in [1, d = %d]", spec.K, d)
 	}
 	x0, err := initialPoint(spec, d)
@@ -190,15 +276,17 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 	sh.Schedule = algorithms.Schedule{Rule: spec.Rule}
 	switch spec.Rule {
 	case algorithms.RuleEF21Theory:
+		if !sh.holdsAll() {
+			sh.pendingL = true
+			return sh, nil
+		}
 		l, li, err := sh.Smoothness()
 		if err != nil {
 			return nil, err
 		}
-		th, err := algorithms.EF21Theory(sh.Alpha, l, li, spec.Factor)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		if err := sh.setTheory(l, li); err != nil {
+			return nil, err
 		}
-		sh.Theory, sh.Schedule.Gamma = &th, th.Gamma
 	case algorithms.RuleNormTheory:
 		sh.Schedule.Gamma = algorithms.NormTheory(spec.Gamma0, spec.Iterations, sgdm)
 	case algorithms.RuleConstant:
@@ -208,15 +296,40 @@ func Prepare(spec Spec, n int) (*Shared, error) {
 	default:
 		return nil, invalid("unknown step-size rule %q", spec.Rule)
 	}
-	if !(sh.Schedule.Gamma > 0) || math.IsInf(sh.Schedule.Gamma, 0) {
-		return nil, invalid("step size %v from rule %s is not a positive finite number", sh.Schedule.Gamma, spec.Rule)
-	}
-	return sh, nil
+	return sh, sh.checkGamma()
 }
+
+// setTheory sets the ef21-theory step from L and every L_i.
+func (sh *Shared) setTheory(l float64, li []float64) error {
+	th, err := algorithms.EF21Theory(sh.Alpha, l, li, sh.Spec.Factor)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	sh.Theory, sh.Schedule.Gamma = &th, th.Gamma
+	return sh.checkGamma()
+}
+
+func (sh *Shared) checkGamma() error {
+	if g := sh.Schedule.Gamma; !(g > 0) || math.IsInf(g, 0) {
+		return invalid("step size %v from rule %s is not a positive finite number", g, sh.Spec.Rule)
+	}
+	return nil
+}
+
+// holdsAll reports whether this process holds every rank's data.
+func (sh *Shared) holdsAll() bool { return sh.polys != nil || len(sh.views) == sh.Ranks }
+
+// Source names the data (a file path, "synthetic", "synthetic-sparse"); ""
+// for the polynomial.
+func (sh *Shared) Source() string { return sh.source }
 
 // shard returns rank r's samples.
 func (sh *Shared) shard(r int) (*datasets.Dataset, error) {
-	return datasets.Shard(sh.full, sh.Ranks, r, datasets.ShardOptions{Shuffle: sh.Spec.Shuffle, Seed: sh.Spec.Seed, Split: sh.Spec.Split})
+	i := r - sh.First
+	if i < 0 || i >= len(sh.views) {
+		return nil, fmt.Errorf("rank %d's data is not held by this process (it holds ranks %d to %d)", r, sh.First, sh.First+len(sh.views)-1)
+	}
+	return sh.views[i], nil
 }
 
 // Objective builds rank r's f_r.
@@ -231,11 +344,23 @@ func (sh *Shared) Objective(r int) (problems.Objective, error) {
 	if err != nil {
 		return nil, err
 	}
-	return problems.NewLogReg(s, sh.Spec.Lambda)
+	dp, ok := problems.LookupDataProblem(sh.Spec.Problem)
+	if !ok {
+		return nil, invalid("unknown problem %q", sh.Spec.Problem)
+	}
+	return dp.New(s, sh.Spec.Lambda)
 }
 
-// Smoothness returns L (of f) and every L_i, as SPEC §5 defines them.
+// Smoothness returns L (of f) and every L_i, as SPEC §5 defines them. It
+// needs every rank's data in this process (Prepare); a process holding one
+// rank computes them with SmoothnessComm. For logistic regression L comes
+// from problems.LambdaMaxSum over the ranks' shards, with the products summed
+// in the order of collective.Allreduce (sumLikeAllreduce), which is what the
+// distributed computation gives, bit for bit.
 func (sh *Shared) Smoothness() (float64, []float64, error) {
+	if !sh.holdsAll() {
+		return 0, nil, fmt.Errorf("smoothness: this process holds %d of %d ranks (use SmoothnessComm)", len(sh.views), sh.Ranks)
+	}
 	li := make([]float64, sh.Ranks)
 	for r := range li {
 		obj, err := sh.Objective(r)
@@ -250,8 +375,198 @@ func (sh *Shared) Smoothness() (float64, []float64, error) {
 		l, err := problems.MeanPolynomial(sh.polys).Smoothness(sh.X0)
 		return l, li, err
 	}
-	l, err := problems.LogRegSmoothness(sh.full, sh.Spec.Lambda)
-	return l, li, err
+	dp, ok := problems.LookupDataProblem(sh.Spec.Problem)
+	if !ok {
+		return 0, nil, invalid("unknown problem %q", sh.Spec.Problem)
+	}
+	if dp.FromLambdaMax == nil { // a registered problem without the formula
+		l, err := dp.Smoothness(sh.block, sh.Spec.Lambda)
+		return l, li, err
+	}
+	scratch := make([]float64, (sh.Ranks-1)*sh.Dim)
+	lmax, err := problems.LambdaMaxSum(sh.views, func(dst []float64, parts [][]float64) {
+		sumLikeAllreduce(dst, parts, scratch)
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("%s smoothness: %w", sh.Spec.Problem, err)
+	}
+	return dp.FromLambdaMax(lmax, sh.totalRows(), sh.Spec.Lambda), li, nil
+}
+
+// sumLikeAllreduce sets dst to the sum of parts (one per rank, in rank
+// order) in exactly the order collective.Allreduce adds the ranks'
+// contributions, so that the in-process Lanczos iteration of Smoothness and
+// the distributed one of SmoothnessComm return the same bits. Today's
+// collective.Reduce adds in rank order (dst = src_0; dst += src_1; …);
+// TestSumLikeAllreduce checks this function against the real collective for
+// several world sizes, so a change of the collective's order shows there
+// (with a tree-order collective the body is collective.TreeSum(dst, parts,
+// scratch)). scratch holds (len(parts)−1)·len(dst) values.
+func sumLikeAllreduce(dst []float64, parts [][]float64, scratch []float64) {
+	copy(dst, parts[0])
+	for _, p := range parts[1:] {
+		for i, x := range p {
+			dst[i] += x
+		}
+	}
+}
+
+// totalRows is m, the number of samples of the whole dataset.
+func (sh *Shared) totalRows() int {
+	m := int64(0)
+	for _, s := range sh.ShardSizes {
+		m += s
+	}
+	return int(m)
+}
+
+// SmoothnessComm returns L and every L_i like Smoothness, for a process
+// holding one rank of comm: each rank computes its L_i from its own shard
+// (gathered by an allreduce of n values, each rank filling its own slot, so
+// the sum is exact), and L by a Lanczos iteration whose product
+// Σ_i A_iᵀA_i v is summed over the ranks by collective.Allreduce (in its fixed
+// order, the same on every transport). Every rank must call it.
+func (sh *Shared) SmoothnessComm(comm collective.Comm) (float64, []float64, error) {
+	if sh.polys != nil || sh.holdsAll() {
+		return sh.Smoothness()
+	}
+	r := comm.Rank()
+	view, err := sh.shard(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	dp, ok := problems.LookupDataProblem(sh.Spec.Problem)
+	if !ok || dp.FromLambdaMax == nil {
+		return 0, nil, invalid("problem %q: ef21-theory under a launcher needs its L as a function of λ_max (problems.DataProblem.FromLambdaMax)", sh.Spec.Problem)
+	}
+	obj, err := dp.New(view, sh.Spec.Lambda)
+	if err != nil {
+		return 0, nil, fmt.Errorf("rank %d: %w", r, err)
+	}
+	mine := make([]float64, sh.Ranks)
+	if mine[r], err = obj.Smoothness(sh.X0); err != nil {
+		return 0, nil, fmt.Errorf("L_%d: %w", r, err)
+	}
+	li := make([]float64, sh.Ranks)
+	if err := collective.Allreduce(comm, mine, li); err != nil {
+		return 0, nil, commErr("smoothness: L_i", err)
+	}
+	op, err := problems.NewGramOp(view)
+	if err != nil {
+		return 0, nil, fmt.Errorf("rank %d: %w", r, err)
+	}
+	local := make([]float64, op.Dim())
+	lmax, err := problems.LambdaMax(op.Dim(), sh.source, func(w, v []float64) error {
+		op.Apply(local, v)
+		if err := collective.Allreduce(comm, local, w); err != nil {
+			return commErr("smoothness: lanczos", err)
+		}
+		return nil
+	})
+	if err != nil {
+		var re *RankError
+		if errors.As(err, &re) {
+			return 0, nil, re
+		}
+		return 0, nil, err
+	}
+	return dp.FromLambdaMax(lmax, sh.totalRows(), sh.Spec.Lambda), li, nil
+}
+
+// connect completes what preparation left for the communicator, in a
+// process holding one rank: every rank's label counts (an allreduce of n×2
+// counts, each rank filling its own slots: exact), and the ef21-theory
+// constants.
+func (sh *Shared) connect(comm collective.Comm) error {
+	if sh.pendingCounts {
+		r := comm.Rank()
+		v, err := sh.shard(r)
+		if err != nil {
+			return err
+		}
+		mine, all := make([]float64, 2*sh.Ranks), make([]float64, 2*sh.Ranks)
+		for _, y := range v.Labels {
+			if y < 0 {
+				mine[2*r]++
+			} else {
+				mine[2*r+1]++
+			}
+		}
+		if err := collective.Allreduce(comm, mine, all); err != nil {
+			return commErr("label counts", err)
+		}
+		var tot [2]float64
+		for q := range sh.Ranks {
+			tot[0] += all[2*q]
+			tot[1] += all[2*q+1]
+		}
+		sh.Classes = nil
+		for c, y := range []float64{-1, 1} {
+			if tot[c] > 0 {
+				sh.Classes = append(sh.Classes, y)
+			}
+		}
+		sh.LabelCounts = make([][]int64, sh.Ranks)
+		for q := range sh.Ranks {
+			for c := range 2 {
+				if tot[c] > 0 {
+					sh.LabelCounts[q] = append(sh.LabelCounts[q], int64(all[2*q+c]))
+				}
+			}
+		}
+		sh.pendingCounts = false
+	}
+	if !sh.pendingL {
+		return nil
+	}
+	l, li, err := sh.SmoothnessComm(comm)
+	if err != nil {
+		return err
+	}
+	sh.pendingL = false
+	return sh.setTheory(l, li)
+}
+
+// wholeData reports whether every process must hold every row: a test set
+// (held out or from a file) and the training-set evaluation are computed on
+// rank 0 from the whole data, as before shard-local loading.
+func wholeData(spec Spec) bool {
+	return spec.TestFraction > 0 || spec.TestPath != "" || spec.EvalEvery > 0
+}
+
+// hashShard feeds one shard into h (little-endian, through a small buffer).
+func hashShard(h hash.Hash, ds *datasets.Dataset) {
+	var buf [8 << 10]byte
+	n := 0
+	put := func(u uint64) {
+		if n+8 > len(buf) {
+			h.Write(buf[:n])
+			n = 0
+		}
+		binary.LittleEndian.PutUint64(buf[n:], u)
+		n += 8
+	}
+	put(uint64(ds.Cols()))
+	put(uint64(ds.Rows()))
+	if s := ds.Sparse; s != nil {
+		for _, p := range s.RowPtr {
+			put(uint64(p))
+		}
+		for _, c := range s.ColIdx {
+			put(uint64(c))
+		}
+		for _, v := range s.Val {
+			put(math.Float64bits(v))
+		}
+	} else {
+		for _, v := range ds.Dense.Data {
+			put(math.Float64bits(v))
+		}
+	}
+	for _, v := range ds.Labels {
+		put(math.Float64bits(v))
+	}
+	h.Write(buf[:n])
 }
 
 // initialPoint builds x^0: N(0, σ0² I) from the seed, zeros, or a file (text,

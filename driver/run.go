@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/efmpi/efmpi/algorithms"
@@ -57,6 +59,9 @@ type Result struct {
 	X          []float64
 	G          []float64
 	Timing     Timing
+	// CheckpointErr is set when a stop signal asked for a checkpoint and
+	// writing it failed: the run cannot be resumed from this point.
+	CheckpointErr error
 }
 
 // Timing is rank 0's wall time per phase, in seconds.
@@ -209,6 +214,9 @@ func RunRank(ctx context.Context, sh *Shared, comm collective.Comm, opts Options
 	if l.n != sh.Ranks {
 		return Result{}, fmt.Errorf("%w: communicator has %d ranks, the job was prepared for %d", ErrInvalid, l.n, sh.Ranks)
 	}
+	if err := sh.connect(comm); err != nil {
+		return Result{}, err
+	}
 	if err := l.setup(); err != nil {
 		return Result{}, err
 	}
@@ -272,6 +280,16 @@ func (l *loop) setup() error {
 		if err := l.rec.WriteRanks(sh.ShardSizes, hosts); err != nil {
 			return err
 		}
+		if sh.LabelCounts != nil {
+			if err := l.rec.WriteLabelCounts(sh.LabelCounts, sh.Classes); err != nil {
+				return err
+			}
+		}
+		if sh.evaluates() {
+			if err := l.rec.PrepareEval(); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -299,8 +317,25 @@ func (l *loop) attrs() []hdf5io.Attr {
 	if s.Method == algorithms.EF21SGDM {
 		a = append(a, attr("eta", sh.Eta), attr("batch", s.Batch))
 	}
-	if s.Problem == "logreg" {
-		a = append(a, attr("lambda", s.Lambda), attr("dataset", sh.full.Source))
+	// a registered compressor's parameters (algorithms.CompressorInfo.Params)
+	params := algorithms.CompressorParams(s.Compressor, s.K, l.d)
+	for _, name := range slices.Sorted(maps.Keys(params)) {
+		a = append(a, attr("compressor_"+name, params[name]))
+	}
+	if sh.Source() != "" { // a data problem
+		a = append(a, attr("lambda", s.Lambda), attr("dataset", sh.Source()), attr("split", s.Split))
+		if s.Split == "dirichlet" {
+			a = append(a, attr("split_alpha", s.SplitAlpha))
+		}
+		if s.EvalEvery > 0 {
+			a = append(a, attr("eval_every", s.EvalEvery))
+		}
+		if t := sh.Test; t != nil {
+			a = append(a, attr("test_set", t.Source), attr("test_samples", t.Rows()))
+			if s.TestFraction > 0 {
+				a = append(a, attr("test_fraction", s.TestFraction))
+			}
+		}
 	}
 	a = append(a, sh.nnAttrs()...)
 	return append(a, l.opts.Attrs...)
@@ -380,6 +415,7 @@ func (l *loop) iterate(ctx context.Context, start int) (Result, error) {
 	K := spec.Iterations
 	for k := start; k < K; k++ {
 		gamma := sh.Schedule.At(k)
+		copy(l.lastX, l.srv.X) // x^k is finite (checked below): the iterate kept if x^{k+1} is not
 		// x^{k+1}
 		if l.dense() {
 			stop := 0.0
@@ -410,8 +446,18 @@ func (l *loop) iterate(ctx context.Context, start int) (Result, error) {
 			l.srv.Apply(&l.agg)
 		}
 		l.clock.add(&l.t.Step)
-		due := (k+1)%spec.LogEvery == 0 || k+1 == K
-		if st, why, err := l.observe(ctx, k+1, due); st != "" || err != nil {
+		// Finiteness of x is checked every iteration (O(d), replicated on
+		// every rank, so no communication): a non-finite x^{k+1} forces a
+		// row, and the run stops as diverged at the first such iteration.
+		due := (k+1)%spec.LogEvery == 0 || k+1 == K || !allFinite(l.srv.X)
+		// With a tolerance, a full-gradient method (its ∇f_i(x^{k+1}) is at
+		// hand) checks ‖∇f‖² every iteration, recording only the stopping
+		// row between log rows; other methods check on recorded rows only.
+		if !due && spec.Tolerance > 0 && l.gradAtX {
+			if st, why, err := l.observeRow(ctx, k+1, false); st != "" || err != nil {
+				return l.stopped(st, why, k+1, err)
+			}
+		} else if st, why, err := l.observe(ctx, k+1, due); st != "" || err != nil {
 			return l.stopped(st, why, k+1, err)
 		}
 		if spec.CheckpointEvery > 0 && (k+1)%spec.CheckpointEvery == 0 && k+1 < K {
@@ -453,23 +499,33 @@ const controlEvery = 32
 // 0, and between rows checks every controlEvery iterations whether any rank
 // was asked to stop. It returns a final status when the run must end.
 func (l *loop) observe(ctx context.Context, k int, due bool) (string, string, error) {
+	if due {
+		return l.observeRow(ctx, k, true)
+	}
+	if k%controlEvery != 0 {
+		return "", "", nil
+	}
+	l.ctrl[0] = 0
+	if ctx.Err() != nil {
+		l.ctrl[0] = 1
+	}
+	if err := collective.Allreduce(l.comm, l.ctrl[:1], l.ctrl[1:]); err != nil {
+		return StatusFailed, err.Error(), commErr("control", err)
+	}
+	l.clock.add(&l.t.Metrics)
+	if l.ctrl[1] != 0 {
+		return StatusInterrupted, "interrupted by a signal", nil
+	}
+	return "", "", nil
+}
+
+// observeRow evaluates the exact metrics at x^k (every rank joins the
+// reduce) and decides whether the run stops; rank 0 records the row when
+// record is set, or when the run stops here.
+func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, string, error) {
 	stopFlag := 0.0
 	if ctx.Err() != nil {
 		stopFlag = 1
-	}
-	if !due {
-		if k%controlEvery != 0 {
-			return "", "", nil
-		}
-		l.ctrl[0] = stopFlag
-		if err := collective.Allreduce(l.comm, l.ctrl[:1], l.ctrl[1:]); err != nil {
-			return StatusFailed, err.Error(), commErr("control", err)
-		}
-		l.clock.add(&l.t.Metrics)
-		if l.ctrl[1] != 0 {
-			return StatusInterrupted, "interrupted by a signal", nil
-		}
-		return "", "", nil
 	}
 	d, n := l.d, float64(l.n)
 	obj := l.orc.obj
@@ -499,7 +555,16 @@ func (l *loop) observe(ctx context.Context, k int, due bool) (string, string, er
 	if finite {
 		copy(l.lastX, l.srv.X)
 	}
-	if l.rank == 0 {
+	status, why := "", ""
+	switch {
+	case !finite:
+		status, why = StatusDiverged, fmt.Sprintf("non-finite values at iteration %d (f = %v, ‖∇f‖² = %v)", k, f, gn)
+	case l.msum[d+1] != 0:
+		status, why = StatusInterrupted, "interrupted by a signal"
+	case l.sh.Spec.Tolerance > 0 && gn <= l.sh.Spec.Tolerance:
+		status, why = StatusTolerance, fmt.Sprintf("‖∇f‖² = %.3g ≤ tolerance %.3g at iteration %d", gn, l.sh.Spec.Tolerance, k)
+	}
+	if l.rank == 0 && (record || status != "") {
 		row := hdf5io.Row{Iteration: int64(k), F: f, GradNormSq: gn, EstErrSq: est,
 			StepSize: l.sh.Schedule.At(k), BitsPerWorker: l.worker.Bits,
 			WireBytesUp: l.up, WireBytesDown: l.down, TimeS: time.Since(l.start).Seconds()}
@@ -507,21 +572,15 @@ func (l *loop) observe(ctx context.Context, k int, due bool) (string, string, er
 			return StatusFailed, err.Error(), err
 		}
 		l.lastRow = row
-		if err := l.evalTest(k); err != nil {
-			return StatusFailed, err.Error(), err
+		if l.evalDue(k, status != "" || k == l.sh.Spec.Iterations) {
+			if err := l.evaluate(k, l.srv.X); err != nil {
+				return StatusFailed, err.Error(), err
+			}
 		}
 		l.report(k, false)
 	}
 	l.clock.add(&l.t.Recording)
-	switch {
-	case !finite:
-		return StatusDiverged, fmt.Sprintf("non-finite values at iteration %d (f = %v, ‖∇f‖² = %v)", k, f, gn), nil
-	case l.msum[d+1] != 0:
-		return StatusInterrupted, "interrupted by a signal", nil
-	case l.sh.Spec.Tolerance > 0 && gn <= l.sh.Spec.Tolerance:
-		return StatusTolerance, fmt.Sprintf("‖∇f‖² = %.3g ≤ tolerance %.3g at iteration %d", gn, l.sh.Spec.Tolerance, k), nil
-	}
-	return "", "", nil
+	return status, why, nil
 }
 
 func allFinite(x []float64) bool {

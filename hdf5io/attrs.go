@@ -25,7 +25,12 @@ func writeAttr(h attrHolder, name string, value any) error {
 	var data any
 	switch v := value.(type) {
 	case string:
-		dtype, data = hdf5.T_GO_STRING, &v
+		st, err := utf8String()
+		if err != nil {
+			return fmt.Errorf("attribute %s: %w", name, err)
+		}
+		defer st.Close()
+		dtype, data = st, &v
 	case int64:
 		dtype, data = hdf5.T_NATIVE_INT64, &v
 	case int:

@@ -6,51 +6,67 @@ import (
 	"gonum.org/v1/hdf5"
 )
 
-// EvalRow is one row of the group /eval that network runs write next to
-// /trajectory at every recorded iteration: the training loss and ‖∇f‖² (as
-// in the trajectory), the test loss and accuracy (rank 0's test set), the
-// cumulative bits per worker, and the wall time of the test pass.
+// EvalRow is one evaluation of the iterate on the training and the test set
+// (group /eval, one row every eval_every iterations).
 type EvalRow struct {
 	Iteration     int64
-	BitsPerWorker int64
-	TrainLoss     float64
-	GradNormSq    float64
-	TestLoss      float64
+	TrainLoss     float64 // data loss on the training set, without the regulariser
+	TrainAccuracy float64 // fraction of training samples classified correctly
+	TestLoss      float64 // the same on the held-out test set (NaN without one)
 	TestAccuracy  float64
-	TimeS         float64 // wall seconds since start
-	EvalS         float64 // seconds the test pass took
 }
 
 // EvalColumns names the /eval datasets in EvalRow order.
-var EvalColumns = []string{"iteration", "bits_per_worker", "train_loss", "grad_norm_sq", "test_loss", "test_accuracy", "time_s", "eval_s"}
+var EvalColumns = []string{"iteration", "train_loss", "train_accuracy", "test_loss", "test_accuracy"}
 
-// AppendEval appends one row to /eval (created with the first row) and
-// flushes: rows are few, each costs a pass over the test set.
+// PrepareEval creates the empty /eval datasets. Call it before the first
+// trajectory row: once rows are flushed the file is in SWMR mode, which
+// allows datasets to grow but not to be created (AppendEval would then
+// have to leave SWMR writing for good).
+func (r *Recorder) PrepareEval() error {
+	lib.Lock()
+	defer lib.Unlock()
+	return r.prepareEvalLocked()
+}
+
+func (r *Recorder) prepareEvalLocked() error {
+	if r.file.LinkExists("eval") && r.file.LinkExists("eval/iteration") {
+		return nil
+	}
+	if err := r.endSWMR(); err != nil {
+		return err
+	}
+	if err := r.ensureGroup("eval"); err != nil {
+		return err
+	}
+	if err := r.createEval(); err != nil {
+		return fmt.Errorf("hdf5 %s: /eval: %w", r.path, err)
+	}
+	return nil
+}
+
+// AppendEval appends one row to /eval (created if PrepareEval was not
+// called) and flushes: evaluations are few, so each is on disk at once.
 func (r *Recorder) AppendEval(row EvalRow) error {
 	lib.Lock()
 	defer lib.Unlock()
-	ints := []int64{row.Iteration, row.BitsPerWorker}
-	floats := []float64{row.TrainLoss, row.GradNormSq, row.TestLoss, row.TestAccuracy, row.TimeS, row.EvalS}
-	if !r.file.LinkExists("eval") {
-		if err := r.createEval(); err != nil {
-			return fmt.Errorf("hdf5 %s: /eval: %w", r.path, err)
-		}
+	if err := r.prepareEvalLocked(); err != nil {
+		return err
 	}
+	vals := []float64{0, row.TrainLoss, row.TrainAccuracy, row.TestLoss, row.TestAccuracy}
 	for i, name := range EvalColumns {
 		ds, err := r.file.OpenDataset("eval/" + name)
 		if err != nil {
 			return fmt.Errorf("hdf5 %s: /eval/%s: %w", r.path, name, err)
 		}
-		sp := ds.Space()
-		dims, _, err := sp.SimpleExtentDims()
-		sp.Close()
+		n, err := length(ds)
 		if err == nil {
-			if i < 2 {
-				v := ints[i : i+1]
-				err = appendRows(ds, int(dims[0]), 1, &v)
+			if i == 0 {
+				it := []int64{row.Iteration}
+				err = appendRows(ds, n, 1, &it)
 			} else {
-				v := floats[i-2 : i-1]
-				err = appendRows(ds, int(dims[0]), 1, &v)
+				v := []float64{vals[i]}
+				err = appendRows(ds, n, 1, &v)
 			}
 		}
 		ds.Close()
@@ -62,17 +78,12 @@ func (r *Recorder) AppendEval(row EvalRow) error {
 }
 
 func (r *Recorder) createEval() error {
-	g, err := r.file.CreateGroup("eval")
-	if err != nil {
-		return err
-	}
-	defer g.Close()
 	dcpl, err := hdf5.NewPropList(hdf5.P_DATASET_CREATE)
 	if err != nil {
 		return err
 	}
 	defer dcpl.Close()
-	if err := dcpl.SetChunk([]uint{64}); err != nil {
+	if err := dcpl.SetChunk([]uint{256}); err != nil {
 		return err
 	}
 	space, err := hdf5.CreateSimpleDataspace([]uint{0}, []uint{unlimited})
@@ -82,68 +93,63 @@ func (r *Recorder) createEval() error {
 	defer space.Close()
 	for i, name := range EvalColumns {
 		dtype := hdf5.T_NATIVE_DOUBLE
-		if i < 2 {
+		if i == 0 {
 			dtype = hdf5.T_NATIVE_INT64
 		}
-		ds, err := g.CreateDatasetWith(name, dtype, space, dcpl)
+		ds, err := r.file.CreateDatasetWith("eval/"+name, dtype, space, dcpl)
 		if err != nil {
 			return err
 		}
+		err = describeDataset(ds, "eval/"+name)
 		ds.Close()
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// ReadEval reads /eval of a run file (nil, nil when the run has none).
-func ReadEval(path string) ([]EvalRow, error) {
-	lib.Lock()
-	defer lib.Unlock()
-	f, err := hdf5.OpenFile(path, hdf5.F_ACC_RDONLY)
+// readEval reads /eval into ints (iteration) and floats (the others).
+func readEval(f *hdf5.File, run *Run) error {
+	it, err := readInts(f, "eval/iteration")
 	if err != nil {
-		return nil, fmt.Errorf("hdf5 %s: %w", path, err)
+		return err
 	}
-	defer f.Close()
-	if !f.LinkExists("eval") {
-		return nil, nil
+	run.EvalIteration = it
+	run.Eval = map[string][]float64{}
+	for _, name := range EvalColumns[1:] {
+		v, err := readFloats(f, "eval/"+name)
+		if err != nil {
+			return fmt.Errorf("/eval/%s: %w", name, err)
+		}
+		run.Eval[name] = v
 	}
-	cols := make([]any, len(EvalColumns))
-	n := -1
-	for i, name := range EvalColumns {
+	return nil
+}
+
+// cutEval drops the /eval rows after iteration keepThrough (see Resume).
+func cutEval(f *hdf5.File, keepThrough int64) error {
+	if !f.LinkExists("eval") || !f.LinkExists("eval/iteration") {
+		return nil
+	}
+	iters, err := readInts(f, "eval/iteration")
+	if err != nil {
+		return fmt.Errorf("/eval/iteration: %w", err)
+	}
+	keep := 0
+	for keep < len(iters) && iters[keep] <= keepThrough {
+		keep++
+	}
+	for _, name := range EvalColumns {
 		ds, err := f.OpenDataset("eval/" + name)
 		if err != nil {
-			return nil, fmt.Errorf("hdf5 %s: /eval/%s: %w", path, name, err)
+			return fmt.Errorf("/eval/%s: %w", name, err)
 		}
-		sp := ds.Space()
-		dims, _, err := sp.SimpleExtentDims()
-		sp.Close()
-		if err != nil || (n >= 0 && int(dims[0]) != n) {
-			ds.Close()
-			return nil, fmt.Errorf("hdf5 %s: /eval/%s: inconsistent length", path, name)
-		}
-		n = int(dims[0])
-		if i < 2 {
-			v := make([]int64, n)
-			if n > 0 {
-				err = ds.Read(&v)
-			}
-			cols[i] = v
-		} else {
-			v := make([]float64, n)
-			if n > 0 {
-				err = ds.Read(&v)
-			}
-			cols[i] = v
-		}
+		err = setExtent(ds, uint(keep))
 		ds.Close()
 		if err != nil {
-			return nil, fmt.Errorf("hdf5 %s: /eval/%s: %w", path, name, err)
+			return fmt.Errorf("/eval/%s: %w", name, err)
 		}
 	}
-	rows := make([]EvalRow, n)
-	for k := range rows {
-		fl := func(i int) float64 { return cols[i].([]float64)[k] }
-		rows[k] = EvalRow{Iteration: cols[0].([]int64)[k], BitsPerWorker: cols[1].([]int64)[k],
-			TrainLoss: fl(2), GradNormSq: fl(3), TestLoss: fl(4), TestAccuracy: fl(5), TimeS: fl(6), EvalS: fl(7)}
-	}
-	return rows, nil
+	return nil
 }

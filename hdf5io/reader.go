@@ -17,11 +17,20 @@ type Run struct {
 	Floats map[string][]float64
 	X0     []float64
 	XFinal []float64
-	// ShardSizes and Hosts come from /ranks.
-	ShardSizes []int64
-	Hosts      []string
+	// ShardSizes and Hosts come from /ranks; LabelCounts[r][c] is rank r's
+	// number of samples of class Classes[c] (/ranks/label_counts, nil when
+	// the file has none).
+	ShardSizes  []int64
+	Hosts       []string
+	LabelCounts [][]int64
+	Classes     []float64
 	// Timing holds the /timing attributes (seconds per phase).
 	Timing map[string]any
+	// EvalIteration and Eval hold /eval (nil when the run evaluated
+	// nothing): Eval by column name (train_loss, train_accuracy, test_loss,
+	// test_accuracy).
+	EvalIteration []int64
+	Eval          map[string][]float64
 }
 
 // Rows is the number of trajectory rows.
@@ -42,7 +51,7 @@ func Open(path string) (*Run, error) {
 	if !hdf5.IsHDF5(path) {
 		return nil, fmt.Errorf("hdf5 %s: not an HDF5 file (or missing)", path)
 	}
-	f, err := hdf5.OpenFile(path, hdf5.F_ACC_RDONLY)
+	f, swmr, err := openForReading(path)
 	if err != nil {
 		return nil, fmt.Errorf("hdf5 %s: open: %w", path, err)
 	}
@@ -75,6 +84,23 @@ func Open(path string) (*Run, error) {
 			run.Floats[name] = v
 		}
 	}
+	if swmr {
+		// A running job extends its columns one after the other: show the
+		// rows every column already has.
+		n := len(run.Ints["iteration"])
+		for _, v := range run.Ints {
+			n = min(n, len(v))
+		}
+		for _, v := range run.Floats {
+			n = min(n, len(v))
+		}
+		for k, v := range run.Ints {
+			run.Ints[k] = v[:n]
+		}
+		for k, v := range run.Floats {
+			run.Floats[k] = v[:n]
+		}
+	}
 	for name, dst := range map[string]*[]float64{"x0": &run.X0, "x_final": &run.XFinal} {
 		if f.LinkExists(name) {
 			if *dst, err = readFloats(f, name); err != nil {
@@ -86,10 +112,20 @@ func Open(path string) (*Run, error) {
 		if run.ShardSizes, err = readInts(f, "ranks/shard_size"); err != nil {
 			return nil, fmt.Errorf("hdf5 %s: /ranks/shard_size: %w", path, err)
 		}
+		if f.LinkExists("ranks/label_counts") {
+			if run.LabelCounts, run.Classes, err = readLabelCounts(f); err != nil {
+				return nil, fmt.Errorf("hdf5 %s: /ranks/label_counts: %w", path, err)
+			}
+		}
 		if f.LinkExists("ranks/host") {
-			if run.Hosts, err = readFixedStrings(f, "ranks/host"); err != nil {
+			if run.Hosts, err = readStringDataset(f, "ranks/host"); err != nil {
 				return nil, fmt.Errorf("hdf5 %s: /ranks/host: %w", path, err)
 			}
+		}
+	}
+	if f.LinkExists("eval") && f.LinkExists("eval/iteration") {
+		if err := readEval(f, run); err != nil {
+			return nil, fmt.Errorf("hdf5 %s: /eval: %w", path, err)
 		}
 	}
 	if f.LinkExists("timing") {
@@ -127,7 +163,7 @@ func readInts(f *hdf5.File, name string) ([]int64, error) { return readVector[in
 func readVector[T float64 | int64](f *hdf5.File, name string) ([]T, error) {
 	ds, err := f.OpenDataset(name)
 	if err != nil {
-		return nil, err
+		return nil, detail(err)
 	}
 	defer ds.Close()
 	n, err := length(ds)
@@ -136,7 +172,7 @@ func readVector[T float64 | int64](f *hdf5.File, name string) ([]T, error) {
 	}
 	v := make([]T, n)
 	if n > 0 {
-		err = ds.Read(&v)
+		err = detail(ds.Read(&v))
 	}
 	return v, err
 }
@@ -160,7 +196,7 @@ func readFixedStrings(f *hdf5.File, name string) ([]string, error) {
 	buf := make([]byte, n*width)
 	if n > 0 {
 		if err := ds.Read(&buf); err != nil {
-			return nil, err
+			return nil, detail(err)
 		}
 	}
 	out := make([]string, n)

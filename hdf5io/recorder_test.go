@@ -107,7 +107,7 @@ func TestReadBackWithH5py(t *testing.T) {
 import h5py, sys, math
 f = h5py.File(sys.argv[1], "r")
 a = f.attrs
-assert a["status"] in ("completed", b"completed"), a["status"]
+assert type(a["status"]) is str and a["status"] == "completed", repr(a["status"])
 assert a["k"] == 1 and a["alpha"] == 0.25 and a["normalize"] == 1
 t = f["trajectory"]
 assert sorted(t.keys()) == sorted(["iteration","f","grad_norm_sq","est_err_sq","step_size","bits_per_worker","wire_bytes_up","wire_bytes_down","time_s"]), list(t.keys())
@@ -117,7 +117,17 @@ assert list(t["iteration"][:]) == [0, 3, 6, 9, 12]
 assert t["grad_norm_sq"][2] == math.exp(-2)
 assert t["iteration"].chunks == (1024,) and t["iteration"].maxshape == (None,)
 assert list(f["x_final"][:]) == [-1, 0.5, math.pi]
-assert [h.decode() for h in f["ranks/host"][:]] == ["node01", "n2"]
+assert f["ranks/host"].asstr()[:].tolist() == ["node01", "n2"]
+assert h5py.check_string_dtype(f["ranks/host"].dtype).encoding == "utf-8"
+hosts = f["ranks"].attrs["host"]
+assert [type(h) for h in hosts] == [str, str] and list(hosts) == ["node01", "n2"], repr(hosts)
+def check(name, obj):
+    if isinstance(obj, h5py.Dataset):
+        u, d = obj.attrs["units"], obj.attrs["description"]
+        assert type(u) is str and type(d) is str and len(d) > 10, (name, u, d)
+f.visititems(check)
+assert f["trajectory/bits_per_worker"].attrs["units"] == "bit"
+assert f["trajectory/time_s"].attrs["units"] == "s"
 assert list(f["ranks/shard_size"][:]) == [400, 401]
 print("ok")
 `
@@ -134,12 +144,14 @@ func TestReadBackWithH5dump(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "run.h5")
 	writeRun(t, path, testRows(4), 1)
-	out, err := exec.Command("h5dump", "-d", "/trajectory/bits_per_worker", "-a", "/status", path).CombinedOutput()
+	out, err := exec.Command("h5dump", "-d", "/trajectory/bits_per_worker", "-a", "/status",
+		"-a", "/trajectory/time_s/units", "-d", "/ranks/host", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("h5dump: %v\n%s", err, out)
 	}
 	s := string(out)
-	for _, want := range []string{"H5T_STD_I64LE", "DATASPACE  SIMPLE { ( 4 ) / ( H5S_UNLIMITED ) }", "0, 32, 64, 96", `"completed"`} {
+	for _, want := range []string{"H5T_STD_I64LE", "DATASPACE  SIMPLE { ( 4 ) / ( H5S_UNLIMITED ) }", "0, 32, 64, 96", `"completed"`,
+		"H5T_CSET_UTF8", `"s"`, `"node01", "n2"`, "H5T_VARIABLE"} {
 		if !strings.Contains(s, want) {
 			t.Fatalf("h5dump output lacks %q:\n%s", want, s)
 		}

@@ -2,6 +2,7 @@ package hdf5io
 
 import (
 	"fmt"
+	"os"
 
 	"gonum.org/v1/hdf5"
 )
@@ -13,17 +14,32 @@ import (
 // left as it was (set it with SetStatus). The file must have been written by
 // Create.
 func Resume(path string, flushEvery int, keepThrough int64) (*Recorder, error) {
+	lock, err := AcquireLock(path)
+	if err != nil {
+		return nil, fmt.Errorf("hdf5 %w", err)
+	}
 	lib.Lock()
 	defer lib.Unlock()
-	if !hdf5.IsHDF5(path) {
-		return nil, fmt.Errorf("hdf5 %s: cannot resume: not an HDF5 file (or missing)", path)
+	if _, err := os.Stat(path); err != nil {
+		lock.Release()
+		return nil, fmt.Errorf("hdf5 %s: cannot resume: %w", path, err)
 	}
+	if !hdf5.IsHDF5(path) {
+		lock.Release()
+		return nil, fmt.Errorf("hdf5 %s: cannot resume: not an HDF5 file", path)
+	}
+	// We hold the lock, so no live efmpi writes the file: marks of a writer
+	// that was killed in SWMR mode are stale.
+	clearWriterFlags(path)
 	f, err := hdf5.OpenFile(path, hdf5.F_ACC_RDWR)
 	if err != nil {
-		return nil, fmt.Errorf("hdf5 %s: open for resume: %w", path, err)
+		lock.Release()
+		return nil, fmt.Errorf("hdf5 %s: open for resume: %w", path, detail(err))
 	}
-	r := &Recorder{path: path, file: f, flushEvery: max(1, flushEvery)}
+	r := &Recorder{path: path, file: f, flushEvery: max(1, flushEvery), lock: lock}
+	r.inode, _ = os.Stat(path)
 	if err := r.reopen(keepThrough); err != nil {
+		lock.Release()
 		for _, ds := range r.cols {
 			ds.Close()
 		}
@@ -59,6 +75,11 @@ func (r *Recorder) reopen(keepThrough int64) error {
 			return fmt.Errorf("/trajectory/%s: %w", name, err)
 		}
 		r.cols = append(r.cols, ds)
+		// Read every kept row first: a chunk whose checksum fails is
+		// damage, and a resume must not build on damaged rows.
+		if err := verifyRows(ds, name, keep); err != nil {
+			return fmt.Errorf("/trajectory/%s: %w", name, err)
+		}
 		if err := setExtent(ds, uint(keep)); err != nil {
 			return fmt.Errorf("/trajectory/%s: %w", name, err)
 		}
@@ -69,5 +90,35 @@ func (r *Recorder) reopen(keepThrough int64) error {
 		}
 	}
 	r.written = keep
+	if err := cutEval(r.file, keepThrough); err != nil {
+		return err
+	}
 	return flushFile(r.file)
+}
+
+// verifyRows reads the first n rows of a trajectory column, so that HDF5
+// checks the Fletcher-32 checksum of every chunk they lie in.
+func verifyRows(ds *hdf5.Dataset, name string, n int) error {
+	total, err := length(ds)
+	if err != nil {
+		return err
+	}
+	if total < n {
+		return fmt.Errorf("%d rows, want at least %d", total, n)
+	}
+	if total == 0 {
+		return nil
+	}
+	var rerr error
+	if intColumn(name) {
+		v := make([]int64, total)
+		rerr = ds.Read(&v)
+	} else {
+		v := make([]float64, total)
+		rerr = ds.Read(&v)
+	}
+	if rerr != nil {
+		return fmt.Errorf("damaged rows (the chunk checksum does not match: %w)", detail(rerr))
+	}
+	return nil
 }

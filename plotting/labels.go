@@ -5,78 +5,10 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/efmpi/efmpi/hdf5io"
+	"github.com/efmpi/efmpi/runfile"
 )
-
-// MethodLabel names a run's method the way the paper does, from its root
-// attributes: "||EF21|| top-1", "EF21-SGDM top-1", "||SGDM||" (identity
-// compressor), "||EF21-SGD|| top-1" (momentum η = 1), "GD".
-func MethodLabel(attrs map[string]any) string {
-	method, _ := attrs["method"].(string)
-	comp, _ := attrs["compressor"].(string)
-	norm := isTrue(attrs["normalize"])
-	name := map[string]string{"ef21": "EF21", "ef21-sgdm": "EF21-SGDM", "ef14": "EF14"}[method]
-	if name == "" {
-		name = method
-	}
-	if method == "ef21-sgdm" {
-		if eta, ok := number(attrs["eta"]); ok && eta == 1 {
-			name = "EF21-SGD"
-		}
-	}
-	if comp == "identity" {
-		switch method {
-		case "ef21":
-			name = "GD"
-		case "ef21-sgdm":
-			name = strings.TrimPrefix(name, "EF21-")
-		}
-	}
-	if norm {
-		name = "||" + name + "||"
-	}
-	switch comp {
-	case "identity", "":
-	case "top-k", "rand-k":
-		name += fmt.Sprintf(" %s%v", strings.TrimSuffix(comp, "k"), attrs["k"])
-	default:
-		name += " " + comp
-	}
-	return name
-}
-
-// RuleLabel describes a run's step size: the rule and its parameter, e.g.
-// "γ = γ0/√(K+1), γ0 = 1" or "γ = 1/(L + L̃√(β/θ))".
-func RuleLabel(attrs map[string]any) string {
-	rule, _ := attrs["stepsize_rule"].(string)
-	g0 := fmtNum(attrs["gamma0"])
-	switch rule {
-	case "ef21-theory":
-		f := "1"
-		if v, ok := number(attrs["factor"]); ok && v != 1 {
-			f = fmtNum(v)
-		}
-		return "γ = " + f + "/(L + L̃√(β/θ))"
-	case "norm-theory":
-		if attrs["method"] == "ef21-sgdm" {
-			return "γ = γ0/(K+1)^¾, γ0 = " + g0
-		}
-		return "γ = γ0/√(K+1), γ0 = " + g0
-	case "decreasing":
-		return "γ = γ0/√(k+1), γ0 = " + g0
-	case "constant":
-		return "γ = " + fmtNum(attrs["gamma"])
-	}
-	return rule
-}
-
-// Label is MethodLabel and RuleLabel together: the legend entry of a run.
-func Label(attrs map[string]any) string {
-	return MethodLabel(attrs) + ", " + RuleLabel(attrs)
-}
 
 // distinguishing are the attributes Disambiguate may add to a label, in
 // order, with how they are written.
@@ -120,20 +52,26 @@ func Disambiguate(labels []string, attrs []map[string]any, ignore ...string) []s
 	return out
 }
 
-// GroupBy splits series into rows by the value of one root attribute (e.g.
-// "n_ranks" or "dataset"), in increasing order of a numeric value, else in
-// order of first appearance; rows are titled
-// title(value) (nil: RowTitle(attr)). An empty attribute gives one row with
-// all series. Within each row, labels that collide are disambiguated (see
-// Disambiguate; the grouping attribute is never added).
+// GroupBy splits series into rows by the value of one attribute (see
+// AttrValue: a root attribute such as "n_ranks" or "dataset", or "method",
+// "compressor"), in increasing order of a numeric value, else in order of
+// first appearance; rows are titled title(value) (nil: RowTitle(attr)). An
+// empty attribute gives one row with all series. Labels that collide are
+// disambiguated over the whole figure, not row by row (see Disambiguate;
+// the grouping attribute is never added), so the same run configuration
+// has the same label, and so the same style, in every row.
 func GroupBy(series []Series, attr string, title func(v any) string) []Row {
+	series = disambiguateAll(series, attr)
 	if attr == "" {
-		return []Row{{Series: disambiguateRow(series, "")}}
+		return []Row{{Series: series}}
 	}
 	var keys []any
 	byKey := map[string][]Series{}
 	for _, s := range series {
-		v := s.Attrs[attr]
+		var v any = AttrValue(s.Attrs, attr)
+		if raw, ok := s.Attrs[attr]; ok {
+			v = raw
+		}
 		k := fmt.Sprint(v)
 		if _, ok := byKey[k]; !ok {
 			keys = append(keys, v)
@@ -152,12 +90,12 @@ func GroupBy(series []Series, attr string, title func(v any) string) []Row {
 	}
 	rows := make([]Row, len(keys))
 	for i, k := range keys {
-		rows[i] = Row{Title: title(k), Series: disambiguateRow(byKey[fmt.Sprint(k)], attr)}
+		rows[i] = Row{Title: title(k), Series: byKey[fmt.Sprint(k)]}
 	}
 	return rows
 }
 
-func disambiguateRow(series []Series, ignore string) []Series {
+func disambiguateAll(series []Series, ignore string) []Series {
 	out := append([]Series(nil), series...)
 	labels := make([]string, len(out))
 	attrs := make([]map[string]any, len(out))
@@ -190,7 +128,7 @@ func RowTitle(attr string) func(v any) string {
 	}
 }
 
-// ReadSeries reads run files; each series is labelled Label(attrs).
+// ReadSeries reads run files; each series is labelled runfile.Label(attrs).
 func ReadSeries(paths []string) ([]Series, error) {
 	var out []Series
 	for _, p := range paths {
@@ -203,44 +141,6 @@ func ReadSeries(paths []string) ([]Series, error) {
 	return out, nil
 }
 
-func isTrue(v any) bool {
-	switch t := v.(type) {
-	case bool:
-		return t
-	case int64:
-		return t != 0
-	case int:
-		return t != 0
-	case float64:
-		return t != 0
-	case string:
-		return t == "1" || t == "true"
-	}
-	return false
-}
+func number(v any) (float64, bool) { return runfile.Number(v) }
 
-func number(v any) (float64, bool) {
-	switch t := v.(type) {
-	case float64:
-		return t, true
-	case int64:
-		return float64(t), true
-	case int:
-		return float64(t), true
-	case string:
-		f, err := strconv.ParseFloat(t, 64)
-		return f, err == nil
-	}
-	return 0, false
-}
-
-// fmtNum writes a number with at most 4 significant digits.
-func fmtNum(v any) string {
-	if f, ok := number(v); ok {
-		return strconv.FormatFloat(f, 'g', 4, 64)
-	}
-	if v == nil {
-		return "?"
-	}
-	return fmt.Sprint(v)
-}
+func fmtNum(v any) string { return runfile.FormatNumber(v) }

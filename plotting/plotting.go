@@ -24,6 +24,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/efmpi/efmpi/hdf5io"
+	"github.com/efmpi/efmpi/runfile"
 )
 
 // XAxis selects what a panel's horizontal axis shows.
@@ -35,27 +36,42 @@ const (
 	// Bits is the cumulative number of bits one worker has sent (SPEC §6:
 	// 32 per transmitted value, indices not counted).
 	Bits
+	// Time is the wall-clock time since the first iteration (time_s).
+	Time
 )
 
 // String names the axis as on the command line.
 func (x XAxis) String() string {
-	if x == Bits {
+	switch x {
+	case Bits:
 		return "bits"
+	case Time:
+		return "time"
 	}
 	return "iterations"
 }
 
-// ParseXAxes turns "iterations", "bits" or "both" into the panels of one row.
+// ParseXAxes turns "iterations", "bits", "time", "both" (iterations and
+// bits) or a comma-separated list ("iterations,time") into the panels of
+// one row.
 func ParseXAxes(s string) ([]XAxis, error) {
-	switch s {
-	case "iterations", "iteration", "iter":
-		return []XAxis{Iterations}, nil
-	case "bits":
-		return []XAxis{Bits}, nil
-	case "both", "":
+	if s == "both" || s == "" {
 		return []XAxis{Iterations, Bits}, nil
 	}
-	return nil, fmt.Errorf("x axis %q: want iterations, bits or both", s)
+	var out []XAxis
+	for _, part := range strings.Split(s, ",") {
+		switch strings.TrimSpace(part) {
+		case "iterations", "iteration", "iter":
+			out = append(out, Iterations)
+		case "bits":
+			out = append(out, Bits)
+		case "time", "time_s", "seconds":
+			out = append(out, Time)
+		default:
+			return nil, fmt.Errorf("x axis %q: want iterations, bits, time, both, or a comma-separated list of them", s)
+		}
+	}
+	return out, nil
 }
 
 // Series is one run's curve: ‖∇f‖² at each recorded iteration.
@@ -63,16 +79,22 @@ type Series struct {
 	Label      string
 	Iterations []float64
 	Bits       []float64
+	Time       []float64
 	GradNormSq []float64
+	// Lo and Hi, when set (by Aggregate), are the band drawn around the
+	// curve: the smallest and largest ‖∇f‖² of the runs it stands for.
+	Lo, Hi []float64
+	// Runs is the number of runs an aggregated series stands for (0: one).
+	Runs int
 	// Attrs are the run's root attributes (for labels and grouping).
 	Attrs map[string]any
 }
 
 // FromRun extracts the curve of a recorded run. An empty label is replaced
-// by Label(run.Attrs).
+// by runfile.Label(run.Attrs).
 func FromRun(run *hdf5io.Run, label string) Series {
 	if label == "" {
-		label = Label(run.Attrs)
+		label = runfile.Label(run.Attrs)
 	}
 	s := Series{Label: label, Attrs: run.Attrs, GradNormSq: append([]float64(nil), run.Floats["grad_norm_sq"]...)}
 	for _, v := range run.Ints["iteration"] {
@@ -81,6 +103,7 @@ func FromRun(run *hdf5io.Run, label string) Series {
 	for _, v := range run.Ints["bits_per_worker"] {
 		s.Bits = append(s.Bits, float64(v))
 	}
+	s.Time = append([]float64(nil), run.Floats["time_s"]...)
 	return s
 }
 
@@ -107,53 +130,20 @@ type Figure struct {
 	// accuracy the runs are compared at).
 	Target float64
 	// LogBits puts the bits axis on a log scale (for runs whose traffic
-	// differs by orders of magnitude, e.g. compressed vs uncompressed).
-	LogBits bool
+	// differs by orders of magnitude, e.g. compressed vs uncompressed);
+	// LogTime does the same for the time axis. Points at 0 (iteration 0
+	// has sent no bits with EF14) cannot be shown there and are left out.
+	LogBits, LogTime bool
+	// Style chooses colours and dash/marker by attributes (see StyleBy).
+	Style StyleBy
+	// SharedY gives every panel the same y range (the union of their
+	// ranges), so rows can be compared by eye.
+	SharedY bool
 	// Width and Height of the whole figure; zero picks a size from the
 	// number of panels.
 	Width, Height vg.Length
 	// DPI of PNG output (default 150).
 	DPI int
-}
-
-// Style is how one labelled curve is drawn.
-type Style struct {
-	Color  color.Color
-	Dashes []vg.Length
-	Glyph  draw.GlyphDrawer
-}
-
-// palette is Okabe & Ito's colour-blind-safe set (yellow left out: too faint
-// on white), led by black.
-var palette = []color.Color{
-	color.RGBA{0, 0, 0, 255},
-	color.RGBA{0xD5, 0x5E, 0x00, 255}, // vermillion
-	color.RGBA{0x00, 0x72, 0xB2, 255}, // blue
-	color.RGBA{0x00, 0x9E, 0x73, 255}, // bluish green
-	color.RGBA{0xCC, 0x79, 0xA7, 255}, // reddish purple
-	color.RGBA{0xE6, 0x9F, 0x00, 255}, // orange
-	color.RGBA{0x56, 0xB4, 0xE9, 255}, // sky blue
-}
-
-var dashes = [][]vg.Length{
-	nil,
-	{vg.Points(6), vg.Points(3)},
-	{vg.Points(1.5), vg.Points(2)},
-	{vg.Points(8), vg.Points(3), vg.Points(1.5), vg.Points(3)},
-	{vg.Points(3), vg.Points(3)},
-	{vg.Points(10), vg.Points(4)},
-	{vg.Points(4), vg.Points(2), vg.Points(1.5), vg.Points(2), vg.Points(1.5), vg.Points(2)},
-}
-
-var glyphs = []draw.GlyphDrawer{
-	draw.CircleGlyph{}, draw.BoxGlyph{}, draw.TriangleGlyph{}, draw.CrossGlyph{},
-	draw.RingGlyph{}, draw.PlusGlyph{}, draw.SquareGlyph{}, draw.PyramidGlyph{},
-}
-
-// StyleAt returns the i-th style: colour, dash pattern and marker all change
-// together, and no two of the first 7·8 styles share all three.
-func StyleAt(i int) Style {
-	return Style{Color: palette[i%len(palette)], Dashes: dashes[i%len(dashes)], Glyph: glyphs[i%len(glyphs)]}
 }
 
 // markersPerLine is how many markers a curve carries (spread along x).
@@ -180,25 +170,43 @@ func (f *Figure) size() (vg.Length, vg.Length) {
 	rows := max(1, len(f.Rows))
 	if w == 0 {
 		w = vg.Length(cols) * 4.2 * vg.Inch
+		// wide enough for the longest legend entry
+		w = max(w, legendEntryWidth(f.Labels())+vg.Points(20))
 	}
 	if h == 0 {
-		h = vg.Length(rows)*3.1*vg.Inch + f.legendHeight() + f.titleHeight()
+		h = vg.Length(rows)*3.1*vg.Inch + f.legendHeight(w) + f.titleHeight()
 	}
 	return w, h
 }
 
 const fontSize = 10
 
-// legendColumns is how many legend entries share one line.
-func (f *Figure) legendColumns() int {
-	if len(f.X) >= 2 {
-		return 2
+// legendEntryWidth is the width of the widest legend entry: thumbnail,
+// gap and text.
+func legendEntryWidth(labels []string) vg.Length {
+	st := textStyle(vg.Points(fontSize))
+	var w vg.Length
+	for _, l := range labels {
+		w = max(w, st.Width(l))
 	}
-	return 1
+	return w + vg.Points(34) + 3*vg.Points(fontSize*0.45) + vg.Points(8)
 }
 
-func (f *Figure) legendHeight() vg.Length {
-	return legendHeight(len(f.Labels()), f.legendColumns())
+// legendColumns is how many legend entries share one line in a figure of
+// the given width: as many as fit (at most one per panel, and 2 at least
+// where they fit), never so many that an entry is clipped.
+func (f *Figure) legendColumns(width vg.Length) int {
+	labels := f.Labels()
+	ew := legendEntryWidth(labels)
+	cols := max(1, min(len(labels), max(2, len(f.X))))
+	for cols > 1 && vg.Length(cols)*ew > width {
+		cols--
+	}
+	return cols
+}
+
+func (f *Figure) legendHeight(width vg.Length) vg.Length {
+	return legendHeight(len(f.Labels()), f.legendColumns(width))
 }
 
 func (f *Figure) titleHeight() vg.Length {
@@ -209,23 +217,31 @@ func (f *Figure) titleHeight() vg.Length {
 }
 
 // Save writes the figure to path; the format follows the extension (png,
-// svg, pdf, eps).
+// svg, pdf, eps). The figure is written to a temporary file beside path and
+// renamed, so a failure never leaves a partial or empty file.
 func (f *Figure) Save(path string) error {
 	return save(path, f.WriteTo)
 }
 
 // WriteTo renders the figure in the given format ("png", "svg", "pdf",
 // "eps") to w.
-func (f *Figure) WriteTo(w io.Writer, format string) error {
+func (f *Figure) WriteTo(w io.Writer, format string) (err error) {
 	if len(f.Rows) == 0 || len(f.X) == 0 {
 		return fmt.Errorf("plotting: nothing to draw (%d rows, %d x axes)", len(f.Rows), len(f.X))
 	}
+	// gonum/plot panics on some degenerate axes; a figure is never worth
+	// a crash
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("plotting: %v", r)
+		}
+	}()
 	width, height := f.size()
 	c, err := newCanvas(width, height, format, f.DPI)
 	if err != nil {
 		return err
 	}
-	f.draw(draw.New(c))
+	f.draw(draw.New(c), width)
 	_, err = c.WriteTo(w)
 	return err
 }
@@ -240,19 +256,26 @@ func newCanvas(w, h vg.Length, format string, dpi int) (vg.CanvasWriterTo, error
 	return draw.NewFormattedCanvas(w, h, format)
 }
 
-// styles assigns a style to every label, in order of first appearance.
-func (f *Figure) styles() map[string]Style {
-	m := map[string]Style{}
-	for i, l := range f.Labels() {
-		m[l] = StyleAt(i)
+// Styles assigns a style to every label of the figure, the same in every
+// row and panel: by f.Style's attributes if set; else, when the runs differ
+// in method and in compressor, colour by method and dash/marker by
+// compressor; else one style per label, in order of first appearance.
+func (f *Figure) Styles() map[string]Style {
+	var labels []string
+	var attrs []map[string]any
+	for _, r := range f.Rows {
+		for _, s := range r.Series {
+			labels = append(labels, s.Label)
+			attrs = append(attrs, s.Attrs)
+		}
 	}
-	return m
+	return f.Style.assign(labels, attrs)
 }
 
-func (f *Figure) draw(dc draw.Canvas) {
+func (f *Figure) draw(dc draw.Canvas, width vg.Length) {
 	dc.SetColor(color.White)
 	dc.Fill(dc.Rectangle.Path())
-	styles := f.styles()
+	styles := f.Styles()
 
 	// title on top, legend at the bottom, panels in between
 	if f.Title != "" {
@@ -262,15 +285,17 @@ func (f *Figure) draw(dc draw.Canvas) {
 		dc.FillText(st, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - vg.Points(4)}, f.Title)
 		dc.Max.Y -= f.titleHeight()
 	}
+	lh := f.legendHeight(width)
 	legendArea := dc
-	legendArea.Max.Y = dc.Min.Y + f.legendHeight()
-	dc.Min.Y += f.legendHeight()
+	legendArea.Max.Y = dc.Min.Y + lh
+	dc.Min.Y += lh
 
+	yr := f.yRanges()
 	plots := make([][]*plot.Plot, len(f.Rows))
 	for i, r := range f.Rows {
 		plots[i] = make([]*plot.Plot, len(f.X))
 		for j, x := range f.X {
-			plots[i][j] = f.panel(r, x, styles)
+			plots[i][j] = f.panel(r, x, styles, yr[i][j])
 			if i < len(f.Rows)-1 {
 				plots[i][j].X.Label.Text = "" // one x label per column, under the last row
 			}
@@ -284,12 +309,20 @@ func (f *Figure) draw(dc draw.Canvas) {
 			plots[i][j].Draw(canvases[i][j])
 		}
 	}
-	f.drawLegend(legendArea, styles)
+	drawLegend(legendArea, f.Labels(), styles, f.legendColumns(width), f.banded())
 }
 
-// drawLegend lays the entries out in columns, centred under the panels.
-func (f *Figure) drawLegend(c draw.Canvas, styles map[string]Style) {
-	drawLegend(c, f.Labels(), styles, f.legendColumns())
+// banded reports which labels are drawn with a band (aggregated series).
+func (f *Figure) banded() map[string]bool {
+	out := map[string]bool{}
+	for _, r := range f.Rows {
+		for _, s := range r.Series {
+			if s.Lo != nil {
+				out[s.Label] = true
+			}
+		}
+	}
+	return out
 }
 
 // legendHeight is the height of a legend of n entries in cols columns.
@@ -300,7 +333,7 @@ func legendHeight(n, cols int) vg.Length {
 
 // drawLegend draws labelled line+marker samples in cols columns, each
 // block centred in its column, from the top of c down.
-func drawLegend(c draw.Canvas, labels []string, styles map[string]Style, cols int) {
+func drawLegend(c draw.Canvas, labels []string, styles map[string]Style, cols int, banded map[string]bool) {
 	perCol := (len(labels) + cols - 1) / cols
 	colW := (c.Max.X - c.Min.X) / vg.Length(cols)
 	for col := 0; col < cols; col++ {
@@ -315,15 +348,18 @@ func drawLegend(c draw.Canvas, labels []string, styles map[string]Style, cols in
 		leg.ThumbnailWidth = vg.Points(34)
 		leg.Padding = vg.Points(fontSize * 0.45)
 		for _, l := range labels[lo:hi] {
-			line, pts := legendThumbs(styles[l])
-			leg.Add(l, line, pts)
+			thumbs := legendThumbs(styles[l])
+			if banded[l] {
+				thumbs = append([]plot.Thumbnailer{bandThumb{styles[l]}}, thumbs...)
+			}
+			leg.Add(l, thumbs...)
 		}
 		sub := c
 		sub.Min.X = c.Min.X + vg.Length(col)*colW
 		sub.Max.X = sub.Min.X + colW
 		// centre the block of entries inside its column
 		r := leg.Rectangle(sub)
-		shift := ((sub.Max.X - sub.Min.X) - (r.Max.X - r.Min.X)) / 2
+		shift := max(0, ((sub.Max.X-sub.Min.X)-(r.Max.X-r.Min.X))/2)
 		sub.Min.X += shift
 		sub.Max.X = sub.Min.X + (r.Max.X - r.Min.X)
 		sub.Max.Y -= vg.Points(4)
@@ -331,14 +367,33 @@ func drawLegend(c draw.Canvas, labels []string, styles map[string]Style, cols in
 	}
 }
 
-func legendThumbs(st Style) (plot.Thumbnailer, plot.Thumbnailer) {
+// bandThumb is the legend sample of a band: a light rectangle.
+type bandThumb struct{ st Style }
+
+// Thumbnail implements plot.Thumbnailer.
+func (b bandThumb) Thumbnail(c *draw.Canvas) {
+	pts := []vg.Point{{X: c.Min.X, Y: c.Min.Y}, {X: c.Min.X, Y: c.Max.Y}, {X: c.Max.X, Y: c.Max.Y}, {X: c.Max.X, Y: c.Min.Y}}
+	c.FillPolygon(bandColor(b.st.Color), c.ClipPolygonXY(pts))
+}
+
+// bandColor is a translucent version of a line colour.
+func bandColor(c color.Color) color.Color {
+	r, g, b, _ := c.RGBA()
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 56} // 22 % opaque
+}
+
+func legendThumbs(st Style) []plot.Thumbnailer {
 	line := &plotter.Line{LineStyle: lineStyle(st)}
 	pts := &plotter.Scatter{GlyphStyle: glyphStyle(st)}
-	return line, pts
+	return []plot.Thumbnailer{line, pts}
 }
 
 func lineStyle(st Style) draw.LineStyle {
-	return draw.LineStyle{Color: st.Color, Width: vg.Points(1.4), Dashes: st.Dashes}
+	w := st.Width
+	if w == 0 {
+		w = vg.Points(1.4)
+	}
+	return draw.LineStyle{Color: st.Color, Width: w, Dashes: st.Dashes}
 }
 
 func glyphStyle(st Style) draw.GlyphStyle {
@@ -347,18 +402,28 @@ func glyphStyle(st Style) draw.GlyphStyle {
 
 // xValues returns a series' x coordinates for an axis.
 func (s Series) xValues(x XAxis) []float64 {
-	if x == Bits {
+	switch x {
+	case Bits:
 		return s.Bits
+	case Time:
+		return s.Time
 	}
 	return s.Iterations
 }
 
-// finitePoints keeps the points that a log y axis can show.
-func finitePoints(xs, ys []float64) plotter.XYs {
+// logX reports whether the panel of axis x has a log scale.
+func (f *Figure) logX(x XAxis) bool {
+	return (x == Bits && f.LogBits) || (x == Time && f.LogTime)
+}
+
+// finitePoints keeps the points that the axes can show: finite values,
+// y > 0 (log axis), and x > 0 when the x axis is logarithmic.
+func finitePoints(xs, ys []float64, logX bool) plotter.XYs {
 	var pts plotter.XYs
 	for i := range min(len(xs), len(ys)) {
-		if y := ys[i]; y > 0 && !math.IsInf(y, 0) && !math.IsNaN(y) && !math.IsNaN(xs[i]) {
-			pts = append(pts, plotter.XY{X: xs[i], Y: y})
+		x, y := xs[i], ys[i]
+		if y > 0 && !math.IsInf(y, 0) && !math.IsNaN(y) && !math.IsNaN(x) && !math.IsInf(x, 0) && (!logX || x > 0) {
+			pts = append(pts, plotter.XY{X: x, Y: y})
 		}
 	}
 	return pts
@@ -367,18 +432,23 @@ func finitePoints(xs, ys []float64) plotter.XYs {
 // markerPoints picks about markersPerLine points spread evenly in x, shifted
 // by a per-series phase so markers of different lines do not sit on top of
 // each other.
-func markerPoints(pts plotter.XYs, xmin, xmax float64, phase float64) plotter.XYs {
+func markerPoints(pts plotter.XYs, xmin, xmax float64, phase float64, logX bool) plotter.XYs {
 	if len(pts) == 0 || xmax <= xmin {
 		return pts
 	}
+	tr := func(v float64) float64 { return v }
+	if logX {
+		tr = math.Log10
+	}
+	lo, hi := tr(xmin), tr(xmax)
 	var out plotter.XYs
 	j := 0
 	for m := 0; m < markersPerLine; m++ {
-		target := xmin + (float64(m)+0.25+0.5*phase)/markersPerLine*(xmax-xmin)
-		for j < len(pts)-1 && pts[j].X < target {
+		target := lo + (float64(m)+0.25+0.5*phase)/markersPerLine*(hi-lo)
+		for j < len(pts)-1 && tr(pts[j].X) < target {
 			j++
 		}
-		if pts[j].X < target || (len(out) > 0 && out[len(out)-1] == pts[j]) {
+		if tr(pts[j].X) < target || (len(out) > 0 && out[len(out)-1] == pts[j]) {
 			continue
 		}
 		out = append(out, pts[j])
@@ -386,8 +456,61 @@ func markerPoints(pts plotter.XYs, xmin, xmax float64, phase float64) plotter.XY
 	return out
 }
 
+// yRange is a panel's y range (decades); zero when the panel has no points.
+type yRange struct{ lo, hi float64 }
+
+// yRanges is the y range of every panel: from its own points, or with
+// SharedY the union over all panels; Target and YMin/YMax widen or fix it.
+func (f *Figure) yRanges() [][]yRange {
+	out := make([][]yRange, len(f.Rows))
+	all := yRange{math.Inf(1), math.Inf(-1)}
+	for i, r := range f.Rows {
+		out[i] = make([]yRange, len(f.X))
+		for j, x := range f.X {
+			yr := yRange{math.Inf(1), math.Inf(-1)}
+			for _, s := range r.Series {
+				for _, ys := range [][]float64{s.GradNormSq, s.Lo, s.Hi} {
+					for _, pt := range finitePoints(s.xValues(x), ys, f.logX(x)) {
+						yr.lo, yr.hi = math.Min(yr.lo, pt.Y), math.Max(yr.hi, pt.Y)
+					}
+				}
+			}
+			out[i][j] = yr
+			all.lo, all.hi = math.Min(all.lo, yr.lo), math.Max(all.hi, yr.hi)
+		}
+	}
+	for i := range out {
+		for j := range out[i] {
+			yr := out[i][j]
+			if f.SharedY {
+				yr = all
+			}
+			if math.IsInf(yr.lo, 0) {
+				yr = yRange{1e-3, 1} // no points: any decade range, for the axis to draw
+			}
+			// whole decades, so the log ticks have labels at both ends
+			yr.lo = math.Pow(10, math.Floor(math.Log10(yr.lo)))
+			yr.hi = math.Pow(10, math.Ceil(math.Log10(yr.hi)))
+			if yr.hi <= yr.lo {
+				yr.hi = yr.lo * 10
+			}
+			if f.Target > 0 {
+				yr.lo = math.Min(yr.lo, math.Pow(10, math.Floor(math.Log10(f.Target))))
+			}
+			if f.YMin > 0 {
+				yr.lo = f.YMin
+			}
+			if f.YMax > 0 {
+				yr.hi = f.YMax
+			}
+			out[i][j] = yr
+		}
+	}
+	return out
+}
+
 // panel draws one row's series against one x axis.
-func (f *Figure) panel(r Row, x XAxis, styles map[string]Style) *plot.Plot {
+func (f *Figure) panel(r Row, x XAxis, styles map[string]Style, yr yRange) *plot.Plot {
 	p := plot.New()
 	p.TextHandler = handler()
 	setFont(&p.X.Label.TextStyle, vg.Points(fontSize))
@@ -395,16 +518,19 @@ func (f *Figure) panel(r Row, x XAxis, styles map[string]Style) *plot.Plot {
 	setFont(&p.X.Tick.Label, vg.Points(fontSize-1))
 	setFont(&p.Y.Tick.Label, vg.Points(fontSize-1))
 	setFont(&p.Title.TextStyle, vg.Points(fontSize))
-	if x == Bits {
+	logX := f.logX(x)
+	switch x {
+	case Bits:
 		p.X.Label.Text = "bits sent per worker"
-		p.X.Tick.Marker = siTicks{}
-		if f.LogBits {
-			p.X.Label.Text += " (log scale)"
-			p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, logTicks{}
-		}
-	} else {
+	case Time:
+		p.X.Label.Text = "wall-clock time (s)"
+	default:
 		p.X.Label.Text = "iteration k"
-		p.X.Tick.Marker = siTicks{}
+	}
+	p.X.Tick.Marker = siTicks{}
+	if logX {
+		p.X.Label.Text += " (log scale)"
+		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, logTicks{}
 	}
 	p.Y.Label.Text = f.YLabel
 	if p.Y.Label.Text == "" {
@@ -422,33 +548,31 @@ func (f *Figure) panel(r Row, x XAxis, styles map[string]Style) *plot.Plot {
 	p.Add(grid)
 
 	xmin, xmax := math.Inf(1), math.Inf(-1)
-	ymin, ymax := math.Inf(1), math.Inf(-1)
 	var lines []plotter.XYs
 	for _, s := range r.Series {
-		pts := finitePoints(s.xValues(x), s.GradNormSq)
+		pts := finitePoints(s.xValues(x), s.GradNormSq, logX)
 		lines = append(lines, pts)
 		for _, pt := range pts {
 			xmin, xmax = math.Min(xmin, pt.X), math.Max(xmax, pt.X)
-			ymin, ymax = math.Min(ymin, pt.Y), math.Max(ymax, pt.Y)
 		}
 	}
-	if !math.IsInf(ymin, 0) {
-		// whole decades, so the log ticks have labels at both ends
-		p.Y.Min = math.Pow(10, math.Floor(math.Log10(ymin)))
-		p.Y.Max = math.Pow(10, math.Ceil(math.Log10(ymax)))
+	p.Y.Min, p.Y.Max = yr.lo, yr.hi
+	switch {
+	case math.IsInf(xmin, 0): // nothing to show: an empty, valid axis
+		p.X.Min, p.X.Max = 0, 1
+		if logX {
+			p.X.Min, p.X.Max = 1, 10
+		}
+	case logX:
+		p.X.Min, p.X.Max = xmin, xmax
+		if xmax <= xmin {
+			p.X.Min, p.X.Max = xmin/2, xmin*2
+		}
+	default:
 		p.X.Min, p.X.Max = math.Min(0, xmin), xmax
-		if x == Bits && f.LogBits {
-			p.X.Min = xmin
+		if p.X.Max <= p.X.Min {
+			p.X.Max = p.X.Min + 1
 		}
-	}
-	if f.Target > 0 {
-		p.Y.Min = math.Min(p.Y.Min, math.Pow(10, math.Floor(math.Log10(f.Target))))
-	}
-	if f.YMin > 0 {
-		p.Y.Min = f.YMin
-	}
-	if f.YMax > 0 {
-		p.Y.Max = f.YMax
 	}
 	if f.Target > 0 && !math.IsInf(xmin, 0) {
 		if tl, err := plotter.NewLine(plotter.XYs{{X: p.X.Min, Y: f.Target}, {X: p.X.Max, Y: f.Target}}); err == nil {
@@ -466,6 +590,17 @@ func (f *Figure) panel(r Row, x XAxis, styles map[string]Style) *plot.Plot {
 			}
 		}
 	}
+	// bands first, under every line
+	for _, s := range r.Series {
+		if s.Lo == nil {
+			continue
+		}
+		if poly := bandPolygon(s, x, logX, yr); poly != nil {
+			poly.Color = bandColor(styles[s.Label].Color)
+			poly.LineStyle.Width = 0
+			p.Add(poly)
+		}
+	}
 	for i, s := range r.Series {
 		pts := lines[i]
 		if len(pts) == 0 {
@@ -479,7 +614,7 @@ func (f *Figure) panel(r Row, x XAxis, styles map[string]Style) *plot.Plot {
 		l.LineStyle = lineStyle(st)
 		p.Add(l)
 		var marks plotter.XYs
-		for _, m := range markerPoints(pts, pts[0].X, pts[len(pts)-1].X, float64(i%4)/4) {
+		for _, m := range markerPoints(pts, pts[0].X, pts[len(pts)-1].X, float64(i%5)/5, logX) {
 			if m.Y >= p.Y.Min && m.Y <= p.Y.Max { // scatter glyphs are not clipped
 				marks = append(marks, m)
 			}
@@ -492,18 +627,60 @@ func (f *Figure) panel(r Row, x XAxis, styles map[string]Style) *plot.Plot {
 	return p
 }
 
+// bandPolygon is the region between Lo and Hi of an aggregated series
+// (points the axes cannot show left out; values clamped to the y range).
+func bandPolygon(s Series, x XAxis, logX bool, yr yRange) *plotter.Polygon {
+	xs := s.xValues(x)
+	var upper, lower plotter.XYs
+	for i := range min(len(xs), len(s.Lo), len(s.Hi)) {
+		lo, hi := s.Lo[i], s.Hi[i]
+		if math.IsNaN(xs[i]) || math.IsInf(xs[i], 0) || (logX && xs[i] <= 0) || math.IsNaN(lo) || math.IsNaN(hi) || hi <= 0 {
+			continue
+		}
+		lo = math.Min(math.Max(lo, yr.lo), yr.hi)
+		hi = math.Min(math.Max(hi, yr.lo), yr.hi)
+		upper = append(upper, plotter.XY{X: xs[i], Y: hi})
+		lower = append(lower, plotter.XY{X: xs[i], Y: lo})
+	}
+	if len(upper) < 2 {
+		return nil
+	}
+	ring := append(plotter.XYs{}, upper...)
+	for i := len(lower) - 1; i >= 0; i-- {
+		ring = append(ring, lower[i])
+	}
+	poly, err := plotter.NewPolygon(ring)
+	if err != nil {
+		return nil
+	}
+	return poly
+}
+
 // save writes a figure to path with write, the format following the
-// extension; a failed write leaves no partial file behind.
+// extension: into a temporary file in the same directory, renamed over path
+// once complete, so a failure leaves neither a partial nor an empty file.
 func save(path string, write func(w io.Writer, format string) error) error {
 	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
-	out, err := os.Create(path)
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
-	if err := write(out, format); err != nil {
-		out.Close()
-		os.Remove(path)
+	if err := write(tmp, format); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
 		return err
 	}
-	return out.Close()
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
 }

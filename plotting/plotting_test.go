@@ -120,37 +120,6 @@ func TestFigureSVG(t *testing.T) {
 	}
 }
 
-func TestLabels(t *testing.T) {
-	m := func(kv ...any) map[string]any {
-		out := map[string]any{}
-		for i := 0; i < len(kv); i += 2 {
-			out[kv[i].(string)] = kv[i+1]
-		}
-		return out
-	}
-	for _, c := range []struct {
-		attrs map[string]any
-		want  string
-	}{
-		{m("method", "ef21", "normalize", int64(1), "compressor", "top-k", "k", int64(1), "stepsize_rule", "norm-theory", "gamma0", 1.0),
-			"||EF21|| top-1, γ = γ0/√(K+1), γ0 = 1"},
-		{m("method", "ef21", "normalize", int64(0), "compressor", "top-k", "k", int64(10), "stepsize_rule", "ef21-theory", "factor", 1.0),
-			"EF21 top-10, γ = 1/(L + L̃√(β/θ))"},
-		{m("method", "ef21-sgdm", "normalize", int64(1), "compressor", "identity", "stepsize_rule", "norm-theory", "gamma0", 0.1, "eta", 0.05),
-			"||SGDM||, γ = γ0/(K+1)^¾, γ0 = 0.1"},
-		{m("method", "ef21-sgdm", "normalize", int64(1), "compressor", "top-k", "k", int64(1), "stepsize_rule", "norm-theory", "gamma0", 1.0, "eta", 1.0),
-			"||EF21-SGD|| top-1, γ = γ0/(K+1)^¾, γ0 = 1"},
-		{m("method", "ef21", "normalize", int64(0), "compressor", "identity", "stepsize_rule", "constant", "gamma", 0.01),
-			"GD, γ = 0.01"},
-		{m("method", "ef14", "normalize", int64(0), "compressor", "rand-k", "k", int64(3), "stepsize_rule", "decreasing", "gamma0", 2.0),
-			"EF14 rand-3, γ = γ0/√(k+1), γ0 = 2"},
-	} {
-		if got := Label(c.attrs); got != c.want {
-			t.Errorf("Label(%v) = %q, want %q", c.attrs, got, c.want)
-		}
-	}
-}
-
 func TestDisambiguateAndGroup(t *testing.T) {
 	mk := func(label string, n, k int64, g0 float64) Series {
 		return Series{Label: label, Attrs: map[string]any{"n_ranks": n, "iterations": k, "gamma0": g0}}
@@ -206,11 +175,11 @@ func TestTicks(t *testing.T) {
 }
 
 func TestMarkerPoints(t *testing.T) {
-	pts := finitePoints([]float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, []float64{1, 1, 0, math.NaN(), 1, math.Inf(1), 1, 1, 1, 1, 1})
+	pts := finitePoints([]float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, []float64{1, 1, 0, math.NaN(), 1, math.Inf(1), 1, 1, 1, 1, 1}, false)
 	if len(pts) != 8 {
 		t.Fatalf("%d finite positive points, want 8", len(pts))
 	}
-	m := markerPoints(pts, 0, 10, 0)
+	m := markerPoints(pts, 0, 10, 0, false)
 	if len(m) == 0 || len(m) > markersPerLine {
 		t.Errorf("%d markers", len(m))
 	}

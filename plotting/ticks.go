@@ -45,8 +45,8 @@ type logTicks struct{}
 
 // Ticks implements plot.Ticker.
 func (logTicks) Ticks(lo, hi float64) []plot.Tick {
-	if lo <= 0 || hi <= lo {
-		return plot.LogTicks{}.Ticks(lo, hi)
+	if lo <= 0 || hi <= lo || math.IsInf(hi, 0) || math.IsNaN(lo) {
+		return nil // an axis a log scale cannot show: no ticks rather than a panic
 	}
 	a, b := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
 	every := 1

@@ -166,7 +166,7 @@ func (f *XYFigure) WriteTo(w io.Writer, format string) error {
 	lh := legendHeight(len(labels), cols)
 	legendArea := dc
 	legendArea.Max.Y = dc.Min.Y + lh
-	drawLegend(legendArea, labels, styles, cols)
+	drawLegend(legendArea, labels, styles, cols, nil)
 	dc.Min.Y += lh
 	if f.YLabel != "" {
 		st := textStyle(vg.Points(fontSize))

@@ -50,8 +50,78 @@ func LambdaMaxAtA(ds *datasets.Dataset) (float64, error) {
 		return 0, fmt.Errorf("lambda_max(AᵀA): %w", err)
 	}
 	op := newGramOp(ds)
-	d := op.d
+	return LambdaMax(op.d, ds.Source, func(w, v []float64) error { op.apply(w, v); return nil })
+}
 
+// LambdaMaxSum returns the largest eigenvalue of Σ_i A_iᵀA_i, the Gram
+// matrix of the rows of every part stacked, without forming the stack: each
+// Lanczos product computes every part's A_iᵀA_i v and adds them with sum
+// (dst ← Σ parts, in an order of sum's choosing). Passing the summation of a
+// distributed allreduce makes the result bit for bit that of a distributed
+// Lanczos iteration whose ranks hold the parts (see LambdaMax). All parts must
+// have the same number of columns.
+func LambdaMaxSum(parts []*datasets.Dataset, sum func(dst []float64, parts [][]float64)) (float64, error) {
+	if len(parts) == 0 {
+		return 0, errors.New("lambda_max: no parts")
+	}
+	ops := make([]*GramOp, len(parts))
+	for i, p := range parts {
+		op, err := NewGramOp(p)
+		if err != nil {
+			return 0, fmt.Errorf("lambda_max part %d: %w", i, err)
+		}
+		if i > 0 && op.Dim() != ops[0].Dim() {
+			return 0, fmt.Errorf("lambda_max part %d: %d columns, part 0 has %d", i, op.Dim(), ops[0].Dim())
+		}
+		ops[i] = op
+	}
+	d := ops[0].Dim()
+	prods := make([][]float64, len(ops))
+	for i := range prods {
+		prods[i] = make([]float64, d)
+	}
+	return LambdaMax(d, parts[0].Source, func(w, v []float64) error {
+		for i, op := range ops {
+			op.Apply(prods[i], v)
+		}
+		sum(w, prods)
+		return nil
+	})
+}
+
+// GramOp applies v ↦ AᵀA v for one design matrix A (sparse or dense) in
+// O(nnz) (O(m·d) dense), with its own scratch: the building block of a
+// distributed Lanczos iteration.
+type GramOp struct{ g *gramOp }
+
+// NewGramOp returns the Gram operator of ds's design matrix.
+func NewGramOp(ds *datasets.Dataset) (*GramOp, error) {
+	if err := validateMatrix(ds); err != nil {
+		return nil, fmt.Errorf("gram operator: %w", err)
+	}
+	return &GramOp{newGramOp(ds)}, nil
+}
+
+// Dim is d, the length of v and w.
+func (o *GramOp) Dim() int { return o.g.d }
+
+// Apply writes AᵀA v into w (both of length Dim).
+func (o *GramOp) Apply(w, v []float64) { o.g.apply(w, v) }
+
+// LogRegL is the smoothness constant λ_max/(4m) + 2λ of logistic regression
+// with the nonconvex regulariser on m samples whose Gram matrix has largest
+// eigenvalue lmax.
+func LogRegL(lmax float64, m int, lambda float64) float64 {
+	return lmax/(4*float64(m)) + 2*lambda
+}
+
+// LambdaMax returns the largest eigenvalue of the symmetric positive
+// semi-definite d×d operator apply (w ← M v), by the Lanczos iteration with
+// full reorthogonalisation described at LambdaMaxAtA; name labels errors. The
+// iteration depends only on the values apply returns, so ranks that run it
+// on the same products (for example summed by an allreduce) take the same
+// steps and return the same value.
+func LambdaMax(d int, name string, apply func(w, v []float64) error) (float64, error) {
 	r := rand.New(rand.NewPCG(0x5eed1a2c, 0x0e7d2b41))
 	v := make([]float64, d)
 	for t := range v {
@@ -67,7 +137,9 @@ func LambdaMaxAtA(ds *datasets.Dataset) (float64, error) {
 	for k := 0; k < d; k++ {
 		basis = append(basis, v)
 		w := make([]float64, d)
-		op.apply(w, v)
+		if err := apply(w, v); err != nil {
+			return 0, fmt.Errorf("lambda_max(AᵀA) %s step %d: %w", name, k+1, err)
+		}
 		a := dot(v, w)
 		alpha = append(alpha, a)
 		maxAlpha = math.Max(maxAlpha, math.Abs(a))
@@ -85,7 +157,7 @@ func LambdaMaxAtA(ds *datasets.Dataset) (float64, error) {
 		if k < 64 || k%8 == 7 || last || b <= lanczosTol*maxAlpha {
 			theta, s, err := topRitz(alpha, beta)
 			if err != nil {
-				return 0, fmt.Errorf("lambda_max(AᵀA) %s step %d: %w", ds.Source, k+1, err)
+				return 0, fmt.Errorf("lambda_max(AᵀA) %s step %d: %w", name, k+1, err)
 			}
 			if b*math.Abs(s) <= lanczosTol*theta || b == 0 || last {
 				return theta, nil
@@ -95,7 +167,7 @@ func LambdaMaxAtA(ds *datasets.Dataset) (float64, error) {
 		scal(1/b, w)
 		v = w
 	}
-	panic("unreachable")
+	return 0, fmt.Errorf("lambda_max(AᵀA) %s: empty operator (d = %d)", name, d)
 }
 
 // topRitz returns the largest eigenvalue θ of the symmetric tridiagonal matrix

@@ -18,7 +18,13 @@ const (
 	Polynomial Purpose = 4 // polynomial coefficients a_i, b_i: index = client i
 	Compressor Purpose = 5 // rand-k coordinates: index = rank
 	Minibatch  Purpose = 6 // minibatch sampling: index = rank
-	NNInit     Purpose = 7 // network parameters (Kaiming normal): index = 0
+	Dirichlet  Purpose = 7 // Dirichlet(α) label split: index = attempt
+	HoldOut    Purpose = 8 // the test samples held out by [data] test_fraction: index = 0
+	NNInit     Purpose = 9 // network parameters (Kaiming normal, kind = "nn"): index = 0
+	// SparseRows and SparseModel are the synthetic-sparse data: row j's columns,
+	// values and label noise (index = j), and the planted model w* (index = 0).
+	SparseRows  Purpose = 11
+	SparseModel Purpose = 12
 )
 
 // New returns the stream for (seed, purpose, index): a PCG generator whose state

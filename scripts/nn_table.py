@@ -6,7 +6,10 @@
                                final training loss at seed 1
     nn_table.py --csv DIR OUT  the seed means at the chosen steps as a CSV for
                                efmpi plot -table OUT -x mbits_per_worker -y test_accuracy -by method
-Reads /eval (test loss and accuracy, training loss and ‖∇f‖², bits per worker).
+Reads /eval (iteration, train_loss, test_loss, test_accuracy; train_accuracy is
+NaN for networks) and takes grad_norm_sq (‖∇f‖² over the training set) and
+bits_per_worker from the /trajectory row of the same iteration (eval_every is a
+multiple of log_every, so every evaluation has one).
 """
 import glob
 import os
@@ -28,7 +31,12 @@ def runs(d):
                 if h.attrs.get("status") not in ("completed", b"completed") or "eval" not in h:
                     continue
                 e = {k: h["eval"][k][:] for k in h["eval"]}
-        except OSError:
+                tr = h["trajectory"]
+                row = {int(it): j for j, it in enumerate(tr["iteration"][:])}
+                at = [row[int(it)] for it in e["iteration"]]
+                for k in ("grad_norm_sq", "bits_per_worker"):
+                    e[k] = tr[k][:][at]
+        except (OSError, KeyError):
             continue
         out[(m.group(1), m.group(2), int(m.group(3)))] = e
     return out

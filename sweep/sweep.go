@@ -15,8 +15,8 @@
 //
 // The package runs nothing itself: a Runner (in-process ranks in cmd/efmpi,
 // or a fake in tests) runs one point into an HDF5 file, and the package
-// reads the file back with hdf5io (and names the method as package plotting
-// does in figure legends).
+// reads the file back through package runfile, which names and counts runs
+// for every output.
 package sweep
 
 import (
@@ -28,119 +28,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/efmpi/efmpi/hdf5io"
-	"github.com/efmpi/efmpi/plotting"
+	"github.com/efmpi/efmpi/runfile"
 )
-
-// Axis is one dimension of a grid: a config key and its values (TOML text).
-type Axis struct {
-	Key    string
-	Values []string
-}
-
-// ParseAxis reads "section.key=v1,v2,...". A value may be a quoted TOML
-// string containing commas ("\"a,b\"").
-func ParseAxis(s string) (Axis, error) {
-	eq := strings.IndexByte(s, '=')
-	if eq <= 0 {
-		return Axis{}, fmt.Errorf("grid %q: want section.key=v1,v2,...", s)
-	}
-	key := strings.TrimSpace(s[:eq])
-	if dot := strings.IndexByte(key, '.'); dot <= 0 || dot == len(key)-1 || strings.Count(key, ".") != 1 {
-		return Axis{}, fmt.Errorf("grid %q: key %q: want section.key", s, key)
-	}
-	vals, err := splitValues(s[eq+1:])
-	if err != nil {
-		return Axis{}, fmt.Errorf("grid %q: %v", s, err)
-	}
-	if len(vals) == 0 {
-		return Axis{}, fmt.Errorf("grid %q: no values", s)
-	}
-	return Axis{Key: key, Values: vals}, nil
-}
-
-// splitValues splits on commas outside double quotes and trims spaces.
-func splitValues(s string) ([]string, error) {
-	var out []string
-	var cur strings.Builder
-	quoted := false
-	for _, r := range s {
-		switch {
-		case r == '"':
-			quoted = !quoted
-			cur.WriteRune(r)
-		case r == ',' && !quoted:
-			out = append(out, strings.TrimSpace(cur.String()))
-			cur.Reset()
-		default:
-			cur.WriteRune(r)
-		}
-	}
-	if quoted {
-		return nil, fmt.Errorf("unterminated quote")
-	}
-	out = append(out, strings.TrimSpace(cur.String()))
-	for _, v := range out {
-		if v == "" {
-			return nil, fmt.Errorf("empty value")
-		}
-	}
-	return out, nil
-}
-
-// Point is one grid point: a value for every axis, in axis order.
-type Point struct {
-	// Index numbers the points from 0 in expansion order.
-	Index  int
-	Keys   []string
-	Values []string
-}
-
-// Overrides returns the point as `-set` overrides "key=value".
-func (p Point) Overrides() []string {
-	out := make([]string, len(p.Keys))
-	for i, k := range p.Keys {
-		out[i] = k + "=" + p.Values[i]
-	}
-	return out
-}
-
-// String is "key=value key=value".
-func (p Point) String() string { return strings.Join(p.Overrides(), " ") }
-
-// Expand returns the cartesian product of the axes in nested-loop order:
-// the first axis varies slowest, the last fastest. No axes give one empty
-// point (the base config alone). A key may appear on one axis only.
-func Expand(axes []Axis) ([]Point, error) {
-	seen := map[string]bool{}
-	n := 1
-	for _, a := range axes {
-		if seen[a.Key] {
-			return nil, fmt.Errorf("grid key %s given twice", a.Key)
-		}
-		seen[a.Key] = true
-		if len(a.Values) == 0 {
-			return nil, fmt.Errorf("grid key %s has no values", a.Key)
-		}
-		n *= len(a.Values)
-	}
-	points := make([]Point, n)
-	for i := range points {
-		p := Point{Index: i, Keys: make([]string, len(axes)), Values: make([]string, len(axes))}
-		rest := i
-		for j := len(axes) - 1; j >= 0; j-- {
-			a := axes[j]
-			p.Keys[j] = a.Key
-			p.Values[j] = a.Values[rest%len(a.Values)]
-			rest /= len(a.Values)
-		}
-		points[i] = p
-	}
-	return points, nil
-}
 
 // KSearch chooses K per point: the smallest K in Start, Start+Step, …, ≤ Max
 // whose run reaches the target.
@@ -209,6 +103,12 @@ type Result struct {
 	// Status is the run's status attribute, or "error" if it could not run.
 	Status string
 	Err    string
+	// Reused is set when a resumed sweep took the run from an existing
+	// finished file instead of running it.
+	Reused bool
+	// Summary is the run file's summary (package runfile; nil if there is
+	// no readable file). The fields below repeat its numbers.
+	Summary *runfile.Summary
 	// ItersToTarget and BitsToTarget are the first recorded iteration and
 	// bits per worker with ‖∇f‖² ≤ target (-1: never; also -1 without a target).
 	ItersToTarget, BitsToTarget int64
@@ -221,8 +121,8 @@ type Result struct {
 	BitsPerWorker int64
 	Gamma         float64
 	TimeS         float64
-	// Method names the run as figure legends do (plotting.MethodLabel);
-	// Rule is its step-size rule and Gamma0 the rule's γ0 (NaN if none).
+	// Method is the run's label (runfile.MethodLabel); Rule is its step-size
+	// rule and Gamma0 the rule's γ0 (NaN if none).
 	Method, Rule   string
 	Gamma0         float64
 	reachedTarget  bool
@@ -245,6 +145,11 @@ type Sweep struct {
 	Dir string
 	// Progress, if set, is called after every run.
 	Progress func(Result)
+	// Resume reuses a run whose file already exists and is finished
+	// (runfile.Finished) instead of running it again.
+	Resume bool
+	// Zip pairs axes (by Key) that advance together (see ExpandZip).
+	Zip [][]string
 }
 
 // HasTarget reports whether a target is set.
@@ -256,7 +161,7 @@ func (s *Sweep) HasTarget() bool { return !math.IsNaN(s.Target) && s.Target > 0 
 // and the sweep goes on; Run returns an error only for a bad sweep or a
 // cancelled context.
 func (s *Sweep) Run(ctx context.Context, run Runner) ([]Result, error) {
-	points, err := Expand(s.Axes)
+	points, err := ExpandZip(s.Axes, s.Zip)
 	if err != nil {
 		return nil, err
 	}
@@ -265,8 +170,8 @@ func (s *Sweep) Run(ctx context.Context, run Runner) ([]Result, error) {
 			return nil, errors.New("choosing K needs a target (-target)")
 		}
 		for _, a := range s.Axes {
-			if a.Key == s.KSearch.Key {
-				return nil, fmt.Errorf("%s is both a grid axis and the K being chosen", a.Key)
+			if slices.Contains(a.keys(), s.KSearch.Key) {
+				return nil, fmt.Errorf("%s is both a grid axis and the K being chosen", s.KSearch.Key)
 			}
 		}
 	}
@@ -303,7 +208,7 @@ func (s *Sweep) report(r Result) {
 // pointFile names a run's file: point-NNN.h5, or point-NNN-k<K>.h5 during a
 // K search.
 func (s *Sweep) pointFile(p Point, k int) string {
-	name := fmt.Sprintf("point-%03d.h5", p.Index)
+	name := PointFileName(p.Index)
 	if k > 0 {
 		name = fmt.Sprintf("point-%03d-k%d.h5", p.Index, k)
 	}
@@ -319,6 +224,14 @@ func (s *Sweep) runOne(ctx context.Context, run Runner, p Point, k int, file str
 	r := Result{Point: p, K: k, File: file, ItersToTarget: -1, BitsToTarget: -1,
 		FinalF: math.NaN(), FinalGradNorm: math.NaN(), MinGradNormSq: math.NaN(), Gamma: math.NaN(), Gamma0: math.NaN(),
 		TimeS: math.NaN()}
+	if s.Resume {
+		if sum, err := runfile.SummarizeFile(file); err == nil && runfile.Finished(sum.Status) {
+			if err := r.fill(file, s.Target); err == nil {
+				r.Reused = true
+				return r
+			}
+		}
+	}
 	os.Remove(file)
 	if err := run(ctx, over, file); err != nil {
 		r.Err = err.Error()
@@ -339,47 +252,40 @@ func (s *Sweep) runOne(ctx context.Context, run Runner, p Point, k int, file str
 
 // fill reads a run file into the result.
 func (r *Result) fill(file string, target float64) error {
-	run, err := hdf5io.Open(file)
+	sum, err := runfile.SummarizeFile(file)
 	if err != nil {
 		return err
 	}
-	r.Status = run.String("status")
-	r.Method, r.Rule = plotting.MethodLabel(run.Attrs), run.String("stepsize_rule")
-	if g, ok := run.Attrs["gamma0"].(float64); ok {
+	r.Summary = sum
+	r.Status = sum.Status
+	r.Method, r.Rule = sum.Label, runfile.AttrText(sum.Attrs["stepsize_rule"])
+	if g, ok := sum.Attrs["gamma0"].(float64); ok {
 		r.Gamma0 = g
 	}
-	if g, ok := run.Attrs["gamma"].(float64); ok {
+	if g, ok := sum.Attrs["gamma"].(float64); ok {
 		r.Gamma = g
 	}
-	n := run.Rows()
-	if n == 0 {
+	if sum.Rows == 0 {
 		return nil
 	}
 	r.hasTrajectory = true
-	g := run.Floats["grad_norm_sq"]
-	r.Iterations = run.Ints["iteration"][n-1]
-	r.FinalF = run.Floats["f"][n-1]
-	r.FinalGradNorm = g[n-1]
-	r.BitsPerWorker = run.Ints["bits_per_worker"][n-1]
-	r.TimeS = run.Floats["time_s"][n-1]
-	r.MinGradNormSq = math.Inf(1)
-	for _, v := range g {
-		r.MinGradNormSq = math.Min(r.MinGradNormSq, v)
-	}
-	r.ItersToTarget, r.BitsToTarget = Reach(run, target)
-	r.reachedTarget = r.ItersToTarget >= 0
+	r.Iterations = sum.LastIteration
+	r.FinalF = sum.FinalF
+	r.FinalGradNorm = sum.FinalGradNormSq
+	r.BitsPerWorker = sum.BitsPerWorker
+	r.TimeS = sum.TimeS
+	r.MinGradNormSq = sum.MinGradNormSq
+	var ok bool
+	r.ItersToTarget, r.BitsToTarget, ok = sum.Reach(target)
+	r.reachedTarget = ok
 	return nil
 }
 
 // Reach returns the first recorded iteration and bits per worker at which
 // ‖∇f‖² ≤ target, or -1, -1 if the run never got there (or target is NaN).
 func Reach(run *hdf5io.Run, target float64) (int64, int64) {
-	for i, g := range run.Floats["grad_norm_sq"] {
-		if g <= target {
-			return run.Ints["iteration"][i], run.Ints["bits_per_worker"][i]
-		}
-	}
-	return -1, -1
+	it, bits, _ := runfile.Summarize(run).Reach(target)
+	return it, bits
 }
 
 // search chooses K for one point. Unless Linear, it doubles the index of K
@@ -482,8 +388,10 @@ func (s *Sweep) search(ctx context.Context, run Runner, p Point) ([]Result, erro
 	return out, err
 }
 
-// Columns returns the CSV header for a sweep: "point", the grid keys, the
-// K key (with a search), then the measured columns.
+// Columns returns the CSV header for a sweep: "point", the grid axes (a
+// set axis by its name), the K key and "role" (with a search), then the
+// per-run columns every table of runs shares (runfile.TableHeader, target
+// columns included), then "file" and "error".
 func (s *Sweep) Columns() []string {
 	cols := []string{"point"}
 	for _, a := range s.Axes {
@@ -492,9 +400,8 @@ func (s *Sweep) Columns() []string {
 	if s.KSearch != nil {
 		cols = append(cols, s.KSearch.Key, "role")
 	}
-	return append(cols, "method", "step_rule", "target", "iters_to_target", "bits_to_target", "final_iteration",
-		"final_f", "final_grad_norm_sq", "min_grad_norm_sq", "bits_per_worker", "gamma",
-		"gamma0", "time_s", "status", "file", "error")
+	cols = append(cols, runfile.TableHeader(true)...)
+	return append(cols, "file", "error")
 }
 
 // WriteCSV writes the results as a table with the header Columns(). A
@@ -505,21 +412,9 @@ func (s *Sweep) WriteCSV(w io.Writer, results []Result) error {
 	if err := cw.Write(s.Columns()); err != nil {
 		return err
 	}
-	num := func(v float64) string {
-		if math.IsNaN(v) {
-			return ""
-		}
-		return strconv.FormatFloat(v, 'g', -1, 64)
-	}
-	reach := func(v int64) string {
-		if v < 0 {
-			return ""
-		}
-		return strconv.FormatInt(v, 10)
-	}
-	target := ""
+	target := math.NaN()
 	if s.HasTarget() {
-		target = num(s.Target)
+		target = s.Target
 	}
 	for _, r := range results {
 		row := []string{strconv.Itoa(r.Point.Index)}
@@ -527,17 +422,12 @@ func (s *Sweep) WriteCSV(w io.Writer, results []Result) error {
 		if s.KSearch != nil {
 			row = append(row, strconv.Itoa(r.K), r.Role)
 		}
-		final := ""
-		if r.hasTrajectory {
-			final = strconv.FormatInt(r.Iterations, 10)
+		if r.Summary != nil {
+			row = append(row, r.Summary.Cells(true, target)...)
+		} else {
+			row = append(row, runfile.EmptyCells(true, r.Status)...)
 		}
-		bits := ""
-		if r.hasTrajectory {
-			bits = strconv.FormatInt(r.BitsPerWorker, 10)
-		}
-		row = append(row, r.Method, r.Rule, target, reach(r.ItersToTarget), reach(r.BitsToTarget), final,
-			num(r.FinalF), num(r.FinalGradNorm), num(r.MinGradNormSq), bits, num(r.Gamma),
-			num(r.Gamma0), num(r.TimeS), r.Status, r.File, r.Err)
+		row = append(row, r.File, r.Err)
 		if err := cw.Write(row); err != nil {
 			return err
 		}

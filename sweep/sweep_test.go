@@ -172,9 +172,12 @@ func TestSweepCSVMatchesFiles(t *testing.T) {
 	}
 	recs := writeCSV(t, sw, results)
 	header := recs[0]
-	wantHeader := []string{"point", "stepsize.gamma0", "run.iterations", "method", "step_rule", "target", "iters_to_target", "bits_to_target",
-		"final_iteration", "final_f", "final_grad_norm_sq", "min_grad_norm_sq", "bits_per_worker", "gamma",
-		"gamma0", "time_s", "status", "file", "error"}
+	// the per-run columns are those of efmpi summarize (runfile.TableHeader)
+	wantHeader := []string{"point", "stepsize.gamma0", "run.iterations", "label", "method", "normalize", "compressor", "k",
+		"ranks", "d", "dataset", "stepsize_rule", "gamma", "gamma0", "seed", "iterations", "iterations_done",
+		"last_iteration", "rows", "status", "final_f", "final_grad_norm_sq", "min_grad_norm_sq", "bits_per_worker",
+		"wire_bytes_up", "wire_bytes_down", "time_s", "final_train_accuracy", "final_test_loss", "final_test_accuracy",
+		"target", "iters_to_target", "bits_to_target", "file", "error"}
 	if !reflect.DeepEqual(header, wantHeader) {
 		t.Fatalf("header %q", header)
 	}
@@ -223,7 +226,7 @@ func TestSweepCSVMatchesFiles(t *testing.T) {
 		for name, want := range map[string]string{
 			"iters_to_target":    strconv.FormatInt(run.Ints["iteration"][first], 10),
 			"bits_to_target":     strconv.FormatInt(run.Ints["bits_per_worker"][first], 10),
-			"final_iteration":    strconv.FormatInt(run.Ints["iteration"][n-1], 10),
+			"last_iteration":     strconv.FormatInt(run.Ints["iteration"][n-1], 10),
 			"final_f":            strconv.FormatFloat(run.Floats["f"][n-1], 'g', -1, 64),
 			"final_grad_norm_sq": strconv.FormatFloat(g[n-1], 'g', -1, 64),
 			"min_grad_norm_sq":   strconv.FormatFloat(minG, 'g', -1, 64),

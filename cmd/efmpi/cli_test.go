@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/efmpi/efmpi/hdf5io"
@@ -141,6 +144,35 @@ func TestBadInputCatalogue(t *testing.T) {
 		{"resume without output file", small, "", []string{"-resume"}, 2, []string{"-resume", "out.h5"}},
 		{"unknown command", "", "", []string{"walk"}, 2, []string{`unknown command "walk"`}},
 		{"inspect missing file", "", "", []string{"inspect", "none.h5"}, 2, []string{"none.h5"}},
+		// issue 13: values that used to run, wrap or fail later
+		{"sigma0 inf", replace("[run]", "[init]\nsigma0 = inf\n[run]"), "", nil, 2, []string{"[init] sigma0 = +Inf"}},
+		{"tolerance nan", replace("iterations = 30", "iterations = 30\ntolerance = nan"), "", nil, 2, []string{"[run] tolerance = NaN"}},
+		{"seed negative", replace("iterations = 30", "iterations = 30\nseed = -1"), "", nil, 2, []string{"[run] seed = -1"}},
+		{"lambda nan", replace(`kind = "logreg"`, "kind = \"logreg\"\nlambda = nan"), "", nil, 2, []string{"[problem] lambda = NaN"}},
+		{"iterations huge", replace("iterations = 30", "iterations = 9223372036854775807"), "", nil, 2, []string{"[run] iterations = 9223372036854775807"}},
+		{"gamma inf", replace(`rule = "norm-theory"`, "rule = \"constant\"\ngamma = inf"), "", nil, 2, []string{"stepsize.gamma"}},
+		{"set wrong type names the flag", small, "", []string{"-set", "run.iterations=abc"}, 2, []string{"-set run.iterations=abc", "integer"}},
+		{"features beyond memory", replace("features = 10", "features = 2000000000"), "", nil, 2, []string{"not enough memory", "2000000000"}},
+		{"polynomial beyond memory", "[problem]\nkind = \"polynomial\"\ndim = 100000000\n[run]\nranks = 1000\noutput = \"out.h5\"\n", "", nil, 2, []string{"not enough memory", "dimension 100000000 for 1000 ranks"}},
+		{"libsvm index beyond memory", svm(""), "1 1:1\n-1 2147483647:1\n", nil, 2, []string{"not enough memory", "d = 2147483647"}},
+		{"out is a directory", small, "", []string{"-out", "adir"}, 2, []string{"adir", "is a directory"}},
+		{"out is a directory with -overwrite", small, "", []string{"-out", "adir", "-overwrite"}, 2, []string{"adir", "is a directory"}},
+		{"out is the config", small, "", []string{"-out", "cfg.toml", "-overwrite"}, 2, []string{"-out cfg.toml is the config cfg.toml"}},
+		{"out is the dataset", svm(""), "1 1:1\n-1 2:1\n", []string{"-out", "data.svm", "-overwrite"}, 2, []string{"is the data data.svm"}},
+		{"out links to the dataset", svm(""), "1 1:1\n-1 2:1\n", []string{"-out", "link.h5", "-overwrite"}, 2, []string{"link.h5 is the data", "through a link"}},
+		{"out is a hard link to the x0 file", replace("[run]", "[init]\nx0 = \"x0.txt\"\n[run]"), "", []string{"-out", "hard.h5", "-overwrite"}, 2, []string{"hard.h5 is the x0 file x0.txt"}},
+		{"pipe as data with tcp", svm(""), "", []string{"-transport", "tcp", "-set", `data.path="fifo"`}, 2, []string{"fifo", "not a regular file", "pipe"}},
+		{"bad input creates no directory", svm(""), "", []string{"-out", "new/dir/x.h5"}, 2, []string{"data.svm"}},
+		{"secret too short under mpirun", small, "", []string{"-quiet"}, 2, []string{"EFMPI_SECRET", "need at least"}},
+		{"secret file readable by others", small, "", []string{"-quiet"}, 2, []string{"EFMPI_SECRET_FILE", "mode 0644"}},
+		{"inspect truncated file", "", "", []string{"inspect", "trunc.h5"}, 2, []string{"trunc.h5", "truncated file"}},
+		{"summarize -o an input", "", "", []string{"summarize", "-o", "trunc.h5", "trunc.h5"}, 2, []string{"-o trunc.h5 is the run file trunc.h5"}},
+		{"plot -o links to an input", "", "", []string{"plot", "-o", "fig.png", "trunc.h5"}, 2, []string{"-o fig.png is the run file trunc.h5", "through a link"}},
+		{"sweep table links to the config", "", "", []string{"sweep", "-config", "sweep.toml", "-grid", "run.seed=1,2", "-out", "adir"}, 2, []string{"sweep -out adir/sweep.csv is the config sweep.toml"}},
+	}
+	env := map[string][]string{
+		"secret too short under mpirun":  {"OMPI_COMM_WORLD_RANK=0", "OMPI_COMM_WORLD_SIZE=2", "EFMPI_SECRET=abcd"},
+		"secret file readable by others": {"OMPI_COMM_WORLD_RANK=1", "OMPI_COMM_WORLD_SIZE=2", "EFMPI_SECRET_FILE=secret.hex"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -154,9 +186,18 @@ func TestBadInputCatalogue(t *testing.T) {
 				write(t, dir, "data.svm", tc.data)
 			}
 			write(t, dir, "x0.txt", "1\n2\n3\n")
-			code, stdout, stderr := efmpi(t, dir, args...)
+			setupCatalogue(t, dir)
+			before := snapshot(t, dir)
+			code, stdout, stderr := efmpiEnv(t, dir, env[tc.name], args...)
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
+			}
+			if strings.Contains(stderr, "HDF5-DIAG") || strings.Contains(stderr, "goroutine ") ||
+				(!strings.Contains(stderr, "sage") && strings.Count(strings.TrimSpace(stderr), "\n") > 0) {
+				t.Errorf("want one clear line, got:\n%s", stderr)
+			}
+			if after := snapshot(t, dir); after != before {
+				t.Errorf("a rejected run changed its directory:\nbefore %s\nafter  %s", before, after)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(stderr, w) {
@@ -313,4 +354,73 @@ func TestShippedConfigsValidate(t *testing.T) {
 			t.Errorf("%s: exit %d\n%s%s", f, code, stdout, stderr)
 		}
 	}
+}
+
+// setupCatalogue adds the files some catalogue cases need: a directory, a
+// symbolic and a hard link, a FIFO, a secret file of mode 0644 and a
+// truncated run file.
+func setupCatalogue(t *testing.T, dir string) {
+	t.Helper()
+	os.Mkdir(filepath.Join(dir, "adir"), 0o755)
+	write(t, dir, "sweep.toml", small)
+	os.Symlink("../sweep.toml", filepath.Join(dir, "adir", "sweep.csv"))
+	os.Symlink("trunc.h5", filepath.Join(dir, "fig.png"))
+	os.Symlink("data.svm", filepath.Join(dir, "link.h5"))
+	os.Link(filepath.Join(dir, "x0.txt"), filepath.Join(dir, "hard.h5"))
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "secret.hex", strings.Repeat("ab", 32))
+	os.Chmod(filepath.Join(dir, "secret.hex"), 0o644)
+	trunc := filepath.Join(dir, "trunc.h5")
+	r, err := hdf5io.Create(trunc, false, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Append(hdf5io.Row{Iteration: 0})
+	r.Close("completed")
+	if err := os.Truncate(trunc, 3000); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// snapshot describes every entry of dir (name, size, content hash), to
+// check that a rejected command wrote nothing.
+func snapshot(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		fmt.Fprintf(&b, "%s:%d", rel, info.Size())
+		if info.Mode().IsRegular() {
+			data, _ := os.ReadFile(p)
+			fmt.Fprintf(&b, ":%x", sha256.Sum256(data))
+		}
+		b.WriteString(" ")
+		return nil
+	})
+	return b.String()
+}
+
+// efmpiEnv is efmpi with extra environment variables.
+func efmpiEnv(t *testing.T, dir string, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(efmpiBin, args...)
+	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(childEnv(), env...)
+	}
+	var so, se strings.Builder
+	cmd.Stdout, cmd.Stderr = &so, &se
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, so.String(), se.String()
 }

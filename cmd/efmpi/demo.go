@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/efmpi/efmpi/driver"
+	"github.com/efmpi/efmpi/runfile"
 )
 
 // cmdDemo runs the default experiment: the embedded default config as
@@ -31,7 +32,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		{"algorithm.normalize=true", "stepsize.rule=\"norm-theory\""},
 		{"algorithm.normalize=false", "stepsize.rule=\"ef21-theory\""},
 	}
-	var runs []*summary
+	var runs []*runfile.Summary
 	for i, v := range variants {
 		out := filepath.Join(*dir, v.file)
 		f := &runFlags{sets: sets[i], out: out, overwrite: true, quiet: *quiet, progress: 2e9}
@@ -40,11 +41,14 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 			return ExitBadInput, err
 		}
 		fmt.Fprintf(stdout, "== %s → %s\n", v.name, out)
-		if err := checkOutput(out, true, false); err != nil {
+		if err := checkOutput(out, true, false, runInputs(cfg)); err != nil {
 			return ExitBadInput, err
 		}
 		sh, err := driver.Prepare(specFrom(cfg, true), cfg.Run.Ranks)
 		if err != nil {
+			return ExitBadInput, err
+		}
+		if err := makeOutputDir(out); err != nil {
 			return ExitBadInput, err
 		}
 		res, err := runInproc(ctx, sh, cfg, f, stdout)

@@ -6,6 +6,10 @@
 //	efmpi run [-config FILE] [-out FILE.h5] [-ranks N] [-transport inproc|tcp|btracey] [-set section.key=value]...
 //	efmpi demo                 the default experiment: ||EF21|| vs EF21, top-1, synthetic data, 4 ranks
 //	efmpi inspect [-json] FILE.h5...
+//	efmpi summarize DIR|FILE.h5...
+//	efmpi export RUN.h5 -o run.csv
+//	efmpi plot -o FIG.png RUN.h5...
+//	efmpi sweep -config FILE -grid ...
 //	efmpi theory -config FILE
 //	efmpi version
 //
@@ -41,6 +45,9 @@ const (
 	ExitDiverged    = 3 // non-finite values
 	ExitRankFailed  = 4 // a rank died or went silent
 	ExitInterrupted = 5 // SIGTERM / SIGUSR1 / SIGINT: flushed and marked interrupted
+	// ExitNoCheckpoint: stopped by a signal as for 5, but the checkpoint
+	// could not be written, so -resume cannot continue from this point.
+	ExitNoCheckpoint = 6
 )
 
 func main() {
@@ -60,9 +67,11 @@ usage:
   efmpi demo [-out DIR]              ||EF21|| vs EF21 on synthetic data, with a comparison table
   efmpi inspect [-json] FILE.h5...   summarise recorded runs
   efmpi summarize DIR|FILE.h5...     one CSV table of many runs (-target T, -o FILE)
+  efmpi export RUN.h5 -o run.csv     a run's trajectory as CSV (-what columns|attrs: units and meanings, attributes)
   efmpi theory -config FILE          L, L_i, α, θ, β and the step size the rule gives
   efmpi plot -o FIG.png RUN.h5...    ‖∇f‖² vs iterations and bits, one line per run (-x, -rows, -table)
-  efmpi sweep -config FILE -grid key=v1,v2 [-target T] [-choose-k …]   run a grid, one CSV table
+  efmpi sweep -config FILE -grid key=v1,v2 [-grid NAME='ov ov|ov'] [-zip A,B] [-target T] [-slurm]   run a grid, one CSV table
+  efmpi data convert FILE -o FILE.h5 | data info FILE.h5 | data synth …   LIBSVM → HDF5 sparse input; summaries
   efmpi version
 
 'efmpi run -h' lists the run flags.
@@ -91,6 +100,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code, err = cmdSweep(ctx, args[1:], stdout, stderr)
 	case "summarize":
 		code, err = cmdSummarize(args[1:], stdout, stderr)
+	case "data":
+		code, err = cmdData(args[1:], stdout, stderr)
+	case "export":
+		code, err = cmdExport(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "efmpi %s\n", Version)
 	case "help", "-h", "-help", "--help":
@@ -122,11 +135,13 @@ func exitCode(err error) int {
 	var exitErr *launch.RankExitError
 	switch {
 	case errors.As(err, &ue), errors.Is(err, config.ErrInvalid), errors.Is(err, driver.ErrInvalid),
-		errors.Is(err, hdf5io.ErrExists), errors.As(err, &pe), errors.Is(err, errOutput):
+		errors.Is(err, hdf5io.ErrExists), errors.As(err, &pe), errors.Is(err, errOutput),
+		errors.Is(err, errInputOutput), errors.Is(err, errNotRegular), errors.Is(err, hdf5io.ErrLocked),
+		errors.Is(err, hdf5io.ErrIsDir), errors.Is(err, launch.ErrBadSecret):
 		return ExitBadInput
 	case errors.As(err, &exitErr):
 		switch exitErr.ExitCode {
-		case ExitBadInput, ExitDiverged, ExitRankFailed, ExitInterrupted:
+		case ExitBadInput, ExitDiverged, ExitRankFailed, ExitInterrupted, ExitNoCheckpoint:
 			return exitErr.ExitCode
 		}
 		return ExitRankFailed

@@ -24,7 +24,7 @@ func cmdPlot(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("plot", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("o", "", "output `FIG`.png, .svg, .pdf or .eps (required)")
-	xs := fs.String("x", "both", "x axis: iterations, bits or both (two panels side by side); with -table: a column")
+	xs := fs.String("x", "both", "x axis: iterations, bits, time, both (iterations and bits), or a list such as iterations,bits,time (one panel each); with -table: a column")
 	title := fs.String("title", "", "figure title")
 	rows := fs.String("rows", "", "one row of panels per value of this run `ATTR`ibute (e.g. n_ranks, dataset)")
 	ymin := fs.Float64("ymin", 0, "lower end of the ‖∇f‖² axis (default: from the data)")
@@ -33,14 +33,21 @@ func cmdPlot(args []string, stdout, stderr io.Writer) (int, error) {
 	height := fs.Float64("height", 0, "figure height in inches (default: 3.1 per row plus the legend)")
 	dpi := fs.Int("dpi", 150, "PNG resolution")
 	target := fs.Float64("target", 0, "draw a dotted line at ‖∇f‖² = `T` (with -table: at y = T)")
-	logbits := fs.Bool("logbits", false, "log scale on the bits axis (runs whose traffic differs by orders of magnitude)")
+	logbits := fs.Bool("logbits", false, "log scale on the bits axis (runs whose traffic differs by orders of magnitude); points at 0 bits are left out")
+	logtime := fs.Bool("logtime", false, "log scale on the time axis")
+	colorBy := fs.String("color-by", "", "colour series by this `ATTR` (method, compressor, k, seed, n_ranks, any root attribute); default: method when method and compressor both vary")
+	styleBy := fs.String("style-by", "", "dash and marker by this `ATTR` (e.g. k or compressor); default: compressor when method and compressor both vary")
+	sharey := fs.Bool("sharey", true, "the same ‖∇f‖² range in every panel and row (-sharey=false: each its own)")
+	aggregate := fs.String("aggregate", "", "merge runs that differ only in this `ATTR` (e.g. seed) into their median with a min–max band")
+	var labelFlags multiFlag
+	fs.Var(&labelFlags, "label", "series labels: `TEMPLATE` with {attr} fields for every run (e.g. '{method} k={k}'), or RUN.h5=TEXT for one run (repeatable)")
 	table := fs.String("table", "", "plot columns of this CSV `FILE` (efmpi sweep's sweep.csv) instead of run files")
 	ycol := fs.String("y", "iters_to_target", "with -table: the y column")
 	by := fs.String("by", "", "with -table: one line per value of this column")
 	logx := fs.Bool("logx", false, "with -table: logarithmic x axis")
 	logy := fs.Bool("logy", false, "with -table: logarithmic y axis")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: efmpi plot -o FIG.png|svg|pdf [-x iterations|bits|both] [-rows ATTR] [-title T] RUN.h5...\n"+
+		fmt.Fprintf(stderr, "usage: efmpi plot -o FIG.png|svg|pdf [-x iterations|bits|time|both] [-rows ATTR] [-color-by ATTR] [-style-by ATTR] [-aggregate seed] [-label T] [-title T] RUN.h5...\n"+
 			"       efmpi plot -o FIG.png -table sweep.csv -x COLUMN -y COLUMN [-by COLUMN] [-logx] [-logy]\n"+
 			"‖∇f(x^k)‖² (log scale) against iterations and bits per worker, one line per run.\n")
 		fs.PrintDefaults()
@@ -58,6 +65,13 @@ func cmdPlot(args []string, stdout, stderr io.Writer) (int, error) {
 	case ".png", ".svg", ".pdf", ".eps":
 	default:
 		return ExitBadInput, usageError{fmt.Sprintf("plot: -o %s: want a .png, .svg, .pdf or .eps file", *out)}
+	}
+	in := []input{{"table", *table}}
+	for _, p := range paths {
+		in = append(in, input{"run file", p})
+	}
+	if err := checkNotInput("-o", *out, in); err != nil {
+		return ExitBadInput, err
 	}
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 		return ExitBadInput, fmt.Errorf("%w: %v", errOutput, err)
@@ -92,14 +106,57 @@ func cmdPlot(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return ExitBadInput, usageError{err.Error()}
 	}
-	fig := &plotting.Figure{Title: *title, X: axes, YMin: *ymin, YMax: *ymax, DPI: *dpi, Target: *target, LogBits: *logbits,
+	if err := applyLabels(series, paths, labelFlags); err != nil {
+		return ExitBadInput, usageError{err.Error()}
+	}
+	if *aggregate != "" {
+		series = plotting.Aggregate(series, *aggregate)
+	}
+	fig := &plotting.Figure{Title: *title, X: axes, YMin: *ymin, YMax: *ymax, DPI: *dpi, Target: *target,
+		LogBits: *logbits, LogTime: *logtime, SharedY: *sharey,
+		Style: plotting.StyleBy{ColorBy: *colorBy, MarkBy: *styleBy},
 		Rows:  plotting.GroupBy(series, *rows, nil),
 		Width: vg.Length(*width) * vg.Inch, Height: vg.Length(*height) * vg.Inch}
 	if err := fig.Save(*out); err != nil {
 		return ExitOther, fmt.Errorf("plot %s: %w", *out, err)
 	}
-	fmt.Fprintf(stdout, "wrote %s (%d runs, %d×%d panels)\n", *out, len(series), len(fig.Rows), len(axes))
+	fmt.Fprintf(stdout, "wrote %s (%d runs, %d×%d panels)\n", *out, len(paths), len(fig.Rows), len(axes))
 	return ExitOK, nil
+}
+
+// applyLabels sets series labels from -label flags: "RUN.h5=TEXT" names
+// one run; anything else is a template ({attr} fields) for every run not
+// named.
+func applyLabels(series []plotting.Series, paths []string, flags []string) error {
+	named := map[int]string{}
+	tmpl := ""
+	for _, l := range flags {
+		if eq := strings.IndexByte(l, '='); eq > 0 {
+			if i := slices.Index(paths, l[:eq]); i >= 0 {
+				named[i] = l[eq+1:]
+				continue
+			}
+		}
+		if tmpl != "" {
+			return fmt.Errorf("-label %q: a second template (the first was %q); name single runs as RUN.h5=TEXT", l, tmpl)
+		}
+		tmpl = l
+	}
+	for i := range series {
+		text, ok := named[i]
+		if !ok {
+			if tmpl == "" {
+				continue
+			}
+			text = tmpl
+		}
+		l, err := plotting.ExpandLabel(text, series[i].Attrs)
+		if err != nil {
+			return err
+		}
+		series[i].Label = l
+	}
+	return nil
 }
 
 // tableFigure reads a CSV with a header line and draws column y against

@@ -95,14 +95,49 @@ func TestPlotTwoRuns(t *testing.T) {
 	}
 
 	for _, bad := range [][]string{
-		{"plot", "norm.h5"},                           // no -o
-		{"plot", "-o", "fig.gif", "norm.h5"},          // format
-		{"plot", "-o", "f.png"},                       // no runs
-		{"plot", "-o", "f.png", "-x", "time", "a.h5"}, // axis
-		{"plot", "-o", "f.png", "missing.h5"},         // file
+		{"plot", "norm.h5"},                                     // no -o
+		{"plot", "-o", "fig.gif", "norm.h5"},                    // format
+		{"plot", "-o", "f.png"},                                 // no runs
+		{"plot", "-o", "f.png", "-x", "walltime", "norm.h5"},    // axis
+		{"plot", "-o", "f.png", "-label", "{method", "norm.h5"}, // label template
+		{"plot", "-o", "f.png", "missing.h5"},                   // file
 	} {
 		if code, _, _ := efmpi(t, dir, bad...); code != ExitBadInput {
 			t.Errorf("%q: exit %d, want %d", bad, code, ExitBadInput)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "f.png")); err == nil {
+		t.Error("a refused plot left f.png")
+	}
+}
+
+// EF14 sends nothing at iteration 0: -x bits -logbits used to crash with a
+// Go stack trace and leave a 0-byte file. -x time, -label, -aggregate and
+// -color-by work from the command line.
+func TestPlotLogBitsEF14AndOptions(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "ef14.toml", strings.Replace(polyEF21, `method = "ef21"`, `method = "ef14"`, 1))
+	write(t, dir, "norm.toml", polyNorm)
+	for _, name := range []string{"ef14", "norm"} {
+		for _, seed := range []string{"1", "2", "3"} {
+			if code, _, se := efmpi(t, dir, "run", "-quiet", "-config", name+".toml", "-set", "run.seed="+seed, "-out", name+seed+".h5"); code != 0 {
+				t.Fatalf("run %s: %s", name, se)
+			}
+		}
+	}
+	code, so, se := efmpi(t, dir, "plot", "-o", "lb.png", "-x", "bits", "-logbits", "ef141.h5", "norm1.h5")
+	if code != 0 || strings.Contains(se, "goroutine") {
+		t.Fatalf("-logbits with EF14: exit %d\n%s%s", code, so, se)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "lb.png")); err != nil || st.Size() < 1000 {
+		t.Fatalf("lb.png: %v", err)
+	}
+	code, _, se = efmpi(t, dir, "plot", "-o", "agg.svg", "-x", "iterations,time", "-aggregate", "seed", "-color-by", "method",
+		"-label", "{method} k={k}", "-label", "norm1.h5=mine", "ef141.h5", "ef142.h5", "ef143.h5", "norm1.h5", "norm2.h5")
+	svg, _ := os.ReadFile(filepath.Join(dir, "agg.svg"))
+	for _, want := range []string{"EF14 k=2 (median of 3 seeds, min–max band)", "mine", "||EF21|| k=2", "wall-clock time (s)"} {
+		if code != 0 || !strings.Contains(string(svg), want) {
+			t.Errorf("agg.svg lacks %q (exit %d %s)", want, code, se)
 		}
 	}
 }

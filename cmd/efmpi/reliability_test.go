@@ -253,7 +253,7 @@ func TestRankKilled(t *testing.T) {
 			py := testenv.PythonWithH5py(t)
 			out, err := exec.Command(py, "-c", `
 import h5py, sys
-f = h5py.File(sys.argv[1], "r")
+f = h5py.File(sys.argv[1], "r", swmr=True)  # the writer died in SWMR mode (h5clear -s clears that)
 it = f["trajectory/iteration"][:]
 assert len(it) > 0 and all(it[i] == 10 * i for i in range(len(it))), it[:5]
 assert all(len(f["trajectory/" + c]) == len(it) for c in f["trajectory"])
@@ -263,48 +263,88 @@ print(len(it), f.attrs["status"])
 				t.Fatalf("h5py on the file rank 0 left: %v\n%s", err, out)
 			}
 			t.Logf("h5py: %s", bytes.TrimSpace(out))
+			// h5clear -s (hdf5-tools) clears the dead writer's marks; then
+			// every tool opens it as an ordinary file.
+			if out, err := exec.Command("h5clear", "-s", path).CombinedOutput(); err != nil {
+				t.Fatalf("h5clear -s: %v\n%s", err, out)
+			}
+			if out, err := exec.Command("h5dump", "-H", path).CombinedOutput(); err != nil {
+				t.Fatalf("h5dump after h5clear: %v\n%s", err, out)
+			}
 		})
 	}
 }
 
-// TestDiskFull fills a small tmpfs mid-run: the job must fail with an error
-// naming the file, the status must not be completed, and the rows flushed
-// before the disk filled must read back intact.
+// TestDiskFull fills a small tmpfs mid-run, on file systems smaller than,
+// about as large as, and larger than the recorder's 1 MiB reserve: the job
+// must fail with an error naming the file, the status must not be
+// completed, every column must hold the same rows (written whole or not at
+// all: no zero-filled wire_bytes_up), and h5py and efmpi must read the rows
+// flushed before the disk filled.
 func TestDiskFull(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("mounting a tmpfs needs root")
 	}
-	mnt := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1600k", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+	py := testenv.PythonWithH5py(t)
+	for _, size := range []string{"200k", "1400k", "1600k"} {
+		t.Run(size, func(t *testing.T) {
+			mnt := t.TempDir()
+			if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", mnt).CombinedOutput(); err != nil {
+				t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+			}
+			defer exec.Command("umount", mnt).Run()
+			dir := t.TempDir()
+			cfg := write(t, dir, "full.toml", strings.Replace(small, "iterations = 30", "iterations = 1000000\nflush_every = 50", 1))
+			out := filepath.Join(mnt, "full.h5")
+			code, stdout, stderr := efmpi(t, dir, "run", "-config", cfg, "-quiet", "-out", out)
+			t.Logf("exit %d: %s%s", code, stdout, stderr)
+			if code == ExitOK || !strings.Contains(stderr, out) || strings.Contains(stderr, "HDF5-DIAG") {
+				t.Fatalf("disk full: exit %d, stderr must name %s in one line", code, out)
+			}
+			run, err := hdf5io.Open(out)
+			if err != nil {
+				t.Fatalf("file after the disk filled: %v", err)
+			}
+			if s := run.String("status"); s == "completed" {
+				t.Errorf("status %q after the disk filled", s)
+			}
+			it := run.Ints["iteration"]
+			if len(it) < 50 {
+				t.Fatalf("only %d rows survived", len(it))
+			}
+			for i, v := range it {
+				if v != int64(i) {
+					t.Fatalf("row %d has iteration %d: rows damaged", i, v)
+				}
+				if i > 0 && (run.Ints["wire_bytes_up"][i] <= run.Ints["wire_bytes_up"][i-1] || run.Floats["f"][i] == 0) {
+					t.Fatalf("row %d is not whole: wire_bytes_up %d after %d, f %v", i, run.Ints["wire_bytes_up"][i], run.Ints["wire_bytes_up"][i-1], run.Floats["f"][i])
+				}
+			}
+			for name, col := range run.Floats {
+				if len(col) != len(it) {
+					t.Errorf("/trajectory/%s has %d rows, iteration %d", name, len(col), len(it))
+				}
+			}
+			for name, col := range run.Ints {
+				if len(col) != len(it) {
+					t.Errorf("/trajectory/%s has %d rows, iteration %d", name, len(col), len(it))
+				}
+			}
+			if _, err := os.Stat(out + ".reserve"); !os.IsNotExist(err) {
+				t.Errorf("the reserve file was left behind: %v", err)
+			}
+			h5, err := exec.Command(py, "-c", `
+import h5py, sys
+f = h5py.File(sys.argv[1], "r")
+n = len(f["trajectory/iteration"])
+assert all(len(f["trajectory/" + c]) == n for c in f["trajectory"]), "columns differ in length"
+assert (f["trajectory/wire_bytes_up"][1:] > 0).all(), "zero rows in wire_bytes_up"
+print(n, f.attrs["status"])
+`, out).CombinedOutput()
+			if err != nil {
+				t.Fatalf("h5py: %v\n%s", err, h5)
+			}
+			t.Logf("%d rows intact, status %q; h5py: %s", len(it), run.String("status"), bytes.TrimSpace(h5))
+		})
 	}
-	defer exec.Command("umount", mnt).Run()
-	dir := t.TempDir()
-	cfg := write(t, dir, "full.toml", strings.Replace(small, "iterations = 30", "iterations = 1000000\nflush_every = 50", 1))
-	out := filepath.Join(mnt, "full.h5")
-	code, stdout, stderr := efmpi(t, dir, "run", "-config", cfg, "-quiet", "-out", out)
-	t.Logf("exit %d: %s%s", code, stdout, stderr)
-	if code == ExitOK || !strings.Contains(stderr, out) {
-		t.Fatalf("disk full: exit %d, stderr must name %s", code, out)
-	}
-	run, err := hdf5io.Open(out)
-	if err != nil {
-		t.Fatalf("file after the disk filled: %v", err)
-	}
-	if s := run.String("status"); s == "completed" {
-		t.Errorf("status %q after the disk filled", s)
-	}
-	it := run.Ints["iteration"]
-	if len(it) < 50 {
-		t.Fatalf("only %d rows survived", len(it))
-	}
-	for i, v := range it {
-		if v != int64(i) {
-			t.Fatalf("row %d has iteration %d: rows damaged", i, v)
-		}
-	}
-	if _, err := os.Stat(out + ".reserve"); !os.IsNotExist(err) {
-		t.Errorf("the reserve file was left behind: %v", err)
-	}
-	t.Logf("%d rows intact, status %q", len(it), run.String("status"))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,14 +19,24 @@ import (
 	"github.com/efmpi/efmpi/hdf5io"
 )
 
-// errOutput marks an output path that cannot be written.
-var errOutput = errors.New("output not writable")
-
 // multiFlag collects a repeatable flag.
 type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// unsetFlag is -unset KEY: it adds the override "KEY=" (unset) to sets, in
+// order with the -set flags.
+type unsetFlag struct{ sets *multiFlag }
+
+func (u unsetFlag) String() string { return "" }
+func (u unsetFlag) Set(key string) error {
+	if strings.Contains(key, "=") || !strings.Contains(key, ".") {
+		return fmt.Errorf("want section.key, got %q", key)
+	}
+	*u.sets = append(*u.sets, key+"=")
+	return nil
+}
 
 // runFlags are the flags of `efmpi run`.
 type runFlags struct {
@@ -45,7 +56,8 @@ func parseRunFlags(name string, args []string, stderr io.Writer) (*runFlags, err
 	fs.IntVar(&f.ranks, "ranks", 0, "number of ranks when not started by a launcher (overrides [run] ranks)")
 	fs.StringVar(&f.transport, "transport", "", "inproc | tcp | btracey (overrides [run] transport); tcp without a launcher spawns local processes")
 	fs.StringVar(&f.coordinator, "coordinator", "", "rank 0's `host:port` for multi-process runs (else EFMPI_COORDINATOR, the Slurm node list or a rendezvous file)")
-	fs.Var(&f.sets, "set", "override a config value: `section.key=value` (repeatable)")
+	fs.Var(&f.sets, "set", "override a config value: `section.key=value` (repeatable; section.key= unsets it)")
+	fs.Var(unsetFlag{&f.sets}, "unset", "drop a key of the config file, so its default applies: `section.key` (repeatable; the same as -set section.key=)")
 	fs.BoolVar(&f.overwrite, "overwrite", false, "replace an existing output file")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines")
 	fs.BoolVar(&f.resume, "resume", false, "continue the run in the output file from its newest checkpoint (sets [run] resume)")
@@ -100,7 +112,9 @@ func specFrom(cfg *config.Config, overwrite bool) driver.Spec {
 	return driver.Spec{
 		Problem: cfg.Problem.Kind, Lambda: cfg.Problem.Lambda, PolyDim: cfg.Problem.Dim,
 		Source: cfg.Data.Source, DataPath: cfg.DataPath(), Features: cfg.Data.Features, Samples: cfg.Data.Samples,
-		Shuffle: cfg.Data.Shuffle, Split: cfg.Data.Split,
+		Shuffle: cfg.Data.Shuffle, Split: cfg.Data.Split, SplitAlpha: cfg.Data.Alpha,
+		TestPath: cfg.TestPath(), TestFraction: cfg.Data.TestFraction, EvalEvery: cfg.Run.EvalEvery,
+		RowNNZ: cfg.Data.NNZPerRow, Exponent: cfg.Data.Exponent, LabelNoise: cfg.Data.LabelNoise,
 		Method: a.Method, Normalize: a.Normalize, Compressor: a.Compressor, K: a.K,
 		InitCompressed: a.Init == "compressed", Batch: a.Batch, InitBatch: a.InitBatch,
 		Momentum: a.Momentum, Eta: a.Eta, Eta0: a.Eta0,
@@ -124,31 +138,6 @@ func x0Spec(cfg *config.Config) string {
 	return cfg.X0Path()
 }
 
-// checkOutput creates the output directory and makes sure a file can be
-// written there, before any computation.
-func checkOutput(path string, overwrite, resume bool) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("%w: output directory %s: %v", errOutput, dir, err)
-	}
-	probe, err := os.CreateTemp(dir, ".efmpi-write-test-*")
-	if err != nil {
-		return fmt.Errorf("%w: output directory %s: %v", errOutput, dir, err)
-	}
-	probe.Close()
-	os.Remove(probe.Name())
-	if resume {
-		if _, err := os.Stat(path); err != nil {
-			return fmt.Errorf("%w: -resume: %v", errOutput, err)
-		}
-		return nil
-	}
-	if _, err := os.Stat(path); err == nil && !overwrite {
-		return fmt.Errorf("%s: %w", path, hdf5io.ErrExists)
-	}
-	return nil
-}
-
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	f, err := parseRunFlags("run", args, stderr)
 	if err != nil {
@@ -168,13 +157,22 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	spec := specFrom(cfg, f.overwrite)
 	switch {
 	case env.Launcher != launch.LauncherNone:
+		if w := worldSizeWarning(cfg, f, env); w != "" {
+			fmt.Fprintln(stderr, w)
+		}
 		return runJoined(ctx, cfg, spec, f, env, stdout)
 	case cfg.Run.Transport == "inproc":
-		if err := checkOutput(spec.Output, f.overwrite, spec.Resume); err != nil {
+		if err := checkOutput(spec.Output, f.overwrite, spec.Resume, runInputs(cfg)); err != nil {
 			return ExitBadInput, err
 		}
 		sh, err := driver.Prepare(spec, cfg.Run.Ranks)
 		if err != nil {
+			return ExitBadInput, err
+		}
+		if err := sh.CheckMemory(cfg.Run.Ranks); err != nil {
+			return ExitBadInput, err
+		}
+		if err := makeOutputDir(spec.Output); err != nil {
 			return ExitBadInput, err
 		}
 		res, err := runInproc(ctx, sh, cfg, f, stdout)
@@ -195,13 +193,59 @@ func runAttrs(cfg *config.Config, launcher string, hosts []string) []hdf5io.Attr
 		names = append(names, h)
 	}
 	sort.Strings(names)
-	return []hdf5io.Attr{
+	attrs := []hdf5io.Attr{
 		{Name: "efmpi_version", Value: Version},
 		{Name: "launcher", Value: launcher},
 		{Name: "hosts", Value: strings.Join(names, ",")},
 		{Name: "config", Value: cfg.Effective()},
 		{Name: "config_path", Value: cfg.Path},
+		{Name: "ranks_configured", Value: cfg.Run.Ranks},
 	}
+	return append(attrs, pathAttrs(cfg)...)
+}
+
+// pathAttrs are the run's paths both as given (relative to where the run
+// started) and absolute, so a file found later still says what it read and
+// where it was written: config_path_abs, output_path, output_path_abs,
+// working_dir, and for LIBSVM data data_path and data_path_abs.
+func pathAttrs(cfg *config.Config) []hdf5io.Attr {
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
+	}
+	wd, _ := os.Getwd()
+	out := []hdf5io.Attr{{Name: "working_dir", Value: wd},
+		{Name: "output_path", Value: cfg.Run.Output}, {Name: "output_path_abs", Value: abs(cfg.Run.Output)}}
+	if cfg.Path != "" {
+		out = append(out, hdf5io.Attr{Name: "config_path_abs", Value: abs(cfg.Path)})
+	}
+	if cfg.Data.Path != "" {
+		out = append(out, hdf5io.Attr{Name: "data_path", Value: cfg.Data.Path}, hdf5io.Attr{Name: "data_path_abs", Value: abs(cfg.DataPath())})
+	}
+	return out
+}
+
+// worldSizeWarning is the warning rank 0 prints when a launcher's world size
+// differs from the number of ranks the config or -ranks asked for ("" when
+// they agree or nobody asked).
+func worldSizeWarning(cfg *config.Config, f *runFlags, env launch.Env) string {
+	if env.Launcher == launch.LauncherNone || env.Rank != 0 || env.Size == cfg.Run.Ranks {
+		return ""
+	}
+	switch {
+	case f.ranks > 0:
+		return fmt.Sprintf("warning: %s started %d ranks; -ranks %d is ignored (the launcher's world size decides)", env.Launcher, env.Size, f.ranks)
+	case cfg.IsSet("run.ranks"):
+		where := "the config"
+		if cfg.Path != "" {
+			where = cfg.Path
+		}
+		return fmt.Sprintf("warning: %s started %d ranks; [run] ranks = %d in %s is ignored (the launcher's world size decides)",
+			env.Launcher, env.Size, cfg.Run.Ranks, where)
+	}
+	return ""
 }
 
 func hostname() string {
@@ -214,16 +258,42 @@ func hostname() string {
 
 // progressPrinter returns rank 0's progress hook: a live line on a terminal,
 // plain lines in batch logs.
-func progressPrinter(w io.Writer, quiet bool) func(driver.Progress) {
+func progressPrinter(w io.Writer, quiet bool, launcher string) func(driver.Progress) {
 	if quiet {
 		return nil
 	}
-	tty := false
+	tty := liveProgress(w, launcher, os.Getenv("EFMPI_PROGRESS"))
+	return progressFunc(w, tty)
+}
+
+// liveProgress decides between a live bar (carriage return, erase to end
+// of line) and plain lines: the bar only when w is a terminal and no MPI
+// launcher or Slurm started this process — mpirun gives its ranks a
+// pseudo-terminal even when its own output goes to a file, so there a
+// terminal says nothing about where the text ends up. EFMPI_PROGRESS=bar or
+// =lines overrides.
+func liveProgress(w io.Writer, launcher, override string) bool {
+	switch override {
+	case "bar":
+		return true
+	case "lines":
+		return false
+	}
+	switch launcher {
+	case launch.LauncherNone, launch.LauncherSpawned, "":
+	default:
+		return false
+	}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			tty = true
+			return os.Getenv("TERM") != "dumb"
 		}
 	}
+	return false
+}
+
+// progressFunc prints progress lines, as a live bar when tty is set.
+func progressFunc(w io.Writer, tty bool) func(driver.Progress) {
 	return func(p driver.Progress) {
 		line := fmt.Sprintf("iter %d/%d  f=%.6g  ‖∇f‖²=%.3e  bits/worker=%d  %.0f it/s  ETA %s",
 			p.Iteration, p.Iterations, p.F, p.GradNormSq, p.BitsPerWorker, p.ItPerSec, p.ETA.Round(time.Second))
@@ -247,7 +317,7 @@ func runInproc(ctx context.Context, sh *driver.Shared, cfg *config.Config, f *ru
 		hosts[i] = hostname()
 	}
 	return driver.RunInproc(ctx, sh, driver.Options{Attrs: runAttrs(cfg, "inproc", hosts), Hosts: hosts,
-		Progress: progressPrinter(stdout, f.quiet), ProgressEvery: f.progress})
+		Progress: progressPrinter(stdout, f.quiet, launch.LauncherNone), ProgressEvery: f.progress})
 }
 
 // runJoined runs this process as one rank of a launcher's job.
@@ -257,15 +327,23 @@ func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *run
 		transport = "tcp" // under a launcher, ranks are processes
 	}
 	if env.Rank == 0 {
-		if err := checkOutput(spec.Output, f.overwrite, spec.Resume); err != nil {
+		if err := checkOutput(spec.Output, f.overwrite, spec.Resume, runInputs(cfg)); err != nil {
+			return ExitBadInput, err
+		}
+	}
+	if err := requireRegular(runInputs(cfg)); err != nil {
+		return ExitBadInput, err
+	}
+	sh, err := driver.PrepareRank(spec, env.Size, env.Rank) // this rank's rows only
+	if err != nil {
+		return ExitBadInput, err
+	}
+	if env.Rank == 0 {
+		if err := makeOutputDir(spec.Output); err != nil {
 			return ExitBadInput, err
 		}
 	} else {
 		os.MkdirAll(filepath.Dir(spec.Output), 0o755)
-	}
-	sh, err := driver.Prepare(spec, env.Size)
-	if err != nil {
-		return ExitBadInput, err
 	}
 	timeout, err := cfg.TimeoutDuration()
 	if err != nil {
@@ -274,6 +352,9 @@ func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *run
 	comm, env, err := launch.Join(ctx, launch.Options{Transport: transport, Coordinator: f.coordinator,
 		SharedDir: filepath.Dir(spec.Output), Timeout: timeout})
 	if err != nil {
+		if errors.Is(err, launch.ErrBadSecret) {
+			return ExitBadInput, err
+		}
 		return ExitRankFailed, err
 	}
 	defer comm.Finalize()
@@ -281,12 +362,18 @@ func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *run
 	if err != nil {
 		return ExitRankFailed, err
 	}
+	// Before the first iteration every rank must run the same config, binary
+	// and data: a rank started differently would finish "completed" with
+	// another trajectory.
+	if err := driver.Agree(comm, driver.Print{Config: cfg.Effective(), Binary: binaryID(), Data: sh.Data}); err != nil {
+		return exitCode(err), err
+	}
 	opts := driver.Options{}
 	out := io.Discard
 	if env.Rank == 0 {
 		out = stdout
 		opts = driver.Options{Attrs: runAttrs(cfg, env.Launcher, hosts), Hosts: hosts,
-			Progress: progressPrinter(stdout, f.quiet), ProgressEvery: f.progress}
+			Progress: progressPrinter(stdout, f.quiet, env.Launcher), ProgressEvery: f.progress}
 	}
 	res, err := driver.RunRank(ctx, sh, comm, opts)
 	return finish(res, err, spec.Output, out)
@@ -295,10 +382,17 @@ func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *run
 // runSpawned starts cfg.Run.Ranks local processes of this program, which join
 // one TCP world over loopback, and waits for them.
 func runSpawned(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFlags, stdout, stderr io.Writer) (int, error) {
-	if err := checkOutput(spec.Output, f.overwrite, spec.Resume); err != nil {
+	inputs := runInputs(cfg)
+	if err := checkOutput(spec.Output, f.overwrite, spec.Resume, inputs); err != nil {
 		return ExitBadInput, err
 	}
-	if _, err := driver.Prepare(spec, cfg.Run.Ranks); err != nil {
+	if err := requireRegular(inputs); err != nil {
+		return ExitBadInput, err
+	}
+	if _, err := driver.PrepareRank(spec, cfg.Run.Ranks, 0); err != nil { // checks the input; each process then reads its own rows
+		return ExitBadInput, err
+	}
+	if err := makeOutputDir(spec.Output); err != nil {
 		return ExitBadInput, err
 	}
 	exe, err := os.Executable()
@@ -322,9 +416,32 @@ func finish(res driver.Result, err error, output string, stdout io.Writer) (int,
 	if err != nil {
 		return exitCode(err), err
 	}
+	if res.Status == driver.StatusInterrupted && res.CheckpointErr != nil {
+		return ExitNoCheckpoint, fmt.Errorf("run %s: %s", res.Status, res.Reason)
+	}
 	code := statusCode(res.Status)
 	if code != ExitOK {
 		return code, fmt.Errorf("run %s: %s", res.Status, res.Reason)
 	}
 	return ExitOK, nil
+}
+
+// binaryID identifies this program for the ranks' agreement: the version and
+// a hash of the executable, so two builds of one version are told apart.
+func binaryID() string {
+	id := "efmpi " + Version
+	exe, err := os.Executable()
+	if err != nil {
+		return id
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return id
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return id
+	}
+	return fmt.Sprintf("%s (sha256 %x)", id, h.Sum(nil)[:8])
 }

@@ -11,17 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
-)
 
-// summarizeColumns are the CSV columns of `efmpi summarize`, in order; the two
-// *_to_target columns are added when -target is given.
-var summarizeColumns = []string{
-	"file", "label", "method", "normalize", "compressor", "k", "ranks", "d", "dataset",
-	"stepsize_rule", "gamma", "gamma0", "seed", "iterations", "iterations_done", "last_iteration",
-	"rows", "status", "final_f", "final_grad_norm_sq", "min_grad_norm_sq", "bits_per_worker", "time_s",
-}
+	"github.com/efmpi/efmpi/runfile"
+)
 
 // cmdSummarize writes one CSV row per run file found in the named files and
 // directories (searched recursively for *.h5).
@@ -59,6 +52,13 @@ func cmdSummarize(args []string, stdout, stderr io.Writer) (int, error) {
 	var out io.Writer = stdout
 	var file *os.File
 	if *outPath != "" {
+		var in []input
+		for _, f := range files {
+			in = append(in, input{"run file", f})
+		}
+		if err := checkNotInput("-o", *outPath, in); err != nil {
+			return ExitBadInput, err
+		}
 		if file, err = os.Create(*outPath); err != nil {
 			return ExitBadInput, fmt.Errorf("%w: %v", errOutput, err)
 		}
@@ -66,11 +66,7 @@ func cmdSummarize(args []string, stdout, stderr io.Writer) (int, error) {
 		out = file
 	}
 	w := csv.NewWriter(out)
-	header := summarizeColumns
-	if withTarget {
-		header = append(header[:len(header):len(header)], "iters_to_target", "bits_to_target")
-	}
-	w.Write(header)
+	w.Write(append([]string{"file"}, runfile.TableHeader(withTarget)...))
 	skipped := 0
 	for _, p := range files {
 		s, err := summarize(p)
@@ -79,16 +75,7 @@ func cmdSummarize(args []string, stdout, stderr io.Writer) (int, error) {
 			skipped++
 			continue
 		}
-		row := summaryRow(s)
-		if withTarget {
-			it, bits := s.reach(*target)
-			if it < 0 {
-				row = append(row, "", "")
-			} else {
-				row = append(row, strconv.FormatInt(it, 10), strconv.FormatInt(bits, 10))
-			}
-		}
-		w.Write(row)
+		w.Write(append([]string{p}, s.Cells(withTarget, *target)...))
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
@@ -104,39 +91,6 @@ func cmdSummarize(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	return ExitOK, nil
 }
-
-// summaryRow is s as the values of summarizeColumns. Floats are written with
-// the fewest digits that read back to the same float64.
-func summaryRow(s *summary) []string {
-	a := s.Attrs
-	k := ""
-	if c := a["compressor"]; c == "top-k" || c == "rand-k" {
-		k = attrText(a["k"])
-	}
-	return []string{
-		s.File, s.Label, attrText(a["method"]), attrText(a["normalize"]), attrText(a["compressor"]), k,
-		attrText(a["n_ranks"]), attrText(a["d"]), attrText(a["dataset"]),
-		attrText(a["stepsize_rule"]), attrText(a["gamma"]), attrText(a["gamma0"]), attrText(a["seed"]),
-		attrText(a["iterations"]), attrText(a["iterations_done"]), strconv.FormatInt(s.LastIteration, 10),
-		strconv.Itoa(s.Rows), s.Status, floatText(s.F), floatText(s.GradNormSq), floatText(s.MinGradNormSq),
-		strconv.FormatInt(s.BitsPerWorker, 10), floatText(s.TimeS),
-	}
-}
-
-// attrText formats an attribute value for the table ("" if absent).
-func attrText(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return ""
-	case float64:
-		return floatText(v)
-	case int64:
-		return strconv.FormatInt(v, 10)
-	}
-	return fmt.Sprint(v)
-}
-
-func floatText(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // findRunFiles expands directories to the *.h5 files below them, in natural
 // order (point-2 before point-10); named files are kept as given.

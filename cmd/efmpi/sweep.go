@@ -23,16 +23,24 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	fs.SetOutput(stderr)
 	base := fs.String("config", "", "base experiment `FILE` (TOML); default: the embedded default")
 	var grids, sets multiFlag
-	fs.Var(&grids, "grid", "a grid axis `section.key=v1,v2,...` (repeatable; the first varies slowest)")
-	fs.Var(&sets, "set", "override a base config value: `section.key=value` (repeatable)")
+	var zips multiFlag
+	fs.Var(&grids, "grid", "a grid axis `section.key=v1,v2,...`, or a set axis NAME=ov ov|ov|... whose values are sets of section.key=value overrides (repeatable; the first varies slowest)")
+	fs.Var(&zips, "zip", "pair grid axes: `AXIS,AXIS,...` advance together instead of forming their product (repeatable)")
+	fs.Var(&sets, "set", "override a base config value: `section.key=value` (repeatable; section.key= unsets it)")
+	fs.Var(unsetFlag{&sets}, "unset", "drop a key of the base config: `section.key` (repeatable; the same as -set section.key=)")
 	target := fs.Float64("target", math.NaN(), "‖∇f‖² `T`: report the first iteration and bits with ‖∇f‖² ≤ T")
 	dir := fs.String("out", "results/sweep", "output `DIR` for point-NNN.h5 and sweep.csv")
 	chooseK := fs.String("choose-k", "", "choose K per point: the smallest of START, START+STEP, …, ≤ MAX reaching -target, as `[run.iterations=]START:STEP:MAX`")
 	linear := fs.Bool("k-linear", false, "with -choose-k: try every K in order (default: doubling, then bisection)")
 	quiet := fs.Bool("quiet", false, "no line per run")
+	overwrite := fs.Bool("overwrite", false, "replace the sweep files (point-*.h5, sweep.csv, …) in a non-empty -out folder")
+	resume := fs.Bool("resume", false, "continue the sweep in -out: keep its finished points, run the others")
+	slurmMode := fs.Bool("slurm", false, "submit the sweep as a Slurm job array (slurm/sweep.sbatch) instead of running it; sbatch flags follow --")
+	slurmScript := fs.String("slurm-script", "slurm/sweep.sbatch", "with -slurm: the array `SCRIPT`")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: efmpi sweep -config FILE -grid key=v1,v2,... [-grid ...] [-set key=value]... [-target T] [-choose-k START:STEP:MAX] [-out DIR]\n"+
-			"Runs every grid point in-process, sequentially; writes DIR/point-NNN.h5 and DIR/sweep.csv.\n")
+		fmt.Fprintf(stderr, "usage: efmpi sweep -config FILE -grid key=v1,v2,... [-grid NAME='ov ov|ov'] [-zip A,B] [-set key=value]... [-target T] [-choose-k START:STEP:MAX] [-out DIR] [-overwrite|-resume] [-slurm [-- SBATCH FLAGS]]\n"+
+			"Runs every grid point in-process, sequentially; writes DIR/point-NNN.h5 and DIR/sweep.csv.\n"+
+			"With -slurm, submits the same points as a job array; collect them with efmpi summarize DIR.\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -41,8 +49,12 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		}
 		return ExitBadInput, usageError{err.Error()}
 	}
-	if fs.NArg() > 0 {
-		return ExitBadInput, usageError{fmt.Sprintf("sweep: unexpected argument %q", fs.Arg(0))}
+	sbatchFlags := fs.Args()
+	if len(sbatchFlags) > 0 && !*slurmMode {
+		return ExitBadInput, usageError{fmt.Sprintf("sweep: unexpected argument %q (sbatch flags go after -slurm --)", fs.Arg(0))}
+	}
+	if *overwrite && *resume {
+		return ExitBadInput, usageError{"sweep: -overwrite and -resume exclude each other"}
 	}
 	sw := &sweep.Sweep{Target: *target, Dir: *dir}
 	if !math.IsNaN(*target) && (*target <= 0 || math.IsInf(*target, 0)) {
@@ -63,8 +75,15 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		ks.Linear = *linear
 		sw.KSearch = &ks
 	}
+	for _, z := range zips {
+		names, err := sweep.ParseZip(z)
+		if err != nil {
+			return ExitBadInput, usageError{err.Error()}
+		}
+		sw.Zip = append(sw.Zip, names)
+	}
 	// Check the base config and every point before running anything.
-	points, err := sweep.Expand(sw.Axes)
+	points, err := sweep.ExpandZip(sw.Axes, sw.Zip)
 	if err != nil {
 		return ExitBadInput, usageError{err.Error()}
 	}
@@ -73,11 +92,33 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		if sw.KSearch != nil {
 			over = append(over, fmt.Sprintf("%s=%d", sw.KSearch.Key, sw.KSearch.Start))
 		}
-		if _, err := loadConfig(&runFlags{config: *base, sets: over}); err != nil {
+		cfg, err := loadConfig(&runFlags{config: *base, sets: over})
+		if err != nil {
 			return ExitBadInput, fmt.Errorf("point %d (%s): %w", p.Index, p, err)
 		}
+		if err := checkNotInput("sweep -out", filepath.Join(*dir, "sweep.csv"), runInputs(cfg)); err != nil {
+			return ExitBadInput, err
+		}
 	}
-	if err := os.MkdirAll(*dir, 0o755); err != nil {
+	manifest := sweep.Manifest{Config: *base, Sets: append([]string{}, sets...), KSearch: *chooseK}
+	for _, p := range points {
+		manifest.Points = append(manifest.Points, p.String())
+	}
+	mode := sweep.Fresh
+	switch {
+	case *overwrite:
+		mode = sweep.Overwrite
+	case *resume:
+		mode = sweep.Resume
+	}
+	sw.Resume = *resume
+	if *slurmMode {
+		return submitSweep(sw, points, manifest, mode, *slurmScript, sbatchFlags, stdout)
+	}
+	if err := sweep.PrepareDir(*dir, mode, manifest); err != nil {
+		if errors.Is(err, sweep.ErrNotEmpty) {
+			return ExitBadInput, usageError{err.Error()}
+		}
 		return ExitBadInput, fmt.Errorf("%w: %v", errOutput, err)
 	}
 	if !*quiet {
@@ -88,6 +129,9 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		f := &runFlags{config: *base, sets: over, out: out, overwrite: true, quiet: true}
 		cfg, err := loadConfig(f)
 		if err != nil {
+			return err
+		}
+		if err := checkNotInput("sweep -out", out, runInputs(cfg)); err != nil {
 			return err
 		}
 		sh, err := driver.Prepare(specFrom(cfg, true), cfg.Run.Ranks)
@@ -153,6 +197,12 @@ func printSweepLine(w io.Writer, sw *sweep.Sweep, r sweep.Result) {
 		what = "(base)"
 	}
 	line := fmt.Sprintf("  [%d] %s: %s, ‖∇f‖² %.3e", r.Point.Index, what, r.Status, r.FinalGradNorm)
+	if r.Method != "" {
+		line = fmt.Sprintf("  [%d] %s (%s): %s, ‖∇f‖² %.3e", r.Point.Index, r.Method, what, r.Status, r.FinalGradNorm)
+	}
+	if r.Reused {
+		line += " (kept from the earlier sweep)"
+	}
 	if sw.HasTarget() {
 		line += ", target at iteration " + reachText(r.ItersToTarget)
 	}
@@ -165,9 +215,11 @@ func printSweepLine(w io.Writer, sw *sweep.Sweep, r sweep.Result) {
 // printSweepSummary prints one line per point (its chosen K with a search).
 func printSweepSummary(w io.Writer, sw *sweep.Sweep, rows []sweep.Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := []string{"point"}
+	head := []string{"point", "run"}
 	for _, a := range sw.Axes {
-		head = append(head, a.Key)
+		if !a.IsSet() { // a set axis's values are long; the run label says them
+			head = append(head, a.Key)
+		}
 	}
 	if sw.KSearch != nil {
 		head = append(head, "chosen "+sw.KSearch.Key)
@@ -178,8 +230,12 @@ func printSweepSummary(w io.Writer, sw *sweep.Sweep, rows []sweep.Result) {
 	head = append(head, "final f", "final ‖∇f‖²", "status")
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	for _, r := range rows {
-		cells := []string{fmt.Sprint(r.Point.Index)}
-		cells = append(cells, r.Point.Values...)
+		cells := []string{fmt.Sprint(r.Point.Index), r.Method}
+		for i, a := range sw.Axes {
+			if !a.IsSet() {
+				cells = append(cells, r.Point.Values[i])
+			}
+		}
 		if sw.KSearch != nil {
 			k := fmt.Sprint(r.K)
 			if r.Role == "none" {

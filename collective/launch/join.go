@@ -68,7 +68,7 @@ func Join(ctx context.Context, opts Options) (collective.Comm, Env, error) {
 			return nil, env, err
 		}
 	}
-	j := &joiner{env: env, getenv: getenv, timeout: timeout, logf: opts.Logf, start: time.Now()}
+	j := &joiner{env: env, getenv: getenv, timeout: timeout, logf: opts.Logf, events: eventLogf(opts), start: time.Now()}
 	if j.logf == nil {
 		j.logf = func(string, ...any) {}
 	}
@@ -129,6 +129,7 @@ type joiner struct {
 	timeout time.Duration
 	host    string
 	logf    func(string, ...any)
+	events  func(string, ...any) // refused connections, for the transport
 	start   time.Time
 }
 
@@ -144,7 +145,7 @@ func (j *joiner) tcpConfig() collective.TCPConfig {
 		Secret:  j.secret,
 		Timeout: j.timeout,
 		Host:    j.host,
-		Logf:    j.logf,
+		Logf:    j.events,
 	}
 }
 

@@ -3,11 +3,16 @@ package launch
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 )
+
+// ErrBadSecret marks a secret supplied by the user (EFMPI_SECRET,
+// EFMPI_SECRET_FILE) that cannot be used: bad input, not a failed rank.
+var ErrBadSecret = errors.New("unusable job secret")
 
 // SecretLen is the length in bytes of the secrets Spawn and rank 0 generate.
 const SecretLen = 32
@@ -29,7 +34,7 @@ func LoadSecret(getenv func(string) string) ([]byte, error) {
 	if s := getenv("EFMPI_SECRET"); s != "" {
 		b, err := decodeSecret(s)
 		if err != nil {
-			return nil, fmt.Errorf("launch: EFMPI_SECRET: %w", err)
+			return nil, fmt.Errorf("launch: EFMPI_SECRET: %w: %w", ErrBadSecret, err)
 		}
 		return b, nil
 	}
@@ -39,11 +44,11 @@ func LoadSecret(getenv func(string) string) ([]byte, error) {
 	}
 	b, err := readPrivateFile(name)
 	if err != nil {
-		return nil, fmt.Errorf("launch: EFMPI_SECRET_FILE: %w", err)
+		return nil, fmt.Errorf("launch: EFMPI_SECRET_FILE: %w: %w", ErrBadSecret, err)
 	}
 	secret, err := decodeSecret(string(b))
 	if err != nil {
-		return nil, fmt.Errorf("launch: EFMPI_SECRET_FILE %s: %w", name, err)
+		return nil, fmt.Errorf("launch: EFMPI_SECRET_FILE %s: %w: %w", name, ErrBadSecret, err)
 	}
 	return secret, nil
 }

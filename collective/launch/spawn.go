@@ -270,6 +270,7 @@ func (s *spawner) start(rank int, exe string, args, env []string, extra []*os.Fi
 	cmd.Stdout, cmd.Stderr = out, errw
 	cmd.ExtraFiles = extra
 	cmd.WaitDelay = 2 * time.Second // do not hang on grandchildren holding the output pipes
+	superviseChild(cmd)
 	if err := cmd.Start(); err != nil {
 		return &SpawnError{Failed: []*RankExitError{{Rank: rank, ExitCode: -1, Err: fmt.Errorf("starting %s: %w", exe, err)}}}
 	}

@@ -32,7 +32,8 @@ sweep() { # DIR ARGS... : one efmpi sweep, its summary kept in DIR/sweep.log
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	echo "== efmpi sweep $* -out $dir"
-	"$EFMPI" sweep "$@" -out "$dir" -quiet | tee "$dir/sweep.log.tmp"
+	# -overwrite: the log below already sits in the folder when the sweep starts
+	"$EFMPI" sweep "$@" -out "$dir" -quiet -overwrite | tee "$dir/sweep.log.tmp"
 	mv "$dir/sweep.log.tmp" "$dir/sweep.log"
 }
 
@@ -150,12 +151,12 @@ echo "### tables → $OUT/tables.md"
 			role && $role == "tried" { next }
 			{
 				params = ""
-				for (i = 2; i < c["method"]; i++) if (i != role) params = params (params == "" ? "" : ", ") h[i] "=" $i
+				for (i = 2; i < c["label"]; i++) if (i != role) params = params (params == "" ? "" : ", ") h[i] "=" $i
 				it = $c["iters_to_target"]; bits = $c["bits_to_target"]
 				if (it == "") { it = "never"; bits = "never" }
-				k = $c["final_iteration"]; if (role && $role == "none") k = "none ≤ " k
-				m = $c["method"]; gsub(/\|/, "\\|", m)
-				printf "| %s | %s | %s | %s | %s | %s | %s | %s | %.3e | %.3e | %s |\n", label, m, $c["step_rule"], $c["gamma0"], params, k, it, bits, $c["final_grad_norm_sq"], $c["min_grad_norm_sq"], $c["status"]
+				k = $c["last_iteration"]; if (role && $role == "none") k = "none ≤ " k
+				m = $c["label"]; gsub(/\|/, "\\|", m)
+				printf "| %s | %s | %s | %s | %s | %s | %s | %s | %.3e | %.3e | %s |\n", label, m, $c["stepsize_rule"], $c["gamma0"], params, k, it, bits, $c["final_grad_norm_sq"], $c["min_grad_norm_sq"], $c["status"]
 			}' "$1"
 	}
 	header() {

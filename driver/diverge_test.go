@@ -1,0 +1,64 @@
+package driver
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/efmpi/efmpi/algorithms"
+)
+
+// With log_every 10, a divergence is caught at the first non-finite iterate,
+// not at the next row: the reference loop gives the first iteration j where
+// x is non-finite (or a row's f or ‖∇f‖² is), and the driver must stop as
+// diverged naming j, with x_final = x^{j−1} bit for bit.
+func TestDivergenceCaughtEveryIteration(t *testing.T) {
+	spec := baseSpec(t)
+	spec.Problem, spec.PolyDim, spec.K, spec.Factor, spec.LogEvery, spec.Iterations = "polynomial", 10, 2, 1000, 10, 500
+	sh, err := Prepare(spec, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := referenceTrajectory(t, sh) // runs until the end: NaNs propagate
+	var xs [][]float64
+	oracles, _ := sh.Oracles()
+	comps := make([]algorithms.Compressor, 2)
+	for r := range comps {
+		comps[r], _ = sh.Compressor(r)
+	}
+	p := algorithms.Problem{Config: sh.MethodConfig(), Compressors: comps, Oracles: oracles, X0: sh.X0,
+		Schedule: sh.Schedule, Iterations: spec.Iterations}
+	if _, err := algorithms.Reference(p, func(k int, s *algorithms.Server, _ []*algorithms.Worker) bool {
+		xs = append(xs, append([]float64(nil), s.X...))
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	first := -1
+	for k := range xs {
+		m := metrics[int64(k)]
+		rowBad := k%spec.LogEvery == 0 && (math.IsNaN(m[0]) || math.IsInf(m[0], 0) || math.IsNaN(m[1]) || math.IsInf(m[1], 0))
+		if !allFinite(xs[k]) || rowBad {
+			first = k
+			break
+		}
+	}
+	if first <= 0 || first%spec.LogEvery == 0 {
+		t.Fatalf("the reference diverges at iteration %d: pick a case between two rows", first)
+	}
+	res, err := RunInproc(context.Background(), sh, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusDiverged || !strings.Contains(res.Reason, fmt.Sprintf("at iteration %d ", first)) || res.Iterations != first {
+		t.Fatalf("status %s (%s) after %d iterations, want diverged at iteration %d", res.Status, res.Reason, res.Iterations, first)
+	}
+	want := xs[first-1]
+	for j := range want {
+		if math.Float64bits(res.X[j]) != math.Float64bits(want[j]) {
+			t.Fatalf("x_final[%d] = %v, want x^%d = %v", j, res.X[j], first-1, want[j])
+		}
+	}
+}
