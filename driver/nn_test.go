@@ -18,7 +18,7 @@ func nnSpec(t *testing.T, dir string) Spec {
 	return Spec{Problem: "nn", Split: "contiguous", Shuffle: true,
 		Method: algorithms.EF21, Normalize: true, Compressor: "top-k", KFraction: 0.05, Batch: 32, InitBatch: 32,
 		Momentum: "constant", Eta: 0.1, Rule: algorithms.RuleConstant, Gamma: 0.05, X0: "normal",
-		Iterations: 300, Seed: 3, LogEvery: 150, FlushEvery: 10, Downlink: "sparse",
+		Iterations: 300, Seed: 3, LogEvery: 150, EvalEvery: 150, FlushEvery: 10, Downlink: "sparse",
 		Output: filepath.Join(t.TempDir(), "nn.h5"),
 		NN:     NNSpec{Model: "mlp", Widths: []int{32}, Data: "mnist", Path: dir, TrainSamples: 2000, TestSamples: 1000, Chunk: 250}}
 }
@@ -26,7 +26,7 @@ func nnSpec(t *testing.T, dir string) Spec {
 // A short training run on real MNIST: an MLP 784-32-10 trained by ||EF21||
 // with top-k (k = 5 % of d) on 2 000 images over 2 workers reaches a test
 // accuracy far above chance (10 %) in 300 iterations of minibatch 32
-// (measured here: 0.82; the test asks for 0.75).
+// (measured here: 0.81; the test asks for 0.75).
 func TestNNTrainsOnMNIST(t *testing.T) {
 	spec := nnSpec(t, testenv.MNISTDir(t))
 	sh, err := Prepare(spec, 2)
