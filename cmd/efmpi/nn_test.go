@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,6 +62,11 @@ func TestNNDeterminismAcrossTransports(t *testing.T) {
 	}
 	if len(ref.EvalIteration) != 3 {
 		t.Fatalf("/eval: %d rows, want 3 (eval_every = log_every)", len(ref.EvalIteration))
+	}
+	// inspect shows the last evaluation (no training accuracy for a network)
+	if code, out, _ := efmpi(t, dir, "inspect", "inproc.h5"); code != 0 || !strings.Contains(out, "train –") ||
+		!strings.Contains(out, fmt.Sprintf("test %.4f", ref.Eval["test_accuracy"][2])) {
+		t.Errorf("inspect: exit %d, output lacks the test accuracy:\n%s", code, out)
 	}
 	for _, f := range files {
 		got, err := hdf5io.Open(filepath.Join(dir, f))
