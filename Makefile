@@ -6,10 +6,21 @@ GO      ?= go
 BIN     := bin/efmpi
 FUZZTIME ?= 30s
 
-.PHONY: run test build deps deps-test vet bench fuzz clean reproduce data-mnist bench-nn reproduce-nn
+.PHONY: run test build build-mpi deps deps-test deps-mpi vet bench bench-mpi fuzz clean reproduce data-mnist bench-nn reproduce-nn
 
 build: deps
 	$(GO) build -o $(BIN) ./cmd/efmpi
+
+# efmpi with the mpi transport, built with the site's MPI wrapper compiler:
+#   make build-mpi                          CC=mpicc          -> bin/efmpi-mpi
+#   make build-mpi MPICC=mpicc.openmpi      Debian's Open MPI -> bin/efmpi-openmpi
+#   make build-mpi MPICC=mpicc.mpich        Debian's MPICH    -> bin/efmpi-mpich
+MPICC   ?= mpicc
+MPIBIN  ?= bin/efmpi-$(patsubst mpicc%,mpi%,$(subst mpicc.,,$(notdir $(MPICC))))
+build-mpi: deps-mpi
+	@command -v $(MPICC) >/dev/null || (echo "build-mpi: no $(MPICC) on PATH (module load openmpi, or MPICC=...)" && exit 1)
+	CC=$(MPICC) $(GO) build -tags mpi -o $(MPIBIN) ./cmd/efmpi
+	./$(MPIBIN) version
 
 run: build
 	./$(BIN) demo
@@ -33,8 +44,16 @@ deps:
 deps-test:
 	@scripts/deps.sh test
 
+deps-mpi:
+	@scripts/deps.sh mpi
+
+# the hot paths and the growth curves, each next to its bound (scripts/bench.sh; raw output in bench.out)
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./problems ./algorithms ./collective
+	GO=$(GO) scripts/bench.sh
+
+# the MPI transport's benchmarks under real launchers, 2 ranks (README "MPI")
+bench-mpi: deps-mpi
+	scripts/bench-mpi.sh
 
 # bounded fuzzing of every decoder of outside input
 fuzz: deps

@@ -63,13 +63,29 @@ func NewCompressor(name string, k, d int, rng *rand.Rand) (Compressor, error) {
 }
 
 // TopK keeps the k entries of largest magnitude, ties broken by the smaller
-// index. It runs in O(d): a quickselect on a copy of the magnitudes finds the
-// k-th largest magnitude t, then one pass in index order keeps every entry above
-// t and the first entries equal to t until k are kept, which is exactly the
-// tie-breaking rule and yields increasing indices without sorting.
+// index, and emits them in increasing index order. It runs in O(d) with one
+// pass over v in the common case:
+//
+//   - k = 1 is a scan for the first entry of largest magnitude.
+//   - Otherwise, for large d, the magnitudes of a fixed strided sample of v
+//     give a threshold τ a little below the expected k-th largest magnitude;
+//     one pass collects, in index order, every entry whose magnitude bits are
+//     ≥ τ's (the bits of |x| order like |x| itself, NaN above +Inf). If there
+//     are at least k candidates, they hold the whole top k and every entry
+//     tied with the k-th largest, so the rest of the work is on them alone;
+//     otherwise (an unlucky sample) every entry is a candidate.
+//   - A quickselect on the candidates' magnitudes finds the k-th largest t;
+//     one pass over the candidates in index order keeps every entry above t
+//     and the first entries equal to t until k are kept: exactly the
+//     tie-breaking rule, with increasing indices and no sort.
+//
+// The sample only decides how much work is done, never which entries are
+// kept, so the result is the naive sort's on every input.
 type TopK struct {
-	K    int
-	keys []float64
+	K      int
+	cand   []int32   // candidate indices, increasing
+	keys   []float64 // candidates' magnitudes, permuted by the selection
+	sample []float64 // the sample's magnitudes
 }
 
 // NewTopK returns a top-k compressor.
@@ -84,7 +100,7 @@ func (c *TopK) Alpha(d int) float64 { return math.Min(1, float64(c.K)/float64(d)
 // Bits implements Compressor: 32 bits per kept value.
 func (c *TopK) Bits(msg *sparse.Vector) int64 { return BitsPerValue * int64(msg.Len()) }
 
-// magnitude is the selection key: |x|, with NaN ranked above everything so that
+// magnitude is the selection key: |x|, with NaN ranked equal to +Inf so that
 // a non-finite gradient reaches the server and is detected there.
 func magnitude(x float64) float64 {
 	if x != x {
@@ -92,6 +108,15 @@ func magnitude(x float64) float64 {
 	}
 	return math.Abs(x)
 }
+
+const (
+	absMask = 1<<63 - 1 // clears the sign bit: bits(|x|)
+	infBits = 0x7FF0000000000000
+	// topkSample is the sample size of the threshold; below topkSampleMin
+	// entries every entry is a candidate.
+	topkSample    = 4096
+	topkSampleMin = 8 * topkSample
+)
 
 // Compress implements Compressor.
 func (c *TopK) Compress(out *sparse.Vector, v []float64) {
@@ -104,30 +129,151 @@ func (c *TopK) Compress(out *sparse.Vector, v []float64) {
 		}
 		return
 	}
-	if cap(c.keys) < d {
+	if k == 1 {
+		i := argmaxMagnitude(v)
+		out.Append(int32(i), v[i])
+		return
+	}
+	if cap(c.cand) < d {
+		c.cand = make([]int32, d)
 		c.keys = make([]float64, d)
 	}
-	keys := c.keys[:d]
-	for i, x := range v {
-		keys[i] = magnitude(x)
+	cand := c.cand[:d]
+	n := 0
+	if d >= topkSampleMin {
+		if tb := c.threshold(v, k); tb > 0 {
+			n = collectAtLeast(cand, v, tb)
+		}
+	}
+	if n < k {
+		n = d
+		for i := range cand {
+			cand[i] = int32(i)
+		}
+	}
+	cand = cand[:n]
+	keys := c.keys[:n]
+	for j, i := range cand {
+		keys[j] = magnitude(v[i])
 	}
 	t := selectDescending(keys, k-1)
 	above := 0
-	for _, x := range v {
-		if magnitude(x) > t {
+	for _, i := range cand {
+		if magnitude(v[i]) > t {
 			above++
 		}
 	}
 	ties := k - above // entries equal to t to keep, smallest indices first
-	for i, x := range v {
+	for _, i := range cand {
+		x := v[i]
 		m := magnitude(x)
 		if m > t {
-			out.Append(int32(i), x)
+			out.Append(i, x)
 		} else if m == t && ties > 0 {
-			out.Append(int32(i), x)
+			out.Append(i, x)
 			ties--
 		}
 	}
+}
+
+// threshold returns the magnitude bits of the sample's entry of descending
+// rank r, where r leaves a margin of about four standard deviations plus
+// eight above the k·s/d entries expected above the k-th largest magnitude;
+// 0 when that rank falls outside the sample.
+func (c *TopK) threshold(v []float64, k int) uint64 {
+	d := len(v)
+	if cap(c.sample) < topkSample {
+		c.sample = make([]float64, topkSample)
+	}
+	s := c.sample[:topkSample]
+	stride := d / topkSample
+	for j := range s {
+		s[j] = magnitude(v[j*stride+stride/2])
+	}
+	e := float64(k) * topkSample / float64(d)
+	r := int(e + 4*math.Sqrt(e) + 8)
+	if r >= topkSample {
+		return 0
+	}
+	return math.Float64bits(selectDescending(s, r))
+}
+
+// collectAtLeast writes into cand (len(cand) ≥ len(v)), in increasing order,
+// the index of every entry of v whose magnitude bits are at least tb, and
+// returns their number. NaN's bits exceed +Inf's, so NaN is always collected.
+// Every index is written and the count advances by the comparison's result,
+// so the loop has no data-dependent branch to mispredict.
+func collectAtLeast(cand []int32, v []float64, tb uint64) int {
+	cand = cand[:len(v)]
+	n, i := 0, 0
+	for ; i+4 <= len(v); i += 4 {
+		// n ≤ i, so the four slots exist; a slot is overwritten by the next
+		// index when its entry is not kept.
+		c, x := cand[n:n+4:n+4], v[i:i+4:i+4]
+		j := 0
+		c[0] = int32(i)
+		j += b2i(math.Float64bits(x[0])&absMask >= tb)
+		c[j&3] = int32(i + 1)
+		j += b2i(math.Float64bits(x[1])&absMask >= tb)
+		c[j&3] = int32(i + 2)
+		j += b2i(math.Float64bits(x[2])&absMask >= tb)
+		c[j&3] = int32(i + 3)
+		j += b2i(math.Float64bits(x[3])&absMask >= tb)
+		n += j
+	}
+	for ; i < len(v); i++ {
+		cand[n] = int32(i)
+		n += b2i(math.Float64bits(v[i])&absMask >= tb)
+	}
+	return n
+}
+
+// b2i is 1 for true and 0 for false (compiled to a SETcc).
+func b2i(b bool) int {
+	var i int
+	if b {
+		i = 1
+	}
+	return i
+}
+
+// maxBits8 returns the largest magnitude bits of the eight entries of c,
+// without branches.
+func maxBits8(c []float64) uint64 {
+	c = c[:8]
+	m0 := max(math.Float64bits(c[0])&absMask, math.Float64bits(c[1])&absMask)
+	m1 := max(math.Float64bits(c[2])&absMask, math.Float64bits(c[3])&absMask)
+	m2 := max(math.Float64bits(c[4])&absMask, math.Float64bits(c[5])&absMask)
+	m3 := max(math.Float64bits(c[6])&absMask, math.Float64bits(c[7])&absMask)
+	return max(max(m0, m1), max(m2, m3))
+}
+
+// argmaxMagnitude returns the smallest index of an entry of largest
+// magnitude (NaN counted as +Inf), v non-empty. The comparison is on the bits
+// of |x|, which order like |x|; a block of eight is looked into only when its
+// largest bits beat the best so far, and NaN bits are clamped to +Inf's there.
+func argmaxMagnitude(v []float64) int {
+	best, bi := uint64(0), 0
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		if maxBits8(v[i:i+8:i+8]) > best {
+			best, bi = argmaxFrom(v[i:i+8:i+8], i, best, bi)
+		}
+	}
+	best, bi = argmaxFrom(v[i:], i, best, bi)
+	return bi
+}
+
+// argmaxFrom continues argmaxMagnitude's scan over c, whose first entry has
+// index off, from the best bits and index so far.
+func argmaxFrom(c []float64, off int, best uint64, bi int) (uint64, int) {
+	for j, x := range c {
+		b := min(math.Float64bits(x)&absMask, infBits)
+		if b > best {
+			best, bi = b, off+j
+		}
+	}
+	return best, bi
 }
 
 // selectDescending returns the element that would sit at position k if a were

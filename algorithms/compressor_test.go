@@ -1,6 +1,8 @@
 package algorithms
 
 import (
+	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -10,14 +12,15 @@ import (
 )
 
 // naiveTopK is the O(d log d) definition: sort indices by (|v| descending,
-// index ascending), keep the first k, return them in index order.
+// index ascending; NaN counted as +Inf), keep the first k, return them in
+// index order.
 func naiveTopK(v []float64, k int) []int32 {
 	idx := make([]int32, len(v))
 	for i := range idx {
 		idx[i] = int32(i)
 	}
 	slices.SortStableFunc(idx, func(a, b int32) int {
-		ma, mb := math.Abs(v[a]), math.Abs(v[b])
+		ma, mb := naiveMag(v[a]), naiveMag(v[b])
 		switch {
 		case ma > mb:
 			return -1
@@ -29,6 +32,13 @@ func naiveTopK(v []float64, k int) []int32 {
 	keep := slices.Clone(idx[:k])
 	slices.Sort(keep)
 	return keep
+}
+
+func naiveMag(x float64) float64 {
+	if math.IsNaN(x) {
+		return math.Inf(1)
+	}
+	return math.Abs(x)
 }
 
 func TestTopKMatchesNaiveSort(t *testing.T) {
@@ -211,5 +221,101 @@ func TestSelectDescendingAdversarial(t *testing.T) {
 				t.Fatalf("%s k=%d: got %v want %v", name, k, got, s[k])
 			}
 		}
+	}
+}
+
+// checkTopK compares c's output on v with the naive sort, indices and values.
+func checkTopK(t *testing.T, name string, v []float64, k int) {
+	t.Helper()
+	var out sparse.Vector
+	NewTopK(k).Compress(&out, v)
+	want := naiveTopK(v, k)
+	if !slices.Equal(out.Idx, want) {
+		n := 0
+		for n < min(len(want), len(out.Idx)) && out.Idx[n] == want[n] {
+			n++
+		}
+		t.Fatalf("%s d=%d k=%d: %d indices, first difference at position %d (got %v, naive sort %v)",
+			name, len(v), k, len(out.Idx), n, out.Idx[n:min(n+3, len(out.Idx))], want[n:min(n+3, len(want))])
+	}
+	for j, i := range out.Idx {
+		if math.Float64bits(out.Val[j]) != math.Float64bits(v[i]) {
+			t.Fatalf("%s: value at %d: %v, want %v", name, i, out.Val[j], v[i])
+		}
+	}
+}
+
+// TestTopKSampledPath exercises the sampled-threshold path (d ≥
+// topkSampleMin) against the naive sort: continuous data, heavy ties, mostly
+// zeros, signed zeros, NaN and ±Inf, and inputs built so that the sample
+// misleads the threshold both ways (too high: the fallback to every entry;
+// too low: many candidates).
+func TestTopKSampledPath(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	d := 3*topkSampleMin + 17
+	stride := d / topkSample
+	isSample := func(i int) bool { return i%stride == stride/2 && i/stride < topkSample }
+	inputs := map[string]func(i int) float64{
+		"normal":  func(int) float64 { return r.NormFloat64() },
+		"ties":    func(int) float64 { return float64(r.IntN(40) - 20) },
+		"zeros":   func(int) float64 { return 0 },
+		"signed0": func(i int) float64 { return math.Copysign(0, float64(i%2)-0.5) },
+		"sparse": func(int) float64 {
+			if r.IntN(50) == 0 {
+				return float64(r.IntN(3) + 1)
+			}
+			return 0
+		},
+		"nonfinite": func(i int) float64 {
+			switch r.IntN(500) {
+			case 0:
+				return math.NaN()
+			case 1:
+				return math.Inf(1)
+			case 2:
+				return math.Inf(-1)
+			}
+			return r.NormFloat64()
+		},
+		// the sample sees only huge values: its threshold is above almost
+		// every entry, so fewer than k are collected and all are used.
+		"sample-high": func(i int) float64 {
+			if isSample(i) {
+				return 1e6 + float64(r.IntN(3))
+			}
+			return r.NormFloat64()
+		},
+		// the sample sees only tiny values: nearly every entry is a candidate.
+		"sample-low": func(i int) float64 {
+			if isSample(i) {
+				return 1e-9
+			}
+			return float64(r.IntN(7)) - 3
+		},
+	}
+	for _, name := range slices.Sorted(maps.Keys(inputs)) {
+		v := make([]float64, d)
+		for i := range v {
+			v[i] = inputs[name](i)
+		}
+		for _, k := range []int{1, 2, 7, 100, d / 100, d / 3, d - 1, d} {
+			checkTopK(t, name, v, k)
+		}
+	}
+}
+
+// TestArgmaxMagnitude checks the k = 1 scan on the cases the bit comparison
+// could get wrong: NaN after +Inf (a tie, the smaller index wins), NaNs with
+// different payloads, signed zeros, denormals.
+func TestArgmaxMagnitude(t *testing.T) {
+	nan2 := math.Float64frombits(0x7FF8000000000001)
+	negNaN := math.Float64frombits(0xFFF8000000000000)
+	for _, v := range [][]float64{
+		{0}, {-0.0, 0}, {0, -0.0, 5e-324}, {1, -1}, {-1, 1, 2, -2},
+		{1, math.Inf(-1), math.NaN(), math.Inf(1)},
+		{1, math.NaN(), math.Inf(1)},
+		{1, nan2, math.NaN()}, {negNaN, nan2}, {2, math.MaxFloat64, -math.MaxFloat64},
+	} {
+		checkTopK(t, fmt.Sprint(v), v, 1)
 	}
 }

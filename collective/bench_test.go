@@ -145,6 +145,9 @@ func BenchmarkGatherBcast(b *testing.B) {
 				}
 				b.SetBytes(wire)
 				sent := benchLoop(b, comms, op)
+				if transport == "inproc" {
+					wire = int64((benchRanks - 1) * SparseFrameSize(k)) // the broadcast shares memory
+				}
 				if sent != wire*int64(b.N) {
 					b.Fatalf("%d ops sent %d bytes, want %d per op", b.N, sent, wire)
 				}
@@ -276,6 +279,123 @@ func BenchmarkAllreduce(b *testing.B) {
 	}
 }
 
+// aggRanks is the world of BenchmarkAggregate: one rank per core here.
+const aggRanks = 2
+
+// rankOrderSum is the server's aggregation as the driver does it
+// (algorithms.Server.Aggregate): a dense accumulator filled in rank order,
+// the touched indices sorted. It keeps its buffers between calls.
+type rankOrderSum struct {
+	acc     []float64
+	seen    []bool
+	touched []int32
+}
+
+func (s *rankOrderSum) sum(msgs []sparse.Vector, out *sparse.Vector) error {
+	d := msgs[0].Dim
+	if len(s.acc) < d {
+		s.acc, s.seen = make([]float64, d), make([]bool, d)
+	}
+	s.touched = s.touched[:0]
+	for r := range msgs {
+		for j, i := range msgs[r].Idx {
+			if s.seen[i] {
+				s.acc[i] += msgs[r].Val[j]
+			} else {
+				s.seen[i], s.acc[i] = true, msgs[r].Val[j]
+				s.touched = append(s.touched, i)
+			}
+		}
+	}
+	out.Reset(d)
+	if 8*len(s.touched) > d {
+		for i, seen := range s.seen[:d] {
+			if seen {
+				out.Append(int32(i), s.acc[i])
+				s.seen[i] = false
+			}
+		}
+		return nil
+	}
+	slices.Sort(s.touched)
+	for _, i := range s.touched {
+		out.Append(i, s.acc[i])
+		s.seen[i] = false
+	}
+	return nil
+}
+
+// BenchmarkAggregate measures one EF21 communication round as the driver
+// runs it (AggregateSparse: every rank contributes a k-sparse message and
+// ends with the rank-order sum) with 2 ranks, on inproc and tcp. Its MPI
+// counterpart is collective/mpi/internal/mpibench under mpirun (README
+// "MPI"). The reported bytes are the round's payload, one message per rank.
+func BenchmarkAggregate(b *testing.B) {
+	for _, transport := range []string{"inproc", "tcp"} {
+		for _, k := range benchKs {
+			b.Run(fmt.Sprintf("%s/k=%d", transport, k), func(b *testing.B) {
+				msgs, _ := benchMessages(k)
+				comms := newWorld(b, transport, aggRanks, worldOpts{timeout: 30 * time.Second})
+				defer finalizeAll(comms)
+				sums := make([]rankOrderSum, aggRanks)
+				fns := []SumFunc{sums[0].sum, sums[1].sum}
+				outs := make([]*sparse.Vector, aggRanks)
+				for r := range outs {
+					outs[r] = sparse.NewVector(0, 2*k)
+				}
+				want := sparse.NewVector(0, 0)
+				var ref rankOrderSum
+				ref.sum([]sparse.Vector{*msgs[0], *msgs[1]}, want)
+				op := func(c Comm) error {
+					r := c.Rank()
+					_, err := AggregateSparse(c, msgs[r], fns[r], outs[r])
+					return err
+				}
+				b.SetBytes(int64(aggRanks * SparseFrameSize(k)))
+				benchLoop(b, comms, op)
+				for r := range outs {
+					if !sameSparse(outs[r], want) {
+						b.Fatalf("rank %d: aggregate differs from the rank-order sum", r)
+					}
+				}
+			})
+		}
+	}
+}
+
+// The in-process aggregate allocates nothing per round once its buffers
+// have grown.
+func TestAggregateAllocs(t *testing.T) {
+	msgs, _ := benchMessages(10)
+	comms := newWorld(t, "inproc", 2, worldOpts{})
+	defer finalizeAll(comms)
+	var sums [2]rankOrderSum
+	sum0, sum1 := sums[0].sum, sums[1].sum
+	outs := []*sparse.Vector{sparse.NewVector(0, 20), sparse.NewVector(0, 20)}
+	done := make(chan error)
+	const runs = 200
+	go func() {
+		for range runs + 1 {
+			if _, err := AggregateSparse(comms[1], msgs[1], sum1, outs[1]); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	allocs := testing.AllocsPerRun(runs, func() {
+		if _, err := AggregateSparse(comms[0], msgs[0], sum0, outs[0]); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if allocs != 0 {
+		t.Errorf("%v allocations per aggregate round, want 0", allocs)
+	}
+}
+
 func TestBenchMessages(t *testing.T) {
 	for _, k := range []int{10, 1000} {
 		msgs, agg := benchMessages(k)
@@ -293,6 +413,41 @@ func TestBenchMessages(t *testing.T) {
 		}
 		if agg.Len() != len(union) || agg.Validate() != nil {
 			t.Fatalf("k=%d: aggregate has %d entries, union of indices %d", k, agg.Len(), len(union))
+		}
+	}
+}
+
+// BenchmarkAggregateWide is the in-process world issue 11 aims at: 4096
+// goroutine ranks, each contributing a top-1 message of a 123-dimensional
+// problem (a1a's), every rank ending with the rank-order sum. ns/op is one
+// whole round of the world.
+func BenchmarkAggregateWide(b *testing.B) {
+	const n, d = 4096, 123
+	comms := newWorld(b, "inproc", n, worldOpts{})
+	defer finalizeAll(comms)
+	msgs := make([]*sparse.Vector, n)
+	outs := make([]*sparse.Vector, n)
+	fns := make([]SumFunc, n)
+	for r := range n {
+		msgs[r] = sparse.NewVector(d, 1)
+		msgs[r].Append(int32(r%d), float64(r)+0.5)
+		outs[r] = sparse.NewVector(d, d)
+		s := &rankOrderSum{}
+		fns[r] = s.sum
+	}
+	benchLoop(b, comms, func(c Comm) error {
+		r := c.Rank()
+		_, err := AggregateSparse(c, msgs[r], fns[r], outs[r])
+		return err
+	})
+	// every index r mod d appears; the sum at index i is Σ_{r ≡ i} (r + 0.5)
+	for i := range d {
+		want := 0.0
+		for r := i; r < n; r += d {
+			want += float64(r) + 0.5
+		}
+		if outs[n-1].Idx[i] != int32(i) || outs[n-1].Val[i] != want {
+			b.Fatalf("index %d: got %d:%v, want %v", i, outs[n-1].Idx[i], outs[n-1].Val[i], want)
 		}
 	}
 }

@@ -20,6 +20,176 @@ const (
 	tagBarrierOut
 )
 
+// SumFunc adds the messages msgs[0], msgs[1], …, msgs[n−1] in that order into
+// out (the server's aggregation, algorithms.Server.Aggregate). It must be a
+// deterministic function of msgs: AggregateSparse may call it on any one rank
+// (and share the result) or on every rank.
+type SumFunc func(msgs []sparse.Vector, out *sparse.Vector) error
+
+// Traffic is the payload of one collective as defined for the trajectory's
+// wire_bytes columns, independent of the transport: the bytes of the efmpi
+// frames (SparseFrameSize, DenseFrameSize) that this rank contributes and
+// the bytes of the frames of other ranks it receives, each contribution
+// counted once however many hops the transport needs to deliver it.
+type Traffic struct {
+	Sent, Received int64
+}
+
+// Collectives is the typed set of operations the driver uses. Each transport
+// implements it directly (Inproc, TCP, and the MPI transport of package
+// collective/mpi); Of adapts any other Comm (Btracey) over point-to-point
+// messages. Every implementation gives the same bits on every rank and on
+// every transport for the same inputs:
+//
+//   - dense sums are added in the fixed tree order of TreeSum, never in an
+//     order chosen by a library;
+//   - the sparse aggregate is SumFunc applied to the n messages in rank
+//     order, whichever rank computes it.
+//
+// Errors name the rank; a lost peer is a *RankLostError (errors.As).
+type Collectives interface {
+	Comm
+	// AggregateSparse contributes msg and leaves on every rank, in out,
+	// sum(m_0, …, m_{n−1}) over every rank's message in rank order. The
+	// returned Traffic is exact on rank 0 on every transport (and on every
+	// rank of inproc and mpi): Sent is SparseFrameSize(msg.Len()), Received
+	// the sum of SparseFrameSize over the other ranks' messages.
+	AggregateSparse(msg *sparse.Vector, sum SumFunc, out *sparse.Vector) (Traffic, error)
+	// GatherSparse collects every rank's msg on rank 0 into out (see the
+	// package function GatherSparse).
+	GatherSparse(msg *sparse.Vector, out []sparse.Vector) error
+	// BroadcastSparse copies rank 0's v into every rank's v.
+	BroadcastSparse(v *sparse.Vector) error
+	// BroadcastDense copies rank 0's x into every rank's x (same length).
+	BroadcastDense(x []float64) error
+	// Reduce leaves TreeSum of every rank's src in dst on rank 0.
+	Reduce(src, dst []float64) error
+	// Allreduce leaves TreeSum of every rank's src in dst on every rank.
+	Allreduce(src, dst []float64) error
+	// Barrier returns once every rank has entered it.
+	Barrier() error
+}
+
+// Of returns c's own Collectives if it implements them, else an adapter
+// that builds every operation from c's Send and Receive (a star around rank
+// 0, sums in TreeSum order). The adapter allocates on every call; the
+// transports of this module implement Collectives themselves.
+func Of(c Comm) Collectives {
+	if x, ok := c.(Collectives); ok {
+		return x
+	}
+	return p2p{c}
+}
+
+// p2p implements Collectives over any Comm's point-to-point messages.
+type p2p struct{ Comm }
+
+func (p p2p) AggregateSparse(msg *sparse.Vector, sum SumFunc, out *sparse.Vector) (Traffic, error) {
+	return starAggregate(p.Comm, msg, sum, out, nil)
+}
+func (p p2p) GatherSparse(msg *sparse.Vector, out []sparse.Vector) error {
+	return starGather(p.Comm, msg, out)
+}
+func (p p2p) BroadcastSparse(v *sparse.Vector) error { return starBcastSparse(p.Comm, v) }
+func (p p2p) BroadcastDense(x []float64) error       { return starBcastDense(p.Comm, x) }
+func (p p2p) Reduce(src, dst []float64) error        { return starReduce(p.Comm, src, dst, nil) }
+func (p p2p) Allreduce(src, dst []float64) error     { return starAllreduce(p.Comm, src, dst, nil) }
+func (p p2p) Barrier() error                         { return starBarrier(p.Comm) }
+
+// GatherSparse collects every rank's msg on rank 0: there out[r] becomes a
+// copy of rank r's message (out[0] a copy of rank 0's own), reusing the
+// storage of out, which must have at least Size elements. On other ranks out
+// is unused and may be nil. It is the one collective whose root does O(n)
+// work by nature; the driver uses it only for the dense downlink, where rank
+// 0 alone needs the messages.
+func GatherSparse(c Comm, msg *sparse.Vector, out []sparse.Vector) error {
+	return Of(c).GatherSparse(msg, out)
+}
+
+// BroadcastSparse sends v from rank 0 to every other rank, which decode it
+// into their v, reusing its storage.
+func BroadcastSparse(c Comm, v *sparse.Vector) error { return Of(c).BroadcastSparse(v) }
+
+// BroadcastDense sends x from rank 0 to every other rank, which overwrite
+// their x; its length must equal rank 0's (an error otherwise).
+func BroadcastDense(c Comm, x []float64) error { return Of(c).BroadcastDense(x) }
+
+// Reduce sums every rank's src into dst on rank 0 in the fixed order of
+// TreeSum (for n ≤ 2 that is src_0 + src_1, rank order). All src must have
+// the same length, and so must dst on rank 0; on other ranks dst is unused
+// and may be nil.
+func Reduce(c Comm, src, dst []float64) error { return Of(c).Reduce(src, dst) }
+
+// Allreduce leaves the TreeSum of every rank's src in dst on every rank,
+// bitwise the same everywhere and on every transport. dst must have the
+// length of src on every rank.
+func Allreduce(c Comm, src, dst []float64) error { return Of(c).Allreduce(src, dst) }
+
+// Barrier returns on every rank once every rank has entered it.
+func Barrier(c Comm) error { return Of(c).Barrier() }
+
+// AggregateSparse contributes msg and leaves in out, on every rank, the sum
+// of every rank's message in rank order (see Collectives.AggregateSparse).
+func AggregateSparse(c Comm, msg *sparse.Vector, sum SumFunc, out *sparse.Vector) (Traffic, error) {
+	return Of(c).AggregateSparse(msg, sum, out)
+}
+
+// TreeChildren appends to buf, in the order their partial sums are added,
+// the ranks whose partial sums rank r receives in the fixed binary reduction
+// tree over n ranks, and returns them with r's parent (−1 for rank 0). At
+// level s = 1, 2, 4, … a rank r with r mod 2s = 0 adds the partial sum of
+// rank r+s (if r+s < n) to its own; so rank r's parent is r minus its lowest
+// set bit, and the tree is ⌈log₂ n⌉ levels deep.
+func TreeChildren(r, n int, buf []int) (children []int, parent int) {
+	children = buf[:0]
+	for s := 1; s < n; s *= 2 {
+		if r%(2*s) != 0 {
+			break
+		}
+		if r+s < n {
+			children = append(children, r+s)
+		}
+	}
+	if r == 0 {
+		return children, -1
+	}
+	return children, r - (r & -r)
+}
+
+// TreeSum sums vs[0], …, vs[n−1] into dst in the order of the reduction tree
+// of TreeChildren: level by level, partial[r] += partial[r+s] for r a
+// multiple of 2s. For n = 4 that is (v0+v1)+(v2+v3); for n = 3, (v0+v1)+v2.
+// scratch must hold at least (n−1)·len(dst) values when n > 1 (it is
+// overwritten); vs are not modified. Every transport's dense sums equal this,
+// bit for bit.
+func TreeSum(dst []float64, vs [][]float64, scratch []float64) {
+	n, d := len(vs), len(dst)
+	copy(dst, vs[0])
+	if n == 1 {
+		return
+	}
+	// part(r) is rank r's partial sum: dst for r = 0, else scratch.
+	part := func(r int) []float64 {
+		if r == 0 {
+			return dst
+		}
+		return scratch[(r-1)*d : r*d]
+	}
+	for r := 1; r < n; r++ {
+		copy(part(r), vs[r])
+	}
+	for s := 1; s < n; s *= 2 {
+		for r := 0; r+s < n; r += 2 * s {
+			a, b := part(r), part(r+s)
+			for j := range a {
+				a[j] += b[j]
+			}
+		}
+	}
+}
+
+// ---- star implementations over point-to-point messages ----
+
 func sendTo(c Comm, m msg, dest, tag int) error {
 	if w, ok := c.(wire); ok {
 		return w.sendMsg(m, dest, tag)
@@ -57,12 +227,7 @@ func bcastFrom0(c Comm, m msg, tag int) error {
 	return nil
 }
 
-// GatherSparse collects every rank's msg on rank 0: there out[r] becomes a
-// copy of rank r's message (out[0] a copy of rank 0's own), reusing the
-// storage of out, which must have at least Size elements. Rank 0 receives
-// from ranks 1, 2, …, n−1 in that order. On other ranks out is unused and may
-// be nil.
-func GatherSparse(c Comm, msg *sparse.Vector, out []sparse.Vector) error {
+func starGather(c Comm, msg *sparse.Vector, out []sparse.Vector) error {
 	if msg == nil {
 		return errors.New("collective: gather: nil message")
 	}
@@ -87,9 +252,50 @@ func GatherSparse(c Comm, msg *sparse.Vector, out []sparse.Vector) error {
 
 func sparseMsg(v *sparse.Vector) msg { return msg{k: mSparse, sv: v} }
 
-// BroadcastSparse sends v from rank 0 to every other rank, which decode it
-// into their v, reusing its storage.
-func BroadcastSparse(c Comm, v *sparse.Vector) error {
+// starAggregate gathers the messages on rank 0 (into *scratch, grown as
+// needed; a fresh slice if scratch is nil), sums them there and broadcasts
+// the sum. On ranks other than 0 the Traffic's Received is the aggregate's
+// frame, the only one they see.
+func starAggregate(c Comm, msg *sparse.Vector, sum SumFunc, out *sparse.Vector, scratch *[]sparse.Vector) (Traffic, error) {
+	if msg == nil || out == nil {
+		return Traffic{}, errors.New("collective: aggregate: nil message or result")
+	}
+	n, me := c.Size(), c.Rank()
+	tr := Traffic{Sent: int64(SparseFrameSize(msg.Len()))}
+	var msgs []sparse.Vector
+	if me == 0 {
+		if scratch == nil {
+			msgs = make([]sparse.Vector, n)
+		} else {
+			if len(*scratch) < n {
+				*scratch = make([]sparse.Vector, n)
+			}
+			msgs = (*scratch)[:n]
+		}
+	}
+	if err := starGather(c, msg, msgs); err != nil {
+		return Traffic{}, err
+	}
+	if me == 0 {
+		for r := 1; r < n; r++ {
+			tr.Received += int64(SparseFrameSize(msgs[r].Len()))
+		}
+		if err := sum(msgs, out); err != nil {
+			return Traffic{}, fmt.Errorf("collective: aggregate at rank 0: %w", err)
+		}
+	}
+	if n > 1 {
+		if err := starBcastSparse(c, out); err != nil {
+			return Traffic{}, err
+		}
+		if me != 0 {
+			tr.Received = int64(SparseFrameSize(out.Len()))
+		}
+	}
+	return tr, nil
+}
+
+func starBcastSparse(c Comm, v *sparse.Vector) error {
 	if v == nil {
 		return errors.New("collective: broadcast: nil vector")
 	}
@@ -105,9 +311,7 @@ func BroadcastSparse(c Comm, v *sparse.Vector) error {
 	return nil
 }
 
-// BroadcastDense sends x from rank 0 to every other rank, which overwrite
-// their x; its length must equal rank 0's (an error otherwise).
-func BroadcastDense(c Comm, x []float64) error {
+func starBcastDense(c Comm, x []float64) error {
 	if me := c.Rank(); me != 0 {
 		if err := recvFrom(c, msg{k: mDense, f: x}, 0, tagBcastDense); err != nil {
 			return fmt.Errorf("collective: dense broadcast at rank %d: %w", me, err)
@@ -120,11 +324,9 @@ func BroadcastDense(c Comm, x []float64) error {
 	return nil
 }
 
-// Reduce sums every rank's src into dst on rank 0, in rank order starting
-// from rank 0's values: dst = src_0; dst += src_1; …; dst += src_{n−1}. All
-// src must have the same length, and so must dst on rank 0; on other ranks
-// dst is unused and may be nil.
-func Reduce(c Comm, src, dst []float64) error {
+// starReduce receives every rank's src on rank 0 (into scratch, grown as
+// needed; nil allocates) and sums them there in TreeSum order.
+func starReduce(c Comm, src, dst []float64, scratch *[]float64) error {
 	n, me := c.Size(), c.Rank()
 	if me != 0 {
 		if err := sendTo(c, msg{k: mDense, f: src}, 0, tagReduce); err != nil {
@@ -135,30 +337,57 @@ func Reduce(c Comm, src, dst []float64) error {
 	if len(dst) != len(src) {
 		return fmt.Errorf("collective: reduce at rank 0: dst has length %d, src %d", len(dst), len(src))
 	}
+	d := len(src)
+	var recv []float64 // recv[(r−1)d : rd] holds rank r's src
+	if scratch == nil {
+		recv = make([]float64, (n-1)*d)
+	} else {
+		if cap(*scratch) < (n-1)*d {
+			*scratch = make([]float64, (n-1)*d)
+		}
+		recv = (*scratch)[:(n-1)*d]
+	}
 	copy(dst, src)
 	for r := 1; r < n; r++ {
-		if err := recvFrom(c, msg{k: mAddDense, f: dst}, r, tagReduce); err != nil {
+		if err := recvFrom(c, msg{k: mDense, f: recv[(r-1)*d : r*d]}, r, tagReduce); err != nil {
 			return fmt.Errorf("collective: reduce at rank 0 from rank %d: %w", r, err)
+		}
+	}
+	if n == 1 {
+		return nil
+	}
+	// Sum in tree order without a slice of slices: the partial sums live in
+	// dst (rank 0) and recv (ranks 1…n−1), exactly as TreeSum does it.
+	part := func(r int) []float64 {
+		if r == 0 {
+			return dst
+		}
+		return recv[(r-1)*d : r*d]
+	}
+	for s := 1; s < n; s *= 2 {
+		for r := 0; r+s < n; r += 2 * s {
+			a, b := part(r), part(r+s)
+			for j := range a {
+				a[j] += b[j]
+			}
 		}
 	}
 	return nil
 }
 
-// Allreduce is Reduce followed by BroadcastDense of the sum: every rank ends
-// with the same dst, bitwise. dst must have the length of src on every rank.
-func Allreduce(c Comm, src, dst []float64) error {
+func starAllreduce(c Comm, src, dst []float64, scratch *[]float64) error {
 	if len(dst) != len(src) {
 		return fmt.Errorf("collective: allreduce at rank %d: dst has length %d, src %d", c.Rank(), len(dst), len(src))
 	}
-	if err := Reduce(c, src, dst); err != nil {
+	if err := starReduce(c, src, dst, scratch); err != nil {
 		return err
 	}
-	return BroadcastDense(c, dst)
+	return starBcastDense(c, dst)
 }
 
-// Barrier returns on every rank once every rank has entered it: each rank
-// sends an empty message to rank 0, which answers everyone once all arrived.
-func Barrier(c Comm) error {
+// starBarrier: each rank sends an empty message to rank 0, which answers
+// everyone once all arrived.
+func starBarrier(c Comm) error {
 	n, me := c.Size(), c.Rank()
 	empty := msg{k: mBytes, b: []byte{}}
 	if me != 0 {

@@ -17,7 +17,7 @@ type Comm interface {
 	// BytesReceived is the number of bytes of data frames, headers included,
 	// this rank has read from other ranks.
 	BytesReceived() int64
-	// Transport names the transport: "inproc", "tcp" or "btracey".
+	// Transport names the transport: "inproc", "tcp", "mpi" or "btracey".
 	Transport() string
 }
 

@@ -55,6 +55,32 @@ func naiveSum(vs [][]float64, order []int) []float64 {
 	return sum
 }
 
+// naiveTree is the reduction tree written as a recursion: the sum of the
+// block of size 2^j starting at lo is the sum of its first half plus the sum
+// of its second half (when that starts below n).
+func naiveTree(vs [][]float64) []float64 {
+	n := len(vs)
+	size := 1
+	for size < n {
+		size *= 2
+	}
+	var block func(lo, size int) []float64
+	block = func(lo, size int) []float64 {
+		if size == 1 {
+			return slices.Clone(vs[lo])
+		}
+		a := block(lo, size/2)
+		if lo+size/2 < n {
+			b := block(lo+size/2, size/2)
+			for j := range a {
+				a[j] += b[j]
+			}
+		}
+		return a
+	}
+	return block(0, size)
+}
+
 func sameBits(a, b []float64) bool {
 	if len(a) != len(b) {
 		return false
@@ -175,7 +201,7 @@ func TestConformance(t *testing.T) {
 					}); err != nil {
 						t.Fatal(err)
 					}
-					checkConformance(t, n, round, res)
+					checkConformance(t, n, round, res, tr == "inproc")
 					rounds[round] = res
 				}
 				if tr != "btracey" {
@@ -187,7 +213,7 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-func checkConformance(t *testing.T, n, round int, res []confResult) {
+func checkConformance(t *testing.T, n, round int, res []confResult, shared bool) {
 	t.Helper()
 	// Gather: rank 0 holds every rank's message, in rank order.
 	for r := range n {
@@ -204,17 +230,13 @@ func checkConformance(t *testing.T, n, round int, res []confResult) {
 		src2 = append(src2, rankDense(r, 50+round))
 		order[r] = r
 	}
-	wantReduce := naiveSum(src, order)
-	wantAll := naiveSum(src2, order)
-	if n >= 3 {
-		rev := slices.Clone(order)
-		slices.Reverse(rev)
-		if sameBits(naiveSum(src, rev), wantReduce) {
-			t.Errorf("test data does not distinguish summation orders")
-		}
+	wantReduce := naiveTree(src)
+	wantAll := naiveTree(src2)
+	if n >= 4 && sameBits(naiveSum(src, order), wantReduce) {
+		t.Errorf("test data does not distinguish the tree order from rank order")
 	}
 	if !sameBits(res[0].reduced, wantReduce) {
-		t.Errorf("round %d: reduce = %v, want (rank order) %v", round, res[0].reduced, wantReduce)
+		t.Errorf("round %d: reduce = %v, want (tree order) %v", round, res[0].reduced, wantReduce)
 	}
 	for r := range n {
 		if !sameSparse(res[r].bcast, want) {
@@ -237,10 +259,23 @@ func checkConformance(t *testing.T, n, round int, res []confResult) {
 		km := int64(SparseFrameSize(rankMessage(r, round).Len()))
 		up += km
 		checkCounts(t, round, r, "gather", res[r].afterGather, counts{km, 0})
+		if shared {
+			continue
+		}
 		checkCounts(t, round, r, "gather+bcast", res[r].afterGatherBcst, counts{km, nb})
 		checkCounts(t, round, r, "all", res[r].final, counts{km + 2*dn + bar, nb + 2*dn + bar})
 	}
 	m := int64(n - 1)
+	if shared {
+		// inproc: only the gather moves frames; the other collectives go
+		// through shared memory.
+		for r := 1; r < n; r++ {
+			km := int64(SparseFrameSize(rankMessage(r, round).Len()))
+			checkCounts(t, round, r, "all (inproc)", res[r].final, counts{km, 0})
+		}
+		checkCounts(t, round, 0, "all (inproc)", res[0].final, counts{0, up})
+		return
+	}
 	checkCounts(t, round, 0, "gather", res[0].afterGather, counts{0, up})
 	checkCounts(t, round, 0, "gather+bcast", res[0].afterGatherBcst, counts{m * nb, up})
 	checkCounts(t, round, 0, "all", res[0].final, counts{m * (nb + 2*dn + bar), up + m*(2*dn+bar)})

@@ -2,7 +2,8 @@
 //
 // A rank is a value of type Comm: github.com/btracey/mpi's Interface (Init,
 // Rank, Size, Send, Receive, Finalize) plus byte counters and the name of its
-// transport. Three transports implement it:
+// transport. Three transports of this package implement it, and a fourth,
+// mpi, lives in collective/mpi (build tag mpi):
 //
 //   - inproc (NewInprocWorld): n goroutine ranks in one process, the default;
 //   - tcp (NewTCP): one rank per process (or per goroutine in tests) over TCP
@@ -14,12 +15,19 @@
 //   - btracey (NewBtracey): btracey/mpi's own gob-based Network, kept for
 //     comparison only.
 //
-// The collectives (GatherSparse, BroadcastSparse, BroadcastDense, Reduce,
-// Allreduce, Barrier) work over any Comm. Every one of them is rooted at rank
-// 0 and visits the other ranks in the fixed order 1, 2, …, n−1, so results are
-// bitwise reproducible: Reduce sums in rank order starting from rank 0's
-// values. On inproc and tcp they allocate nothing per call once buffers have
-// grown to the message sizes in use.
+// The collectives the driver uses form one typed interface, Collectives
+// (AggregateSparse, GatherSparse, BroadcastSparse, BroadcastDense, Reduce,
+// Allreduce, Barrier), which Inproc and TCP implement directly, as does the
+// MPI transport of package collective/mpi; Of adapts any other Comm over
+// its point-to-point messages, and the package-level functions of the same
+// names call Of. Results are bitwise reproducible and the same on every
+// transport: the sparse aggregate is the caller's SumFunc over the messages
+// in rank order; dense sums add in the fixed tree order of TreeSum. The
+// in-process world runs its collectives (all but the gather) through shared
+// memory: the last rank to arrive computes the result once and every rank
+// copies it, so a world of thousands of goroutine ranks costs O(n) per
+// collective, not O(n²). TCP runs them as a star around rank 0, where its
+// connections go. Nothing is allocated per call once buffers have grown.
 //
 // # Wire format
 //
@@ -49,7 +57,8 @@
 // Receive put on or take off the socket for messages. Connection set-up
 // (handshake), heartbeat, goodbye and abort frames are control traffic and
 // are not counted, nor are messages a rank sends to itself. The in-process
-// transport counts the size the same frames have on TCP, so the three
-// transports report the same numbers for the same collectives (btracey
-// reports the efmpi frame size, not the gob bytes it really writes).
+// transport counts the frames that pass through its mailboxes (its
+// shared-memory collectives move none); btracey reports the efmpi frame
+// size, not the gob bytes it really writes. The transport-neutral measure
+// of a collective's payload is Traffic, which the trajectory records.
 package collective

@@ -30,13 +30,20 @@ type Inproc struct {
 	state atomic.Int32
 	sent  atomic.Int64
 	recvd atomic.Int64
-	rmu   []sync.Mutex // per source: one receiver at a time per mailbox
+}
+
+// inbox holds the mailboxes into one rank, created on first use, so that a
+// world of n ranks costs O(n) memory plus the pairs that really talk.
+type inbox struct {
+	mu    sync.Mutex
+	boxes map[int]*mailbox // by source
 }
 
 type inprocWorld struct {
 	n         int
 	host      string
-	boxes     []*mailbox // src*n + dst
+	inboxes   []inbox // by destination
+	meet      meeting
 	done      []chan struct{}
 	doneOnce  []sync.Once
 	abort     chan struct{}
@@ -58,26 +65,41 @@ func NewInprocWorld(n int) ([]Comm, error) {
 	w := &inprocWorld{
 		n:        n,
 		host:     host,
-		boxes:    make([]*mailbox, n*n),
+		inboxes:  make([]inbox, n),
 		done:     make([]chan struct{}, n),
 		doneOnce: make([]sync.Once, n),
 		abort:    make(chan struct{}),
 	}
-	for i := range w.boxes {
-		w.boxes[i] = newMailbox()
-	}
+	w.meet.init(n)
 	comms := make([]Comm, n)
 	for r := range n {
 		w.done[r] = make(chan struct{})
-		comms[r] = &Inproc{rank: r, w: w, rmu: make([]sync.Mutex, n)}
+		comms[r] = &Inproc{rank: r, w: w}
 	}
 	return comms, nil
+}
+
+// box returns the mailbox from src to dst, creating it on first use.
+func (w *inprocWorld) box(src, dst int) *mailbox {
+	ib := &w.inboxes[dst]
+	ib.mu.Lock()
+	mb := ib.boxes[src]
+	if mb == nil {
+		if ib.boxes == nil {
+			ib.boxes = map[int]*mailbox{}
+		}
+		mb = newMailbox()
+		ib.boxes[src] = mb
+	}
+	ib.mu.Unlock()
+	return mb
 }
 
 func (w *inprocWorld) setAbort(e *RankLostError) {
 	w.abortOnce.Do(func() {
 		w.abortErr = e
 		close(w.abort)
+		w.meet.abort(e)
 	})
 }
 
@@ -94,6 +116,7 @@ func (c *Inproc) Init() error {
 func (c *Inproc) Finalize() {
 	c.state.Store(stateFinalized)
 	c.w.doneOnce[c.rank].Do(func() { close(c.w.done[c.rank]) })
+	c.w.meet.leave(c.rank)
 }
 
 // Rank returns this rank's number.
@@ -153,7 +176,7 @@ func (c *Inproc) sendMsg(m msg, dest, tag int) error {
 	if err != nil {
 		return fmt.Errorf("collective: inproc rank %d send to %d: %w", c.rank, dest, err)
 	}
-	mb := c.w.boxes[c.rank*c.w.n+dest]
+	mb := c.w.box(c.rank, dest)
 	buf, err := appendFrame(mb.buffer(), &m, t)
 	if err != nil {
 		mb.recycle(buf)
@@ -197,9 +220,9 @@ func (c *Inproc) recvMsg(m msg, src, tag int) error {
 	if err != nil {
 		return fmt.Errorf("collective: inproc rank %d receive from %d: %w", c.rank, src, err)
 	}
-	mb := c.w.boxes[src*c.w.n+c.rank]
-	c.rmu[src].Lock()
-	defer c.rmu[src].Unlock()
+	mb := c.w.box(src, c.rank)
+	mb.rmu.Lock()
+	defer mb.rmu.Unlock()
 	f, ok := mb.takeStashed(t)
 	for !ok {
 		if f, err = c.next(mb, src); err != nil {

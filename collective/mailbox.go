@@ -1,6 +1,9 @@
 package collective
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"sync"
+)
 
 // mailboxDepth is how many frames may wait in one in-memory mailbox before
 // Send blocks.
@@ -19,6 +22,8 @@ type mailbox struct {
 	// stash holds frames taken off q whose tag nobody was waiting for yet.
 	// Guarded by the receiver's lock.
 	stash [][]byte
+	// rmu admits one receiver at a time.
+	rmu sync.Mutex
 }
 
 func newMailbox() *mailbox {

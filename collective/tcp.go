@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/efmpi/efmpi/sparse"
 )
 
 // DefaultTimeout is the TCP timeout used when TCPConfig.Timeout is 0.
@@ -85,6 +87,10 @@ type TCP struct {
 
 	bmu  sync.Mutex // guards bbuf
 	bbuf []byte     // broadcast frame, encoded once for all peers
+
+	// scratch of the collectives on rank 0 (one collective at a time)
+	aggMsgs []sparse.Vector
+	redBuf  []float64
 
 	done      chan struct{} // closed by Finalize
 	silent    bool          // tests: no heartbeats, to simulate a hung rank

@@ -111,7 +111,7 @@ type Run struct {
 	Tolerance  float64 `toml:"tolerance"`   // stop when ‖∇f‖² ≤ tolerance; 0 = never
 	Output     string  `toml:"output"`      // HDF5 file; default results/<name>.h5
 	Downlink   string  `toml:"downlink"`    // "sparse" (the aggregate) | "dense" (x); default sparse
-	Transport  string  `toml:"transport"`   // "inproc" | "tcp" | "btracey"; default inproc
+	Transport  string  `toml:"transport"`   // "inproc" | "tcp" | "btracey" | "mpi"; default inproc
 	Timeout    string  `toml:"timeout"`     // dead-rank detection (Go duration); default 30s
 	// CheckpointEvery writes a checkpoint every that many iterations (0: only
 	// when a signal stops the run); Resume continues from the newest one.
@@ -411,7 +411,7 @@ func (c *Config) validate() error {
 		oneOf("algorithm.momentum", a.Momentum, "constant", "eta-theory"),
 		oneOf("stepsize.rule", s.Rule, "ef21-theory", "norm-theory", "constant", "decreasing"),
 		oneOf("run.downlink", r.Downlink, "sparse", "dense"),
-		oneOf("run.transport", r.Transport, "inproc", "tcp", "btracey"),
+		oneOf("run.transport", r.Transport, "inproc", "tcp", "btracey", "mpi"),
 	} {
 		if e != nil {
 			return e

@@ -25,8 +25,10 @@ func baseSpec(t *testing.T) Spec {
 
 // referenceTrajectory runs algorithms.Reference — all clients in one goroutine,
 // no communication layer — and evaluates the metrics the way the driver
-// defines them: f = (f_0 + f_1 + … + f_{n−1})/n and ∇f likewise, summed in rank
-// order.
+// defines them: f = (f_0 + f_1 + … + f_{n−1})/n and ∇f likewise, summed in the
+// fixed tree order of the collectives (pairs, then pairs of pairs: for n = 4,
+// ((f_0+f_1)+(f_2+f_3)); written here as a recursion, independently of
+// collective.TreeSum).
 func referenceTrajectory(t *testing.T, sh *Shared) (map[int64][2]float64, *algorithms.Loop) {
 	t.Helper()
 	oracles, err := sh.Oracles()
@@ -52,19 +54,15 @@ func referenceTrajectory(t *testing.T, sh *Shared) (map[int64][2]float64, *algor
 	p := algorithms.Problem{Config: sh.MethodConfig(), Compressors: comps, Oracles: oracles, X0: sh.X0,
 		Schedule: sh.Schedule, Iterations: sh.Spec.Iterations}
 	loop, err := algorithms.Reference(p, func(k int, s *algorithms.Server, _ []*algorithms.Worker) bool {
-		f := objs[0].Value(s.X)
-		for r := 1; r < sh.Ranks; r++ {
-			f += objs[r].Value(s.X)
-		}
+		fs := make([]float64, sh.Ranks)
 		for r := range objs {
+			fs[r] = objs[r].Value(s.X)
 			objs[r].Grad(grads[r], s.X)
 		}
+		f := treeOrder(func(r int) float64 { return fs[r] }, sh.Ranks)
 		gn := 0.0
 		for j := 0; j < d; j++ {
-			g := grads[0][j]
-			for r := 1; r < sh.Ranks; r++ {
-				g += grads[r][j]
-			}
+			g := treeOrder(func(r int) float64 { return grads[r][j] }, sh.Ranks)
 			g /= float64(sh.Ranks)
 			gn += g * g
 		}
@@ -75,6 +73,27 @@ func referenceTrajectory(t *testing.T, sh *Shared) (map[int64][2]float64, *algor
 		t.Fatal(err)
 	}
 	return metrics, loop
+}
+
+// treeOrder sums v(0), …, v(n−1) as a binary tree over rank numbers: a block
+// of 2^j ranks starting at lo is its first half plus its second half.
+func treeOrder(v func(int) float64, n int) float64 {
+	var block func(lo, size int) float64
+	block = func(lo, size int) float64 {
+		if size == 1 {
+			return v(lo)
+		}
+		a := block(lo, size/2)
+		if lo+size/2 < n {
+			a += block(lo+size/2, size/2)
+		}
+		return a
+	}
+	size := 1
+	for size < n {
+		size *= 2
+	}
+	return block(0, size)
 }
 
 // The distributed loop over in-process ranks reproduces the single-process

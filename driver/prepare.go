@@ -395,20 +395,12 @@ func (sh *Shared) Smoothness() (float64, []float64, error) {
 
 // sumLikeAllreduce sets dst to the sum of parts (one per rank, in rank
 // order) in exactly the order collective.Allreduce adds the ranks'
-// contributions, so that the in-process Lanczos iteration of Smoothness and
-// the distributed one of SmoothnessComm return the same bits. Today's
-// collective.Reduce adds in rank order (dst = src_0; dst += src_1; …);
-// TestSumLikeAllreduce checks this function against the real collective for
-// several world sizes, so a change of the collective's order shows there
-// (with a tree-order collective the body is collective.TreeSum(dst, parts,
-// scratch)). scratch holds (len(parts)−1)·len(dst) values.
+// contributions (collective.TreeSum), so that the in-process Lanczos
+// iteration of Smoothness and the distributed one of SmoothnessComm return
+// the same bits; TestSumLikeAllreduce checks it against the real collective
+// for several world sizes. scratch holds (len(parts)−1)·len(dst) values.
 func sumLikeAllreduce(dst []float64, parts [][]float64, scratch []float64) {
-	copy(dst, parts[0])
-	for _, p := range parts[1:] {
-		for i, x := range p {
-			dst[i] += x
-		}
-	}
+	collective.TreeSum(dst, parts, scratch)
 }
 
 // totalRows is m, the number of samples of the whole dataset.

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/efmpi/efmpi/algorithms"
@@ -48,6 +49,15 @@ type Options struct {
 	// Progress is called on rank 0 at most every ProgressEvery (default 2 s).
 	Progress      func(Progress)
 	ProgressEvery time.Duration
+	// OnRecorder, if set, is called on rank 0 once the output file is open
+	// with a function that records a status and stop_reason in it and
+	// flushes it (or, with final, closes it), safe to call from another
+	// goroutine until the run closes the file (later calls do nothing). It
+	// is meant for a watchdog that must leave a truthful file behind when
+	// the main thread is stuck in a collective and the process is about to
+	// be killed (the MPI transport); the run's own end overwrites what a
+	// non-final mark wrote. After a final mark the process must exit.
+	OnRecorder func(mark func(status, reason string, final bool))
 }
 
 // Result is how a rank's run ended.
@@ -176,6 +186,8 @@ func (e *RankError) Unwrap() error { return e.Err }
 type loop struct {
 	sh     *Shared
 	comm   collective.Comm
+	coll   collective.Collectives // comm's collectives
+	sum    collective.SumFunc     // the server's aggregation, srv.Aggregate
 	rank   int
 	n, d   int
 	opts   Options
@@ -189,16 +201,18 @@ type loop struct {
 	// full-gradient method after its step), so a metric row reuses it
 	// instead of computing it again.
 	gradAtX bool
-	msgs    []sparse.Vector // rank 0: gathered messages
+	msgs    []sparse.Vector // rank 0, dense downlink: gathered messages
 	agg     sparse.Vector
 	// metric buffers: [f_i, ∇f_i (d values), stop flag]
 	mloc, msum []float64
 	ctrl       [2]float64
 	rec        *hdf5io.Recorder
+	recMu      sync.Mutex // guards recClosed, for mark
+	recClosed  bool
 	t          Timing
 	clock      phase
 	start      time.Time
-	up, down   int64 // algorithm wire bytes seen by rank 0
+	up, down   int64 // algorithm wire bytes to and from this rank (README "wire bytes")
 	lastX      []float64
 	lastRow    hdf5io.Row
 	lastReport time.Time
@@ -210,7 +224,7 @@ type loop struct {
 // is non-nil for bad input, a failed rank (a *RankError) or a recording error.
 func RunRank(ctx context.Context, sh *Shared, comm collective.Comm, opts Options) (Result, error) {
 	t0 := time.Now()
-	l := &loop{sh: sh, comm: comm, rank: comm.Rank(), n: comm.Size(), d: sh.Dim, opts: opts}
+	l := &loop{sh: sh, comm: comm, coll: collective.Of(comm), rank: comm.Rank(), n: comm.Size(), d: sh.Dim, opts: opts}
 	if l.n != sh.Ranks {
 		return Result{}, fmt.Errorf("%w: communicator has %d ranks, the job was prepared for %d", ErrInvalid, l.n, sh.Ranks)
 	}
@@ -226,6 +240,9 @@ func RunRank(ctx context.Context, sh *Shared, comm collective.Comm, opts Options
 		if from, err = l.restore(); err != nil {
 			return Result{}, err
 		}
+	}
+	if l.rec != nil && opts.OnRecorder != nil {
+		opts.OnRecorder(l.mark)
 	}
 	l.t.Setup = time.Since(t0).Seconds()
 	res, err := l.run(ctx, from)
@@ -258,12 +275,18 @@ func (l *loop) setup() error {
 	if l.srv, err = algorithms.NewServer(cfg, sh.X0); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	l.sum = func(msgs []sparse.Vector, out *sparse.Vector) error {
+		if err := l.srv.Aggregate(msgs, out); err != nil {
+			return &aggregateError{err}
+		}
+		return nil
+	}
 	l.orc = newOracle(obj, sh.stochastic(), sh.Spec.Seed, l.rank)
 	l.grad = make([]float64, d)
 	l.mloc, l.msum = make([]float64, d+2), make([]float64, d+2)
 	l.lastX = make([]float64, d)
 	l.agg = sparse.Vector{Dim: d, Idx: make([]int32, 0, d), Val: make([]float64, 0, d)}
-	if l.rank == 0 {
+	if l.rank == 0 && l.dense() {
 		l.msgs = make([]sparse.Vector, l.n)
 	}
 	if l.rank == 0 && !sh.Spec.Resume {
@@ -346,31 +369,52 @@ func commErr(what string, err error) error {
 	return &RankError{Err: fmt.Errorf("%s: %w", what, err)}
 }
 
-// exchange gathers the messages to rank 0, which aggregates them, and brings
-// the aggregate (sparse downlink) back to every rank. Wire bytes seen by rank 0
-// are accumulated.
+// exchange brings every rank's message together. With the sparse downlink
+// (and for EF14) every rank ends with the aggregate, the server's sum of the
+// messages in rank order (collective.AggregateSparse: an allgather, or the
+// transport's equivalent); with the dense downlink only rank 0 needs it, so
+// the messages are gathered there. The wire bytes to and from this rank are
+// accumulated as the README defines them: each message counted once, as the
+// frame that carries it, independent of the transport.
 func (l *loop) exchange(msg *sparse.Vector) error {
-	up0, down0 := l.comm.BytesReceived(), l.comm.BytesSent()
-	if err := collective.GatherSparse(l.comm, msg, l.msgs); err != nil {
-		return commErr("gather", err)
-	}
-	l.clock.add(&l.t.Communication)
-	if l.rank == 0 {
-		if err := l.srv.Aggregate(l.msgs, &l.agg); err != nil {
-			return err
+	if l.dense() {
+		if err := l.coll.GatherSparse(msg, l.msgs); err != nil {
+			return commErr("gather", err)
+		}
+		l.clock.add(&l.t.Communication)
+		if l.rank == 0 {
+			for r := 1; r < l.n; r++ {
+				l.up += int64(collective.SparseFrameSize(l.msgs[r].Len()))
+			}
+			if err := l.srv.Aggregate(l.msgs, &l.agg); err != nil {
+				return err
+			}
+		} else {
+			l.down += int64(collective.SparseFrameSize(msg.Len()))
 		}
 		l.clock.add(&l.t.Step)
+		return nil
 	}
-	if l.sh.Spec.Downlink == "sparse" || l.sh.Spec.Method == algorithms.EF14 {
-		if err := collective.BroadcastSparse(l.comm, &l.agg); err != nil {
-			return commErr("broadcast", err)
+	tr, err := l.coll.AggregateSparse(msg, l.sum, &l.agg)
+	if err != nil {
+		var bad *aggregateError
+		if errors.As(err, &bad) {
+			return err // bad messages, not a failed rank
 		}
+		return commErr("aggregate", err)
 	}
-	l.up += l.comm.BytesReceived() - up0
-	l.down += l.comm.BytesSent() - down0
+	l.up += tr.Received
+	l.down += tr.Sent
 	l.clock.add(&l.t.Communication)
 	return nil
 }
+
+// aggregateError marks a failure of the server's aggregation itself (a
+// message of the wrong dimension), as opposed to one of the communication.
+type aggregateError struct{ err error }
+
+func (e *aggregateError) Error() string { return e.err.Error() }
+func (e *aggregateError) Unwrap() error { return e.err }
 
 // dense reports whether this run broadcasts x instead of the aggregate: then
 // only rank 0 keeps g and steps, and the others receive x^{k+1}.
@@ -476,11 +520,14 @@ func (l *loop) broadcastX(stop *float64) error {
 		copy(buf, l.srv.X)
 		buf[l.d] = *stop
 	}
-	down0 := l.comm.BytesSent()
-	if err := collective.BroadcastDense(l.comm, buf); err != nil {
+	if err := l.coll.BroadcastDense(buf); err != nil {
 		return commErr("broadcast x", err)
 	}
-	l.down += l.comm.BytesSent() - down0
+	if l.rank == 0 {
+		l.down += int64(collective.DenseFrameSize(len(buf)))
+	} else {
+		l.up += int64(collective.DenseFrameSize(len(buf)))
+	}
 	copy(l.srv.X, buf[:l.d])
 	*stop = buf[l.d]
 	return nil
@@ -509,7 +556,7 @@ func (l *loop) observe(ctx context.Context, k int, due bool) (string, string, er
 	if ctx.Err() != nil {
 		l.ctrl[0] = 1
 	}
-	if err := collective.Allreduce(l.comm, l.ctrl[:1], l.ctrl[1:]); err != nil {
+	if err := l.coll.Allreduce(l.ctrl[:1], l.ctrl[1:]); err != nil {
 		return StatusFailed, err.Error(), commErr("control", err)
 	}
 	l.clock.add(&l.t.Metrics)
@@ -529,14 +576,18 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 	}
 	d, n := l.d, float64(l.n)
 	obj := l.orc.obj
-	l.mloc[0] = obj.Value(l.srv.X)
-	if l.gradAtX {
-		copy(l.mloc[1:d+1], l.grad) // the same computation, bit for bit
+	if vg, ok := obj.(problems.ValueGrader); ok && !l.gradAtX {
+		l.mloc[0] = vg.ValueGrad(l.mloc[1:d+1], l.srv.X) // one pass for both
 	} else {
-		obj.Grad(l.mloc[1:d+1], l.srv.X)
+		if l.gradAtX {
+			copy(l.mloc[1:d+1], l.grad) // the same computation, bit for bit
+		} else {
+			obj.Grad(l.mloc[1:d+1], l.srv.X)
+		}
+		l.mloc[0] = obj.Value(l.srv.X) // after the Grad at x: from its margins
 	}
 	l.mloc[d+1] = stopFlag
-	if err := collective.Allreduce(l.comm, l.mloc, l.msum); err != nil {
+	if err := l.coll.Allreduce(l.mloc, l.msum); err != nil {
 		return StatusFailed, err.Error(), commErr("metrics", err)
 	}
 	f := l.msum[0] / n
@@ -624,8 +675,31 @@ func (l *loop) result(status, reason string, k int) Result {
 	return Result{Status: status, Reason: reason, Iterations: k, X: append([]float64(nil), x...), G: append([]float64(nil), l.srv.G...)}
 }
 
+// mark records status and reason in the file from any goroutine, until
+// finish closes it (Options.OnRecorder).
+func (l *loop) mark(status, reason string, final bool) {
+	l.recMu.Lock()
+	defer l.recMu.Unlock()
+	if l.recClosed {
+		return
+	}
+	l.rec.SetAttrs(attr("stop_reason", reason), attr("finished_at", time.Now().UTC().Format(time.RFC3339)))
+	if final {
+		l.recClosed = true
+		l.rec.Close(status)
+		return
+	}
+	l.rec.SetStatus(status)
+}
+
 // finish writes the end of the file on rank 0: x_final, timing, status.
 func (l *loop) finish(res *Result, runErr error) error {
+	l.recMu.Lock()
+	defer l.recMu.Unlock()
+	if l.recClosed {
+		return errors.New("the output file was closed by the watchdog")
+	}
+	l.recClosed = true
 	l.report(res.Iterations, true)
 	status := res.Status
 	if runErr != nil && status == "" {

@@ -3,6 +3,7 @@ package problems
 import (
 	"math"
 	"testing"
+	"time"
 
 	"github.com/efmpi/efmpi/datasets"
 )
@@ -208,4 +209,100 @@ func BenchmarkLogRegGradA9AValued(b *testing.B) {
 	for b.Loop() {
 		p.Grad(g, x)
 	}
+}
+
+// BenchmarkLogRegGradA9AKernelBefore is the gradient with the kernels of
+// before issue 12 (before_test.go), for the ratio in the same run.
+func BenchmarkLogRegGradA9AKernelBefore(b *testing.B) {
+	ds := loadLIBSVM(b, "a9a")
+	p, err := NewLogReg(ds, lambda)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	b.SetBytes(csrBytes(ds))
+	for b.Loop() {
+		gradBefore(p, g, x)
+	}
+}
+
+// BenchmarkLogRegValueGradA9A is one metric evaluation of f_i and ∇f_i: the
+// fused pass.
+func BenchmarkLogRegValueGradA9A(b *testing.B) {
+	ds := loadLIBSVM(b, "a9a")
+	p, err := NewLogReg(ds, lambda)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	b.ReportAllocs()
+	for b.Loop() {
+		p.ValueGrad(g, x)
+	}
+}
+
+// BenchmarkLogRegValueGradA9ABefore is the same metric evaluation as before
+// issue 12: the gradient, then a second pass for the value.
+func BenchmarkLogRegValueGradA9ABefore(b *testing.B) {
+	ds := loadLIBSVM(b, "a9a")
+	p, err := NewLogReg(ds, lambda)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	for b.Loop() {
+		gradBefore(p, g, x)
+		valueBefore(p, x)
+	}
+}
+
+// BenchmarkLogRegValueCachedA9A is Value right after Grad at the same point:
+// the loss from the cached margins, no pass over the matrix. "library" is the
+// same sum with math.Log1p, for the ratio.
+func BenchmarkLogRegValueCachedA9A(b *testing.B) {
+	ds := loadLIBSVM(b, "a9a")
+	p, err := NewLogReg(ds, lambda)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	p.Grad(g, x)
+	b.Run("log1pUnit", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			p.Value(x)
+		}
+	})
+	b.Run("library", func(b *testing.B) {
+		var s float64
+		for b.Loop() {
+			for j, t := range p.t {
+				s += math.Max(t, 0) + math.Log1p(p.e[j])
+			}
+		}
+	})
+}
+
+// BenchmarkLogRegGradA9AInterleaved times the current gradient and the
+// kernels of before issue 12 alternately, call by call, so that both see the
+// same machine load; it reports each one's ns per call and their ratio.
+func BenchmarkLogRegGradA9AInterleaved(b *testing.B) {
+	ds := loadLIBSVM(b, "a9a")
+	p, err := NewLogReg(ds, lambda)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	var now, before time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		p.Grad(g, x)
+		t1 := time.Now()
+		gradBefore(p, g, x)
+		now += t1.Sub(t0)
+		before += time.Since(t1)
+	}
+	b.ReportMetric(float64(now.Nanoseconds())/float64(b.N), "ns/now")
+	b.ReportMetric(float64(before.Nanoseconds())/float64(b.N), "ns/before")
+	b.ReportMetric(float64(now)/float64(before), "now/before")
 }

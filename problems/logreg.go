@@ -18,9 +18,11 @@ import (
 //
 // The design matrix is used in place (sparse CSR or dense row-major), never
 // copied; it must not be modified while the LogReg is in use. Grad and
-// MinibatchGrad run in O(nnz) and allocate nothing. A LogReg is not safe for
-// concurrent use: the dense gradient works in preallocated scratch space (each
-// client owns its objective).
+// MinibatchGrad run in O(nnz) and allocate nothing. Grad keeps the margins
+// of its point, so Value (the metric f_i) at that point costs O(m) and reads
+// no matrix entry; ValueGrad gives both in one pass. A LogReg is not safe for
+// concurrent use: the gradients work in preallocated scratch space and the
+// margins cache (each client owns its objective).
 type LogReg struct {
 	m, d   int
 	lambda float64
@@ -41,6 +43,12 @@ type LogReg struct {
 	block int
 	buf   []float64
 	coef  [rowBlock]float64
+
+	// The margins cache: after a full Grad at cx, t[j] = −b_j a_jᵀcx and
+	// e[j] = e^{−|t[j]|} for every row, so Value at the same point needs no
+	// second pass over the matrix (cached reports whether t, e and cx hold).
+	cx, t, e []float64
+	cached   bool
 }
 
 // NewLogReg returns the objective of ds with regularisation weight lambda. ds
@@ -55,6 +63,7 @@ func NewLogReg(ds *datasets.Dataset, lambda float64) (*LogReg, error) {
 		return nil, fmt.Errorf("logreg %s: lambda %v must be finite and non-negative", ds.Source, lambda)
 	}
 	p := &LogReg{m: ds.Rows(), d: ds.Cols(), lambda: lambda, labels: ds.Labels, ds: ds}
+	p.ensureCache()
 	if ds.Sparse != nil {
 		p.rowPtr, p.colIdx, p.val = ds.Sparse.RowPtr, ds.Sparse.ColIdx, ds.Sparse.Val
 		p.binary = true
@@ -146,14 +155,60 @@ func (p *LogReg) Samples() int { return p.m }
 // Lambda is the regularisation weight λ.
 func (p *LogReg) Lambda() float64 { return p.lambda }
 
-// Value returns f_i(x).
+// Value returns f_i(x) = (1/m) Σ_j softplus(t_j) + λ Σ_t x_t²/(1+x_t²), with the
+// margins t_j = −b_j a_jᵀx computed by the gradient's own kernels and
+// log(1 + e^{−|t|}) by log1pUnit (within 2 ulp of math.Log1p). Right after
+// Grad(·, x) (the same x, bit for bit) it reuses that pass's margins and
+// exponentials and reads no matrix entry; otherwise it makes one pass for
+// them. Both ways give the same bits.
 func (p *LogReg) Value(x []float64) float64 {
 	checkLen("Value", x, p.d)
-	var s float64
-	for j := range p.m {
-		s += Softplus(-p.labels[j] * p.rowDot(j, x))
+	p.ensureCache()
+	if !p.cachedAt(x) {
+		p.fillCache(x)
 	}
-	return s/float64(p.m) + p.regValue(x)
+	return softplusSum(p.t, p.e)/float64(p.m) + p.regValue(x)
+}
+
+// ValueGrad writes ∇f_i(x) into dst and returns f_i(x): one pass over the
+// matrix for both, with the bits of Grad and Value.
+func (p *LogReg) ValueGrad(dst, x []float64) float64 {
+	p.Grad(dst, x)
+	return p.Value(x)
+}
+
+// ensureCache allocates the margins cache for m rows and d columns if it is
+// not (a LogReg built by another constructor gets it on first use).
+func (p *LogReg) ensureCache() {
+	if len(p.t) != p.m || len(p.e) != p.m || len(p.cx) != p.d {
+		p.cx, p.t, p.e = make([]float64, p.d), make([]float64, p.m), make([]float64, p.m)
+		p.cached = false
+	}
+}
+
+// cachedAt reports whether the margins cache holds the point x.
+func (p *LogReg) cachedAt(x []float64) bool {
+	if !p.cached {
+		return false
+	}
+	cx := p.cx[:len(x)]
+	for i, v := range x {
+		if math.Float64bits(v) != math.Float64bits(cx[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// fillCache computes the margins and exponentials of every row at x into the
+// cache, with the gradient's kernels but without its scatter.
+func (p *LogReg) fillCache(x []float64) {
+	p.cached = false
+	if p.dense != nil {
+		p.denseLoss(nil, x, nil, p.m)
+	} else {
+		p.sparseLoss(nil, x, nil, p.m)
+	}
 }
 
 // MinibatchValue returns the loss averaged over the rows in batch plus the full
@@ -192,6 +247,7 @@ func (p *LogReg) regValue(x []float64) float64 {
 
 // Grad writes ∇f_i(x) into dst. It makes one pass over the rows of the shard:
 // the dot product a_jᵀx, then dst += c_j a_j with c_j = −b_j σ(−b_j a_jᵀx)/m.
+// It keeps the margins for a following Value at the same x.
 func (p *LogReg) Grad(dst, x []float64) {
 	checkLen("Grad", x, p.d)
 	checkLen("Grad", dst, p.d)
@@ -233,26 +289,27 @@ func (p *LogReg) addRegGrad(dst, x []float64) {
 }
 
 // lossCoefs replaces the margins z[i] = a_jᵀx (i < n, j = rows[i]) by the
-// loss-gradient weights −b_j σ(−b_j z_i)·inv. With t = −b z and e = e^{−|t|},
-// σ(t) = 1/(1+e) for t ≥ 0 and e/(1+e) otherwise: no overflow for any margin,
-// and the choice is a select, not a branch, which matters because labels
-// alternate unpredictably.
-func lossCoefs(z *[rowBlock]float64, rows *[rowBlock]int, labels []float64, n int, inv float64) {
-	var e [rowBlock]float64
-	for i := range n {
+// loss-gradient weights −b_j σ(−b_j z_i)·inv, and leaves t_i = −b_j z_i in
+// t[i] and e^{−|t_i|} in e[i] (len(t), len(e) ≥ n; the loss value needs
+// them). With e = e^{−|t|}, σ(t) = 1/(1+e) for t ≥ 0 and e/(1+e) otherwise:
+// no overflow for any margin, and the choice is a select, not a branch,
+// which matters because labels alternate unpredictably.
+func lossCoefs(z *[rowBlock]float64, t, e []float64, rows *[rowBlock]int, labels []float64, n int, inv float64) {
+	t, e = t[:n], e[:n]
+	for i := range t {
 		b := labels[rows[i]]
-		t := -b * z[i]
-		z[i] = t
-		e[i] = -math.Abs(t)
+		ti := -b * z[i]
+		t[i] = ti
+		e[i] = -math.Abs(ti)
 	}
-	expNonPosSlice(e[:n])
-	for i := range n {
+	expNonPosSlice(e)
+	for i, ei := range e {
 		b := labels[rows[i]]
-		num := e[i]
-		if z[i] >= 0 {
+		num := ei
+		if t[i] >= 0 {
 			num = 1
 		}
-		z[i] = -b * inv * num / (1 + e[i])
+		z[i] = -b * inv * num / (1 + ei)
 	}
 }
 
@@ -266,11 +323,16 @@ const rowBlock = 16
 // sparseLoss adds (1/count) Σ_j −b_j σ(−b_j a_jᵀx) a_j to dst over rows 0..m−1
 // (batch == nil) or the rows in batch. Rows are taken in blocks of rowBlock:
 // first every margin a_jᵀx of the block, then every coefficient, then every
-// axpy. Summation order is fixed, so results are bitwise reproducible.
+// axpy. Summation order is fixed, so results are bitwise reproducible. A full
+// pass (batch == nil) fills the margins cache; with dst == nil it does only
+// that.
 func (p *LogReg) sparseLoss(dst, x []float64, batch []int32, count int) {
 	inv := 1 / float64(count)
+	if batch == nil {
+		p.ensureCache()
+	}
 	var rows [rowBlock]int
-	var coef [rowBlock]float64
+	var coef, t, e [rowBlock]float64
 	for i0 := 0; i0 < count; i0 += rowBlock {
 		nb := min(rowBlock, count-i0)
 		for b := range nb {
@@ -285,12 +347,23 @@ func (p *LogReg) sparseLoss(dst, x []float64, batch []int32, count int) {
 		} else {
 			p.margins(&coef, &rows, nb, x)
 		}
-		lossCoefs(&coef, &rows, p.labels, nb, inv)
+		ts, es := t[:], e[:]
+		if batch == nil { // straight into the margins cache
+			ts, es = p.t[i0:i0+nb], p.e[i0:i0+nb]
+		}
+		lossCoefs(&coef, ts, es, &rows, p.labels, nb, inv)
+		if dst == nil {
+			continue
+		}
 		if p.binary {
 			p.scatterBinary(dst, &coef, &rows, nb)
 		} else {
 			p.scatter(dst, &coef, &rows, nb)
 		}
+	}
+	if batch == nil {
+		copy(p.cx, x)
+		p.cached = true
 	}
 }
 
@@ -374,13 +447,19 @@ func (p *LogReg) scatterBinary(dst []float64, c *[rowBlock]float64, rows *[rowBl
 // nb×d matrix A_B, so its margins z = A_B x and its contribution dst += A_Bᵀc
 // are two matrix-vector products (gonum's Dgemv, vectorised assembly on
 // amd64). For a minibatch the rows are first gathered into a contiguous
-// buffer, so a minibatch of all rows in order gives Grad's bits exactly.
+// buffer, so a minibatch of all rows in order gives Grad's bits exactly. Like
+// sparseLoss, a full pass fills the margins cache, and dst == nil does only
+// that.
 func (p *LogReg) denseLoss(dst, x []float64, batch []int32, count int) {
 	inv := 1 / float64(count)
+	if batch == nil {
+		p.ensureCache()
+	}
 	d := p.d
 	data, labels := p.dense, p.labels
 	var impl gonum.Implementation
 	var rows [rowBlock]int
+	var t, e [rowBlock]float64
 	coef := p.coef[:]
 	for i0 := 0; i0 < count; i0 += p.block {
 		nb := min(p.block, count-i0)
@@ -399,8 +478,18 @@ func (p *LogReg) denseLoss(dst, x []float64, batch []int32, count int) {
 			}
 		}
 		impl.Dgemv(blas.NoTrans, nb, d, 1, a, d, x, 1, 0, coef[:nb], 1)
-		lossCoefs(&p.coef, &rows, labels, nb, inv)
-		impl.Dgemv(blas.Trans, nb, d, 1, a, d, coef[:nb], 1, 1, dst, 1)
+		ts, es := t[:], e[:]
+		if batch == nil {
+			ts, es = p.t[i0:i0+nb], p.e[i0:i0+nb]
+		}
+		lossCoefs(&p.coef, ts, es, &rows, labels, nb, inv)
+		if dst != nil {
+			impl.Dgemv(blas.Trans, nb, d, 1, a, d, coef[:nb], 1, 1, dst, 1)
+		}
+	}
+	if batch == nil {
+		copy(p.cx, x)
+		p.cached = true
 	}
 }
 

@@ -173,7 +173,8 @@ func TestLossCoefs(t *testing.T) {
 		{1e4, -1e4, 800, -800, 1e300, -1e300, 0, 0, 1e4, -1e4, 745, -745, 710, -710, 40, -40},
 	} {
 		copy(z[:], zs)
-		lossCoefs(&z, &rows, labels, rowBlock, 0.25)
+		var tt, ee [rowBlock]float64
+		lossCoefs(&z, tt[:], ee[:], &rows, labels, rowBlock, 0.25)
 		for i, zi := range zs {
 			b := labels[rows[i]]
 			var want float64

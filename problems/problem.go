@@ -23,3 +23,10 @@ type Objective interface {
 	// constant is local, such as the polynomial).
 	Smoothness(x0 []float64) (float64, error)
 }
+
+// ValueGrader is implemented by objectives that compute f_i(x) and ∇f_i(x) in
+// one pass over their data, with the bits of Value and Grad.
+type ValueGrader interface {
+	// ValueGrad writes ∇f_i(x) into dst and returns f_i(x).
+	ValueGrad(dst, x []float64) float64
+}

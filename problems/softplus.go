@@ -20,3 +20,67 @@ func Sigmoid(z float64) float64 {
 	}
 	return num / (1 + e)
 }
+
+// log1pTab[j] = log(1 + j/128) and log1pInv[j] = 1/(1 + j/128), j = 0…128:
+// the table of log1pUnit.
+var log1pTab, log1pInv [129]float64
+
+func init() {
+	for j := range log1pTab {
+		f := 1 + float64(j)/128
+		log1pTab[j] = math.Log1p(float64(j) / 128)
+		log1pInv[j] = 1 / f
+	}
+}
+
+// log1pUnit returns log(1 + x) for x ∈ [0, 1] within 2 ulp, without a
+// division or a data-dependent branch (math.Log1p outside [0, 1] and for
+// NaN). It is the softplus of the loss value, where x = e^{−|t|}:
+// 1 + x = u + c exactly (u rounded, c its error, by Fast2Sum), u lies in
+// [F_j, F_j + 1/128) with F_j = 1 + j/128, and
+// log(1+x) = log F_j + log1p(r), r = (u − F_j + c)/F_j ∈ [0, 1/128), where
+// log1p(r) is its Taylor polynomial to r⁸ (truncation below r⁹/9 < 2⁻⁶⁶).
+// For j = 0, r = x exactly, so tiny x keep their full relative accuracy.
+func log1pUnit(x float64) float64 {
+	if !(x >= 0 && x <= 1) {
+		return math.Log1p(x)
+	}
+	u := 1 + x
+	c := x - (u - 1) // exact: |x| ≤ 1
+	j := int((u - 1) * 128)
+	if uint(j) > 128 {
+		return math.Log1p(x) // unreachable: u − 1 ∈ [0, 1]
+	}
+	fj := 1 + float64(j)*(1.0/128)
+	r := ((u - fj) + c) * log1pInv[j] // u − F_j is exact (Sterbenz)
+	q := -1.0/2 + r*(1.0/3+r*(-1.0/4+r*(1.0/5+r*(-1.0/6+r*(1.0/7+r*(-1.0/8))))))
+	return log1pTab[j] + (r + r*r*q)
+}
+
+// softplusSum returns Σ_j softplus(t_j) = Σ_j (max(t_j, 0) + log(1 + e_j)) in
+// index order, where e_j = e^{−|t_j|}, with log1pUnit's arithmetic written
+// out in the loop (a call per term would cost as much as the term). A NaN
+// margin gives NaN.
+func softplusSum(t, e []float64) float64 {
+	e = e[:len(t)]
+	var s float64
+	for j, tj := range t {
+		pos := 0.0
+		if tj > 0 {
+			pos = tj
+		}
+		x := e[j]
+		u := 1 + x
+		k := int((u - 1) * 128)
+		if !(x >= 0 && x <= 1) || uint(k) > 128 {
+			s += pos + math.Log1p(x)
+			continue
+		}
+		c := x - (u - 1)
+		fj := 1 + float64(k)*(1.0/128)
+		r := ((u - fj) + c) * log1pInv[k]
+		q := -1.0/2 + r*(1.0/3+r*(-1.0/4+r*(1.0/5+r*(-1.0/6+r*(1.0/7+r*(-1.0/8))))))
+		s += pos + (log1pTab[k] + (r + r*r*q))
+	}
+	return s
+}

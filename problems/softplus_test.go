@@ -3,6 +3,7 @@ package problems
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -74,4 +75,74 @@ func ExampleSoftplus() {
 	// Output:
 	// true 10000 0
 	// 0.5 1 0
+}
+
+// ulpDiff is the distance in units in the last place between two finite
+// non-negative floats.
+func ulpDiff(a, b float64) uint64 {
+	x, y := math.Float64bits(a), math.Float64bits(b)
+	if x > y {
+		return x - y
+	}
+	return y - x
+}
+
+// TestLog1pUnit checks log1pUnit against math.Log1p to 2 ulp on two million
+// points of [0, 1] spread over every scale (x = e^{−60u} and uniform), the
+// table's breakpoints and their neighbours, and the special values.
+func TestLog1pUnit(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	xs := []float64{0, 1, 0.5, 5e-324, 1e-300, 1.0 / (1 << 54), 1.0 / (1 << 29)}
+	for j := 0; j <= 128; j++ {
+		b := float64(j) / 128
+		xs = append(xs, b, math.Nextafter(b, 0), math.Nextafter(b, 1))
+	}
+	for range 1_000_000 {
+		xs = append(xs, math.Exp(-r.Float64()*60), r.Float64())
+	}
+	worst, at := uint64(0), 0.0
+	for _, x := range xs {
+		if x < 0 || x > 1 {
+			continue
+		}
+		if d := ulpDiff(log1pUnit(x), math.Log1p(x)); d > worst {
+			worst, at = d, x
+		}
+	}
+	if worst > 2 {
+		t.Errorf("log1pUnit is %d ulp from math.Log1p at x = %v", worst, at)
+	}
+	t.Logf("largest difference from math.Log1p: %d ulp (at x = %v)", worst, at)
+	for _, x := range []float64{math.NaN(), -0.5, 2, math.Inf(1), -1} {
+		if got, want := log1pUnit(x), math.Log1p(x); math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+			t.Errorf("log1pUnit(%v) = %v, want %v", x, got, want)
+		}
+	}
+}
+
+// TestSoftplusSum checks the loss sum against Σ (max(t,0) + log1pUnit(e))
+// bit for bit, and against Softplus (math.Log1p) to 1e-15 relative, on
+// margins of every size, with NaN propagating.
+func TestSoftplusSum(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	var ts, es []float64
+	for i := range 5000 {
+		z := r.NormFloat64() * math.Pow(10, float64(i%6)-2)
+		ts = append(ts, z)
+		es = append(es, math.Exp(-math.Abs(z)))
+	}
+	var want, lib float64
+	for j, z := range ts {
+		want += math.Max(z, 0) + log1pUnit(es[j])
+		lib += Softplus(z)
+	}
+	if got := softplusSum(ts, es); math.Float64bits(got) != math.Float64bits(want) {
+		t.Errorf("softplusSum %v, term by term %v", got, want)
+	} else if !relClose(got, lib, 1e-15) {
+		t.Errorf("softplusSum %v, Softplus %v", got, lib)
+	}
+	ts[17], es[17] = math.NaN(), math.NaN()
+	if got := softplusSum(ts, es); !math.IsNaN(got) {
+		t.Errorf("NaN margin: sum %v", got)
+	}
 }

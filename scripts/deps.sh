@@ -3,6 +3,8 @@
 #   scripts/deps.sh run    what the job needs: a C compiler and libhdf5 (cgo)
 #   scripts/deps.sh test   also what the tests need: Open MPI, MPICH, h5dump,
 #                          h5py/numpy, Slurm and munge
+#   scripts/deps.sh mpi    what `make build-mpi` needs: also Open MPI and MPICH
+#                          with their headers and wrapper compilers
 # Debian/Ubuntu: installs with apt-get (as root, or through sudo). Elsewhere:
 # prints what to install and exits non-zero.
 set -euo pipefail
@@ -11,8 +13,11 @@ what=${1:-run}
 run_pkgs=(gcc libhdf5-dev)
 test_pkgs=(hdf5-tools openmpi-bin libopenmpi-dev mpich python3-h5py python3-numpy python3-scipy slurm-wlm munge)
 
+mpi_pkgs=(openmpi-bin libopenmpi-dev mpich libmpich-dev)
+
 pkgs=("${run_pkgs[@]}")
-[ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
+[ "$what" = test ] && pkgs+=("${test_pkgs[@]}" libmpich-dev)
+[ "$what" = mpi ] && pkgs+=("${mpi_pkgs[@]}")
 
 if ! command -v go >/dev/null 2>&1; then
   echo "efmpi needs Go 1.26 or newer (https://go.dev/dl/); 'go' is not on PATH." >&2

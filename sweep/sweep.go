@@ -31,6 +31,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/efmpi/efmpi/hdf5io"
 	"github.com/efmpi/efmpi/runfile"
@@ -143,23 +144,36 @@ type Sweep struct {
 	KSearch *KSearch
 	// Dir receives point-NNN.h5 (and point-NNN-k<K>.h5 for tried Ks).
 	Dir string
-	// Progress, if set, is called after every run.
+	// Progress, if set, is called after every run (never by two runs at
+	// once).
 	Progress func(Result)
 	// Resume reuses a run whose file already exists and is finished
 	// (runfile.Finished) instead of running it again.
 	Resume bool
 	// Zip pairs axes (by Key) that advance together (see ExpandZip).
 	Zip [][]string
+	// Jobs is the most grid points in flight at once; 0 or 1 runs them one
+	// after the other. Points are independent runs, so their files are the
+	// same whatever Jobs is; a point's K search stays sequential.
+	Jobs int
+	// Cores, when > 0, replaces Jobs by a budget of cores: a point starts,
+	// in point order, once the cores it needs — Weight(point), clamped to
+	// [1, Cores] (1 when Weight is nil) — are free.
+	Cores  int
+	Weight func(Point) int
+
+	progressMu *sync.Mutex // set by Run: serialises Progress
 }
 
 // HasTarget reports whether a target is set.
 func (s *Sweep) HasTarget() bool { return !math.IsNaN(s.Target) && s.Target > 0 }
 
-// Run runs every point in order (sequentially) and returns one Result per
-// run, points in expansion order; with a K search a point's tried Ks come
-// before its chosen one. A Runner error for one point is recorded in its row
-// and the sweep goes on; Run returns an error only for a bad sweep or a
-// cancelled context.
+// Run runs every point (several at once with Jobs or Cores, started in point
+// order) and returns one Result per run, points in expansion order whatever
+// order they finished in; with a K search a point's tried Ks come before its
+// chosen one. A Runner error for one point is recorded in its row and the
+// sweep goes on; Run returns an error only for a bad sweep or a cancelled
+// context (then with the rows of the points that finished).
 func (s *Sweep) Run(ctx context.Context, run Runner) ([]Result, error) {
 	points, err := ExpandZip(s.Axes, s.Zip)
 	if err != nil {
@@ -178,31 +192,117 @@ func (s *Sweep) Run(ctx context.Context, run Runner) ([]Result, error) {
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	var all []Result
-	for _, p := range points {
-		if err := ctx.Err(); err != nil {
-			return all, err
-		}
+	s.progressMu = new(sync.Mutex)
+	// per point: its rows, whether it ran to the end, its error
+	rows := make([][]Result, len(points))
+	done := make([]bool, len(points))
+	errs := make([]error, len(points))
+	point := func(i int) {
+		p := points[i]
 		if s.KSearch == nil {
 			r := s.runOne(ctx, run, p, 0, s.pointFile(p, 0))
 			r.Role = "point"
 			s.report(r)
-			all = append(all, r)
-			continue
+			rows[i], done[i] = []Result{r}, true
+			return
 		}
-		rs, err := s.search(ctx, run, p)
-		all = append(all, rs...)
-		if err != nil {
-			return all, err
+		rows[i], errs[i] = s.search(ctx, run, p)
+		done[i] = true
+	}
+	capacity, weight := s.budget()
+	sem := newBudget(capacity)
+	var wg sync.WaitGroup
+	for i, p := range points {
+		w := weight(p)
+		if !sem.acquire(ctx, w) {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer sem.release(w)
+			point(i)
+		}()
+	}
+	wg.Wait()
+	var all []Result
+	for i := range points {
+		if !done[i] {
+			break
+		}
+		all = append(all, rows[i]...)
+		if errs[i] != nil {
+			return all, errs[i]
 		}
 	}
-	return all, nil
+	return all, ctx.Err()
+}
+
+// budget returns the capacity of the scheduler and each point's weight in
+// it: Cores and the clamped Weight, or Jobs (at least 1) and 1 per point.
+func (s *Sweep) budget() (int, func(Point) int) {
+	if s.Cores <= 0 {
+		return max(1, s.Jobs), func(Point) int { return 1 }
+	}
+	return s.Cores, func(p Point) int {
+		w := 1
+		if s.Weight != nil {
+			w = s.Weight(p)
+		}
+		return min(max(w, 1), s.Cores)
+	}
+}
+
+// budget is a counting semaphore with weights, granted in request order.
+type budget struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	free int
+}
+
+func newBudget(n int) *budget {
+	b := &budget{free: n}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+// acquire waits until w units are free and takes them; false (taking
+// nothing) once ctx is cancelled.
+func (b *budget) acquire(ctx context.Context, w int) bool {
+	stop := context.AfterFunc(ctx, func() {
+		b.mu.Lock()
+		b.cond.Broadcast()
+		b.mu.Unlock()
+	})
+	defer stop()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.free < w && ctx.Err() == nil {
+		b.cond.Wait()
+	}
+	if ctx.Err() != nil {
+		return false
+	}
+	b.free -= w
+	return true
+}
+
+func (b *budget) release(w int) {
+	b.mu.Lock()
+	b.free += w
+	b.cond.Broadcast()
+	b.mu.Unlock()
 }
 
 func (s *Sweep) report(r Result) {
-	if s.Progress != nil {
-		s.Progress(r)
+	if s.Progress == nil {
+		return
 	}
+	if s.progressMu != nil {
+		s.progressMu.Lock()
+		defer s.progressMu.Unlock()
+	}
+	s.Progress(r)
 }
 
 // pointFile names a run's file: point-NNN.h5, or point-NNN-k<K>.h5 during a

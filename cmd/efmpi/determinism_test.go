@@ -65,7 +65,9 @@ func runCmd(t *testing.T, dir string, env []string, name string, args ...string)
 }
 
 // TestDeterminismAcrossLaunchers runs one config with in-process ranks,
-// self-spawned TCP ranks, Open MPI's mpirun and MPICH's mpiexec, and requires
+// self-spawned TCP ranks, Open MPI's mpirun and MPICH's mpiexec (the default
+// build over its TCP transport), and the MPI builds for Open MPI and MPICH
+// over the mpi transport under their launchers, and requires
 // bitwise-identical trajectories and final iterates. Only the wall-clock
 // column may differ; the wire-byte columns must agree too, since every
 // transport counts the same frames.
@@ -93,6 +95,16 @@ func TestDeterminismAcrossLaunchers(t *testing.T) {
 	} else {
 		t.Log("mpiexec.mpich not installed: MPICH leg skipped")
 	}
+	for _, flavour := range []string{"openmpi", "mpich"} {
+		bin, launcher, why := mpiBinMaybe(t, flavour)
+		if why != "" {
+			t.Log(why)
+			continue
+		}
+		out := flavour + "-mpi.h5"
+		runCmd(t, dir, mpiEnv(), launcher, launchArgs(flavour, 4, bin, "run", "-config", cfg, "-quiet", "-out", out)...)
+		runs[flavour+" (mpi transport)"] = out
+	}
 
 	ref, err := hdf5io.Open(filepath.Join(dir, runs["inproc"]))
 	if err != nil {
@@ -117,6 +129,9 @@ func TestDeterminismAcrossLaunchers(t *testing.T) {
 		}
 		if s := got.String("status"); s != "completed" {
 			t.Errorf("%s: status %q", name, s)
+		}
+		if wantTr := map[bool]string{true: "mpi", false: "tcp"}[strings.HasSuffix(name, "(mpi transport)")]; got.String("transport") != wantTr {
+			t.Errorf("%s: transport attribute %q, want %q", name, got.String("transport"), wantTr)
 		}
 		for col, want := range ref.Floats {
 			if col == "time_s" {

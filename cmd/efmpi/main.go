@@ -3,7 +3,7 @@
 // in-process ranks by default, or one rank per process under mpirun, mpiexec,
 // srun or its own local spawner, recording every trajectory to HDF5.
 //
-//	efmpi run [-config FILE] [-out FILE.h5] [-ranks N] [-transport inproc|tcp|btracey] [-set section.key=value]...
+//	efmpi run [-config FILE] [-out FILE.h5] [-ranks N] [-transport inproc|tcp|mpi|btracey] [-set section.key=value]...
 //	efmpi demo                 the default experiment: ||EF21|| vs EF21, top-1, synthetic data, 4 ranks
 //	efmpi inspect [-json] FILE.h5...
 //	efmpi summarize DIR|FILE.h5...
@@ -105,7 +105,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "export":
 		code, err = cmdExport(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
-		fmt.Fprintf(stdout, "efmpi %s\n", Version)
+		fmt.Fprintf(stdout, "efmpi %s\n%s\n", Version, mpiVersion())
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 	default:

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/efmpi/efmpi/collective/launch"
+	"github.com/efmpi/efmpi/collective/mpi"
 	"github.com/efmpi/efmpi/config"
 	"github.com/efmpi/efmpi/driver"
 	"github.com/efmpi/efmpi/hdf5io"
@@ -54,7 +55,7 @@ func parseRunFlags(name string, args []string, stderr io.Writer) (*runFlags, err
 	fs.StringVar(&f.config, "config", "", "experiment `FILE` (TOML); default: the embedded default experiment")
 	fs.StringVar(&f.out, "out", "", "HDF5 output `FILE` (overrides [run] output)")
 	fs.IntVar(&f.ranks, "ranks", 0, "number of ranks when not started by a launcher (overrides [run] ranks)")
-	fs.StringVar(&f.transport, "transport", "", "inproc | tcp | btracey (overrides [run] transport); tcp without a launcher spawns local processes")
+	fs.StringVar(&f.transport, "transport", "", "inproc | tcp | mpi | btracey (overrides [run] transport); tcp without a launcher spawns local processes; under a launcher an MPI build uses mpi, others tcp")
 	fs.StringVar(&f.coordinator, "coordinator", "", "rank 0's `host:port` for multi-process runs (else EFMPI_COORDINATOR, the Slurm node list or a rendezvous file)")
 	fs.Var(&f.sets, "set", "override a config value: `section.key=value` (repeatable; section.key= unsets it)")
 	fs.Var(unsetFlag{&f.sets}, "unset", "drop a key of the config file, so its default applies: `section.key` (repeatable; the same as -set section.key=)")
@@ -97,10 +98,10 @@ func loadConfig(f *runFlags) (*config.Config, error) {
 	}
 	if f.transport != "" {
 		switch f.transport {
-		case "inproc", "tcp", "btracey":
+		case "inproc", "tcp", "btracey", "mpi":
 			cfg.Run.Transport = f.transport
 		default:
-			return nil, usageError{fmt.Sprintf("-transport %q: want inproc, tcp or btracey", f.transport)}
+			return nil, usageError{fmt.Sprintf("-transport %q: want inproc, tcp, mpi or btracey", f.transport)}
 		}
 	}
 	return cfg, nil
@@ -161,6 +162,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 			fmt.Fprintln(stderr, w)
 		}
 		return runJoined(ctx, cfg, spec, f, env, stdout)
+	case cfg.Run.Transport == "mpi":
+		return ExitBadInput, usageError{"-transport mpi: not started by an MPI launcher (mpirun, mpiexec, srun --mpi=pmix|pmi2)"}
 	case cfg.Run.Transport == "inproc":
 		if err := checkOutput(spec.Output, f.overwrite, spec.Resume, runInputs(cfg)); err != nil {
 			return ExitBadInput, err
@@ -324,7 +327,14 @@ func runInproc(ctx context.Context, sh *driver.Shared, cfg *config.Config, f *ru
 func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFlags, env launch.Env, stdout io.Writer) (int, error) {
 	transport := cfg.Run.Transport
 	if transport == "inproc" {
-		transport = "tcp" // under a launcher, ranks are processes
+		// under a launcher, ranks are processes: MPI if linked, else TCP
+		transport = "tcp"
+		if mpi.Linked() && env.Launcher != launch.LauncherSpawned {
+			transport = "mpi"
+		}
+	}
+	if transport == "mpi" {
+		return runMPI(ctx, cfg, spec, f, env, stdout)
 	}
 	if env.Rank == 0 {
 		if err := checkOutput(spec.Output, f.overwrite, spec.Resume, runInputs(cfg)); err != nil {

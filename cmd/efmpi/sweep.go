@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 
@@ -17,7 +18,8 @@ import (
 )
 
 // cmdSweep runs a config over a grid of values (package sweep), every point
-// with in-process ranks, one after the other, and writes DIR/sweep.csv.
+// with in-process ranks, several points at once (-jobs N, or by default as
+// many as fit GOMAXPROCS given each point's ranks), and writes DIR/sweep.csv.
 func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -37,9 +39,10 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	resume := fs.Bool("resume", false, "continue the sweep in -out: keep its finished points, run the others")
 	slurmMode := fs.Bool("slurm", false, "submit the sweep as a Slurm job array (slurm/sweep.sbatch) instead of running it; sbatch flags follow --")
 	slurmScript := fs.String("slurm-script", "slurm/sweep.sbatch", "with -slurm: the array `SCRIPT`")
+	jobs := fs.Int("jobs", 0, "run up to `N` grid points at once (0: as many as fit GOMAXPROCS cores, each point taking as many cores as it has ranks)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: efmpi sweep -config FILE -grid key=v1,v2,... [-grid NAME='ov ov|ov'] [-zip A,B] [-set key=value]... [-target T] [-choose-k START:STEP:MAX] [-out DIR] [-overwrite|-resume] [-slurm [-- SBATCH FLAGS]]\n"+
-			"Runs every grid point in-process, sequentially; writes DIR/point-NNN.h5 and DIR/sweep.csv.\n"+
+		fmt.Fprintf(stderr, "usage: efmpi sweep -config FILE -grid key=v1,v2,... [-grid NAME='ov ov|ov'] [-zip A,B] [-set key=value]... [-target T] [-choose-k START:STEP:MAX] [-jobs N] [-out DIR] [-overwrite|-resume] [-slurm [-- SBATCH FLAGS]]\n"+
+			"Runs every grid point in-process, several at once (-jobs); writes DIR/point-NNN.h5 and DIR/sweep.csv.\n"+
 			"With -slurm, submits the same points as a job array; collect them with efmpi summarize DIR.\n")
 		fs.PrintDefaults()
 	}
@@ -56,7 +59,10 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	if *overwrite && *resume {
 		return ExitBadInput, usageError{"sweep: -overwrite and -resume exclude each other"}
 	}
-	sw := &sweep.Sweep{Target: *target, Dir: *dir}
+	if *jobs < 0 {
+		return ExitBadInput, usageError{fmt.Sprintf("-jobs %d: want N ≥ 1, or 0 for as many as fit the cores", *jobs)}
+	}
+	sw := &sweep.Sweep{Target: *target, Dir: *dir, Jobs: *jobs}
 	if !math.IsNaN(*target) && (*target <= 0 || math.IsInf(*target, 0)) {
 		return ExitBadInput, usageError{fmt.Sprintf("-target %g: want a finite value > 0", *target)}
 	}
@@ -87,6 +93,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	if err != nil {
 		return ExitBadInput, usageError{err.Error()}
 	}
+	ranks := make([]int, len(points)) // in-process ranks of each point: the cores it keeps busy
 	for _, p := range points {
 		over := append(append([]string{}, sets...), p.Overrides()...)
 		if sw.KSearch != nil {
@@ -99,6 +106,11 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		if err := checkNotInput("sweep -out", filepath.Join(*dir, "sweep.csv"), runInputs(cfg)); err != nil {
 			return ExitBadInput, err
 		}
+		ranks[p.Index] = cfg.Run.Ranks
+	}
+	if *jobs == 0 {
+		sw.Cores = runtime.GOMAXPROCS(0)
+		sw.Weight = func(p sweep.Point) int { return ranks[p.Index] }
 	}
 	manifest := sweep.Manifest{Config: *base, Sets: append([]string{}, sets...), KSearch: *chooseK}
 	for _, p := range points {

@@ -9,12 +9,15 @@
 #   docs/figures/*.png                       the figures of EXPERIMENTS.md
 #
 # Environment: EFMPI (binary, default bin/efmpi), OUT (default results/paper),
-# FIG (default docs/figures). Runs from the repository root.
+# FIG (default docs/figures), JOBS (grid points run at once by every sweep,
+# `efmpi sweep -jobs`; default 0: as many as fit the cores given each point's
+# ranks). Runs from the repository root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 EFMPI=${EFMPI:-bin/efmpi}
 OUT=${OUT:-results/paper}
 FIG=${FIG:-docs/figures}
+JOBS=${JOBS:-0}
 P=configs/paper
 mkdir -p "$OUT" "$FIG"
 start=$(date +%s)
@@ -31,9 +34,9 @@ sweep() { # DIR ARGS... : one efmpi sweep, its summary kept in DIR/sweep.log
 	shift
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	echo "== efmpi sweep $* -out $dir"
+	echo "== efmpi sweep $* -jobs $JOBS -out $dir"
 	# -overwrite: the log below already sits in the folder when the sweep starts
-	"$EFMPI" sweep "$@" -out "$dir" -quiet -overwrite | tee "$dir/sweep.log.tmp"
+	"$EFMPI" sweep "$@" -jobs "$JOBS" -out "$dir" -quiet -overwrite | tee "$dir/sweep.log.tmp"
 	mv "$dir/sweep.log.tmp" "$dir/sweep.log"
 }
 

@@ -125,13 +125,9 @@ func run(c collective.Comm, rounds, hang int) error {
 			return fmt.Errorf("round %d: dense broadcast: %w", k, err)
 		}
 
-		// Reduce to rank 0 and Allreduce: bitwise the naive sum in rank order.
-		naive := dense(0, k, dim)
-		for src := 1; src < n; src++ {
-			for i, y := range dense(src, k, dim) {
-				naive[i] += y
-			}
-		}
+		// Reduce to rank 0 and Allreduce: bitwise the naive sum in the
+		// fixed tree order over rank numbers.
+		naive := treeSum(n, func(src int) []float64 { return dense(src, k, dim) })
 		dst := make([]float64, dim)
 		if err := collective.Reduce(c, dense(r, k, dim), dst); err != nil {
 			return fmt.Errorf("round %d: reduce: %w", k, err)
@@ -154,6 +150,30 @@ func run(c collective.Comm, rounds, hang int) error {
 		}
 	}
 	return nil
+}
+
+// treeSum adds v(0), …, v(n−1) as a binary tree over rank numbers, written
+// as a recursion: a block of 2^j ranks starting at lo is the sum of its
+// first half plus the sum of its second half (when that starts below n).
+func treeSum(n int, v func(int) []float64) []float64 {
+	var block func(lo, size int) []float64
+	block = func(lo, size int) []float64 {
+		if size == 1 {
+			return v(lo)
+		}
+		a := block(lo, size/2)
+		if lo+size/2 < n {
+			for i, y := range block(lo+size/2, size/2) {
+				a[i] += y
+			}
+		}
+		return a
+	}
+	size := 1
+	for size < n {
+		size *= 2
+	}
+	return block(0, size)
 }
 
 func equalSparse(got, want *sparse.Vector) error {

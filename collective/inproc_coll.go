@@ -1,0 +1,328 @@
+package collective
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/efmpi/efmpi/sparse"
+)
+
+// meeting is the in-process world's shared-memory fast path for the
+// collectives: every rank deposits a reference to its input and waits; the
+// last rank to arrive computes the result once (the sum in rank order, the
+// tree sum, the root's copy) into one of two result slots, and every rank
+// copies it out. Nothing is sent through the mailboxes, so a collective costs
+// the world O(n + result·n) instead of the O(n²) of n ranks each receiving n
+// messages, and no rank does more than its share except the last, which does
+// the one sum any implementation must do. The result slot alternates between
+// rounds: round g+2 can only be computed after every rank arrived at it,
+// that is after every rank has copied round g's result, so a slot is never
+// overwritten while it is read.
+type meeting struct {
+	mu      sync.Mutex
+	cond    sync.Cond
+	n       int
+	count   int
+	gen     uint64
+	left    int // first rank that finalized, −1 while none
+	aborted *RankLostError
+
+	sparseIn  []sparse.Vector // shallow copies of the ranks' messages
+	denseIn   [][]float64
+	sparseRes [2]sparse.Vector
+	denseRes  [2][]float64
+	frames    [2]int64 // total SparseFrameSize of the round's messages
+	errs      [2]error
+	scratch   []float64
+}
+
+func (m *meeting) init(n int) {
+	m.n, m.left = n, -1
+	m.cond.L = &m.mu
+}
+
+// leave records that rank r finalized: ranks waiting in a meeting it will
+// never join are woken with a *RankLostError.
+func (m *meeting) leave(r int) {
+	m.mu.Lock()
+	if m.left < 0 {
+		m.left = r
+	}
+	m.mu.Unlock()
+	m.cond.Broadcast()
+}
+
+// abort wakes every waiting rank with e.
+func (m *meeting) abort(e *RankLostError) {
+	m.mu.Lock()
+	if m.aborted == nil {
+		m.aborted = e
+	}
+	m.mu.Unlock()
+	m.cond.Broadcast()
+}
+
+// arrive counts the caller in (m.mu held) and reports the round and whether
+// the caller is the last to arrive, which must then compute and release.
+func (m *meeting) arrive() (uint64, bool) {
+	m.count++
+	return m.gen, m.count == m.n
+}
+
+// release ends round g (m.mu held, called by the last rank).
+func (m *meeting) release() {
+	m.count = 0
+	m.gen++
+	m.cond.Broadcast()
+}
+
+// wait blocks until round g is released (m.mu held), or returns the loss
+// that means it never will be.
+func (m *meeting) wait(g uint64, host string) error {
+	for m.gen == g && m.left < 0 && m.aborted == nil {
+		m.cond.Wait()
+	}
+	if m.gen != g {
+		return nil
+	}
+	if m.aborted != nil {
+		return m.aborted
+	}
+	return &RankLostError{Rank: m.left, Host: host, Cause: ErrPeerLeft}
+}
+
+// enter checks the rank's state and locks the meeting.
+func (c *Inproc) enter(op string) (*meeting, error) {
+	switch c.state.Load() {
+	case stateNew:
+		return nil, fmt.Errorf("collective: inproc rank %d %s: %w", c.rank, op, ErrNotInitialized)
+	case stateFinalized:
+		return nil, fmt.Errorf("collective: inproc rank %d %s: %w", c.rank, op, ErrFinalized)
+	}
+	m := &c.w.meet
+	m.mu.Lock()
+	return m, nil
+}
+
+func (c *Inproc) opErr(op string, err error) error {
+	var lost *RankLostError
+	if errors.As(err, &lost) {
+		return err
+	}
+	return fmt.Errorf("collective: inproc rank %d %s: %w", c.rank, op, err)
+}
+
+// AggregateSparse computes sum over the ranks' messages once, on the last
+// rank to arrive, and copies the result into every rank's out. No frames
+// move, so the byte counters do not change; the returned Traffic is that of
+// an allgather of the messages, exact on every rank.
+func (c *Inproc) AggregateSparse(msg *sparse.Vector, sum SumFunc, out *sparse.Vector) (Traffic, error) {
+	if msg == nil || out == nil {
+		return Traffic{}, errors.New("collective: aggregate: nil message or result")
+	}
+	m, err := c.enter("aggregate")
+	if err != nil {
+		return Traffic{}, err
+	}
+	if m.sparseIn == nil {
+		m.sparseIn = make([]sparse.Vector, m.n)
+	}
+	m.sparseIn[c.rank] = *msg
+	g, last := m.arrive()
+	slot := g & 1
+	if last {
+		var total int64
+		for i := range m.sparseIn {
+			total += int64(SparseFrameSize(m.sparseIn[i].Len()))
+		}
+		res := &m.sparseRes[slot]
+		if res.Idx == nil {
+			res.Idx, res.Val = make([]int32, 0, msg.Dim), make([]float64, 0, msg.Dim)
+		}
+		m.frames[slot], m.errs[slot] = total, sum(m.sparseIn, res)
+		for i := range m.sparseIn {
+			m.sparseIn[i] = sparse.Vector{} // drop the references
+		}
+		m.release()
+	} else if err := m.wait(g, c.w.host); err != nil {
+		m.mu.Unlock()
+		return Traffic{}, err
+	}
+	m.mu.Unlock()
+	if err := m.errs[slot]; err != nil {
+		return Traffic{}, c.opErr("aggregate", err)
+	}
+	out.CopyFrom(&m.sparseRes[slot])
+	own := int64(SparseFrameSize(msg.Len()))
+	return Traffic{Sent: own, Received: m.frames[slot] - own}, nil
+}
+
+// Allreduce computes the TreeSum of every rank's src once, on the last rank
+// to arrive, and copies it into every rank's dst. The byte counters do not
+// change.
+func (c *Inproc) Allreduce(src, dst []float64) error {
+	if len(dst) != len(src) {
+		return fmt.Errorf("collective: allreduce at rank %d: dst has length %d, src %d", c.rank, len(dst), len(src))
+	}
+	m, err := c.enter("allreduce")
+	if err != nil {
+		return err
+	}
+	if m.denseIn == nil {
+		m.denseIn = make([][]float64, m.n)
+	}
+	m.denseIn[c.rank] = src
+	g, last := m.arrive()
+	slot := g & 1
+	if last {
+		m.errs[slot] = m.treeSum(slot)
+		m.release()
+	} else if err := m.wait(g, c.w.host); err != nil {
+		m.mu.Unlock()
+		return err
+	}
+	m.mu.Unlock()
+	if err := m.errs[slot]; err != nil {
+		return c.opErr("allreduce", err)
+	}
+	copy(dst, m.denseRes[slot])
+	return nil
+}
+
+// treeSum sums m.denseIn into m.denseRes[slot] (m.mu held).
+func (m *meeting) treeSum(slot uint64) error {
+	d := len(m.denseIn[0])
+	for r, v := range m.denseIn {
+		if len(v) != d {
+			return fmt.Errorf("rank %d contributes %d values, rank 0 %d", r, len(v), d)
+		}
+	}
+	res := grow(m.denseRes[slot][:0], d)
+	m.scratch = grow(m.scratch[:0], (m.n-1)*d)
+	TreeSum(res, m.denseIn, m.scratch)
+	m.denseRes[slot] = res
+	for i := range m.denseIn {
+		m.denseIn[i] = nil
+	}
+	return nil
+}
+
+// Reduce is Allreduce; dst is written on rank 0 only and may be nil elsewhere.
+func (c *Inproc) Reduce(src, dst []float64) error {
+	if c.rank != 0 {
+		dst = nil
+	} else if len(dst) != len(src) {
+		return fmt.Errorf("collective: reduce at rank 0: dst has length %d, src %d", len(dst), len(src))
+	}
+	m, err := c.enter("reduce")
+	if err != nil {
+		return err
+	}
+	if m.denseIn == nil {
+		m.denseIn = make([][]float64, m.n)
+	}
+	m.denseIn[c.rank] = src
+	g, last := m.arrive()
+	slot := g & 1
+	if last {
+		m.errs[slot] = m.treeSum(slot)
+		m.release()
+	} else if err := m.wait(g, c.w.host); err != nil {
+		m.mu.Unlock()
+		return err
+	}
+	m.mu.Unlock()
+	if err := m.errs[slot]; err != nil {
+		return c.opErr("reduce", err)
+	}
+	copy(dst, m.denseRes[slot])
+	return nil
+}
+
+// BroadcastDense copies rank 0's x into every rank's x through shared memory.
+func (c *Inproc) BroadcastDense(x []float64) error {
+	m, err := c.enter("dense broadcast")
+	if err != nil {
+		return err
+	}
+	if m.denseIn == nil {
+		m.denseIn = make([][]float64, m.n)
+	}
+	m.denseIn[c.rank] = x
+	g, last := m.arrive()
+	slot := g & 1
+	if last {
+		m.errs[slot] = nil
+		root := m.denseIn[0]
+		for r, v := range m.denseIn {
+			if len(v) != len(root) {
+				m.errs[slot] = fmt.Errorf("rank %d has %d values, rank 0 broadcasts %d", r, len(v), len(root))
+			}
+		}
+		m.denseRes[slot] = append(m.denseRes[slot][:0], root...)
+		for i := range m.denseIn {
+			m.denseIn[i] = nil
+		}
+		m.release()
+	} else if err := m.wait(g, c.w.host); err != nil {
+		m.mu.Unlock()
+		return err
+	}
+	m.mu.Unlock()
+	if err := m.errs[slot]; err != nil {
+		return c.opErr("dense broadcast", err)
+	}
+	copy(x, m.denseRes[slot])
+	return nil
+}
+
+// BroadcastSparse copies rank 0's v into every rank's v through shared memory.
+func (c *Inproc) BroadcastSparse(v *sparse.Vector) error {
+	if v == nil {
+		return errors.New("collective: broadcast: nil vector")
+	}
+	m, err := c.enter("sparse broadcast")
+	if err != nil {
+		return err
+	}
+	g, last := m.arrive()
+	if c.rank == 0 {
+		m.sparseRes[g&1].CopyFrom(v)
+	}
+	slot := g & 1
+	if last {
+		m.release()
+	} else if err := m.wait(g, c.w.host); err != nil {
+		m.mu.Unlock()
+		return err
+	}
+	m.mu.Unlock()
+	if c.rank != 0 {
+		v.CopyFrom(&m.sparseRes[slot])
+	}
+	return nil
+}
+
+// Barrier returns once every rank has entered it.
+func (c *Inproc) Barrier() error {
+	m, err := c.enter("barrier")
+	if err != nil {
+		return err
+	}
+	g, last := m.arrive()
+	if last {
+		m.release()
+	} else if err := m.wait(g, c.w.host); err != nil {
+		m.mu.Unlock()
+		return err
+	}
+	m.mu.Unlock()
+	return nil
+}
+
+// GatherSparse collects the messages on rank 0 through the mailboxes (rank 0
+// needs all n of them, so nothing is saved by sharing).
+func (c *Inproc) GatherSparse(msg *sparse.Vector, out []sparse.Vector) error {
+	return starGather(c, msg, out)
+}

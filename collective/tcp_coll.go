@@ -1,0 +1,37 @@
+package collective
+
+import "github.com/efmpi/efmpi/sparse"
+
+// The TCP transport's collectives: a star around rank 0, which is where its
+// connections go. Rank 0 does O(n) sequential work per collective, which
+// suits the small local runs this transport is for; the results are the
+// same bits as every other transport's (sums in rank order for the
+// aggregate, in TreeSum order for dense values), and nothing is allocated
+// per call once the scratch buffers have grown.
+
+// AggregateSparse gathers the messages on rank 0, which sums them and
+// broadcasts the sum. Traffic is exact on rank 0; on the other ranks its
+// Received is the aggregate's frame.
+func (t *TCP) AggregateSparse(msg *sparse.Vector, sum SumFunc, out *sparse.Vector) (Traffic, error) {
+	return starAggregate(t, msg, sum, out, &t.aggMsgs)
+}
+
+// GatherSparse collects every rank's msg on rank 0 (see the package function).
+func (t *TCP) GatherSparse(msg *sparse.Vector, out []sparse.Vector) error {
+	return starGather(t, msg, out)
+}
+
+// BroadcastSparse sends rank 0's v to every rank.
+func (t *TCP) BroadcastSparse(v *sparse.Vector) error { return starBcastSparse(t, v) }
+
+// BroadcastDense sends rank 0's x to every rank.
+func (t *TCP) BroadcastDense(x []float64) error { return starBcastDense(t, x) }
+
+// Reduce sums every rank's src on rank 0 in TreeSum order.
+func (t *TCP) Reduce(src, dst []float64) error { return starReduce(t, src, dst, &t.redBuf) }
+
+// Allreduce is Reduce followed by a broadcast of the sum.
+func (t *TCP) Allreduce(src, dst []float64) error { return starAllreduce(t, src, dst, &t.redBuf) }
+
+// Barrier: every rank checks in with rank 0, which then answers all.
+func (t *TCP) Barrier() error { return starBarrier(t) }
