@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/efmpi/efmpi/collective/wire"
 	"github.com/efmpi/efmpi/sparse"
 )
 
@@ -66,7 +67,7 @@ func benchMessages(k int) (msgs []*sparse.Vector, agg *sparse.Vector) {
 // gatherBcastWireBytes is what one gather+broadcast puts on the wire: n−1
 // messages of k entries to rank 0, then the aggregate to n−1 ranks.
 func gatherBcastWireBytes(k, aggNNZ int) int64 {
-	return int64((benchRanks - 1) * (SparseFrameSize(k) + SparseFrameSize(aggNNZ)))
+	return int64((benchRanks - 1) * (wire.SparseFrameSize(k) + wire.SparseFrameSize(aggNNZ)))
 }
 
 func totalSent(comms []Comm) int64 {
@@ -127,7 +128,7 @@ func BenchmarkGatherBcast(b *testing.B) {
 		for _, k := range benchKs {
 			b.Run(fmt.Sprintf("%s/k=%d", transport, k), func(b *testing.B) {
 				msgs, agg := benchMessages(k)
-				wire := gatherBcastWireBytes(k, agg.Len())
+				perOp := gatherBcastWireBytes(k, agg.Len())
 				comms := newWorld(b, transport, benchRanks, worldOpts{timeout: 30 * time.Second})
 				defer finalizeAll(comms)
 				out := make([]sparse.Vector, benchRanks)
@@ -143,13 +144,13 @@ func BenchmarkGatherBcast(b *testing.B) {
 					}
 					return BroadcastSparse(c, recv[r])
 				}
-				b.SetBytes(wire)
+				b.SetBytes(perOp)
 				sent := benchLoop(b, comms, op)
 				if transport == "inproc" {
-					wire = int64((benchRanks - 1) * SparseFrameSize(k)) // the broadcast shares memory
+					perOp = int64((benchRanks - 1) * wire.SparseFrameSize(k)) // the broadcast shares memory
 				}
-				if sent != wire*int64(b.N) {
-					b.Fatalf("%d ops sent %d bytes, want %d per op", b.N, sent, wire)
+				if sent != perOp*int64(b.N) {
+					b.Fatalf("%d ops sent %d bytes, want %d per op", b.N, sent, perOp)
 				}
 				for r := 1; r < benchRanks; r++ {
 					if !sameSparse(recv[r], agg) {
@@ -170,7 +171,7 @@ func BenchmarkRawPingPong(b *testing.B) {
 	for _, k := range benchKs {
 		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
 			_, agg := benchMessages(k)
-			up, down := SparseFrameSize(k), SparseFrameSize(agg.Len())
+			up, down := wire.SparseFrameSize(k), wire.SparseFrameSize(agg.Len())
 			ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
 			if err != nil {
 				b.Fatal(err)
@@ -264,13 +265,13 @@ func BenchmarkAllreduce(b *testing.B) {
 		src[r] = []float64{float64(r), 0.5, -1}
 		dst[r] = make([]float64, 3)
 	}
-	wire := int64(2 * (benchRanks - 1) * DenseFrameSize(3))
-	b.SetBytes(wire)
+	perOp := int64(2 * (benchRanks - 1) * wire.DenseFrameSize(3))
+	b.SetBytes(perOp)
 	sent := benchLoop(b, comms, func(c Comm) error {
 		return Allreduce(c, src[c.Rank()], dst[c.Rank()])
 	})
-	if sent != wire*int64(b.N) {
-		b.Fatalf("%d ops sent %d bytes, want %d per op", b.N, sent, wire)
+	if sent != perOp*int64(b.N) {
+		b.Fatalf("%d ops sent %d bytes, want %d per op", b.N, sent, perOp)
 	}
 	for r := range dst {
 		if dst[r][0] != 6 || dst[r][1] != 2 || dst[r][2] != -4 {
@@ -351,7 +352,7 @@ func BenchmarkAggregate(b *testing.B) {
 					_, err := AggregateSparse(c, msgs[r], fns[r], outs[r])
 					return err
 				}
-				b.SetBytes(int64(aggRanks * SparseFrameSize(k)))
+				b.SetBytes(int64(aggRanks * wire.SparseFrameSize(k)))
 				benchLoop(b, comms, op)
 				for r := range outs {
 					if !sameSparse(outs[r], want) {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/btracey/mpi"
+
+	"github.com/efmpi/efmpi/collective/wire"
 )
 
 // btraceyGrace is how long Finalize waits before closing btracey's
@@ -115,16 +117,16 @@ func (b *Btracey) Send(data any, dest, tag int) error {
 	if dest < 0 || dest >= b.size {
 		return fmt.Errorf("collective: btracey rank %d send to rank %d: out of range [0, %d)", b.rank, dest, b.size)
 	}
-	m, err := sendMsgOf(data)
+	m, err := wire.ForSend(data)
 	if err != nil {
 		return fmt.Errorf("collective: btracey rank %d send to %d: %w", b.rank, dest, err)
 	}
-	size, err := frameSize(&m)
+	size, err := wire.FrameSize(&m)
 	if err != nil {
 		return fmt.Errorf("collective: btracey rank %d send to %d: %w", b.rank, dest, err)
 	}
-	if m.k == mSparse && len(m.sv.Idx) != len(m.sv.Val) {
-		return fmt.Errorf("collective: btracey rank %d send to %d: sparse vector has %d indices but %d values", b.rank, dest, len(m.sv.Idx), len(m.sv.Val))
+	if m.Kind == wire.MsgSparse && len(m.Vec.Idx) != len(m.Vec.Val) {
+		return fmt.Errorf("collective: btracey rank %d send to %d: sparse vector has %d indices but %d values", b.rank, dest, len(m.Vec.Idx), len(m.Vec.Val))
 	}
 	if err := b.nw.Send(data, b.toB[dest], tag); err != nil {
 		return fmt.Errorf("collective: btracey rank %d send to %d: %w", b.rank, dest, err)
@@ -142,7 +144,7 @@ func (b *Btracey) Receive(data any, src, tag int) error {
 	if src < 0 || src >= b.size {
 		return fmt.Errorf("collective: btracey rank %d receive from rank %d: out of range [0, %d)", b.rank, src, b.size)
 	}
-	m, err := recvMsgOf(data)
+	m, err := wire.ForReceive(data)
 	if err != nil {
 		return fmt.Errorf("collective: btracey rank %d receive from %d: %w", b.rank, src, err)
 	}
@@ -150,54 +152,54 @@ func (b *Btracey) Receive(data any, src, tag int) error {
 		return fmt.Errorf("collective: btracey rank %d receive from %d (tag %d): %w", b.rank, src, tag, err)
 	}
 	var size int
-	switch m.k {
-	case mSparse:
+	switch m.Kind {
+	case wire.MsgSparse:
 		// gob leaves fields it does not transmit (zero values) untouched.
-		m.sv.Reset(0)
-		if err := b.nw.Receive(m.sv, b.toB[src], tag); err != nil {
+		m.Vec.Reset(0)
+		if err := b.nw.Receive(m.Vec, b.toB[src], tag); err != nil {
 			return fail(err)
 		}
-		if err := m.sv.Validate(); err != nil {
+		if err := m.Vec.Validate(); err != nil {
 			return fail(err)
 		}
-		size = SparseFrameSize(m.sv.Len())
-	case mDense:
-		tmp := m.f[:0]
+		size = wire.SparseFrameSize(m.Vec.Len())
+	case wire.MsgDense:
+		tmp := m.F[:0]
 		if err := b.nw.Receive(&tmp, b.toB[src], tag); err != nil {
 			return fail(err)
 		}
-		if len(tmp) != len(m.f) {
-			return fail(fmt.Errorf("dense length mismatch: message has %d values, receiver expects %d", len(tmp), len(m.f)))
+		if len(tmp) != len(m.F) {
+			return fail(fmt.Errorf("dense length mismatch: message has %d values, receiver expects %d", len(tmp), len(m.F)))
 		}
-		copy(m.f, tmp)
-		size = DenseFrameSize(len(m.f))
-	case mDensePtr:
-		*m.fp = (*m.fp)[:0]
-		if err := b.nw.Receive(m.fp, b.toB[src], tag); err != nil {
+		copy(m.F, tmp)
+		size = wire.DenseFrameSize(len(m.F))
+	case wire.MsgDensePtr:
+		*m.FP = (*m.FP)[:0]
+		if err := b.nw.Receive(m.FP, b.toB[src], tag); err != nil {
 			return fail(err)
 		}
-		size = DenseFrameSize(len(*m.fp))
-	case mBytes:
-		tmp := m.b[:0]
+		size = wire.DenseFrameSize(len(*m.FP))
+	case wire.MsgBytes:
+		tmp := m.B[:0]
 		if err := b.nw.Receive(&tmp, b.toB[src], tag); err != nil {
 			return fail(err)
 		}
-		if len(tmp) != len(m.b) {
-			return fail(fmt.Errorf("byte length mismatch: message has %d bytes, receiver expects %d", len(tmp), len(m.b)))
+		if len(tmp) != len(m.B) {
+			return fail(fmt.Errorf("byte length mismatch: message has %d bytes, receiver expects %d", len(tmp), len(m.B)))
 		}
-		copy(m.b, tmp)
-		size = BytesFrameSize(len(m.b))
-	case mBytesPtr:
-		*m.bp = (*m.bp)[:0]
-		if err := b.nw.Receive(m.bp, b.toB[src], tag); err != nil {
+		copy(m.B, tmp)
+		size = wire.BytesFrameSize(len(m.B))
+	case wire.MsgBytesPtr:
+		*m.BP = (*m.BP)[:0]
+		if err := b.nw.Receive(m.BP, b.toB[src], tag); err != nil {
 			return fail(err)
 		}
-		size = BytesFrameSize(len(*m.bp))
+		size = wire.BytesFrameSize(len(*m.BP))
 	default:
 		if err := b.nw.Receive(data, b.toB[src], tag); err != nil {
 			return fail(err)
 		}
-		if size, err = frameSize(&m); err != nil {
+		if size, err = wire.FrameSize(&m); err != nil {
 			return fail(err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/efmpi/efmpi/collective/wire"
 	"github.com/efmpi/efmpi/sparse"
 )
 
@@ -190,37 +191,37 @@ func TreeSum(dst []float64, vs [][]float64, scratch []float64) {
 
 // ---- star implementations over point-to-point messages ----
 
-func sendTo(c Comm, m msg, dest, tag int) error {
-	if w, ok := c.(wire); ok {
-		return w.sendMsg(m, dest, tag)
+func sendTo(c Comm, m wire.Msg, dest, tag int) error {
+	if w, ok := c.(MsgComm); ok {
+		return w.SendMsg(m, dest, tag)
 	}
-	return c.Send(m.value(), dest, tag)
+	return c.Send(m.Value(), dest, tag)
 }
 
-func recvFrom(c Comm, m msg, src, tag int) error {
-	if w, ok := c.(wire); ok {
-		return w.recvMsg(m, src, tag)
+func recvFrom(c Comm, m wire.Msg, src, tag int) error {
+	if w, ok := c.(MsgComm); ok {
+		return w.RecvMsg(m, src, tag)
 	}
-	if m.k == mAddDense {
-		tmp := make([]float64, len(m.f))
+	if m.Kind == wire.MsgAddDense {
+		tmp := make([]float64, len(m.F))
 		if err := c.Receive(tmp, src, tag); err != nil {
 			return err
 		}
 		for i, x := range tmp {
-			m.f[i] += x
+			m.F[i] += x
 		}
 		return nil
 	}
-	return c.Receive(m.value(), src, tag)
+	return c.Receive(m.Value(), src, tag)
 }
 
 // bcastFrom0 sends m from rank 0 to ranks 1, …, n−1 in order.
-func bcastFrom0(c Comm, m msg, tag int) error {
-	if w, ok := c.(wire); ok {
-		return w.bcastMsg(m, tag)
+func bcastFrom0(c Comm, m wire.Msg, tag int) error {
+	if w, ok := c.(MsgComm); ok {
+		return w.BcastMsg(m, tag)
 	}
 	for r := 1; r < c.Size(); r++ {
-		if err := c.Send(m.value(), r, tag); err != nil {
+		if err := c.Send(m.Value(), r, tag); err != nil {
 			return err
 		}
 	}
@@ -233,7 +234,7 @@ func starGather(c Comm, msg *sparse.Vector, out []sparse.Vector) error {
 	}
 	n, me := c.Size(), c.Rank()
 	if me != 0 {
-		if err := sendTo(c, sparseMsg(msg), 0, tagGatherSparse); err != nil {
+		if err := sendTo(c, wire.SparseMsg(msg), 0, tagGatherSparse); err != nil {
 			return fmt.Errorf("collective: gather at rank %d: %w", me, err)
 		}
 		return nil
@@ -243,14 +244,12 @@ func starGather(c Comm, msg *sparse.Vector, out []sparse.Vector) error {
 	}
 	out[0].CopyFrom(msg)
 	for r := 1; r < n; r++ {
-		if err := recvFrom(c, sparseMsg(&out[r]), r, tagGatherSparse); err != nil {
+		if err := recvFrom(c, wire.SparseMsg(&out[r]), r, tagGatherSparse); err != nil {
 			return fmt.Errorf("collective: gather at rank 0 from rank %d: %w", r, err)
 		}
 	}
 	return nil
 }
-
-func sparseMsg(v *sparse.Vector) msg { return msg{k: mSparse, sv: v} }
 
 // starAggregate gathers the messages on rank 0 (into *scratch, grown as
 // needed; a fresh slice if scratch is nil), sums them there and broadcasts
@@ -261,7 +260,7 @@ func starAggregate(c Comm, msg *sparse.Vector, sum SumFunc, out *sparse.Vector, 
 		return Traffic{}, errors.New("collective: aggregate: nil message or result")
 	}
 	n, me := c.Size(), c.Rank()
-	tr := Traffic{Sent: int64(SparseFrameSize(msg.Len()))}
+	tr := Traffic{Sent: int64(wire.SparseFrameSize(msg.Len()))}
 	var msgs []sparse.Vector
 	if me == 0 {
 		if scratch == nil {
@@ -278,7 +277,7 @@ func starAggregate(c Comm, msg *sparse.Vector, sum SumFunc, out *sparse.Vector, 
 	}
 	if me == 0 {
 		for r := 1; r < n; r++ {
-			tr.Received += int64(SparseFrameSize(msgs[r].Len()))
+			tr.Received += int64(wire.SparseFrameSize(msgs[r].Len()))
 		}
 		if err := sum(msgs, out); err != nil {
 			return Traffic{}, fmt.Errorf("collective: aggregate at rank 0: %w", err)
@@ -289,7 +288,7 @@ func starAggregate(c Comm, msg *sparse.Vector, sum SumFunc, out *sparse.Vector, 
 			return Traffic{}, err
 		}
 		if me != 0 {
-			tr.Received = int64(SparseFrameSize(out.Len()))
+			tr.Received = int64(wire.SparseFrameSize(out.Len()))
 		}
 	}
 	return tr, nil
@@ -300,12 +299,12 @@ func starBcastSparse(c Comm, v *sparse.Vector) error {
 		return errors.New("collective: broadcast: nil vector")
 	}
 	if me := c.Rank(); me != 0 {
-		if err := recvFrom(c, sparseMsg(v), 0, tagBcastSparse); err != nil {
+		if err := recvFrom(c, wire.SparseMsg(v), 0, tagBcastSparse); err != nil {
 			return fmt.Errorf("collective: sparse broadcast at rank %d: %w", me, err)
 		}
 		return nil
 	}
-	if err := bcastFrom0(c, sparseMsg(v), tagBcastSparse); err != nil {
+	if err := bcastFrom0(c, wire.SparseMsg(v), tagBcastSparse); err != nil {
 		return fmt.Errorf("collective: sparse broadcast at rank 0: %w", err)
 	}
 	return nil
@@ -313,12 +312,12 @@ func starBcastSparse(c Comm, v *sparse.Vector) error {
 
 func starBcastDense(c Comm, x []float64) error {
 	if me := c.Rank(); me != 0 {
-		if err := recvFrom(c, msg{k: mDense, f: x}, 0, tagBcastDense); err != nil {
+		if err := recvFrom(c, wire.DenseMsg(x), 0, tagBcastDense); err != nil {
 			return fmt.Errorf("collective: dense broadcast at rank %d: %w", me, err)
 		}
 		return nil
 	}
-	if err := bcastFrom0(c, msg{k: mDense, f: x}, tagBcastDense); err != nil {
+	if err := bcastFrom0(c, wire.DenseMsg(x), tagBcastDense); err != nil {
 		return fmt.Errorf("collective: dense broadcast at rank 0: %w", err)
 	}
 	return nil
@@ -329,7 +328,7 @@ func starBcastDense(c Comm, x []float64) error {
 func starReduce(c Comm, src, dst []float64, scratch *[]float64) error {
 	n, me := c.Size(), c.Rank()
 	if me != 0 {
-		if err := sendTo(c, msg{k: mDense, f: src}, 0, tagReduce); err != nil {
+		if err := sendTo(c, wire.DenseMsg(src), 0, tagReduce); err != nil {
 			return fmt.Errorf("collective: reduce at rank %d: %w", me, err)
 		}
 		return nil
@@ -349,7 +348,7 @@ func starReduce(c Comm, src, dst []float64, scratch *[]float64) error {
 	}
 	copy(dst, src)
 	for r := 1; r < n; r++ {
-		if err := recvFrom(c, msg{k: mDense, f: recv[(r-1)*d : r*d]}, r, tagReduce); err != nil {
+		if err := recvFrom(c, wire.DenseMsg(recv[(r-1)*d:r*d]), r, tagReduce); err != nil {
 			return fmt.Errorf("collective: reduce at rank 0 from rank %d: %w", r, err)
 		}
 	}
@@ -389,7 +388,7 @@ func starAllreduce(c Comm, src, dst []float64, scratch *[]float64) error {
 // everyone once all arrived.
 func starBarrier(c Comm) error {
 	n, me := c.Size(), c.Rank()
-	empty := msg{k: mBytes, b: []byte{}}
+	empty := wire.BytesMsg([]byte{})
 	if me != 0 {
 		if err := sendTo(c, empty, 0, tagBarrierIn); err != nil {
 			return fmt.Errorf("collective: barrier at rank %d: %w", me, err)

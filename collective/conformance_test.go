@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/efmpi/efmpi/collective/wire"
 	"github.com/efmpi/efmpi/sparse"
 )
 
@@ -251,12 +252,12 @@ func checkConformance(t *testing.T, n, round int, res []confResult, shared bool)
 	}
 
 	// Byte counters from the frame-size formula.
-	nb := int64(SparseFrameSize(want.Len()))
-	dn := int64(DenseFrameSize(confDim))
-	bar := int64(BytesFrameSize(0))
+	nb := int64(wire.SparseFrameSize(want.Len()))
+	dn := int64(wire.DenseFrameSize(confDim))
+	bar := int64(wire.BytesFrameSize(0))
 	var up int64
 	for r := 1; r < n; r++ {
-		km := int64(SparseFrameSize(rankMessage(r, round).Len()))
+		km := int64(wire.SparseFrameSize(rankMessage(r, round).Len()))
 		up += km
 		checkCounts(t, round, r, "gather", res[r].afterGather, counts{km, 0})
 		if shared {
@@ -270,7 +271,7 @@ func checkConformance(t *testing.T, n, round int, res []confResult, shared bool)
 		// inproc: only the gather moves frames; the other collectives go
 		// through shared memory.
 		for r := 1; r < n; r++ {
-			km := int64(SparseFrameSize(rankMessage(r, round).Len()))
+			km := int64(wire.SparseFrameSize(rankMessage(r, round).Len()))
 			checkCounts(t, round, r, "all (inproc)", res[r].final, counts{km, 0})
 		}
 		checkCounts(t, round, 0, "all (inproc)", res[0].final, counts{0, up})

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/efmpi/efmpi/collective/wire"
 	"github.com/efmpi/efmpi/sparse"
 )
 
@@ -172,8 +173,8 @@ func TestTCPPeerClosesAbruptly(t *testing.T) {
 					conn := ts[2].peers[0].conn
 					switch how {
 					case "mid-frame":
-						var h [HeaderSize]byte
-						putHeader(h[:], kindSparse, tagGatherSparse, 100)
+						var h [wire.HeaderSize]byte
+						wire.PutHeader(h[:], wire.KindSparse, tagGatherSparse, 100)
 						conn.Write(append(h[:], 1, 2, 3))
 					case "garbage":
 						conn.Write([]byte("this is not a frame at all"))
@@ -312,11 +313,11 @@ func TestTCPImpostorCoordinator(t *testing.T) {
 			return
 		}
 		defer conn.Close()
-		writeControl(conn, kindHello, appendHello(nil, make([]byte, nonceSize), 2))
-		if _, _, err := readControl(bufio.NewReader(conn), kindJoin); err != nil {
+		writeControl(conn, wire.KindHello, wire.AppendHello(nil, make([]byte, wire.NonceSize), 2))
+		if _, _, err := readControl(bufio.NewReader(conn), wire.KindJoin); err != nil {
 			return
 		}
-		writeControl(conn, kindWelcome, appendWelcome(nil, make([]byte, macSize), "evil"))
+		writeControl(conn, wire.KindWelcome, wire.AppendWelcome(nil, make([]byte, wire.MACSize), "evil"))
 		time.Sleep(time.Second)
 	}()
 	c, _ := NewTCP(TCPConfig{Rank: 1, Size: 2, Coordinator: ln.Addr().String(), Secret: testSecret, Timeout: 2 * time.Second})

@@ -5,6 +5,8 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+
+	"github.com/efmpi/efmpi/collective/wire"
 )
 
 // Communicator states.
@@ -138,21 +140,21 @@ func (c *Inproc) Transport() string { return "inproc" }
 // Send copies data into a frame for rank dest. See AppendFrame for the types
 // with binary fast paths.
 func (c *Inproc) Send(data any, dest, tag int) error {
-	m, err := sendMsgOf(data)
+	m, err := wire.ForSend(data)
 	if err != nil {
 		return fmt.Errorf("collective: inproc rank %d send to %d: %w", c.rank, dest, err)
 	}
-	return c.sendMsg(m, dest, tag)
+	return c.SendMsg(m, dest, tag)
 }
 
 // Receive waits for the frame with the tag from rank src and decodes it into
 // data (see DecodeFrame for the accepted destinations).
 func (c *Inproc) Receive(data any, src, tag int) error {
-	m, err := recvMsgOf(data)
+	m, err := wire.ForReceive(data)
 	if err != nil {
 		return fmt.Errorf("collective: inproc rank %d receive from %d: %w", c.rank, src, err)
 	}
-	return c.recvMsg(m, src, tag)
+	return c.RecvMsg(m, src, tag)
 }
 
 func (c *Inproc) check(op string, other int) error {
@@ -168,16 +170,16 @@ func (c *Inproc) check(op string, other int) error {
 	return nil
 }
 
-func (c *Inproc) sendMsg(m msg, dest, tag int) error {
+func (c *Inproc) SendMsg(m wire.Msg, dest, tag int) error {
 	if err := c.check("send to", dest); err != nil {
 		return err
 	}
-	t, err := checkTag(tag)
+	t, err := wire.CheckTag(tag)
 	if err != nil {
 		return fmt.Errorf("collective: inproc rank %d send to %d: %w", c.rank, dest, err)
 	}
 	mb := c.w.box(c.rank, dest)
-	buf, err := appendFrame(mb.buffer(), &m, t)
+	buf, err := wire.AppendMsg(mb.buffer(), &m, t)
 	if err != nil {
 		mb.recycle(buf)
 		return fmt.Errorf("collective: inproc rank %d send to %d: %w", c.rank, dest, err)
@@ -203,20 +205,20 @@ func (c *Inproc) sendMsg(m msg, dest, tag int) error {
 	return nil
 }
 
-func (c *Inproc) bcastMsg(m msg, tag int) error {
+func (c *Inproc) BcastMsg(m wire.Msg, tag int) error {
 	for r := 1; r < c.w.n; r++ {
-		if err := c.sendMsg(m, r, tag); err != nil {
+		if err := c.SendMsg(m, r, tag); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (c *Inproc) recvMsg(m msg, src, tag int) error {
+func (c *Inproc) RecvMsg(m wire.Msg, src, tag int) error {
 	if err := c.check("receive from", src); err != nil {
 		return err
 	}
-	t, err := checkTag(tag)
+	t, err := wire.CheckTag(tag)
 	if err != nil {
 		return fmt.Errorf("collective: inproc rank %d receive from %d: %w", c.rank, src, err)
 	}
@@ -228,7 +230,7 @@ func (c *Inproc) recvMsg(m msg, src, tag int) error {
 		if f, err = c.next(mb, src); err != nil {
 			return err
 		}
-		if frameTag(f) == t {
+		if wire.FrameTag(f) == t {
 			break
 		}
 		if len(mb.stash) >= maxStash {
@@ -240,7 +242,7 @@ func (c *Inproc) recvMsg(m msg, src, tag int) error {
 	if src != c.rank {
 		c.recvd.Add(int64(len(f)))
 	}
-	err = decodePayload(f[2], f[HeaderSize:], &m)
+	err = wire.DecodePayload(f[2], f[wire.HeaderSize:], &m)
 	mb.recycle(f)
 	if err != nil {
 		return fmt.Errorf("collective: inproc rank %d receive from %d (tag %d): %w", c.rank, src, tag, err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/efmpi/efmpi/collective/wire"
 	"github.com/efmpi/efmpi/sparse"
 )
 
@@ -134,7 +135,7 @@ func (c *Inproc) AggregateSparse(msg *sparse.Vector, sum SumFunc, out *sparse.Ve
 	if last {
 		var total int64
 		for i := range m.sparseIn {
-			total += int64(SparseFrameSize(m.sparseIn[i].Len()))
+			total += int64(wire.SparseFrameSize(m.sparseIn[i].Len()))
 		}
 		res := &m.sparseRes[slot]
 		if res.Idx == nil {
@@ -154,7 +155,7 @@ func (c *Inproc) AggregateSparse(msg *sparse.Vector, sum SumFunc, out *sparse.Ve
 		return Traffic{}, c.opErr("aggregate", err)
 	}
 	out.CopyFrom(&m.sparseRes[slot])
-	own := int64(SparseFrameSize(msg.Len()))
+	own := int64(wire.SparseFrameSize(msg.Len()))
 	return Traffic{Sent: own, Received: m.frames[slot] - own}, nil
 }
 
@@ -198,8 +199,8 @@ func (m *meeting) treeSum(slot uint64) error {
 			return fmt.Errorf("rank %d contributes %d values, rank 0 %d", r, len(v), d)
 		}
 	}
-	res := grow(m.denseRes[slot][:0], d)
-	m.scratch = grow(m.scratch[:0], (m.n-1)*d)
+	res := wire.Grow(m.denseRes[slot][:0], d)
+	m.scratch = wire.Grow(m.scratch[:0], (m.n-1)*d)
 	TreeSum(res, m.denseIn, m.scratch)
 	m.denseRes[slot] = res
 	for i := range m.denseIn {

@@ -1,8 +1,9 @@
 package collective
 
 import (
-	"encoding/binary"
 	"sync"
+
+	"github.com/efmpi/efmpi/collective/wire"
 )
 
 // mailboxDepth is how many frames may wait in one in-memory mailbox before
@@ -51,7 +52,7 @@ func (mb *mailbox) recycle(b []byte) {
 // takeStashed removes and returns the first stashed frame with the tag.
 func (mb *mailbox) takeStashed(tag int32) ([]byte, bool) {
 	for i, f := range mb.stash {
-		if frameTag(f) == tag {
+		if wire.FrameTag(f) == tag {
 			copy(mb.stash[i:], mb.stash[i+1:])
 			mb.stash[len(mb.stash)-1] = nil
 			mb.stash = mb.stash[:len(mb.stash)-1]
@@ -60,6 +61,3 @@ func (mb *mailbox) takeStashed(tag int32) ([]byte, bool) {
 	}
 	return nil, false
 }
-
-// frameTag reads the tag of an encoded frame.
-func frameTag(f []byte) int32 { return int32(binary.LittleEndian.Uint32(f[4:])) }

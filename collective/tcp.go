@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/efmpi/efmpi/collective/wire"
 	"github.com/efmpi/efmpi/sparse"
 )
 
@@ -108,7 +109,7 @@ type peer struct {
 	br   *bufio.Reader
 
 	rmu   sync.Mutex // guards reading: br, hdr, rbuf, stash
-	hdr   [HeaderSize]byte
+	hdr   [wire.HeaderSize]byte
 	rbuf  []byte
 	stash []stashedFrame
 
@@ -167,7 +168,7 @@ func NewTCP(cfg TCPConfig) (*TCP, error) {
 		}
 		t.host = h
 	}
-	t.host = cleanHost(t.host)
+	t.host = wire.CleanHost(t.host)
 	if cfg.Rank == 0 && cfg.Size > 1 {
 		bind := cfg.Bind
 		if bind == "" {
@@ -312,8 +313,8 @@ func (t *TCP) acceptPeers(deadline time.Time) error {
 				if err != nil {
 					conn.Close()
 					claims := ""
-					if j.mac != nil {
-						claims = fmt.Sprintf(" (claims rank %d, host %q)", j.rank, j.host)
+					if j.MAC != nil {
+						claims = fmt.Sprintf(" (claims rank %d, host %q)", j.Rank, j.Host)
 					}
 					t.logf("collective: tcp rank 0 refused a connection from %s%s: %v", conn.RemoteAddr(), claims, err)
 					return
@@ -398,8 +399,8 @@ func (t *TCP) newPeer(conn *net.TCPConn, br *bufio.Reader, rank int, host string
 // progress, until Finalize or the peer is lost.
 func (p *peer) heartbeat() {
 	defer p.t.hbWG.Done()
-	var frame [HeaderSize]byte
-	putHeader(frame[:], kindHeartbeat, 0, 0)
+	var frame [wire.HeaderSize]byte
+	wire.PutHeader(frame[:], wire.KindHeartbeat, 0, 0)
 	tk := time.NewTicker(p.t.timeout / 3)
 	defer tk.Stop()
 	for {
@@ -457,7 +458,7 @@ func (t *TCP) lose(p *peer, cause error) error {
 // abortOthers sends the first loss rank 0 sees to every other live peer.
 func (t *TCP) abortOthers(e *RankLostError) {
 	t.abortOnce.Do(func() {
-		frame := appendControl(nil, kindAbort, appendAbort(nil, e))
+		frame := wire.AppendControl(nil, wire.KindAbort, wire.AppendAbort(nil, e.Rank, e.Host, e.Cause.Error()))
 		for _, q := range t.peers {
 			if q == nil || q.rank == e.Rank || q.lost() != nil {
 				continue
@@ -490,18 +491,18 @@ func (p *peer) writeCause(err error) error {
 }
 
 // readFrame reads the next frame; any error is already a loss.
-func (p *peer) readFrame() (header, []byte, error) {
+func (p *peer) readFrame() (wire.Header, []byte, error) {
 	p.conn.SetReadDeadline(time.Now().Add(p.t.timeout))
 	if n, err := io.ReadFull(p.br, p.hdr[:]); err != nil {
-		return header{}, nil, p.t.lose(p, p.readCause(err, n > 0))
+		return wire.Header{}, nil, p.t.lose(p, p.readCause(err, n > 0))
 	}
-	h, err := parseHeader(p.hdr[:])
+	h, err := wire.ParseHeader(p.hdr[:])
 	if err != nil {
-		return header{}, nil, p.t.lose(p, fmt.Errorf("bad frame: %w", err))
+		return wire.Header{}, nil, p.t.lose(p, fmt.Errorf("bad frame: %w", err))
 	}
-	payload, err := p.readPayload(h.n)
+	payload, err := p.readPayload(h.N)
 	if err != nil {
-		return header{}, nil, p.t.lose(p, p.readCause(err, true))
+		return wire.Header{}, nil, p.t.lose(p, p.readCause(err, true))
 	}
 	return h, payload, nil
 }
@@ -569,29 +570,29 @@ func (t *TCP) route(op string, other int) (*peer, error) {
 // with binary fast paths). It returns once the frame is handed to the
 // kernel; a lost destination yields a *RankLostError.
 func (t *TCP) Send(data any, dest, tag int) error {
-	m, err := sendMsgOf(data)
+	m, err := wire.ForSend(data)
 	if err != nil {
 		return fmt.Errorf("collective: tcp rank %d send to %d: %w", t.cfg.Rank, dest, err)
 	}
-	return t.sendMsg(m, dest, tag)
+	return t.SendMsg(m, dest, tag)
 }
 
 // Receive waits for the frame with the tag from rank src and decodes it into
 // data (see DecodeFrame). Frames with other tags that arrive first are kept
 // for later Receives.
 func (t *TCP) Receive(data any, src, tag int) error {
-	m, err := recvMsgOf(data)
+	m, err := wire.ForReceive(data)
 	if err != nil {
 		return fmt.Errorf("collective: tcp rank %d receive from %d: %w", t.cfg.Rank, src, err)
 	}
-	return t.recvMsg(m, src, tag)
+	return t.RecvMsg(m, src, tag)
 }
 
-func (t *TCP) sendMsg(m msg, dest, tag int) error {
+func (t *TCP) SendMsg(m wire.Msg, dest, tag int) error {
 	if err := t.check("send to", dest); err != nil {
 		return err
 	}
-	tg, err := checkTag(tag)
+	tg, err := wire.CheckTag(tag)
 	if err != nil {
 		return fmt.Errorf("collective: tcp rank %d send to %d: %w", t.cfg.Rank, dest, err)
 	}
@@ -606,7 +607,7 @@ func (t *TCP) sendMsg(m msg, dest, tag int) error {
 		return e
 	}
 	p.wmu.Lock()
-	p.wbuf, err = appendFrame(p.wbuf[:0], &m, tg)
+	p.wbuf, err = wire.AppendMsg(p.wbuf[:0], &m, tg)
 	if err != nil {
 		p.wmu.Unlock()
 		return fmt.Errorf("collective: tcp rank %d send to %d: %w", t.cfg.Rank, dest, err)
@@ -621,20 +622,20 @@ func (t *TCP) sendMsg(m msg, dest, tag int) error {
 	return nil
 }
 
-func (t *TCP) bcastMsg(m msg, tag int) error {
+func (t *TCP) BcastMsg(m wire.Msg, tag int) error {
 	if t.cfg.Rank != 0 {
 		return fmt.Errorf("collective: tcp rank %d: broadcast is rooted at rank 0", t.cfg.Rank)
 	}
 	if err := t.check("broadcast to", 0); err != nil {
 		return err
 	}
-	tg, err := checkTag(tag)
+	tg, err := wire.CheckTag(tag)
 	if err != nil {
 		return fmt.Errorf("collective: tcp rank 0 broadcast: %w", err)
 	}
 	t.bmu.Lock()
 	defer t.bmu.Unlock()
-	t.bbuf, err = appendFrame(t.bbuf[:0], &m, tg)
+	t.bbuf, err = wire.AppendMsg(t.bbuf[:0], &m, tg)
 	if err != nil {
 		return fmt.Errorf("collective: tcp rank 0 broadcast: %w", err)
 	}
@@ -653,11 +654,11 @@ func (t *TCP) bcastMsg(m msg, tag int) error {
 	return nil
 }
 
-func (t *TCP) recvMsg(m msg, src, tag int) error {
+func (t *TCP) RecvMsg(m wire.Msg, src, tag int) error {
 	if err := t.check("receive from", src); err != nil {
 		return err
 	}
-	tg, err := checkTag(tag)
+	tg, err := wire.CheckTag(tag)
 	if err != nil {
 		return fmt.Errorf("collective: tcp rank %d receive from %d: %w", t.cfg.Rank, src, err)
 	}
@@ -673,7 +674,7 @@ func (t *TCP) recvMsg(m msg, src, tag int) error {
 	for i, s := range p.stash {
 		if s.tag == tg {
 			p.stash = slices.Delete(p.stash, i, i+1)
-			return t.decoded(decodePayload(s.kind, s.data, &m), src, tag)
+			return t.decoded(wire.DecodePayload(s.kind, s.data, &m), src, tag)
 		}
 	}
 	if e := p.lost(); e != nil {
@@ -684,32 +685,32 @@ func (t *TCP) recvMsg(m msg, src, tag int) error {
 		if err != nil {
 			return err
 		}
-		switch h.kind {
-		case kindHeartbeat:
+		switch h.Kind {
+		case wire.KindHeartbeat:
 			continue
-		case kindGoodbye:
+		case wire.KindGoodbye:
 			return t.lose(p, ErrPeerLeft)
-		case kindAbort:
-			r, host, cause, err := parseAbort(payload)
+		case wire.KindAbort:
+			r, host, cause, err := wire.ParseAbort(payload)
 			if err != nil {
 				return t.lose(p, fmt.Errorf("bad abort frame: %w", err))
 			}
 			e, _ := p.setLost(&RankLostError{Rank: r, Host: host,
 				Cause: fmt.Errorf("reported by rank %d (host %s): %s", p.rank, p.host, cause)})
 			return e
-		case kindSparse, kindFloat64s, kindBytes, kindGob:
+		case wire.KindSparse, wire.KindFloat64s, wire.KindBytes, wire.KindGob:
 		default:
-			return t.lose(p, fmt.Errorf("unexpected %s frame", kindName(h.kind)))
+			return t.lose(p, fmt.Errorf("unexpected %s frame", wire.KindName(h.Kind)))
 		}
-		t.recvd.Add(int64(HeaderSize + h.n))
-		if h.tag != tg {
+		t.recvd.Add(int64(wire.HeaderSize + h.N))
+		if h.Tag != tg {
 			if len(p.stash) >= maxStash {
 				return fmt.Errorf("collective: tcp rank %d receive from %d: more than %d unexpected messages while waiting for tag %d", t.cfg.Rank, src, maxStash, tag)
 			}
-			p.stash = append(p.stash, stashedFrame{kind: h.kind, tag: h.tag, data: slices.Clone(payload)})
+			p.stash = append(p.stash, stashedFrame{kind: h.Kind, tag: h.Tag, data: slices.Clone(payload)})
 			continue
 		}
-		return t.decoded(decodePayload(h.kind, payload, &m), src, tag)
+		return t.decoded(wire.DecodePayload(h.Kind, payload, &m), src, tag)
 	}
 }
 
@@ -720,8 +721,8 @@ func (t *TCP) decoded(err error, src, tag int) error {
 	return nil
 }
 
-func (t *TCP) sendSelf(m msg, tg int32) error {
-	buf, err := appendFrame(t.self.buffer(), &m, tg)
+func (t *TCP) sendSelf(m wire.Msg, tg int32) error {
+	buf, err := wire.AppendMsg(t.self.buffer(), &m, tg)
 	if err != nil {
 		t.self.recycle(buf)
 		return fmt.Errorf("collective: tcp rank %d send to itself: %w", t.cfg.Rank, err)
@@ -734,7 +735,7 @@ func (t *TCP) sendSelf(m msg, tg int32) error {
 	}
 }
 
-func (t *TCP) recvSelf(m msg, tg int32) error {
+func (t *TCP) recvSelf(m wire.Msg, tg int32) error {
 	t.selfR.Lock()
 	defer t.selfR.Unlock()
 	f, ok := t.self.takeStashed(tg)
@@ -744,7 +745,7 @@ func (t *TCP) recvSelf(m msg, tg int32) error {
 		case <-t.done:
 			return fmt.Errorf("collective: tcp rank %d receive from itself: %w", t.cfg.Rank, ErrFinalized)
 		}
-		if frameTag(f) == tg {
+		if wire.FrameTag(f) == tg {
 			break
 		}
 		if len(t.self.stash) >= maxStash {
@@ -753,7 +754,7 @@ func (t *TCP) recvSelf(m msg, tg int32) error {
 		}
 		t.self.stash = append(t.self.stash, f)
 	}
-	err := decodePayload(f[2], f[HeaderSize:], &m)
+	err := wire.DecodePayload(f[2], f[wire.HeaderSize:], &m)
 	t.self.recycle(f)
 	return t.decoded(err, t.cfg.Rank, int(tg))
 }
@@ -776,7 +777,7 @@ func (t *TCP) Finalize() {
 	close(t.hbStop)
 	t.hbWG.Wait()
 	deadline := time.Now().Add(t.timeout)
-	goodbye := appendControl(nil, kindGoodbye, nil)
+	goodbye := wire.AppendControl(nil, wire.KindGoodbye, nil)
 	for _, p := range t.peers {
 		if p == nil {
 			continue
