@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/efmpi/efmpi/collective/internal/mailbox"
 	"github.com/efmpi/efmpi/collective/wire"
 )
 
@@ -38,7 +39,7 @@ type Inproc struct {
 // world of n ranks costs O(n) memory plus the pairs that really talk.
 type inbox struct {
 	mu    sync.Mutex
-	boxes map[int]*mailbox // by source
+	boxes map[int]*mailbox.Mailbox // by source
 }
 
 type inprocWorld struct {
@@ -82,15 +83,15 @@ func NewInprocWorld(n int) ([]Comm, error) {
 }
 
 // box returns the mailbox from src to dst, creating it on first use.
-func (w *inprocWorld) box(src, dst int) *mailbox {
+func (w *inprocWorld) box(src, dst int) *mailbox.Mailbox {
 	ib := &w.inboxes[dst]
 	ib.mu.Lock()
 	mb := ib.boxes[src]
 	if mb == nil {
 		if ib.boxes == nil {
-			ib.boxes = map[int]*mailbox{}
+			ib.boxes = map[int]*mailbox.Mailbox{}
 		}
-		mb = newMailbox()
+		mb = mailbox.New()
 		ib.boxes[src] = mb
 	}
 	ib.mu.Unlock()
@@ -179,16 +180,16 @@ func (c *Inproc) SendMsg(m wire.Msg, dest, tag int) error {
 		return fmt.Errorf("collective: inproc rank %d send to %d: %w", c.rank, dest, err)
 	}
 	mb := c.w.box(c.rank, dest)
-	buf, err := wire.AppendMsg(mb.buffer(), &m, t)
+	buf, err := wire.AppendMsg(mb.Buffer(), &m, t)
 	if err != nil {
-		mb.recycle(buf)
+		mb.Recycle(buf)
 		return fmt.Errorf("collective: inproc rank %d send to %d: %w", c.rank, dest, err)
 	}
 	select {
-	case mb.q <- buf:
+	case mb.Q <- buf:
 	default:
 		select {
-		case mb.q <- buf:
+		case mb.Q <- buf:
 		case <-c.w.done[dest]:
 			e := &RankLostError{Rank: dest, Host: c.w.host, Cause: ErrPeerLeft}
 			c.w.setAbort(e)
@@ -223,9 +224,9 @@ func (c *Inproc) RecvMsg(m wire.Msg, src, tag int) error {
 		return fmt.Errorf("collective: inproc rank %d receive from %d: %w", c.rank, src, err)
 	}
 	mb := c.w.box(src, c.rank)
-	mb.rmu.Lock()
-	defer mb.rmu.Unlock()
-	f, ok := mb.takeStashed(t)
+	mb.RMu.Lock()
+	defer mb.RMu.Unlock()
+	f, ok := mb.TakeStashed(t)
 	for !ok {
 		if f, err = c.next(mb, src); err != nil {
 			return err
@@ -233,17 +234,17 @@ func (c *Inproc) RecvMsg(m wire.Msg, src, tag int) error {
 		if wire.FrameTag(f) == t {
 			break
 		}
-		if len(mb.stash) >= maxStash {
-			mb.recycle(f)
-			return fmt.Errorf("collective: inproc rank %d receive from %d: more than %d unexpected messages while waiting for tag %d", c.rank, src, maxStash, tag)
+		if len(mb.Stash) >= mailbox.MaxStash {
+			mb.Recycle(f)
+			return fmt.Errorf("collective: inproc rank %d receive from %d: more than %d unexpected messages while waiting for tag %d", c.rank, src, mailbox.MaxStash, tag)
 		}
-		mb.stash = append(mb.stash, f)
+		mb.Stash = append(mb.Stash, f)
 	}
 	if src != c.rank {
 		c.recvd.Add(int64(len(f)))
 	}
 	err = wire.DecodePayload(f[2], f[wire.HeaderSize:], &m)
-	mb.recycle(f)
+	mb.Recycle(f)
 	if err != nil {
 		return fmt.Errorf("collective: inproc rank %d receive from %d (tag %d): %w", c.rank, src, tag, err)
 	}
@@ -251,18 +252,18 @@ func (c *Inproc) RecvMsg(m wire.Msg, src, tag int) error {
 }
 
 // next takes the next frame from mb, preferring data over any end signal.
-func (c *Inproc) next(mb *mailbox, src int) ([]byte, error) {
+func (c *Inproc) next(mb *mailbox.Mailbox, src int) ([]byte, error) {
 	select {
-	case f := <-mb.q:
+	case f := <-mb.Q:
 		return f, nil
 	default:
 	}
 	select {
-	case f := <-mb.q:
+	case f := <-mb.Q:
 		return f, nil
 	case <-c.w.done[src]:
 		select {
-		case f := <-mb.q:
+		case f := <-mb.Q:
 			return f, nil
 		default:
 		}
@@ -276,7 +277,7 @@ func (c *Inproc) next(mb *mailbox, src int) ([]byte, error) {
 		return nil, fmt.Errorf("collective: inproc rank %d receive from %d: %w", c.rank, src, ErrFinalized)
 	case <-c.w.abort:
 		select {
-		case f := <-mb.q:
+		case f := <-mb.Q:
 			return f, nil
 		default:
 		}

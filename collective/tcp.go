@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/efmpi/efmpi/collective/internal/mailbox"
 	"github.com/efmpi/efmpi/collective/wire"
 	"github.com/efmpi/efmpi/sparse"
 )
@@ -81,7 +82,7 @@ type TCP struct {
 
 	state atomic.Int32
 	peers []*peer // by rank: rank 0 holds 1…n−1, others hold [0] only
-	self  *mailbox
+	self  *mailbox.Mailbox
 	selfR sync.Mutex
 	sent  atomic.Int64
 	recvd atomic.Int64
@@ -148,7 +149,7 @@ func NewTCP(cfg TCPConfig) (*TCP, error) {
 		cfg:     cfg,
 		timeout: cfg.Timeout,
 		logf:    cfg.Logf,
-		self:    newMailbox(),
+		self:    mailbox.New(),
 		done:    make(chan struct{}),
 		hbStop:  make(chan struct{}),
 		peers:   make([]*peer, cfg.Size),
@@ -704,8 +705,8 @@ func (t *TCP) RecvMsg(m wire.Msg, src, tag int) error {
 		}
 		t.recvd.Add(int64(wire.HeaderSize + h.N))
 		if h.Tag != tg {
-			if len(p.stash) >= maxStash {
-				return fmt.Errorf("collective: tcp rank %d receive from %d: more than %d unexpected messages while waiting for tag %d", t.cfg.Rank, src, maxStash, tag)
+			if len(p.stash) >= mailbox.MaxStash {
+				return fmt.Errorf("collective: tcp rank %d receive from %d: more than %d unexpected messages while waiting for tag %d", t.cfg.Rank, src, mailbox.MaxStash, tag)
 			}
 			p.stash = append(p.stash, stashedFrame{kind: h.Kind, tag: h.Tag, data: slices.Clone(payload)})
 			continue
@@ -722,13 +723,13 @@ func (t *TCP) decoded(err error, src, tag int) error {
 }
 
 func (t *TCP) sendSelf(m wire.Msg, tg int32) error {
-	buf, err := wire.AppendMsg(t.self.buffer(), &m, tg)
+	buf, err := wire.AppendMsg(t.self.Buffer(), &m, tg)
 	if err != nil {
-		t.self.recycle(buf)
+		t.self.Recycle(buf)
 		return fmt.Errorf("collective: tcp rank %d send to itself: %w", t.cfg.Rank, err)
 	}
 	select {
-	case t.self.q <- buf:
+	case t.self.Q <- buf:
 		return nil
 	case <-t.done:
 		return fmt.Errorf("collective: tcp rank %d send to itself: %w", t.cfg.Rank, ErrFinalized)
@@ -738,24 +739,24 @@ func (t *TCP) sendSelf(m wire.Msg, tg int32) error {
 func (t *TCP) recvSelf(m wire.Msg, tg int32) error {
 	t.selfR.Lock()
 	defer t.selfR.Unlock()
-	f, ok := t.self.takeStashed(tg)
+	f, ok := t.self.TakeStashed(tg)
 	for !ok {
 		select {
-		case f = <-t.self.q:
+		case f = <-t.self.Q:
 		case <-t.done:
 			return fmt.Errorf("collective: tcp rank %d receive from itself: %w", t.cfg.Rank, ErrFinalized)
 		}
 		if wire.FrameTag(f) == tg {
 			break
 		}
-		if len(t.self.stash) >= maxStash {
-			t.self.recycle(f)
-			return fmt.Errorf("collective: tcp rank %d receive from itself: more than %d unexpected messages", t.cfg.Rank, maxStash)
+		if len(t.self.Stash) >= mailbox.MaxStash {
+			t.self.Recycle(f)
+			return fmt.Errorf("collective: tcp rank %d receive from itself: more than %d unexpected messages", t.cfg.Rank, mailbox.MaxStash)
 		}
-		t.self.stash = append(t.self.stash, f)
+		t.self.Stash = append(t.self.Stash, f)
 	}
 	err := wire.DecodePayload(f[2], f[wire.HeaderSize:], &m)
-	t.self.recycle(f)
+	t.self.Recycle(f)
 	return t.decoded(err, t.cfg.Rank, int(tg))
 }
 
