@@ -33,6 +33,7 @@ type Inproc struct {
 	state atomic.Int32
 	sent  atomic.Int64
 	recvd atomic.Int64
+	star  Star // GatherSparse, over the mailboxes
 }
 
 // inbox holds the mailboxes into one rank, created on first use, so that a
@@ -77,7 +78,9 @@ func NewInprocWorld(n int) ([]Comm, error) {
 	comms := make([]Comm, n)
 	for r := range n {
 		w.done[r] = make(chan struct{})
-		comms[r] = &Inproc{rank: r, w: w}
+		c := &Inproc{rank: r, w: w}
+		c.star.Comm = c
+		comms[r] = c
 	}
 	return comms, nil
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/efmpi/efmpi/collective/internal/mailbox"
 	"github.com/efmpi/efmpi/collective/wire"
-	"github.com/efmpi/efmpi/sparse"
 )
 
 // DefaultTimeout is the TCP timeout used when TCPConfig.Timeout is 0.
@@ -90,9 +89,7 @@ type TCP struct {
 	bmu  sync.Mutex // guards bbuf
 	bbuf []byte     // broadcast frame, encoded once for all peers
 
-	// scratch of the collectives on rank 0 (one collective at a time)
-	aggMsgs []sparse.Vector
-	redBuf  []float64
+	star Star // the collectives, over this rank's messages
 
 	done      chan struct{} // closed by Finalize
 	silent    bool          // tests: no heartbeats, to simulate a hung rank
@@ -154,6 +151,7 @@ func NewTCP(cfg TCPConfig) (*TCP, error) {
 		hbStop:  make(chan struct{}),
 		peers:   make([]*peer, cfg.Size),
 	}
+	t.star.Comm = t
 	t.cfg.Secret = slices.Clone(cfg.Secret)
 	if t.timeout == 0 {
 		t.timeout = DefaultTimeout
