@@ -3,11 +3,16 @@ package collective
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/btracey/mpi"
 
 	"github.com/efmpi/efmpi/collective/wire"
 )
+
+// DefaultTimeout is the timeout of the network transports (tcp, btracey)
+// when none is configured.
+const DefaultTimeout = 30 * time.Second
 
 // Comm is what the collectives and the driver use: one rank's view of a
 // world, with btracey/mpi's Interface for messages plus wire accounting.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/collective/tcp"
 )
 
 // DefaultTimeout is the timeout Join uses when neither Options.Timeout nor
@@ -138,8 +139,8 @@ type joiner struct {
 // long before this rank started joining belongs to an earlier job.
 func (j *joiner) notBefore() time.Time { return j.start.Add(-j.timeout - time.Minute) }
 
-func (j *joiner) tcpConfig() collective.TCPConfig {
-	return collective.TCPConfig{
+func (j *joiner) tcpConfig() tcp.Config {
+	return tcp.Config{
 		Rank:    j.env.Rank,
 		Size:    j.env.Size,
 		Secret:  j.secret,
@@ -174,7 +175,7 @@ func (j *joiner) tcp(ctx context.Context) (collective.Comm, error) {
 	}
 	cfg := j.tcpConfig()
 	cfg.Coordinator = addr
-	t, err := collective.NewTCP(cfg)
+	t, err := tcp.New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +196,7 @@ func (j *joiner) tcpSolo() (collective.Comm, error) {
 		}
 		j.secret = s
 	}
-	t, err := collective.NewTCP(j.tcpConfig())
+	t, err := tcp.New(j.tcpConfig())
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +234,7 @@ func (j *joiner) tcpRoot(ctx context.Context) (collective.Comm, error) {
 	}
 	cfg := j.tcpConfig()
 	cfg.Bind = j.coord.Bind
-	t, err := collective.NewTCP(cfg)
+	t, err := tcp.New(cfg)
 	if err != nil {
 		return nil, err
 	}

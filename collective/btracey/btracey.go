@@ -1,4 +1,4 @@
-package collective
+package btracey
 
 import (
 	"crypto/sha256"
@@ -11,14 +11,15 @@ import (
 
 	"github.com/btracey/mpi"
 
+	"github.com/efmpi/efmpi/collective"
 	"github.com/efmpi/efmpi/collective/wire"
 )
 
 // btraceyGrace is how long Finalize waits before closing btracey's
-// connections; see Btracey.
+// connections; see Comm.
 const btraceyGrace = 100 * time.Millisecond
 
-// Btracey wraps github.com/btracey/mpi's own TCP Network (all-to-all
+// Comm wraps github.com/btracey/mpi's own TCP Network (all-to-all
 // connections, gob encoding, a password compared in clear) so that it can be
 // selected by name ("btracey") and compared with the other transports. It is
 // not meant for production runs: it is slow, it panics in its own goroutines
@@ -35,7 +36,7 @@ const btraceyGrace = 100 * time.Millisecond
 //
 // Btracey's package registers flags (-mpi-addr, …) on flag.CommandLine when
 // it is imported; they are ignored here because every field is set.
-type Btracey struct {
+type Comm struct {
 	nw    *mpi.Network
 	rank  int
 	size  int
@@ -44,11 +45,11 @@ type Btracey struct {
 	recvd atomic.Int64
 }
 
-// NewBtracey returns rank rank of a btracey world whose rank r listens on
+// New returns rank rank of a btracey world whose rank r listens on
 // addrs[r] (host:port, all distinct). The secret becomes btracey's password
 // (hashed first, because btracey sends it in clear); timeout bounds Init
 // (0 means DefaultTimeout).
-func NewBtracey(addrs []string, rank int, secret []byte, timeout time.Duration) (*Btracey, error) {
+func New(addrs []string, rank int, secret []byte, timeout time.Duration) (*Comm, error) {
 	n := len(addrs)
 	if n == 0 {
 		return nil, fmt.Errorf("collective: btracey: no addresses")
@@ -57,7 +58,7 @@ func NewBtracey(addrs []string, rank int, secret []byte, timeout time.Duration) 
 		return nil, fmt.Errorf("collective: btracey: rank %d out of range [0, %d)", rank, n)
 	}
 	if timeout == 0 {
-		timeout = DefaultTimeout
+		timeout = collective.DefaultTimeout
 	}
 	sorted := slices.Clone(addrs)
 	sort.Strings(sorted)
@@ -66,7 +67,7 @@ func NewBtracey(addrs []string, rank int, secret []byte, timeout time.Duration) 
 			return nil, fmt.Errorf("collective: btracey: address %s listed twice", sorted[i])
 		}
 	}
-	b := &Btracey{rank: rank, size: n, toB: make([]int, n)}
+	b := &Comm{rank: rank, size: n, toB: make([]int, n)}
 	for r, a := range addrs {
 		b.toB[r] = sort.SearchStrings(sorted, a)
 	}
@@ -82,38 +83,38 @@ func NewBtracey(addrs []string, rank int, secret []byte, timeout time.Duration) 
 }
 
 // Init connects to every other rank.
-func (b *Btracey) Init() error {
+func (b *Comm) Init() error {
 	if err := b.nw.Init(); err != nil {
 		return fmt.Errorf("collective: btracey rank %d init: %w", b.rank, err)
 	}
 	return nil
 }
 
-// Finalize closes the connections after a short grace period (see Btracey).
-func (b *Btracey) Finalize() {
+// Finalize closes the connections after a short grace period (see Comm).
+func (b *Comm) Finalize() {
 	time.Sleep(btraceyGrace)
 	b.nw.Finalize()
 }
 
 // Rank returns this rank's number.
-func (b *Btracey) Rank() int { return b.rank }
+func (b *Comm) Rank() int { return b.rank }
 
 // Size returns the number of ranks.
-func (b *Btracey) Size() int { return b.size }
+func (b *Comm) Size() int { return b.size }
 
 // BytesSent returns the efmpi frame size of the messages sent to others.
-func (b *Btracey) BytesSent() int64 { return b.sent.Load() }
+func (b *Comm) BytesSent() int64 { return b.sent.Load() }
 
 // BytesReceived returns the efmpi frame size of the messages received from
 // others.
-func (b *Btracey) BytesReceived() int64 { return b.recvd.Load() }
+func (b *Comm) BytesReceived() int64 { return b.recvd.Load() }
 
 // Transport returns "btracey".
-func (b *Btracey) Transport() string { return "btracey" }
+func (b *Comm) Transport() string { return "btracey" }
 
 // Send gob-encodes data and sends it to rank dest through btracey's Network,
 // which waits for the receiver's acknowledgement.
-func (b *Btracey) Send(data any, dest, tag int) error {
+func (b *Comm) Send(data any, dest, tag int) error {
 	if dest < 0 || dest >= b.size {
 		return fmt.Errorf("collective: btracey rank %d send to rank %d: out of range [0, %d)", b.rank, dest, b.size)
 	}
@@ -140,7 +141,7 @@ func (b *Btracey) Send(data any, dest, tag int) error {
 // Receive receives from rank src through btracey's Network and gob-decodes
 // into data, with the same destination rules as the other transports
 // (fixed-length slices must match, sparse vectors are validated).
-func (b *Btracey) Receive(data any, src, tag int) error {
+func (b *Comm) Receive(data any, src, tag int) error {
 	if src < 0 || src >= b.size {
 		return fmt.Errorf("collective: btracey rank %d receive from rank %d: out of range [0, %d)", b.rank, src, b.size)
 	}

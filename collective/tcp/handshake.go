@@ -1,4 +1,4 @@
-package collective
+package tcp
 
 import (
 	"bufio"
@@ -102,7 +102,7 @@ type claimer interface {
 // serverHandshake authenticates a connection accepted by rank 0. On success
 // the connection's rank has been claimed. The returned join message (when
 // parsed) describes what the other side claimed, for logging refusals.
-func (t *TCP) serverHandshake(conn *net.TCPConn, deadline time.Time, cl claimer) (*peer, wire.Join, error) {
+func (t *Comm) serverHandshake(conn *net.TCPConn, deadline time.Time, cl claimer) (*peer, wire.Join, error) {
 	var j wire.Join
 	conn.SetDeadline(earlier(deadline, time.Now().Add(t.timeout)))
 	br := bufio.NewReaderSize(conn, readBufSize)
@@ -149,7 +149,7 @@ func (t *TCP) serverHandshake(conn *net.TCPConn, deadline time.Time, cl claimer)
 
 // clientHandshake joins rank 0 over conn. Errors wrapping errRefused are
 // final; others may be retried.
-func (t *TCP) clientHandshake(conn *net.TCPConn, deadline time.Time) (*peer, error) {
+func (t *Comm) clientHandshake(conn *net.TCPConn, deadline time.Time) (*peer, error) {
 	conn.SetDeadline(earlier(deadline, time.Now().Add(t.timeout)))
 	br := bufio.NewReaderSize(conn, readBufSize)
 	kind, p, err := readControl(br, wire.KindHello, wire.KindRefuse)
