@@ -48,7 +48,7 @@ type Options struct {
 // transport and returns the initialised Comm (the caller calls Finalize at
 // the end) with the launch environment. It fails if the process was not
 // started by a launcher (Env.Launcher "inproc"): such a process runs an
-// in-process world (collective.NewInprocWorld) or starts one with Spawn.
+// in-process world (inproc.NewWorld) or starts one with Spawn.
 // ctx bounds the wait for rank 0's address; connecting is bounded by the
 // timeout.
 func Join(ctx context.Context, opts Options) (collective.Comm, Env, error) {

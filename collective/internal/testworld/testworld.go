@@ -12,6 +12,7 @@ import (
 
 	"github.com/efmpi/efmpi/collective"
 	"github.com/efmpi/efmpi/collective/btracey"
+	"github.com/efmpi/efmpi/collective/inproc"
 	"github.com/efmpi/efmpi/collective/tcp"
 )
 
@@ -74,7 +75,7 @@ func New(tb testing.TB, transport string, n int, o Opts) []collective.Comm {
 	switch transport {
 	case "inproc":
 		var err error
-		if comms, err = collective.NewInprocWorld(n); err != nil {
+		if comms, err = inproc.NewWorld(n); err != nil {
 			tb.Fatal(err)
 		}
 	case "tcp":
