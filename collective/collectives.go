@@ -37,8 +37,8 @@ type Traffic struct {
 }
 
 // Collectives is the typed set of operations the driver uses. Each transport
-// implements it directly (Inproc, TCP, and the MPI transport of package
-// collective/mpi); Of adapts any other Comm (Btracey) with a Star over its
+// implements it directly (collective/inproc, collective/tcp and
+// collective/mpi); Of adapts any other Comm (btracey) with a Star over its
 // point-to-point messages. Every implementation gives the same bits on
 // every rank and on every transport for the same inputs:
 //

@@ -1,3 +1,6 @@
+// Package btracey adapts github.com/btracey/mpi's own TCP Network to
+// collective.Comm, so that it can be selected by name ("btracey") and
+// compared with efmpi's transports; see Comm.
 package btracey
 
 import (

@@ -190,7 +190,7 @@ func (j *joiner) tcp(ctx context.Context) (collective.Comm, error) {
 // tcpSolo is a world of one rank: no listener, no peers.
 func (j *joiner) tcpSolo() (collective.Comm, error) {
 	if j.secret == nil {
-		s, err := newSecret() // required by NewTCP, though nobody checks it
+		s, err := newSecret() // required by tcp.New, though nobody checks it
 		if err != nil {
 			return nil, err
 		}

@@ -133,7 +133,7 @@ func TestTCPRefusesDuplicateAndOutOfRange(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tcp.SetWorld(bad, c.rank, c.size) // what NewTCP would not allow
+		tcp.SetWorld(bad, c.rank, c.size) // what tcp.New would not allow
 		if c.size == 4 {
 			// the joining rank notices the mismatch in rank 0's challenge
 			c.want = "runs a world of 3 ranks"
@@ -282,10 +282,10 @@ func TestPeerFinalizesEarly(t *testing.T) {
 
 func TestTCPInitErrors(t *testing.T) {
 	if _, err := tcp.New(tcp.Config{Rank: 0, Size: 2, Coordinator: "127.0.0.1:0"}); err == nil {
-		t.Error("NewTCP without a secret succeeded")
+		t.Error("tcp.New without a secret succeeded")
 	}
 	if _, err := tcp.New(tcp.Config{Rank: 2, Size: 2, Coordinator: "127.0.0.1:0", Secret: testworld.Secret}); err == nil {
-		t.Error("NewTCP with rank out of range succeeded")
+		t.Error("tcp.New with rank out of range succeeded")
 	}
 	// Rank 0 names the ranks that never came.
 	ts := testworld.TCPRanks(t, 3, testworld.Opts{Timeout: 300 * time.Millisecond})
