@@ -58,7 +58,7 @@ bench-mpi: deps-mpi
 # bounded fuzzing of every decoder of outside input
 fuzz: deps
 	$(GO) test ./datasets -run '^$$' -fuzz FuzzParseLIBSVM -fuzztime $(FUZZTIME)
-	$(GO) test ./collective -run '^$$' -fuzz FuzzDecodeFrame -fuzztime $(FUZZTIME)
+	$(GO) test ./collective/wire -run '^$$' -fuzz FuzzDecodeFrame -fuzztime $(FUZZTIME)
 	$(GO) test ./config -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./hdf5io -run '^$$' -fuzz FuzzCSRFile -fuzztime $(FUZZTIME)
 

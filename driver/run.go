@@ -14,6 +14,7 @@ import (
 
 	"github.com/efmpi/efmpi/algorithms"
 	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/collective/wire"
 	"github.com/efmpi/efmpi/hdf5io"
 	"github.com/efmpi/efmpi/problems"
 	"github.com/efmpi/efmpi/rng"
@@ -384,13 +385,13 @@ func (l *loop) exchange(msg *sparse.Vector) error {
 		l.clock.add(&l.t.Communication)
 		if l.rank == 0 {
 			for r := 1; r < l.n; r++ {
-				l.up += int64(collective.SparseFrameSize(l.msgs[r].Len()))
+				l.up += int64(wire.SparseFrameSize(l.msgs[r].Len()))
 			}
 			if err := l.srv.Aggregate(l.msgs, &l.agg); err != nil {
 				return err
 			}
 		} else {
-			l.down += int64(collective.SparseFrameSize(msg.Len()))
+			l.down += int64(wire.SparseFrameSize(msg.Len()))
 		}
 		l.clock.add(&l.t.Step)
 		return nil
@@ -524,9 +525,9 @@ func (l *loop) broadcastX(stop *float64) error {
 		return commErr("broadcast x", err)
 	}
 	if l.rank == 0 {
-		l.down += int64(collective.DenseFrameSize(len(buf)))
+		l.down += int64(wire.DenseFrameSize(len(buf)))
 	} else {
-		l.up += int64(collective.DenseFrameSize(len(buf)))
+		l.up += int64(wire.DenseFrameSize(len(buf)))
 	}
 	copy(l.srv.X, buf[:l.d])
 	*stop = buf[l.d]
