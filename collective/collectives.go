@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/efmpi/efmpi/collective/wire"
 	"github.com/efmpi/efmpi/sparse"
 )
 
@@ -36,10 +37,10 @@ type Traffic struct {
 }
 
 // Collectives is the typed set of operations the driver uses. Each transport
-// implements it directly (Inproc, TCP, and the MPI transport of package
-// collective/mpi); Of adapts any other Comm (Btracey) over point-to-point
-// messages. Every implementation gives the same bits on every rank and on
-// every transport for the same inputs:
+// implements it directly (collective/inproc, collective/tcp and
+// collective/mpi); Of adapts any other Comm (btracey) with a Star over its
+// point-to-point messages. Every implementation gives the same bits on
+// every rank and on every transport for the same inputs:
 //
 //   - dense sums are added in the fixed tree order of TreeSum, never in an
 //     order chosen by a library;
@@ -70,31 +71,58 @@ type Collectives interface {
 	Barrier() error
 }
 
-// Of returns c's own Collectives if it implements them, else an adapter
-// that builds every operation from c's Send and Receive (a star around rank
-// 0, sums in TreeSum order). The adapter allocates on every call; the
+// Of returns c's own Collectives if it implements them, else a Star over
+// c's Send and Receive (a star around rank 0, sums in TreeSum order). The
 // transports of this module implement Collectives themselves.
 func Of(c Comm) Collectives {
 	if x, ok := c.(Collectives); ok {
 		return x
 	}
-	return p2p{c}
+	return &Star{Comm: c}
 }
 
-// p2p implements Collectives over any Comm's point-to-point messages.
-type p2p struct{ Comm }
+// Star implements Collectives over its Comm's point-to-point messages: a
+// star around rank 0, where rank 0 gathers, sums in rank order (the sparse
+// aggregate) or in TreeSum order (dense values) and sends the result back.
+// Messages go through the Comm's MsgComm fast path when it has one, else
+// through Send and Receive. A Star keeps rank 0's scratch between calls, so
+// over a MsgComm it allocates nothing per call once its buffers have grown;
+// it serves one rank, one collective at a time. Transports whose
+// connections form a star (tcp) build their collectives on it.
+type Star struct {
+	Comm
+	msgs []sparse.Vector // rank 0: the gathered messages of AggregateSparse
+	red  []float64       // rank 0: the other ranks' values in Reduce
+}
 
-func (p p2p) AggregateSparse(msg *sparse.Vector, sum SumFunc, out *sparse.Vector) (Traffic, error) {
-	return starAggregate(p.Comm, msg, sum, out, nil)
+// AggregateSparse gathers the messages on rank 0, which sums them and
+// broadcasts the sum. Traffic is exact on rank 0; on the other ranks its
+// Received is the aggregate's frame.
+func (s *Star) AggregateSparse(msg *sparse.Vector, sum SumFunc, out *sparse.Vector) (Traffic, error) {
+	return starAggregate(s.Comm, msg, sum, out, &s.msgs)
 }
-func (p p2p) GatherSparse(msg *sparse.Vector, out []sparse.Vector) error {
-	return starGather(p.Comm, msg, out)
+
+// GatherSparse collects every rank's msg on rank 0 (see the package function).
+func (s *Star) GatherSparse(msg *sparse.Vector, out []sparse.Vector) error {
+	return starGather(s.Comm, msg, out)
 }
-func (p p2p) BroadcastSparse(v *sparse.Vector) error { return starBcastSparse(p.Comm, v) }
-func (p p2p) BroadcastDense(x []float64) error       { return starBcastDense(p.Comm, x) }
-func (p p2p) Reduce(src, dst []float64) error        { return starReduce(p.Comm, src, dst, nil) }
-func (p p2p) Allreduce(src, dst []float64) error     { return starAllreduce(p.Comm, src, dst, nil) }
-func (p p2p) Barrier() error                         { return starBarrier(p.Comm) }
+
+// BroadcastSparse sends rank 0's v to every rank.
+func (s *Star) BroadcastSparse(v *sparse.Vector) error { return starBcastSparse(s.Comm, v) }
+
+// BroadcastDense sends rank 0's x to every rank.
+func (s *Star) BroadcastDense(x []float64) error { return starBcastDense(s.Comm, x) }
+
+// Reduce sums every rank's src on rank 0 in TreeSum order.
+func (s *Star) Reduce(src, dst []float64) error { return starReduce(s.Comm, src, dst, &s.red) }
+
+// Allreduce is Reduce followed by a broadcast of the sum.
+func (s *Star) Allreduce(src, dst []float64) error {
+	return starAllreduce(s.Comm, src, dst, &s.red)
+}
+
+// Barrier: every rank checks in with rank 0, which then answers all.
+func (s *Star) Barrier() error { return starBarrier(s.Comm) }
 
 // GatherSparse collects every rank's msg on rank 0: there out[r] becomes a
 // copy of rank r's message (out[0] a copy of rank 0's own), reusing the
@@ -190,37 +218,37 @@ func TreeSum(dst []float64, vs [][]float64, scratch []float64) {
 
 // ---- star implementations over point-to-point messages ----
 
-func sendTo(c Comm, m msg, dest, tag int) error {
-	if w, ok := c.(wire); ok {
-		return w.sendMsg(m, dest, tag)
+func sendTo(c Comm, m wire.Msg, dest, tag int) error {
+	if w, ok := c.(MsgComm); ok {
+		return w.SendMsg(m, dest, tag)
 	}
-	return c.Send(m.value(), dest, tag)
+	return c.Send(m.Value(), dest, tag)
 }
 
-func recvFrom(c Comm, m msg, src, tag int) error {
-	if w, ok := c.(wire); ok {
-		return w.recvMsg(m, src, tag)
+func recvFrom(c Comm, m wire.Msg, src, tag int) error {
+	if w, ok := c.(MsgComm); ok {
+		return w.RecvMsg(m, src, tag)
 	}
-	if m.k == mAddDense {
-		tmp := make([]float64, len(m.f))
+	if m.Kind == wire.MsgAddDense {
+		tmp := make([]float64, len(m.F))
 		if err := c.Receive(tmp, src, tag); err != nil {
 			return err
 		}
 		for i, x := range tmp {
-			m.f[i] += x
+			m.F[i] += x
 		}
 		return nil
 	}
-	return c.Receive(m.value(), src, tag)
+	return c.Receive(m.Value(), src, tag)
 }
 
 // bcastFrom0 sends m from rank 0 to ranks 1, …, n−1 in order.
-func bcastFrom0(c Comm, m msg, tag int) error {
-	if w, ok := c.(wire); ok {
-		return w.bcastMsg(m, tag)
+func bcastFrom0(c Comm, m wire.Msg, tag int) error {
+	if w, ok := c.(MsgComm); ok {
+		return w.BcastMsg(m, tag)
 	}
 	for r := 1; r < c.Size(); r++ {
-		if err := c.Send(m.value(), r, tag); err != nil {
+		if err := c.Send(m.Value(), r, tag); err != nil {
 			return err
 		}
 	}
@@ -233,7 +261,7 @@ func starGather(c Comm, msg *sparse.Vector, out []sparse.Vector) error {
 	}
 	n, me := c.Size(), c.Rank()
 	if me != 0 {
-		if err := sendTo(c, sparseMsg(msg), 0, tagGatherSparse); err != nil {
+		if err := sendTo(c, wire.SparseMsg(msg), 0, tagGatherSparse); err != nil {
 			return fmt.Errorf("collective: gather at rank %d: %w", me, err)
 		}
 		return nil
@@ -243,17 +271,15 @@ func starGather(c Comm, msg *sparse.Vector, out []sparse.Vector) error {
 	}
 	out[0].CopyFrom(msg)
 	for r := 1; r < n; r++ {
-		if err := recvFrom(c, sparseMsg(&out[r]), r, tagGatherSparse); err != nil {
+		if err := recvFrom(c, wire.SparseMsg(&out[r]), r, tagGatherSparse); err != nil {
 			return fmt.Errorf("collective: gather at rank 0 from rank %d: %w", r, err)
 		}
 	}
 	return nil
 }
 
-func sparseMsg(v *sparse.Vector) msg { return msg{k: mSparse, sv: v} }
-
 // starAggregate gathers the messages on rank 0 (into *scratch, grown as
-// needed; a fresh slice if scratch is nil), sums them there and broadcasts
+// needed), sums them there and broadcasts
 // the sum. On ranks other than 0 the Traffic's Received is the aggregate's
 // frame, the only one they see.
 func starAggregate(c Comm, msg *sparse.Vector, sum SumFunc, out *sparse.Vector, scratch *[]sparse.Vector) (Traffic, error) {
@@ -261,24 +287,20 @@ func starAggregate(c Comm, msg *sparse.Vector, sum SumFunc, out *sparse.Vector, 
 		return Traffic{}, errors.New("collective: aggregate: nil message or result")
 	}
 	n, me := c.Size(), c.Rank()
-	tr := Traffic{Sent: int64(SparseFrameSize(msg.Len()))}
+	tr := Traffic{Sent: int64(wire.SparseFrameSize(msg.Len()))}
 	var msgs []sparse.Vector
 	if me == 0 {
-		if scratch == nil {
-			msgs = make([]sparse.Vector, n)
-		} else {
-			if len(*scratch) < n {
-				*scratch = make([]sparse.Vector, n)
-			}
-			msgs = (*scratch)[:n]
+		if len(*scratch) < n {
+			*scratch = make([]sparse.Vector, n)
 		}
+		msgs = (*scratch)[:n]
 	}
 	if err := starGather(c, msg, msgs); err != nil {
 		return Traffic{}, err
 	}
 	if me == 0 {
 		for r := 1; r < n; r++ {
-			tr.Received += int64(SparseFrameSize(msgs[r].Len()))
+			tr.Received += int64(wire.SparseFrameSize(msgs[r].Len()))
 		}
 		if err := sum(msgs, out); err != nil {
 			return Traffic{}, fmt.Errorf("collective: aggregate at rank 0: %w", err)
@@ -289,7 +311,7 @@ func starAggregate(c Comm, msg *sparse.Vector, sum SumFunc, out *sparse.Vector, 
 			return Traffic{}, err
 		}
 		if me != 0 {
-			tr.Received = int64(SparseFrameSize(out.Len()))
+			tr.Received = int64(wire.SparseFrameSize(out.Len()))
 		}
 	}
 	return tr, nil
@@ -300,12 +322,12 @@ func starBcastSparse(c Comm, v *sparse.Vector) error {
 		return errors.New("collective: broadcast: nil vector")
 	}
 	if me := c.Rank(); me != 0 {
-		if err := recvFrom(c, sparseMsg(v), 0, tagBcastSparse); err != nil {
+		if err := recvFrom(c, wire.SparseMsg(v), 0, tagBcastSparse); err != nil {
 			return fmt.Errorf("collective: sparse broadcast at rank %d: %w", me, err)
 		}
 		return nil
 	}
-	if err := bcastFrom0(c, sparseMsg(v), tagBcastSparse); err != nil {
+	if err := bcastFrom0(c, wire.SparseMsg(v), tagBcastSparse); err != nil {
 		return fmt.Errorf("collective: sparse broadcast at rank 0: %w", err)
 	}
 	return nil
@@ -313,23 +335,23 @@ func starBcastSparse(c Comm, v *sparse.Vector) error {
 
 func starBcastDense(c Comm, x []float64) error {
 	if me := c.Rank(); me != 0 {
-		if err := recvFrom(c, msg{k: mDense, f: x}, 0, tagBcastDense); err != nil {
+		if err := recvFrom(c, wire.DenseMsg(x), 0, tagBcastDense); err != nil {
 			return fmt.Errorf("collective: dense broadcast at rank %d: %w", me, err)
 		}
 		return nil
 	}
-	if err := bcastFrom0(c, msg{k: mDense, f: x}, tagBcastDense); err != nil {
+	if err := bcastFrom0(c, wire.DenseMsg(x), tagBcastDense); err != nil {
 		return fmt.Errorf("collective: dense broadcast at rank 0: %w", err)
 	}
 	return nil
 }
 
-// starReduce receives every rank's src on rank 0 (into scratch, grown as
-// needed; nil allocates) and sums them there in TreeSum order.
+// starReduce receives every rank's src on rank 0 (into *scratch, grown as
+// needed) and sums them there in TreeSum order.
 func starReduce(c Comm, src, dst []float64, scratch *[]float64) error {
 	n, me := c.Size(), c.Rank()
 	if me != 0 {
-		if err := sendTo(c, msg{k: mDense, f: src}, 0, tagReduce); err != nil {
+		if err := sendTo(c, wire.DenseMsg(src), 0, tagReduce); err != nil {
 			return fmt.Errorf("collective: reduce at rank %d: %w", me, err)
 		}
 		return nil
@@ -339,17 +361,13 @@ func starReduce(c Comm, src, dst []float64, scratch *[]float64) error {
 	}
 	d := len(src)
 	var recv []float64 // recv[(r−1)d : rd] holds rank r's src
-	if scratch == nil {
-		recv = make([]float64, (n-1)*d)
-	} else {
-		if cap(*scratch) < (n-1)*d {
-			*scratch = make([]float64, (n-1)*d)
-		}
-		recv = (*scratch)[:(n-1)*d]
+	if cap(*scratch) < (n-1)*d {
+		*scratch = make([]float64, (n-1)*d)
 	}
+	recv = (*scratch)[:(n-1)*d]
 	copy(dst, src)
 	for r := 1; r < n; r++ {
-		if err := recvFrom(c, msg{k: mDense, f: recv[(r-1)*d : r*d]}, r, tagReduce); err != nil {
+		if err := recvFrom(c, wire.DenseMsg(recv[(r-1)*d:r*d]), r, tagReduce); err != nil {
 			return fmt.Errorf("collective: reduce at rank 0 from rank %d: %w", r, err)
 		}
 	}
@@ -389,7 +407,7 @@ func starAllreduce(c Comm, src, dst []float64, scratch *[]float64) error {
 // everyone once all arrived.
 func starBarrier(c Comm) error {
 	n, me := c.Size(), c.Rank()
-	empty := msg{k: mBytes, b: []byte{}}
+	empty := wire.BytesMsg([]byte{})
 	if me != 0 {
 		if err := sendTo(c, empty, 0, tagBarrierIn); err != nil {
 			return fmt.Errorf("collective: barrier at rank %d: %w", me, err)

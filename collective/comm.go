@@ -3,9 +3,16 @@ package collective
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/btracey/mpi"
+
+	"github.com/efmpi/efmpi/collective/wire"
 )
+
+// DefaultTimeout is the timeout of the network transports (tcp, btracey)
+// when none is configured.
+const DefaultTimeout = 30 * time.Second
 
 // Comm is what the collectives and the driver use: one rank's view of a
 // world, with btracey/mpi's Interface for messages plus wire accounting.
@@ -53,12 +60,16 @@ func (e *RankLostError) Error() string {
 // Unwrap returns the cause.
 func (e *RankLostError) Unwrap() error { return e.Cause }
 
-// wire is implemented by the transports that take messages without boxing
-// them into interfaces (Inproc and TCP); the collectives use it so that they
-// allocate nothing per call.
-type wire interface {
-	sendMsg(m msg, dest, tag int) error
-	recvMsg(m msg, src, tag int) error
-	// bcastMsg sends m from rank 0 to ranks 1, …, n−1 in order.
-	bcastMsg(m msg, tag int) error
+// MsgComm is an optional fast path a Comm may implement: it takes messages
+// as wire.Msg values, not boxed into interfaces, so that the star collectives
+// (Star, Of) allocate nothing per call. The in-process and TCP transports
+// implement it.
+type MsgComm interface {
+	// SendMsg sends m to rank dest with the tag, as Send would.
+	SendMsg(m wire.Msg, dest, tag int) error
+	// RecvMsg receives the message with the tag from rank src into m, as
+	// Receive would.
+	RecvMsg(m wire.Msg, src, tag int) error
+	// BcastMsg sends m from rank 0 to ranks 1, …, n−1 in order.
+	BcastMsg(m wire.Msg, tag int) error
 }

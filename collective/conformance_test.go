@@ -1,4 +1,4 @@
-package collective
+package collective_test
 
 import (
 	"errors"
@@ -8,6 +8,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/collective/internal/testworld"
+	"github.com/efmpi/efmpi/collective/tcp"
+	"github.com/efmpi/efmpi/collective/wire"
 	"github.com/efmpi/efmpi/sparse"
 )
 
@@ -115,7 +119,7 @@ func aggregate(msgs []sparse.Vector) *sparse.Vector {
 
 type counts struct{ sent, recv int64 }
 
-func snap(c Comm) counts { return counts{c.BytesSent(), c.BytesReceived()} }
+func snap(c collective.Comm) counts { return counts{c.BytesSent(), c.BytesReceived()} }
 
 // confResult is what one rank observed in one round.
 type confResult struct {
@@ -130,7 +134,7 @@ type confResult struct {
 }
 
 // conformanceRound runs the collectives once on rank c.
-func conformanceRound(c Comm, round int, res *confResult) error {
+func conformanceRound(c collective.Comm, round int, res *confResult) error {
 	n, r := c.Size(), c.Rank()
 	base := snap(c)
 	sub := func(x counts) counts { return counts{x.sent - base.sent, x.recv - base.recv} }
@@ -141,7 +145,7 @@ func conformanceRound(c Comm, round int, res *confResult) error {
 		res.gathered[0] = *sparse.NewVector(5, 1) // storage to be overwritten
 		res.gathered[0].Append(4, 1)
 	}
-	if err := GatherSparse(c, msg, res.gathered); err != nil {
+	if err := collective.GatherSparse(c, msg, res.gathered); err != nil {
 		return err
 	}
 	res.afterGather = sub(snap(c))
@@ -152,7 +156,7 @@ func conformanceRound(c Comm, round int, res *confResult) error {
 		res.bcast = sparse.NewVector(3, 8)
 		res.bcast.Append(2, 7)
 	}
-	if err := BroadcastSparse(c, res.bcast); err != nil {
+	if err := collective.BroadcastSparse(c, res.bcast); err != nil {
 		return err
 	}
 	res.afterGatherBcst = sub(snap(c))
@@ -161,21 +165,21 @@ func conformanceRound(c Comm, round int, res *confResult) error {
 	if r == 0 {
 		copy(res.dense, rankDense(0, 99+round))
 	}
-	if err := BroadcastDense(c, res.dense); err != nil {
+	if err := collective.BroadcastDense(c, res.dense); err != nil {
 		return err
 	}
 
 	if r == 0 {
 		res.reduced = make([]float64, confDim)
 	}
-	if err := Reduce(c, rankDense(r, round), res.reduced); err != nil {
+	if err := collective.Reduce(c, rankDense(r, round), res.reduced); err != nil {
 		return err
 	}
 	res.allreduced = make([]float64, confDim)
-	if err := Allreduce(c, rankDense(r, 50+round), res.allreduced); err != nil {
+	if err := collective.Allreduce(c, rankDense(r, 50+round), res.allreduced); err != nil {
 		return err
 	}
-	if err := Barrier(c); err != nil {
+	if err := collective.Barrier(c); err != nil {
 		return err
 	}
 	res.final = sub(snap(c))
@@ -186,8 +190,8 @@ func TestConformance(t *testing.T) {
 	for _, tr := range transports {
 		for _, n := range []int{1, 2, 3, 4, 8} {
 			t.Run(fmt.Sprintf("%s/n=%d", tr, n), func(t *testing.T) {
-				comms := newWorld(t, tr, n, worldOpts{})
-				defer finalizeAll(comms)
+				comms := testworld.New(t, tr, n, testworld.Opts{})
+				defer testworld.FinalizeAll(comms)
 				for _, c := range comms {
 					if c.Transport() != tr {
 						t.Fatalf("Transport() = %q, want %q", c.Transport(), tr)
@@ -196,7 +200,7 @@ func TestConformance(t *testing.T) {
 				var rounds [2][]confResult
 				for round := range rounds {
 					res := make([]confResult, n)
-					if err := forEach(comms, func(c Comm) error {
+					if err := testworld.ForEach(comms, func(c collective.Comm) error {
 						return conformanceRound(c, round, &res[c.Rank()])
 					}); err != nil {
 						t.Fatal(err)
@@ -251,12 +255,12 @@ func checkConformance(t *testing.T, n, round int, res []confResult, shared bool)
 	}
 
 	// Byte counters from the frame-size formula.
-	nb := int64(SparseFrameSize(want.Len()))
-	dn := int64(DenseFrameSize(confDim))
-	bar := int64(BytesFrameSize(0))
+	nb := int64(wire.SparseFrameSize(want.Len()))
+	dn := int64(wire.DenseFrameSize(confDim))
+	bar := int64(wire.BytesFrameSize(0))
 	var up int64
 	for r := 1; r < n; r++ {
-		km := int64(SparseFrameSize(rankMessage(r, round).Len()))
+		km := int64(wire.SparseFrameSize(rankMessage(r, round).Len()))
 		up += km
 		checkCounts(t, round, r, "gather", res[r].afterGather, counts{km, 0})
 		if shared {
@@ -270,7 +274,7 @@ func checkConformance(t *testing.T, n, round int, res []confResult, shared bool)
 		// inproc: only the gather moves frames; the other collectives go
 		// through shared memory.
 		for r := 1; r < n; r++ {
-			km := int64(SparseFrameSize(rankMessage(r, round).Len()))
+			km := int64(wire.SparseFrameSize(rankMessage(r, round).Len()))
 			checkCounts(t, round, r, "all (inproc)", res[r].final, counts{km, 0})
 		}
 		checkCounts(t, round, 0, "all (inproc)", res[0].final, counts{0, up})
@@ -290,7 +294,7 @@ func checkCounts(t *testing.T, round, r int, what string, got, want counts) {
 
 // checkPointToPoint sends two messages from the last rank to rank 0 and
 // receives them in the opposite order, plus a message to oneself.
-func checkPointToPoint(t *testing.T, comms []Comm) {
+func checkPointToPoint(t *testing.T, comms []collective.Comm) {
 	t.Helper()
 	n := len(comms)
 	last := n - 1
@@ -298,7 +302,7 @@ func checkPointToPoint(t *testing.T, comms []Comm) {
 	b := sparse.NewVector(9, 2)
 	b.Append(1, -1)
 	b.Append(8, 0.5)
-	err := forEach(comms, func(c Comm) error {
+	err := testworld.ForEach(comms, func(c collective.Comm) error {
 		r := c.Rank()
 		if r == last {
 			if err := c.Send(a, 0, 7); err != nil {
@@ -340,9 +344,9 @@ func checkPointToPoint(t *testing.T, comms []Comm) {
 	}
 	if n > 1 {
 		// rank 0 is not in a tcp star with itself only: ranks 1 and 2 have no route.
-		if tc, ok := comms[1].(*TCP); ok && n > 2 {
+		if tc, ok := comms[1].(*tcp.Comm); ok && n > 2 {
 			err := tc.Send(a, 2, 1)
-			if !errors.Is(err, ErrNoRoute) {
+			if !errors.Is(err, collective.ErrNoRoute) {
 				t.Errorf("tcp send between non-zero ranks: %v, want ErrNoRoute", err)
 			}
 		}
@@ -355,14 +359,14 @@ type gobThing struct {
 }
 
 // checkGob sends a value without a fast path from the last rank to rank 0.
-func checkGob(t *testing.T, comms []Comm) {
+func checkGob(t *testing.T, comms []collective.Comm) {
 	t.Helper()
 	n := len(comms)
 	if n < 2 {
 		return
 	}
 	want := gobThing{Name: "ef21", Steps: []int{1, 2, 3}}
-	err := forEach(comms, func(c Comm) error {
+	err := testworld.ForEach(comms, func(c collective.Comm) error {
 		switch c.Rank() {
 		case n - 1:
 			return c.Send(want, 0, 11)

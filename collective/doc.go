@@ -2,53 +2,47 @@
 //
 // A rank is a value of type Comm: github.com/btracey/mpi's Interface (Init,
 // Rank, Size, Send, Receive, Finalize) plus byte counters and the name of its
-// transport. Three transports of this package implement it, and a fourth,
-// mpi, lives in collective/mpi (build tag mpi):
+// transport. This package holds what is the same on every transport: Comm,
+// the typed Collectives, the package-level collectives, TreeSum, Traffic,
+// RankLostError and the sentinel errors, and Star, the collectives over any
+// Comm's point-to-point messages. The transports live in packages of their
+// own, which import this one (never the reverse):
 //
-//   - inproc (NewInprocWorld): n goroutine ranks in one process, the default;
-//   - tcp (NewTCP): one rank per process (or per goroutine in tests) over TCP
-//     in a star around rank 0, with length-prefixed binary frames, a per-job
-//     shared secret checked by HMAC-SHA256 challenge–response in both
-//     directions, heartbeats and deadlines so that a dead or silent peer is
-//     reported as a *RankLostError within the configured timeout, and a
-//     goodbye frame so that a normal end is told apart from a loss;
-//   - btracey (NewBtracey): btracey/mpi's own gob-based Network, kept for
-//     comparison only.
+//   - collective/inproc (inproc.NewWorld): n goroutine ranks in one process,
+//     the default;
+//   - collective/tcp (tcp.New): one rank per process (or per goroutine in
+//     tests) over TCP in a star around rank 0, with length-prefixed binary
+//     frames, a per-job shared secret checked by HMAC-SHA256
+//     challenge–response in both directions, heartbeats and deadlines so
+//     that a dead or silent peer is reported as a *RankLostError within the
+//     configured timeout, and a goodbye frame so that a normal end is told
+//     apart from a loss;
+//   - collective/mpi (build tag mpi): one rank per MPI process;
+//   - collective/btracey (btracey.New): btracey/mpi's own gob-based Network,
+//     kept for comparison only.
+//
+// The frame format they share is package collective/wire.
 //
 // The collectives the driver uses form one typed interface, Collectives
 // (AggregateSparse, GatherSparse, BroadcastSparse, BroadcastDense, Reduce,
-// Allreduce, Barrier), which Inproc and TCP implement directly, as does the
-// MPI transport of package collective/mpi; Of adapts any other Comm over
-// its point-to-point messages, and the package-level functions of the same
-// names call Of. Results are bitwise reproducible and the same on every
-// transport: the sparse aggregate is the caller's SumFunc over the messages
-// in rank order; dense sums add in the fixed tree order of TreeSum. The
-// in-process world runs its collectives (all but the gather) through shared
-// memory: the last rank to arrive computes the result once and every rank
-// copies it, so a world of thousands of goroutine ranks costs O(n) per
-// collective, not O(n²). TCP runs them as a star around rank 0, where its
-// connections go. Nothing is allocated per call once buffers have grown.
+// Allreduce, Barrier), which the inproc, tcp and mpi transports implement
+// directly; Of adapts any other Comm with a Star over its point-to-point
+// messages, and the package-level functions of the same names call Of. A
+// Comm may offer the optional fast path MsgComm (messages as wire.Msg
+// values, not boxed in interfaces), which Star uses. Results are bitwise
+// reproducible and the same on every transport: the sparse aggregate is the
+// caller's SumFunc over the messages in rank order; dense sums add in the
+// fixed tree order of TreeSum. The in-process world runs its collectives
+// (all but the gather) through shared memory: the last rank to arrive
+// computes the result once and every rank copies it, so a world of
+// thousands of goroutine ranks costs O(n) per collective, not O(n²). TCP
+// runs them as a star around rank 0, where its connections go. Nothing is
+// allocated per call once buffers have grown.
 //
 // # Wire format
 //
-// Every message is one frame: a HeaderSize-byte header followed by the
-// payload. Header (all integers little-endian):
-//
-//	byte 0     magic 0xEF
-//	byte 1     version (1)
-//	byte 2     kind: 1 sparse vector, 2 float64 values, 3 raw bytes, 4 gob,
-//	           16 heartbeat, 17 goodbye, 18 abort, 32–35 handshake
-//	byte 3     reserved, 0
-//	bytes 4–7  tag, int32
-//	bytes 8–11 payload length in bytes, uint32, at most MaxPayload
-//
-// Payloads: a sparse vector is dim (uint64), nnz (uint32), nnz int32
-// indices, nnz float64 values (SparseFrameSize(nnz) = 24 + 12·nnz bytes in
-// all); float64 values are 8 bytes each (DenseFrameSize(n) = 12 + 8n); raw
-// bytes are themselves (BytesFrameSize(n) = 12 + n); any other Go value is
-// gob-encoded (a fallback, off the hot path). DecodeFrame validates
-// everything it reads (sparse vectors with sparse.Vector.Validate) and never
-// allocates more than the frame it was given could describe.
+// Every message is one frame of the format of package collective/wire: a
+// wire.HeaderSize-byte header followed by the payload.
 //
 // # Byte counters
 //

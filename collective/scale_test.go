@@ -5,6 +5,8 @@ import (
 	"math/bits"
 	"strings"
 	"testing"
+
+	"github.com/efmpi/efmpi/collective/wire"
 )
 
 // simNet counts the messages of a collective's schedule: per rank the
@@ -113,12 +115,12 @@ func simTreeAllreduce(s *simNet, n int, D int64) {
 // (go test -run TestScaleCounts -v ./collective).
 func TestScaleCounts(t *testing.T) {
 	const k, d = 10, 1000000
-	F := int64(SparseFrameSize(k))
-	D := int64(DenseFrameSize(123 + 2)) // the metric row of a1a/a9a: f, ∇f, stop flag
+	F := int64(wire.SparseFrameSize(k))
+	D := int64(wire.DenseFrameSize(123 + 2)) // the metric row of a1a/a9a: f, ∇f, stop flag
 	var tab strings.Builder
 	fmt.Fprintf(&tab, "| n | collective | schedule | rank 0 msgs sent/recv | rank 0 bytes sent/recv | max bytes of any rank | longest chain |\n|---|---|---|---|---|---|---|\n")
 	for _, n := range []int{4, 64, 1024} {
-		A := int64(SparseFrameSize(min(n*k, d)))
+		A := int64(wire.SparseFrameSize(min(n*k, d)))
 		lg := bits.Len(uint(n - 1)) // ⌈log₂ n⌉
 		rows := []struct {
 			coll, sched string

@@ -34,6 +34,7 @@ type Config struct {
 	Stepsize  Stepsize  `toml:"stepsize"`
 	Init      Init      `toml:"init"`
 	Run       Run       `toml:"run"`
+	NN        NN        `toml:"nn"`
 
 	// Path is the file the config came from ("" for the embedded default).
 	Path string `toml:"-"`
@@ -43,7 +44,7 @@ type Config struct {
 
 // Problem is [problem].
 type Problem struct {
-	Kind   string  `toml:"kind"`   // "logreg" | "leastsq" | "polynomial"; default logreg
+	Kind   string  `toml:"kind"`   // "logreg" | "leastsq" | "polynomial" | "nn" (problems.Kinds); default logreg
 	Lambda float64 `toml:"lambda"` // nonconvex regulariser weight; default 0.1
 	Dim    int     `toml:"dim"`    // polynomial dimension d; default 100
 }
@@ -77,8 +78,9 @@ type Algorithm struct {
 	Normalize  bool    `toml:"normalize"`  // the ||·|| variants
 	Compressor string  `toml:"compressor"` // "top-k" | "rand-k" | "sign" | "identity"; default top-k
 	K          int     `toml:"k"`          // default 1
+	KFraction  float64 `toml:"k_fraction"` // k as a fraction of d (instead of k): k = max(1, round(k_fraction·d))
 	Init       string  `toml:"init"`       // "uncompressed" | "compressed"; default uncompressed
-	Batch      int     `toml:"batch"`      // ef21-sgdm minibatch size; default 32
+	Batch      int     `toml:"batch"`      // ef21-sgdm (and every method with kind = "nn") minibatch size; default 32 (nn: 128)
 	InitBatch  int     `toml:"init_batch"` // ef21-sgdm initial minibatch; default batch
 	Momentum   string  `toml:"momentum"`   // "constant" | "eta-theory"; default constant
 	Eta        float64 `toml:"eta"`        // constant momentum; default 0.1
@@ -127,6 +129,17 @@ type Run struct {
 	// when a signal stops the run); Resume continues from the newest one.
 	CheckpointEvery int  `toml:"checkpoint_every"`
 	Resume          bool `toml:"resume"`
+}
+
+// NN is [nn], the network and image data of problem.kind = "nn".
+type NN struct {
+	Model        string `toml:"model"`         // "mlp" | "lenet" | "resnet20"; default lenet
+	Widths       []int  `toml:"widths"`        // mlp hidden widths; default [128]
+	Data         string `toml:"data"`          // "mnist" (IDX files: MNIST or Fashion-MNIST) | "cifar10"; default mnist
+	Path         string `toml:"path"`          // directory of the files, relative to the config file; default data/mnist
+	TrainSamples int    `toml:"train_samples"` // use the first N training images (0: all)
+	TestSamples  int    `toml:"test_samples"`  // score the first N test images on rank 0 (0: all)
+	Chunk        int    `toml:"chunk"`         // images per forward pass in full passes (train loss, ‖∇f‖², test); default 128
 }
 
 // MaxIterations is the largest [run] iterations accepted: far beyond any run
@@ -330,6 +343,9 @@ func (c *Config) defaults() {
 		defInt("data.samples", &c.Data.Samples, 1000)
 		defInt("data.features", &c.Data.Features, 50)
 	}
+	if c.Problem.Kind == problems.KindNN {
+		c.nnDefaults()
+	}
 	if c.Data.Source == "synthetic-sparse" {
 		defInt("data.samples", &c.Data.Samples, 1000)
 		defInt("data.features", &c.Data.Features, 10000)
@@ -341,7 +357,11 @@ func (c *Config) defaults() {
 	def(&c.Algorithm.Compressor, "top-k")
 	defInt("algorithm.k", &c.Algorithm.K, 1)
 	def(&c.Algorithm.Init, "uncompressed")
-	defInt("algorithm.batch", &c.Algorithm.Batch, 32)
+	defBatch := 32
+	if c.Problem.Kind == "nn" {
+		defBatch = 128
+	}
+	defInt("algorithm.batch", &c.Algorithm.Batch, defBatch)
 	defInt("algorithm.init_batch", &c.Algorithm.InitBatch, c.Algorithm.Batch)
 	def(&c.Algorithm.Momentum, "constant")
 	defFloat("algorithm.eta", &c.Algorithm.Eta, 0.1)
@@ -366,7 +386,8 @@ func (c *Config) defaults() {
 		c.Run.Seed = 1
 	}
 	defInt("run.log_every", &c.Run.LogEvery, 1)
-	if c.Data.TestPath != "" || c.Data.TestFraction != 0 {
+	if c.Data.TestPath != "" || c.Data.TestFraction != 0 || c.Problem.Kind == problems.KindNN {
+		// a network always has its test set ([nn] data)
 		defInt("run.eval_every", &c.Run.EvalEvery, c.Run.LogEvery)
 	}
 	defInt("run.flush_every", &c.Run.FlushEvery, 100)
@@ -396,7 +417,7 @@ func oneOf(key, v string, allowed ...string) error {
 func (c *Config) validate() error {
 	a, s, r := &c.Algorithm, &c.Stepsize, &c.Run
 	for _, e := range []error{
-		oneOf("problem.kind", c.Problem.Kind, append(problems.DataProblemKinds(), "polynomial")...), // problems/registry.go
+		oneOf("problem.kind", c.Problem.Kind, problems.Kinds()...), // problems/registry.go
 		oneOf("data.source", c.Data.Source, "libsvm", "hdf5", "synthetic", "synthetic-sparse"),
 		oneOf("data.split", c.Data.Split, "contiguous", "label", "dirichlet"),
 		oneOf("algorithm.method", a.Method, algorithms.Methods()...),                 // registered by algorithms/ (one file per method)
@@ -410,6 +431,9 @@ func (c *Config) validate() error {
 		if e != nil {
 			return e
 		}
+	}
+	if err := c.validateNN(); err != nil {
+		return err
 	}
 	inapplicable := c.inapplicable()
 	for _, k := range c.Keys() {
@@ -539,6 +563,7 @@ func (c *Config) inapplicable() map[string]string {
 	notFor(!sgdm, "to method "+a.Method+" (noise is added to stochastic gradients: ef21-sgdm, signsgd)", "noise.kind")
 	notFor(a.Method == "signsgd", "to method signsgd (it sends signs, no compressor)", "algorithm.compressor", "algorithm.k", "algorithm.init")
 	notFor(c.Problem.Kind == "polynomial", "to problem.kind = \"polynomial\" (it has no data)", "data.source", "data.path", "data.features", "data.samples", "data.shuffle", "data.split", "data.alpha", "data.test_path", "data.test_fraction", "run.eval_every", "data.nnz_per_row", "data.exponent", "data.label_noise", "problem.lambda")
+	c.nnInapplicable(notFor) // before the data-source rules: for a network, [data] keys fail naming kind = "nn"
 	notFor(c.Data.Split != "dirichlet", "unless data.split = \"dirichlet\"", "data.alpha")
 	notFor(c.Problem.Kind != "polynomial", "to problem.kind = \""+c.Problem.Kind+"\" (the dimension comes from the data)", "problem.dim")
 	notFor(c.Data.Source == "synthetic", "to data.source = \"synthetic\"", "data.path")
@@ -546,10 +571,11 @@ func (c *Config) inapplicable() map[string]string {
 	notFor(c.Data.Source == "libsvm", "to data.source = \"libsvm\" (the file fixes the samples)", "data.samples")
 	notFor(c.Data.Source == "hdf5", "to data.source = \"hdf5\" (the file fixes the samples)", "data.samples")
 	notFor(c.Data.Source != "synthetic-sparse", "unless data.source = \"synthetic-sparse\"", "data.nnz_per_row", "data.exponent", "data.label_noise")
-	notFor(!sgdm, "to method "+a.Method+" (only ef21-sgdm and signsgd use minibatches and momentum)", "algorithm.batch", "algorithm.init_batch", "algorithm.momentum", "algorithm.eta", "algorithm.eta0")
+	notFor(!sgdm && c.Problem.Kind != problems.KindNN, "to method "+a.Method+" (only ef21-sgdm and signsgd, or any method with kind = \"nn\", use minibatches)", "algorithm.batch", "algorithm.init_batch")
+	notFor(!sgdm, "to method "+a.Method+" (only ef21-sgdm and signsgd use momentum)", "algorithm.momentum", "algorithm.eta", "algorithm.eta0")
 	notFor(sgdm && a.Momentum == "eta-theory", "with momentum = \"eta-theory\" (it uses eta0)", "algorithm.eta")
 	notFor(sgdm && a.Momentum == "constant", "with momentum = \"constant\" (it uses eta)", "algorithm.eta0")
-	notFor(!algorithms.CompressorUsesK(a.Compressor), "to compressor "+a.Compressor, "algorithm.k")
+	notFor(!algorithms.CompressorUsesK(a.Compressor), "to compressor "+a.Compressor, "algorithm.k", "algorithm.k_fraction")
 	notFor(a.Method == "ef14", "to method ef14 (it has no estimator to initialise)", "algorithm.init")
 	notFor(s.Rule != "constant", "to rule "+s.Rule+" (gamma is for rule = \"constant\")", "stepsize.gamma")
 	notFor(s.Rule != "norm-theory" && s.Rule != "decreasing", "to rule "+s.Rule+" (gamma0 is for norm-theory and decreasing)", "stepsize.gamma0")
@@ -596,7 +622,7 @@ func (c *Config) Effective() string {
 	}
 	var out bytes.Buffer
 	out.WriteString("# effective configuration (defaults and -set overrides applied)\n")
-	for _, sec := range []string{"problem", "data", "algorithm", "noise", "stepsize", "init", "run"} {
+	for _, sec := range []string{"problem", "data", "algorithm", "noise", "stepsize", "init", "run", "nn"} {
 		if len(tree[sec]) == 0 {
 			continue
 		}

@@ -6,14 +6,14 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/collective/inproc"
 	"github.com/efmpi/efmpi/internal/testenv"
 )
 
 // agreeAll runs Agree on an in-process world, rank r with prints[r].
 func agreeAll(t *testing.T, prints []Print) []error {
 	t.Helper()
-	world, err := collective.NewInprocWorld(len(prints))
+	world, err := inproc.NewWorld(len(prints))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,6 +60,7 @@ func (sh *Shared) fingerprint() [32]byte {
 	s := sh.Spec
 	s.Output, s.Overwrite, s.Resume, s.CheckpointEvery, s.FlushEvery = "", false, false, 0, 0
 	s.DataPath = filepath.Base(s.DataPath)
+	s.NN.Path = filepath.Base(s.NN.Path) // the images are in the data print
 	h := sha256.New()
 	fmt.Fprintf(h, "%#v|n=%d|d=%d|gamma=%x|", s, sh.Ranks, sh.Dim, math.Float64bits(sh.Schedule.Gamma))
 	fmt.Fprintf(h, "data=%d,%d,%d,%x|", sh.Data.Rows, sh.Data.Cols, sh.Data.NNZ, sh.Data.Sum)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/efmpi/efmpi/algorithms"
 	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/collective/inproc"
 	"github.com/efmpi/efmpi/datasets"
 	"github.com/efmpi/efmpi/hdf5io"
 	"github.com/efmpi/efmpi/internal/testenv"
@@ -187,7 +188,7 @@ func TestDistributedSmoothness(t *testing.T) {
 		if math.Abs(L-whole) > 1e-12*whole || math.Abs(L-dense) > 1e-8*dense {
 			t.Fatalf("L = %.17g; whole-matrix Lanczos %.17g, dense %.17g", L, whole, dense)
 		}
-		world, err := collective.NewInprocWorld(n)
+		world, err := inproc.NewWorld(n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,7 +276,7 @@ func TestSumLikeAllreduce(t *testing.T) {
 				parts[i][j] = r.NormFloat64() * math.Exp2(float64(r.IntN(60)-30))
 			}
 		}
-		world, err := collective.NewInprocWorld(n)
+		world, err := inproc.NewWorld(n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -416,7 +417,7 @@ func TestDistributedCountsAndLeastSq(t *testing.T) {
 		if L := all.Theory.L; math.Abs(L-want) > 1e-12*want {
 			t.Fatalf("%s: L = %.17g, whole-matrix %.17g", problem, L, want)
 		}
-		world, err := collective.NewInprocWorld(n)
+		world, err := inproc.NewWorld(n)
 		if err != nil {
 			t.Fatal(err)
 		}

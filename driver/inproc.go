@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/collective/inproc"
 )
 
 // RunInproc runs every rank of the job as a goroutine of this process over an
@@ -14,7 +14,7 @@ import (
 // other ranks get none.
 func RunInproc(ctx context.Context, sh *Shared, rank0 Options) (Result, error) {
 	n := sh.Ranks
-	world, err := collective.NewInprocWorld(n)
+	world, err := inproc.NewWorld(n)
 	if err != nil {
 		return Result{}, err
 	}

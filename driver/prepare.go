@@ -32,7 +32,8 @@ var ErrInvalid = errors.New("invalid input")
 // Spec is one job, fully resolved. Every rank builds the same Spec.
 type Spec struct {
 	// Problem: "logreg", "leastsq" (least squares on the same data, the
-	// labels as targets) or "polynomial".
+	// labels as targets), "polynomial" or "nn" (a network on images, NN);
+	// problems.Kinds lists them.
 	Problem string
 	Lambda  float64
 	PolyDim int
@@ -90,6 +91,11 @@ type Spec struct {
 	// continues from the newest complete checkpoint of Output.
 	CheckpointEvery int
 	Resume          bool
+
+	// NN is the network job of Problem "nn" (see prepare_nn.go).
+	NN NNSpec
+	// KFraction > 0 sets k = max(1, round(KFraction·d)) once d is known.
+	KFraction float64
 }
 
 // Shared is everything the ranks of one process need that does not depend on
@@ -151,6 +157,8 @@ type Shared struct {
 	// It describes the whole dataset and is the same in every process,
 	// whichever rows it holds (see loadBlock for what is hashed).
 	Data DataPrint
+	// nn holds the images and shards of Problem "nn" (prepare_nn.go).
+	nn *nnJob
 }
 
 func invalid(format string, args ...any) error {
@@ -228,12 +236,12 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 		}
 		h.Sum(sh.rowsHash[:0])
 		minShard := slices.Min(sh.ShardSizes)
-		if sh.Traits.Stochastic {
+		if sh.stochastic() {
 			if b := max(spec.Batch, spec.InitBatch); int64(b) > minShard {
 				return nil, invalid("minibatch size %d exceeds the smallest shard (%d samples with %d ranks)", b, minShard, n)
 			}
 		}
-	case spec.Problem == "polynomial":
+	case spec.Problem == problems.KindPolynomial:
 		if spec.PolyDim < 1 {
 			return nil, invalid("polynomial dimension %d: need at least 1", spec.PolyDim)
 		}
@@ -249,6 +257,10 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 			}
 			sh.polys = append(sh.polys, p)
 		}
+	case spec.Problem == problems.KindNN:
+		if err := sh.prepareNN(); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, invalid("unknown problem %q", spec.Problem)
 	}
@@ -256,12 +268,19 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 	if err := checkDimension(d, 1); err != nil { // every process holds at least one rank
 		return nil, err
 	}
+	if spec.KFraction > 0 {
+		spec.K = max(1, int(math.Round(spec.KFraction*float64(d))))
+		sh.Spec.K = spec.K
+	}
 	if algorithms.CompressorUsesK(spec.Compressor) && (spec.K < 1 || spec.K > d) {
 		return nil, invalid("k = %d must be in [1, d = %d]", spec.K, d)
 	}
 	x0, err := initialPoint(spec, d)
 	if err != nil {
 		return nil, err
+	}
+	if sh.nn != nil && spec.X0 == "normal" {
+		x0 = sh.nn.x0 // Kaiming-normal initialisation from the seed
 	}
 	sh.X0 = x0
 	comp, err := algorithms.NewCompressor(spec.Compressor, spec.K, d, nil)
@@ -354,6 +373,9 @@ func (sh *Shared) shard(r int) (*datasets.Dataset, error) {
 func (sh *Shared) Objective(r int) (problems.Objective, error) {
 	if sh.polys != nil {
 		return sh.polys[r], nil
+	}
+	if sh.nn != nil {
+		return sh.nnObjective(r)
 	}
 	s, err := sh.shard(r)
 	if err != nil {

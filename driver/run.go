@@ -14,6 +14,7 @@ import (
 
 	"github.com/efmpi/efmpi/algorithms"
 	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/collective/wire"
 	"github.com/efmpi/efmpi/hdf5io"
 	"github.com/efmpi/efmpi/problems"
 	"github.com/efmpi/efmpi/rng"
@@ -153,7 +154,7 @@ func (sh *Shared) Oracles() ([]algorithms.Oracle, error) {
 		if err != nil {
 			return nil, err
 		}
-		o := newOracle(obj, sh.Traits.Stochastic, sh.Spec.Seed, r, sh.Spec.Noise)
+		o := newOracle(obj, sh.stochastic(), sh.Spec.Seed, r, sh.Spec.Noise)
 		first := sh.Traits.InitRound // the initial round draws init_batch
 		out[r] = func(dst, x []float64) {
 			b := sh.Spec.Batch
@@ -291,7 +292,7 @@ func (l *loop) setup() error {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	l.traits = method.Traits()
-	l.orc = newOracle(obj, l.traits.Stochastic, sh.Spec.Seed, l.rank, sh.Spec.Noise)
+	l.orc = newOracle(obj, sh.stochastic(), sh.Spec.Seed, l.rank, sh.Spec.Noise)
 	batch, initBatch := sh.Spec.Batch, sh.Spec.InitBatch
 	l.node, err = algorithms.NewNode(algorithms.NodeConfig{Method: method, X0: sh.X0,
 		Ranks: []int{l.rank}, Compressors: []algorithms.Compressor{comp},
@@ -339,7 +340,7 @@ func (l *loop) setup() error {
 				return err
 			}
 		}
-		if sh.Spec.EvalEvery > 0 && sh.full != nil {
+		if sh.evaluates() {
 			if err := l.rec.PrepareEval(); err != nil {
 				return err
 			}
@@ -400,6 +401,7 @@ func (l *loop) attrs() []hdf5io.Attr {
 			}
 		}
 	}
+	a = append(a, sh.nnAttrs()...)
 	return append(a, l.opts.Attrs...)
 }
 
@@ -467,13 +469,13 @@ func (l *loop) exchange(msg *sparse.Vector, agg *sparse.Vector) error {
 		l.clock.add(&l.t.Communication)
 		if l.rank == 0 {
 			for r := 1; r < l.n; r++ {
-				l.up += int64(collective.SparseFrameSize(l.msgs[r].Len()))
+				l.up += int64(wire.SparseFrameSize(l.msgs[r].Len()))
 			}
 			if err := l.aggr.Aggregate(l.msgs, agg); err != nil {
 				return err
 			}
 		} else {
-			l.down += int64(collective.SparseFrameSize(msg.Len()))
+			l.down += int64(wire.SparseFrameSize(msg.Len()))
 		}
 		l.clock.add(&l.t.Step)
 		return nil
@@ -570,9 +572,9 @@ func (l *loop) broadcastX(x []float64, stop *float64) error {
 		return commErr("broadcast x", err)
 	}
 	if l.rank == 0 {
-		l.down += int64(collective.DenseFrameSize(len(buf)))
+		l.down += int64(wire.DenseFrameSize(len(buf)))
 	} else {
-		l.up += int64(collective.DenseFrameSize(len(buf)))
+		l.up += int64(wire.DenseFrameSize(len(buf)))
 	}
 	copy(x, buf[:l.d])
 	*stop = buf[l.d]
@@ -669,12 +671,12 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 		if err := l.rec.Append(row); err != nil {
 			return StatusFailed, err.Error(), err
 		}
+		l.lastRow = row
 		if l.evalDue(k, status != "" || k == l.sh.Spec.Iterations) {
 			if err := l.evaluate(k, x); err != nil {
 				return StatusFailed, err.Error(), err
 			}
 		}
-		l.lastRow = row
 		l.report(k, false)
 	}
 	l.clock.add(&l.t.Recording)

@@ -2,6 +2,7 @@ package problems
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -32,6 +33,19 @@ type DataProblem struct {
 	FromLambdaMax func(lmax float64, m int, lambda float64) float64
 }
 
+// The problem kinds that are not data problems: each is prepared by the
+// driver in its own way, and no data problem may take their names.
+const (
+	// KindPolynomial is the nonconvex polynomial, generated from the seed
+	// (no data).
+	KindPolynomial = "polynomial"
+	// KindNN is a neural network on image data ([nn] in the config; NN).
+	KindNN = "nn"
+)
+
+// builtinKinds are the kinds above.
+var builtinKinds = []string{KindPolynomial, KindNN}
+
 var dataProblems = struct {
 	sync.RWMutex
 	m map[string]DataProblem
@@ -45,7 +59,7 @@ func RegisterDataProblem(p DataProblem) {
 	if p.Kind == "" || p.New == nil || p.Smoothness == nil || p.Loss == nil {
 		panic("problems: RegisterDataProblem needs a kind and the New, Smoothness and Loss functions")
 	}
-	if _, taken := dataProblems.m[p.Kind]; taken || p.Kind == "polynomial" {
+	if _, taken := dataProblems.m[p.Kind]; taken || slices.Contains(builtinKinds, p.Kind) {
 		panic(fmt.Sprintf("problems: data problem %q registered twice", p.Kind))
 	}
 	dataProblems.m[p.Kind] = p
@@ -67,6 +81,15 @@ func DataProblemKinds() []string {
 	for k := range dataProblems.m {
 		out = append(out, k)
 	}
+	sort.Strings(out)
+	return out
+}
+
+// Kinds lists every problem kind: the registered data problems and the
+// built-in KindPolynomial and KindNN, in name order. It is what the
+// config's [problem] kind accepts.
+func Kinds() []string {
+	out := append(DataProblemKinds(), builtinKinds...)
 	sort.Strings(out)
 	return out
 }

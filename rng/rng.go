@@ -20,6 +20,7 @@ const (
 	Minibatch  Purpose = 6 // minibatch sampling: index = rank
 	Dirichlet  Purpose = 7 // Dirichlet(α) label split: index = attempt
 	HoldOut    Purpose = 8 // the test samples held out by [data] test_fraction: index = 0
+	NNInit     Purpose = 9 // network parameters (Kaiming normal, kind = "nn"): index = 0
 	// SparseRows and SparseModel are the synthetic-sparse data: row j's columns,
 	// values and label noise (index = j), and the planted model w* (index = 0).
 	SparseRows  Purpose = 11

@@ -61,8 +61,13 @@ func printSummary(w io.Writer, s *runfile.Summary) {
 	fmt.Fprintf(tw, "wire bytes\tup %d\tdown %d\n", s.WireBytesUp, s.WireBytesDown)
 	fmt.Fprintf(tw, "transport\t%v / %v\thosts %v\n", a["transport"], a["launcher"], a["hosts"])
 	fmt.Fprintf(tw, "time\t%.3f s\t%v → %v\n", s.TimeS, a["started_at"], a["finished_at"])
-	if !math.IsNaN(s.FinalTrainAccuracy) {
-		fmt.Fprintf(tw, "accuracy\ttrain %.4f\ttest %.4f (loss %.6g)\n", s.FinalTrainAccuracy, s.FinalTestAccuracy, s.FinalTestLoss)
+	if !math.IsNaN(s.FinalTrainAccuracy) || !math.IsNaN(s.FinalTestAccuracy) {
+		// a network's /eval has no training accuracy (NaN): "train –"
+		train := "–"
+		if !math.IsNaN(s.FinalTrainAccuracy) {
+			train = fmt.Sprintf("%.4f", s.FinalTrainAccuracy)
+		}
+		fmt.Fprintf(tw, "accuracy\ttrain %s\ttest %.4f (loss %.6g)\n", train, s.FinalTestAccuracy, s.FinalTestLoss)
 	}
 	tw.Flush()
 }

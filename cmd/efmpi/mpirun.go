@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -71,45 +70,14 @@ func runMPI(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFla
 	// Until every rank has joined the first collective, a rank that fails
 	// does so alone (its output path, its data), and the others would wait
 	// for it in vain: it ends the whole job with its exit code (MPI_Abort).
-	if env.Rank == 0 {
-		if err := checkOutput(spec.Output, f.overwrite, spec.Resume, runInputs(cfg)); err != nil {
-			abortJob(env.Rank, ExitBadInput, err)
-		}
-	}
-	if err := requireRegular(runInputs(cfg)); err != nil {
-		abortJob(env.Rank, ExitBadInput, err)
-	}
-	sh, err := driver.PrepareRank(spec, env.Size, env.Rank) // this rank's rows only
+	sh, err := prepareJoined(cfg, spec, f, env)
 	if err != nil {
 		abortJob(env.Rank, ExitBadInput, err)
-	}
-	if env.Rank == 0 {
-		if err := makeOutputDir(spec.Output); err != nil {
-			abortJob(env.Rank, ExitBadInput, err)
-		}
-	} else {
-		os.MkdirAll(filepath.Dir(spec.Output), 0o755)
-	}
-	hosts, err := driver.GatherHosts(comm, hostname())
-	if err != nil {
-		return ExitRankFailed, err
 	}
 	// Before the first iteration every rank must run the same config, binary
 	// and data (see runJoined).
-	if err := driver.Agree(comm, driver.Print{Config: cfg.Effective(), Binary: binaryID(), Data: sh.Data}); err != nil {
-		return exitCode(err), err
-	}
-	opts := driver.Options{}
-	out := io.Discard
-	if env.Rank == 0 {
-		out = stdout
-		opts = driver.Options{Attrs: runAttrs(cfg, env.Launcher, hosts), Hosts: hosts,
-			Progress: progressPrinter(stdout, f.quiet, env.Launcher), ProgressEvery: f.progress,
-			OnRecorder: func(m func(string, string, bool)) { mark.Store(&m) }}
-	}
-	res, err := driver.RunRank(ctx, sh, comm, opts)
-	mark.Store(nil)
-	return finish(res, err, spec.Output, out)
+	return runRank(ctx, cfg, spec, f, env, comm, sh, stdout,
+		func(m func(string, string, bool)) { mark.Store(&m) }, func() { mark.Store(nil) })
 }
 
 // abortJob prints err and ends every rank of the MPI job with code.

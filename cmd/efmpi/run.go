@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/efmpi/efmpi/algorithms"
+	"github.com/efmpi/efmpi/collective"
 	"github.com/efmpi/efmpi/collective/launch"
 	"github.com/efmpi/efmpi/collective/mpi"
 	"github.com/efmpi/efmpi/config"
@@ -127,6 +128,9 @@ func specFrom(cfg *config.Config, overwrite bool) driver.Spec {
 		FlushEvery: cfg.Run.FlushEvery, Tolerance: cfg.Run.Tolerance,
 		Output: cfg.Run.Output, Overwrite: overwrite, Downlink: cfg.Run.Downlink,
 		CheckpointEvery: cfg.Run.CheckpointEvery, Resume: cfg.Run.Resume,
+		KFraction: a.KFraction,
+		NN: driver.NNSpec{Model: cfg.NN.Model, Widths: cfg.NN.Widths, Data: cfg.NN.Data, Path: cfg.NNPath(),
+			TrainSamples: cfg.NN.TrainSamples, TestSamples: cfg.NN.TestSamples, Chunk: cfg.NN.Chunk},
 	}
 }
 
@@ -335,24 +339,9 @@ func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *run
 	if transport == "mpi" {
 		return runMPI(ctx, cfg, spec, f, env, stdout)
 	}
-	if env.Rank == 0 {
-		if err := checkOutput(spec.Output, f.overwrite, spec.Resume, runInputs(cfg)); err != nil {
-			return ExitBadInput, err
-		}
-	}
-	if err := requireRegular(runInputs(cfg)); err != nil {
-		return ExitBadInput, err
-	}
-	sh, err := driver.PrepareRank(spec, env.Size, env.Rank) // this rank's rows only
+	sh, err := prepareJoined(cfg, spec, f, env)
 	if err != nil {
 		return ExitBadInput, err
-	}
-	if env.Rank == 0 {
-		if err := makeOutputDir(spec.Output); err != nil {
-			return ExitBadInput, err
-		}
-	} else {
-		os.MkdirAll(filepath.Dir(spec.Output), 0o755)
 	}
 	timeout, err := cfg.TimeoutDuration()
 	if err != nil {
@@ -367,6 +356,41 @@ func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *run
 		return ExitRankFailed, err
 	}
 	defer comm.Finalize()
+	return runRank(ctx, cfg, spec, f, env, comm, sh, stdout, nil, nil)
+}
+
+// prepareJoined checks the output and the inputs and reads this rank's rows
+// of the data; rank 0 makes the output's folder. Every error is bad input.
+func prepareJoined(cfg *config.Config, spec driver.Spec, f *runFlags, env launch.Env) (*driver.Shared, error) {
+	if env.Rank == 0 {
+		if err := checkOutput(spec.Output, f.overwrite, spec.Resume, runInputs(cfg)); err != nil {
+			return nil, err
+		}
+	}
+	if err := requireRegular(runInputs(cfg)); err != nil {
+		return nil, err
+	}
+	sh, err := driver.PrepareRank(spec, env.Size, env.Rank) // this rank's rows only
+	if err != nil {
+		return nil, err
+	}
+	if env.Rank == 0 {
+		if err := makeOutputDir(spec.Output); err != nil {
+			return nil, err
+		}
+	} else {
+		os.MkdirAll(filepath.Dir(spec.Output), 0o755)
+	}
+	return sh, nil
+}
+
+// runRank runs this process's rank of the joined world comm (tcp or mpi):
+// it gathers the hosts, agrees with every rank on config, binary and data,
+// runs the rank and finishes its output. On rank 0, onRecorder (if not nil)
+// becomes driver.Options.OnRecorder; afterRun (if not nil) is called once
+// the rank has run, before its output is finished.
+func runRank(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFlags, env launch.Env, comm collective.Comm,
+	sh *driver.Shared, stdout io.Writer, onRecorder func(mark func(string, string, bool)), afterRun func()) (int, error) {
 	hosts, err := driver.GatherHosts(comm, hostname())
 	if err != nil {
 		return ExitRankFailed, err
@@ -382,9 +406,13 @@ func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *run
 	if env.Rank == 0 {
 		out = stdout
 		opts = driver.Options{Attrs: runAttrs(cfg, env.Launcher, hosts), Hosts: hosts,
-			Progress: progressPrinter(stdout, f.quiet, env.Launcher), ProgressEvery: f.progress}
+			Progress: progressPrinter(stdout, f.quiet, env.Launcher), ProgressEvery: f.progress,
+			OnRecorder: onRecorder}
 	}
 	res, err := driver.RunRank(ctx, sh, comm, opts)
+	if afterRun != nil {
+		afterRun()
+	}
 	return finish(res, err, spec.Output, out)
 }
 

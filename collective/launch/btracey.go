@@ -7,13 +7,14 @@ import (
 	"strings"
 
 	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/collective/btracey"
 )
 
 // tagBtraceyAddrs is the message tag of the address exchange on the
 // bootstrap world.
 const tagBtraceyAddrs = 1<<30 + 17
 
-// btracey joins btracey/mpi's Network (collective.NewBtracey), which needs
+// btracey joins btracey/mpi's Network (btracey.New), which needs
 // the listening address of every rank up front. A TCP world is formed first
 // (the same rendezvous as for "tcp"); every rank then picks a free port,
 // the addresses are exchanged through rank 0, the bootstrap world is
@@ -31,7 +32,7 @@ func (j *joiner) btracey(ctx context.Context) (collective.Comm, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := collective.NewBtracey(addrs, j.env.Rank, j.secret, j.timeout)
+	b, err := btracey.New(addrs, j.env.Rank, j.secret, j.timeout)
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,7 @@
 // published with the address (rendezvous file or PMI key-value space). The
 // secret is never printed.
 //
-// Join returns a "tcp" world (collective.NewTCP: a star around rank 0) or,
+// Join returns a "tcp" world (tcp.New: a star around rank 0) or,
 // for comparison, btracey/mpi's own Network ("btracey"), whose per-rank
 // addresses are exchanged over a bootstrap tcp world found as above.
 //

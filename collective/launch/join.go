@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/collective/tcp"
 )
 
 // DefaultTimeout is the timeout Join uses when neither Options.Timeout nor
@@ -47,7 +48,7 @@ type Options struct {
 // transport and returns the initialised Comm (the caller calls Finalize at
 // the end) with the launch environment. It fails if the process was not
 // started by a launcher (Env.Launcher "inproc"): such a process runs an
-// in-process world (collective.NewInprocWorld) or starts one with Spawn.
+// in-process world (inproc.NewWorld) or starts one with Spawn.
 // ctx bounds the wait for rank 0's address; connecting is bounded by the
 // timeout.
 func Join(ctx context.Context, opts Options) (collective.Comm, Env, error) {
@@ -138,8 +139,8 @@ type joiner struct {
 // long before this rank started joining belongs to an earlier job.
 func (j *joiner) notBefore() time.Time { return j.start.Add(-j.timeout - time.Minute) }
 
-func (j *joiner) tcpConfig() collective.TCPConfig {
-	return collective.TCPConfig{
+func (j *joiner) tcpConfig() tcp.Config {
+	return tcp.Config{
 		Rank:    j.env.Rank,
 		Size:    j.env.Size,
 		Secret:  j.secret,
@@ -174,7 +175,7 @@ func (j *joiner) tcp(ctx context.Context) (collective.Comm, error) {
 	}
 	cfg := j.tcpConfig()
 	cfg.Coordinator = addr
-	t, err := collective.NewTCP(cfg)
+	t, err := tcp.New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -189,13 +190,13 @@ func (j *joiner) tcp(ctx context.Context) (collective.Comm, error) {
 // tcpSolo is a world of one rank: no listener, no peers.
 func (j *joiner) tcpSolo() (collective.Comm, error) {
 	if j.secret == nil {
-		s, err := newSecret() // required by NewTCP, though nobody checks it
+		s, err := newSecret() // required by tcp.New, though nobody checks it
 		if err != nil {
 			return nil, err
 		}
 		j.secret = s
 	}
-	t, err := collective.NewTCP(j.tcpConfig())
+	t, err := tcp.New(j.tcpConfig())
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +234,7 @@ func (j *joiner) tcpRoot(ctx context.Context) (collective.Comm, error) {
 	}
 	cfg := j.tcpConfig()
 	cfg.Bind = j.coord.Bind
-	t, err := collective.NewTCP(cfg)
+	t, err := tcp.New(cfg)
 	if err != nil {
 		return nil, err
 	}

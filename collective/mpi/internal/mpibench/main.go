@@ -20,6 +20,7 @@ import (
 
 	"github.com/efmpi/efmpi/collective"
 	"github.com/efmpi/efmpi/collective/mpi"
+	"github.com/efmpi/efmpi/collective/wire"
 	"github.com/efmpi/efmpi/sparse"
 )
 
@@ -97,7 +98,7 @@ func main() {
 			_, err := c.AggregateSparse(msg, sum, out)
 			return err
 		}
-		frame, _ := collective.AppendFrame(nil, msg, 0)
+		frame, _ := wire.AppendFrame(nil, msg, 0)
 		counts := make([]int, n)
 		for r := range counts {
 			counts[r] = len(frame) // every message has k entries

@@ -18,6 +18,7 @@ import (
 
 	"github.com/efmpi/efmpi/collective"
 	"github.com/efmpi/efmpi/collective/mpi"
+	"github.com/efmpi/efmpi/collective/wire"
 	"github.com/efmpi/efmpi/sparse"
 )
 
@@ -118,7 +119,7 @@ func run(c collective.Collectives, rounds int) error {
 		for r := range n {
 			all[r] = *message(r, k)
 			if r != me {
-				wantRecv += int64(collective.SparseFrameSize(all[r].Len()))
+				wantRecv += int64(wire.SparseFrameSize(all[r].Len()))
 			}
 		}
 		want := sparse.NewVector(dim, 0)
@@ -130,8 +131,8 @@ func run(c collective.Collectives, rounds int) error {
 		if !sameSparse(agg, want) {
 			return fmt.Errorf("round %d aggregate differs from the rank-order sum (%d vs %d entries)", k, agg.Len(), want.Len())
 		}
-		if tr.Sent != int64(collective.SparseFrameSize(all[me].Len())) || tr.Received != wantRecv {
-			return fmt.Errorf("round %d aggregate traffic %+v, want sent %d received %d", k, tr, collective.SparseFrameSize(all[me].Len()), wantRecv)
+		if tr.Sent != int64(wire.SparseFrameSize(all[me].Len())) || tr.Received != wantRecv {
+			return fmt.Errorf("round %d aggregate traffic %+v, want sent %d received %d", k, tr, wire.SparseFrameSize(all[me].Len()), wantRecv)
 		}
 		// gather
 		if err := c.GatherSparse(message(me, k), gathered); err != nil {

@@ -1,4 +1,4 @@
-package collective
+package tcp_test
 
 import (
 	"bufio"
@@ -12,8 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/collective/internal/testworld"
+	"github.com/efmpi/efmpi/collective/tcp"
+	"github.com/efmpi/efmpi/collective/wire"
 	"github.com/efmpi/efmpi/sparse"
 )
+
+// tagGatherSparse is the tag of collective's gather.
+const tagGatherSparse = collective.TagBase + 1
 
 // logBuffer collects Logf output.
 type logBuffer struct {
@@ -33,8 +40,8 @@ func (l *logBuffer) text() string {
 	return strings.Join(l.lines, "\n")
 }
 
-func tcpComms(ts []*TCP) []Comm {
-	cs := make([]Comm, len(ts))
+func tcpComms(ts []*tcp.Comm) []collective.Comm {
+	cs := make([]collective.Comm, len(ts))
 	for i, t := range ts {
 		cs[i] = t
 	}
@@ -42,24 +49,24 @@ func tcpComms(ts []*TCP) []Comm {
 }
 
 // gatherBcast runs one gather and one sparse broadcast on c.
-func gatherBcast(c Comm) error {
+func gatherBcast(c collective.Comm) error {
 	msg := sparse.NewVector(c.Size(), 1)
 	msg.Append(int32(c.Rank()), float64(c.Rank()))
 	out := make([]sparse.Vector, c.Size())
-	if err := GatherSparse(c, msg, out); err != nil {
+	if err := collective.GatherSparse(c, msg, out); err != nil {
 		return err
 	}
-	return BroadcastSparse(c, msg)
+	return collective.BroadcastSparse(c, msg)
 }
 
 func TestTCPRefusesBadPeersAndCarriesOn(t *testing.T) {
 	var logs logBuffer
-	ts := newTCPRanks(t, 3, worldOpts{timeout: 5 * time.Second, logf: logs.logf})
+	ts := testworld.TCPRanks(t, 3, testworld.Opts{Timeout: 5 * time.Second, Logf: logs.logf})
 	root := make(chan error, 1)
 	go func() { root <- ts[0].Init() }()
 
 	try := func(rank int, secret []byte) error {
-		bad, err := NewTCP(TCPConfig{Rank: rank, Size: 3, Coordinator: ts[0].Addr(), Secret: secret, Timeout: 5 * time.Second, Host: "intruder"})
+		bad, err := tcp.New(tcp.Config{Rank: rank, Size: 3, Coordinator: ts[0].Addr(), Secret: secret, Timeout: 5 * time.Second, Host: "intruder"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +85,7 @@ func TestTCPRefusesBadPeersAndCarriesOn(t *testing.T) {
 	fmt.Fprintf(conn, "GET / HTTP/1.0\r\n\r\n")
 	conn.Close()
 	// The right peers join; a second rank 1 with the right secret is a duplicate.
-	inits := runAll(tcpComms(ts[1:]), func(c Comm) error { return c.Init() })
+	inits := testworld.RunAll(tcpComms(ts[1:]), func(c collective.Comm) error { return c.Init() })
 	for _, err := range inits {
 		if err != nil {
 			t.Fatal(err)
@@ -88,8 +95,8 @@ func TestTCPRefusesBadPeersAndCarriesOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	comms := tcpComms(ts)
-	defer finalizeAll(comms)
-	if err := forEach(comms, gatherBcast); err != nil {
+	defer testworld.FinalizeAll(comms)
+	if err := testworld.ForEach(comms, gatherBcast); err != nil {
 		t.Fatal(err)
 	}
 	text := logs.text()
@@ -99,7 +106,7 @@ func TestTCPRefusesBadPeersAndCarriesOn(t *testing.T) {
 	if !strings.Contains(text, `claims rank 1, host "intruder"`) || !strings.Contains(text, "authentication failed") {
 		t.Errorf("refusal log lacks the claimed rank or reason:\n%s", text)
 	}
-	for _, s := range []string{string(testSecret), hex.EncodeToString(testSecret)} {
+	for _, s := range []string{string(testworld.Secret), hex.EncodeToString(testworld.Secret)} {
 		if strings.Contains(text, s) {
 			t.Errorf("log reveals the secret:\n%s", text)
 		}
@@ -108,7 +115,7 @@ func TestTCPRefusesBadPeersAndCarriesOn(t *testing.T) {
 
 func TestTCPRefusesDuplicateAndOutOfRange(t *testing.T) {
 	var logs logBuffer
-	ts := newTCPRanks(t, 3, worldOpts{timeout: 5 * time.Second, logf: logs.logf})
+	ts := testworld.TCPRanks(t, 3, testworld.Opts{Timeout: 5 * time.Second, Logf: logs.logf})
 	root := make(chan error, 1)
 	go func() { root <- ts[0].Init() }()
 	if err := ts[1].Init(); err != nil {
@@ -122,11 +129,11 @@ func TestTCPRefusesDuplicateAndOutOfRange(t *testing.T) {
 		{5, 3, "rank 5 out of range"},
 		{2, 4, "world size mismatch"},
 	} {
-		bad, err := NewTCP(TCPConfig{Rank: 1, Size: 3, Coordinator: ts[0].Addr(), Secret: testSecret, Timeout: 5 * time.Second})
+		bad, err := tcp.New(tcp.Config{Rank: 1, Size: 3, Coordinator: ts[0].Addr(), Secret: testworld.Secret, Timeout: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
-		bad.cfg.Rank, bad.cfg.Size = c.rank, c.size // what NewTCP would not allow
+		tcp.SetWorld(bad, c.rank, c.size) // what tcp.New would not allow
 		if c.size == 4 {
 			// the joining rank notices the mismatch in rank 0's challenge
 			c.want = "runs a world of 3 ranks"
@@ -142,8 +149,8 @@ func TestTCPRefusesDuplicateAndOutOfRange(t *testing.T) {
 		t.Fatal(err)
 	}
 	comms := tcpComms(ts)
-	defer finalizeAll(comms)
-	if err := forEach(comms, gatherBcast); err != nil {
+	defer testworld.FinalizeAll(comms)
+	if err := testworld.ForEach(comms, gatherBcast); err != nil {
 		t.Fatal(err)
 	}
 	text := logs.text()
@@ -153,7 +160,7 @@ func TestTCPRefusesDuplicateAndOutOfRange(t *testing.T) {
 		}
 	}
 	// Joining is over: a late peer finds no listener and gives up.
-	late, _ := NewTCP(TCPConfig{Rank: 1, Size: 3, Coordinator: ts[0].Addr(), Secret: testSecret, Timeout: 300 * time.Millisecond})
+	late, _ := tcp.New(tcp.Config{Rank: 1, Size: 3, Coordinator: ts[0].Addr(), Secret: testworld.Secret, Timeout: 300 * time.Millisecond})
 	if err := late.Init(); err == nil {
 		t.Fatal("late rank joined a running world")
 	}
@@ -163,17 +170,17 @@ func TestTCPPeerClosesAbruptly(t *testing.T) {
 	for _, how := range []string{"close", "mid-frame", "garbage"} {
 		t.Run(how, func(t *testing.T) {
 			const timeout = 2 * time.Second
-			comms := newWorld(t, "tcp", 3, worldOpts{timeout: timeout})
-			defer finalizeAll(comms)
-			ts := []*TCP{comms[0].(*TCP), comms[1].(*TCP), comms[2].(*TCP)}
+			comms := testworld.New(t, "tcp", 3, testworld.Opts{Timeout: timeout})
+			defer testworld.FinalizeAll(comms)
+			ts := []*tcp.Comm{comms[0].(*tcp.Comm), comms[1].(*tcp.Comm), comms[2].(*tcp.Comm)}
 			start := time.Now()
-			errs := runAll(comms, func(c Comm) error {
+			errs := testworld.RunAll(comms, func(c collective.Comm) error {
 				if c.Rank() == 2 {
-					conn := ts[2].peers[0].conn
+					conn := tcp.PeerConn(ts[2], 0)
 					switch how {
 					case "mid-frame":
-						var h [HeaderSize]byte
-						putHeader(h[:], kindSparse, tagGatherSparse, 100)
+						var h [wire.HeaderSize]byte
+						wire.PutHeader(h[:], wire.KindSparse, tagGatherSparse, 100)
 						conn.Write(append(h[:], 1, 2, 3))
 					case "garbage":
 						conn.Write([]byte("this is not a frame at all"))
@@ -186,7 +193,7 @@ func TestTCPPeerClosesAbruptly(t *testing.T) {
 			})
 			elapsed := time.Since(start)
 			for r := range 2 {
-				var lost *RankLostError
+				var lost *collective.RankLostError
 				if !errors.As(errs[r], &lost) || lost.Rank != 2 || lost.Host != "host2" {
 					t.Errorf("rank %d: error %v, want rank 2 (host host2) lost", r, errs[r])
 				}
@@ -208,18 +215,18 @@ func TestTCPPeerClosesAbruptly(t *testing.T) {
 
 func TestTCPSilentPeerIsLost(t *testing.T) {
 	const timeout = 2 * time.Second
-	ts := newTCPRanks(t, 3, worldOpts{timeout: timeout})
-	ts[2].silent = true // hung process: connected, but sends nothing, not even heartbeats
+	ts := testworld.TCPRanks(t, 3, testworld.Opts{Timeout: timeout})
+	tcp.SetSilent(ts[2]) // hung process: connected, but sends nothing, not even heartbeats
 	comms := tcpComms(ts)
-	if err := forEach(comms, func(c Comm) error { return c.Init() }); err != nil {
+	if err := testworld.ForEach(comms, func(c collective.Comm) error { return c.Init() }); err != nil {
 		t.Fatal(err)
 	}
-	defer finalizeAll(comms)
+	defer testworld.FinalizeAll(comms)
 	start := time.Now()
-	errs := runAll(comms[:2], gatherBcast)
+	errs := testworld.RunAll(comms[:2], gatherBcast)
 	elapsed := time.Since(start)
 	for r, err := range errs {
-		var lost *RankLostError
+		var lost *collective.RankLostError
 		if !errors.As(err, &lost) || lost.Rank != 2 {
 			t.Errorf("rank %d: %v, want rank 2 lost", r, err)
 		}
@@ -235,9 +242,9 @@ func TestTCPSilentPeerIsLost(t *testing.T) {
 func TestTCPBusyPeerIsNotLost(t *testing.T) {
 	// Heartbeats keep a rank that computes for longer than the timeout alive.
 	const timeout = 600 * time.Millisecond
-	comms := newWorld(t, "tcp", 3, worldOpts{timeout: timeout})
-	defer finalizeAll(comms)
-	err := forEach(comms, func(c Comm) error {
+	comms := testworld.New(t, "tcp", 3, testworld.Opts{Timeout: timeout})
+	defer testworld.FinalizeAll(comms)
+	err := testworld.ForEach(comms, func(c collective.Comm) error {
 		if c.Rank() == 2 {
 			time.Sleep(3 * timeout)
 		}
@@ -251,9 +258,9 @@ func TestTCPBusyPeerIsNotLost(t *testing.T) {
 func TestPeerFinalizesEarly(t *testing.T) {
 	for _, tr := range []string{"inproc", "tcp"} {
 		t.Run(tr, func(t *testing.T) {
-			comms := newWorld(t, tr, 3, worldOpts{timeout: 2 * time.Second})
-			defer finalizeAll(comms)
-			errs := runAll(comms, func(c Comm) error {
+			comms := testworld.New(t, tr, 3, testworld.Opts{Timeout: 2 * time.Second})
+			defer testworld.FinalizeAll(comms)
+			errs := testworld.RunAll(comms, func(c collective.Comm) error {
 				if c.Rank() == 2 {
 					c.Finalize()
 					return nil
@@ -261,12 +268,12 @@ func TestPeerFinalizesEarly(t *testing.T) {
 				return gatherBcast(c)
 			})
 			for r := range 2 {
-				var lost *RankLostError
-				if !errors.As(errs[r], &lost) || lost.Rank != 2 || !errors.Is(errs[r], ErrPeerLeft) && r == 0 {
+				var lost *collective.RankLostError
+				if !errors.As(errs[r], &lost) || lost.Rank != 2 || !errors.Is(errs[r], collective.ErrPeerLeft) && r == 0 {
 					t.Errorf("rank %d: %v, want rank 2 lost (left)", r, errs[r])
 				}
 			}
-			if err := comms[2].Send([]float64{1}, 0, 1); !errors.Is(err, ErrFinalized) {
+			if err := comms[2].Send([]float64{1}, 0, 1); !errors.Is(err, collective.ErrFinalized) {
 				t.Errorf("send after Finalize: %v", err)
 			}
 		})
@@ -274,14 +281,14 @@ func TestPeerFinalizesEarly(t *testing.T) {
 }
 
 func TestTCPInitErrors(t *testing.T) {
-	if _, err := NewTCP(TCPConfig{Rank: 0, Size: 2, Coordinator: "127.0.0.1:0"}); err == nil {
-		t.Error("NewTCP without a secret succeeded")
+	if _, err := tcp.New(tcp.Config{Rank: 0, Size: 2, Coordinator: "127.0.0.1:0"}); err == nil {
+		t.Error("tcp.New without a secret succeeded")
 	}
-	if _, err := NewTCP(TCPConfig{Rank: 2, Size: 2, Coordinator: "127.0.0.1:0", Secret: testSecret}); err == nil {
-		t.Error("NewTCP with rank out of range succeeded")
+	if _, err := tcp.New(tcp.Config{Rank: 2, Size: 2, Coordinator: "127.0.0.1:0", Secret: testworld.Secret}); err == nil {
+		t.Error("tcp.New with rank out of range succeeded")
 	}
 	// Rank 0 names the ranks that never came.
-	ts := newTCPRanks(t, 3, worldOpts{timeout: 300 * time.Millisecond})
+	ts := testworld.TCPRanks(t, 3, testworld.Opts{Timeout: 300 * time.Millisecond})
 	go ts[1].Init()
 	err := ts[0].Init()
 	if err == nil || !strings.Contains(err.Error(), "ranks [2] did not join") {
@@ -289,12 +296,12 @@ func TestTCPInitErrors(t *testing.T) {
 	}
 	ts[1].Finalize()
 	// A rank with no coordinator gives up after the timeout.
-	lone, _ := NewTCP(TCPConfig{Rank: 1, Size: 2, Coordinator: ts[0].Addr(), Secret: testSecret, Timeout: 200 * time.Millisecond})
+	lone, _ := tcp.New(tcp.Config{Rank: 1, Size: 2, Coordinator: ts[0].Addr(), Secret: testworld.Secret, Timeout: 200 * time.Millisecond})
 	start := time.Now()
 	if err := lone.Init(); err == nil || time.Since(start) > time.Second {
 		t.Errorf("Init without coordinator = %v after %v", err, time.Since(start))
 	}
-	if err := lone.Send([]float64{1}, 0, 0); !errors.Is(err, ErrFinalized) {
+	if err := lone.Send([]float64{1}, 0, 0); !errors.Is(err, collective.ErrFinalized) {
 		t.Errorf("send after failed Init: %v", err)
 	}
 }
@@ -312,14 +319,14 @@ func TestTCPImpostorCoordinator(t *testing.T) {
 			return
 		}
 		defer conn.Close()
-		writeControl(conn, kindHello, appendHello(nil, make([]byte, nonceSize), 2))
-		if _, _, err := readControl(bufio.NewReader(conn), kindJoin); err != nil {
+		tcp.WriteControl(conn, wire.KindHello, wire.AppendHello(nil, make([]byte, wire.NonceSize), 2))
+		if _, _, err := tcp.ReadControl(bufio.NewReader(conn), wire.KindJoin); err != nil {
 			return
 		}
-		writeControl(conn, kindWelcome, appendWelcome(nil, make([]byte, macSize), "evil"))
+		tcp.WriteControl(conn, wire.KindWelcome, wire.AppendWelcome(nil, make([]byte, wire.MACSize), "evil"))
 		time.Sleep(time.Second)
 	}()
-	c, _ := NewTCP(TCPConfig{Rank: 1, Size: 2, Coordinator: ln.Addr().String(), Secret: testSecret, Timeout: 2 * time.Second})
+	c, _ := tcp.New(tcp.Config{Rank: 1, Size: 2, Coordinator: ln.Addr().String(), Secret: testworld.Secret, Timeout: 2 * time.Second})
 	if err := c.Init(); err == nil || !strings.Contains(err.Error(), "coordinator failed authentication") {
 		t.Errorf("Init against an impostor = %v", err)
 	}
@@ -332,34 +339,34 @@ func TestTCPStartStopCycles(t *testing.T) {
 	}
 	base := runtime.NumGoroutine()
 	for i := range cycles {
-		comms := newWorld(t, "tcp", 4, worldOpts{timeout: 5 * time.Second})
-		if err := forEach(comms, gatherBcast); err != nil {
+		comms := testworld.New(t, "tcp", 4, testworld.Opts{Timeout: 5 * time.Second})
+		if err := testworld.ForEach(comms, gatherBcast); err != nil {
 			t.Fatalf("cycle %d: %v", i, err)
 		}
-		finalizeAll(comms)
+		testworld.FinalizeAll(comms)
 	}
-	waitGoroutines(t, base)
+	testworld.WaitGoroutines(t, base)
 }
 
 func TestTCP64Ranks(t *testing.T) {
 	base := runtime.NumGoroutine()
-	comms := newWorld(t, "tcp", 64, worldOpts{timeout: 10 * time.Second})
-	if err := forEach(comms, func(c Comm) error {
+	comms := testworld.New(t, "tcp", 64, testworld.Opts{Timeout: 10 * time.Second})
+	if err := testworld.ForEach(comms, func(c collective.Comm) error {
 		if err := gatherBcast(c); err != nil {
 			return err
 		}
 		src := []float64{float64(c.Rank()), 1}
 		dst := make([]float64, 2)
-		if err := Allreduce(c, src, dst); err != nil {
+		if err := collective.Allreduce(c, src, dst); err != nil {
 			return err
 		}
 		if dst[0] != 64*63/2 || dst[1] != 64 {
 			return fmt.Errorf("allreduce = %v", dst)
 		}
-		return Barrier(c)
+		return collective.Barrier(c)
 	}); err != nil {
 		t.Fatal(err)
 	}
-	finalizeAll(comms)
-	waitGoroutines(t, base)
+	testworld.FinalizeAll(comms)
+	testworld.WaitGoroutines(t, base)
 }

@@ -1,10 +1,12 @@
-package collective
+package inproc
 
 import (
 	"errors"
 	"fmt"
 	"sync"
 
+	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/collective/wire"
 	"github.com/efmpi/efmpi/sparse"
 )
 
@@ -26,7 +28,7 @@ type meeting struct {
 	count   int
 	gen     uint64
 	left    int // first rank that finalized, −1 while none
-	aborted *RankLostError
+	aborted *collective.RankLostError
 
 	sparseIn  []sparse.Vector // shallow copies of the ranks' messages
 	denseIn   [][]float64
@@ -54,7 +56,7 @@ func (m *meeting) leave(r int) {
 }
 
 // abort wakes every waiting rank with e.
-func (m *meeting) abort(e *RankLostError) {
+func (m *meeting) abort(e *collective.RankLostError) {
 	m.mu.Lock()
 	if m.aborted == nil {
 		m.aborted = e
@@ -89,24 +91,38 @@ func (m *meeting) wait(g uint64, host string) error {
 	if m.aborted != nil {
 		return m.aborted
 	}
-	return &RankLostError{Rank: m.left, Host: host, Cause: ErrPeerLeft}
+	return &collective.RankLostError{Rank: m.left, Host: host, Cause: collective.ErrPeerLeft}
+}
+
+// conclude ends the caller's part in round g (m.mu held, unlocked on
+// return): the last rank to arrive releases the round, the others wait for
+// it, or for the loss that means it never comes.
+func (m *meeting) conclude(g uint64, last bool, host string) error {
+	var err error
+	if last {
+		m.release()
+	} else {
+		err = m.wait(g, host)
+	}
+	m.mu.Unlock()
+	return err
 }
 
 // enter checks the rank's state and locks the meeting.
-func (c *Inproc) enter(op string) (*meeting, error) {
+func (c *Comm) enter(op string) (*meeting, error) {
 	switch c.state.Load() {
 	case stateNew:
-		return nil, fmt.Errorf("collective: inproc rank %d %s: %w", c.rank, op, ErrNotInitialized)
+		return nil, fmt.Errorf("collective: inproc rank %d %s: %w", c.rank, op, collective.ErrNotInitialized)
 	case stateFinalized:
-		return nil, fmt.Errorf("collective: inproc rank %d %s: %w", c.rank, op, ErrFinalized)
+		return nil, fmt.Errorf("collective: inproc rank %d %s: %w", c.rank, op, collective.ErrFinalized)
 	}
 	m := &c.w.meet
 	m.mu.Lock()
 	return m, nil
 }
 
-func (c *Inproc) opErr(op string, err error) error {
-	var lost *RankLostError
+func (c *Comm) opErr(op string, err error) error {
+	var lost *collective.RankLostError
 	if errors.As(err, &lost) {
 		return err
 	}
@@ -117,13 +133,13 @@ func (c *Inproc) opErr(op string, err error) error {
 // rank to arrive, and copies the result into every rank's out. No frames
 // move, so the byte counters do not change; the returned Traffic is that of
 // an allgather of the messages, exact on every rank.
-func (c *Inproc) AggregateSparse(msg *sparse.Vector, sum SumFunc, out *sparse.Vector) (Traffic, error) {
+func (c *Comm) AggregateSparse(msg *sparse.Vector, sum collective.SumFunc, out *sparse.Vector) (collective.Traffic, error) {
 	if msg == nil || out == nil {
-		return Traffic{}, errors.New("collective: aggregate: nil message or result")
+		return collective.Traffic{}, errors.New("collective: aggregate: nil message or result")
 	}
 	m, err := c.enter("aggregate")
 	if err != nil {
-		return Traffic{}, err
+		return collective.Traffic{}, err
 	}
 	if m.sparseIn == nil {
 		m.sparseIn = make([]sparse.Vector, m.n)
@@ -134,7 +150,7 @@ func (c *Inproc) AggregateSparse(msg *sparse.Vector, sum SumFunc, out *sparse.Ve
 	if last {
 		var total int64
 		for i := range m.sparseIn {
-			total += int64(SparseFrameSize(m.sparseIn[i].Len()))
+			total += int64(wire.SparseFrameSize(m.sparseIn[i].Len()))
 		}
 		res := &m.sparseRes[slot]
 		if res.Idx == nil {
@@ -144,50 +160,83 @@ func (c *Inproc) AggregateSparse(msg *sparse.Vector, sum SumFunc, out *sparse.Ve
 		for i := range m.sparseIn {
 			m.sparseIn[i] = sparse.Vector{} // drop the references
 		}
-		m.release()
-	} else if err := m.wait(g, c.w.host); err != nil {
-		m.mu.Unlock()
-		return Traffic{}, err
 	}
-	m.mu.Unlock()
+	if err := m.conclude(g, last, c.w.host); err != nil {
+		return collective.Traffic{}, err
+	}
 	if err := m.errs[slot]; err != nil {
-		return Traffic{}, c.opErr("aggregate", err)
+		return collective.Traffic{}, c.opErr("aggregate", err)
 	}
 	out.CopyFrom(&m.sparseRes[slot])
-	own := int64(SparseFrameSize(msg.Len()))
-	return Traffic{Sent: own, Received: m.frames[slot] - own}, nil
+	own := int64(wire.SparseFrameSize(msg.Len()))
+	return collective.Traffic{Sent: own, Received: m.frames[slot] - own}, nil
 }
 
 // Allreduce computes the TreeSum of every rank's src once, on the last rank
 // to arrive, and copies it into every rank's dst. The byte counters do not
 // change.
-func (c *Inproc) Allreduce(src, dst []float64) error {
+func (c *Comm) Allreduce(src, dst []float64) error {
 	if len(dst) != len(src) {
 		return fmt.Errorf("collective: allreduce at rank %d: dst has length %d, src %d", c.rank, len(dst), len(src))
 	}
-	m, err := c.enter("allreduce")
+	res, err := c.meetDense("allreduce", src, (*meeting).treeSum)
 	if err != nil {
 		return err
+	}
+	copy(dst, res)
+	return nil
+}
+
+// Reduce is Allreduce; dst is written on rank 0 only and may be nil elsewhere.
+func (c *Comm) Reduce(src, dst []float64) error {
+	if c.rank != 0 {
+		dst = nil
+	} else if len(dst) != len(src) {
+		return fmt.Errorf("collective: reduce at rank 0: dst has length %d, src %d", len(dst), len(src))
+	}
+	res, err := c.meetDense("reduce", src, (*meeting).treeSum)
+	if err != nil {
+		return err
+	}
+	copy(dst, res)
+	return nil
+}
+
+// BroadcastDense copies rank 0's x into every rank's x through shared memory.
+func (c *Comm) BroadcastDense(x []float64) error {
+	res, err := c.meetDense("dense broadcast", x, (*meeting).copyRoot)
+	if err != nil {
+		return err
+	}
+	copy(x, res)
+	return nil
+}
+
+// meetDense deposits x as this rank's dense input of a meeting; the last
+// rank to arrive computes the round's result into m.denseRes[slot] with
+// result (m.mu held), and every rank gets that result once the round is
+// released, or the error of the op.
+func (c *Comm) meetDense(op string, x []float64, result func(m *meeting, slot uint64) error) ([]float64, error) {
+	m, err := c.enter(op)
+	if err != nil {
+		return nil, err
 	}
 	if m.denseIn == nil {
 		m.denseIn = make([][]float64, m.n)
 	}
-	m.denseIn[c.rank] = src
+	m.denseIn[c.rank] = x
 	g, last := m.arrive()
 	slot := g & 1
 	if last {
-		m.errs[slot] = m.treeSum(slot)
-		m.release()
-	} else if err := m.wait(g, c.w.host); err != nil {
-		m.mu.Unlock()
-		return err
+		m.errs[slot] = result(m, slot)
 	}
-	m.mu.Unlock()
+	if err := m.conclude(g, last, c.w.host); err != nil {
+		return nil, err
+	}
 	if err := m.errs[slot]; err != nil {
-		return c.opErr("allreduce", err)
+		return nil, c.opErr(op, err)
 	}
-	copy(dst, m.denseRes[slot])
-	return nil
+	return m.denseRes[slot], nil
 }
 
 // treeSum sums m.denseIn into m.denseRes[slot] (m.mu held).
@@ -198,9 +247,9 @@ func (m *meeting) treeSum(slot uint64) error {
 			return fmt.Errorf("rank %d contributes %d values, rank 0 %d", r, len(v), d)
 		}
 	}
-	res := grow(m.denseRes[slot][:0], d)
-	m.scratch = grow(m.scratch[:0], (m.n-1)*d)
-	TreeSum(res, m.denseIn, m.scratch)
+	res := wire.Grow(m.denseRes[slot][:0], d)
+	m.scratch = wire.Grow(m.scratch[:0], (m.n-1)*d)
+	collective.TreeSum(res, m.denseIn, m.scratch)
 	m.denseRes[slot] = res
 	for i := range m.denseIn {
 		m.denseIn[i] = nil
@@ -208,77 +257,25 @@ func (m *meeting) treeSum(slot uint64) error {
 	return nil
 }
 
-// Reduce is Allreduce; dst is written on rank 0 only and may be nil elsewhere.
-func (c *Inproc) Reduce(src, dst []float64) error {
-	if c.rank != 0 {
-		dst = nil
-	} else if len(dst) != len(src) {
-		return fmt.Errorf("collective: reduce at rank 0: dst has length %d, src %d", len(dst), len(src))
-	}
-	m, err := c.enter("reduce")
-	if err != nil {
-		return err
-	}
-	if m.denseIn == nil {
-		m.denseIn = make([][]float64, m.n)
-	}
-	m.denseIn[c.rank] = src
-	g, last := m.arrive()
-	slot := g & 1
-	if last {
-		m.errs[slot] = m.treeSum(slot)
-		m.release()
-	} else if err := m.wait(g, c.w.host); err != nil {
-		m.mu.Unlock()
-		return err
-	}
-	m.mu.Unlock()
-	if err := m.errs[slot]; err != nil {
-		return c.opErr("reduce", err)
-	}
-	copy(dst, m.denseRes[slot])
-	return nil
-}
-
-// BroadcastDense copies rank 0's x into every rank's x through shared memory.
-func (c *Inproc) BroadcastDense(x []float64) error {
-	m, err := c.enter("dense broadcast")
-	if err != nil {
-		return err
-	}
-	if m.denseIn == nil {
-		m.denseIn = make([][]float64, m.n)
-	}
-	m.denseIn[c.rank] = x
-	g, last := m.arrive()
-	slot := g & 1
-	if last {
-		m.errs[slot] = nil
-		root := m.denseIn[0]
-		for r, v := range m.denseIn {
-			if len(v) != len(root) {
-				m.errs[slot] = fmt.Errorf("rank %d has %d values, rank 0 broadcasts %d", r, len(v), len(root))
-			}
+// copyRoot copies rank 0's input into m.denseRes[slot] (m.mu held) and
+// reports the last rank whose length differs from rank 0's.
+func (m *meeting) copyRoot(slot uint64) error {
+	var err error
+	root := m.denseIn[0]
+	for r, v := range m.denseIn {
+		if len(v) != len(root) {
+			err = fmt.Errorf("rank %d has %d values, rank 0 broadcasts %d", r, len(v), len(root))
 		}
-		m.denseRes[slot] = append(m.denseRes[slot][:0], root...)
-		for i := range m.denseIn {
-			m.denseIn[i] = nil
-		}
-		m.release()
-	} else if err := m.wait(g, c.w.host); err != nil {
-		m.mu.Unlock()
-		return err
 	}
-	m.mu.Unlock()
-	if err := m.errs[slot]; err != nil {
-		return c.opErr("dense broadcast", err)
+	m.denseRes[slot] = append(m.denseRes[slot][:0], root...)
+	for i := range m.denseIn {
+		m.denseIn[i] = nil
 	}
-	copy(x, m.denseRes[slot])
-	return nil
+	return err
 }
 
 // BroadcastSparse copies rank 0's v into every rank's v through shared memory.
-func (c *Inproc) BroadcastSparse(v *sparse.Vector) error {
+func (c *Comm) BroadcastSparse(v *sparse.Vector) error {
 	if v == nil {
 		return errors.New("collective: broadcast: nil vector")
 	}
@@ -291,13 +288,9 @@ func (c *Inproc) BroadcastSparse(v *sparse.Vector) error {
 		m.sparseRes[g&1].CopyFrom(v)
 	}
 	slot := g & 1
-	if last {
-		m.release()
-	} else if err := m.wait(g, c.w.host); err != nil {
-		m.mu.Unlock()
+	if err := m.conclude(g, last, c.w.host); err != nil {
 		return err
 	}
-	m.mu.Unlock()
 	if c.rank != 0 {
 		v.CopyFrom(&m.sparseRes[slot])
 	}
@@ -305,24 +298,17 @@ func (c *Inproc) BroadcastSparse(v *sparse.Vector) error {
 }
 
 // Barrier returns once every rank has entered it.
-func (c *Inproc) Barrier() error {
+func (c *Comm) Barrier() error {
 	m, err := c.enter("barrier")
 	if err != nil {
 		return err
 	}
 	g, last := m.arrive()
-	if last {
-		m.release()
-	} else if err := m.wait(g, c.w.host); err != nil {
-		m.mu.Unlock()
-		return err
-	}
-	m.mu.Unlock()
-	return nil
+	return m.conclude(g, last, c.w.host)
 }
 
 // GatherSparse collects the messages on rank 0 through the mailboxes (rank 0
 // needs all n of them, so nothing is saved by sharing).
-func (c *Inproc) GatherSparse(msg *sparse.Vector, out []sparse.Vector) error {
-	return starGather(c, msg, out)
+func (c *Comm) GatherSparse(msg *sparse.Vector, out []sparse.Vector) error {
+	return c.star.GatherSparse(msg, out)
 }

@@ -1,4 +1,4 @@
-package collective
+package tcp
 
 import (
 	"bufio"
@@ -13,20 +13,26 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/efmpi/efmpi/sparse"
+	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/collective/internal/mailbox"
+	"github.com/efmpi/efmpi/collective/wire"
 )
-
-// DefaultTimeout is the TCP timeout used when TCPConfig.Timeout is 0.
-const DefaultTimeout = 30 * time.Second
 
 const (
-	readBufSize  = 64 << 10
-	readChunk    = 1 << 20
-	stateJoining = int32(3)
+	readBufSize = 64 << 10
+	readChunk   = 1 << 20
 )
 
-// TCPConfig configures one rank of a TCP world.
-type TCPConfig struct {
+// Communicator states.
+const (
+	stateNew int32 = iota
+	stateRunning
+	stateFinalized
+	stateJoining
+)
+
+// Config configures one rank of a TCP world.
+type Config struct {
 	Rank, Size int
 	// Coordinator is rank 0's host:port. Rank 0 listens on it (port 0 picks a
 	// free port: read it back with Addr); the other ranks dial it.
@@ -39,7 +45,7 @@ type TCPConfig struct {
 	Secret []byte
 	// Timeout bounds connecting (Init) and detects dead or silent peers: a
 	// peer that sends nothing (not even a heartbeat) for Timeout while this
-	// rank waits on it is lost. 0 means DefaultTimeout.
+	// rank waits on it is lost. 0 means collective.DefaultTimeout.
 	Timeout time.Duration
 	// Host is this rank's host name as reported to others in errors; ""
 	// means os.Hostname.
@@ -49,11 +55,11 @@ type TCPConfig struct {
 	Logf func(format string, args ...any)
 }
 
-// TCP is one rank of a TCP world: a star of authenticated connections
-// between rank 0 and every other rank, carrying the frames described in the
-// package documentation.
+// Comm is one rank of a TCP world: a star of authenticated connections
+// between rank 0 and every other rank, carrying the frames of package
+// collective/wire.
 //
-// Rank 0 binds its listener in NewTCP; Init then accepts Size−1 peers that
+// Rank 0 binds its listener in New; Init then accepts Size−1 peers that
 // prove they hold the secret (others are refused, logged, and Init carries on
 // waiting for the right ones), while every other rank dials Coordinator,
 // retrying until Timeout. Only rank 0 ↔ rank r messages are possible: Send or
@@ -71,8 +77,8 @@ type TCPConfig struct {
 //
 // Send and Receive are safe for concurrent use; concurrent calls to the same
 // peer are serialized.
-type TCP struct {
-	cfg     TCPConfig
+type Comm struct {
+	cfg     Config
 	timeout time.Duration
 	host    string
 	logf    func(format string, args ...any)
@@ -80,7 +86,7 @@ type TCP struct {
 
 	state atomic.Int32
 	peers []*peer // by rank: rank 0 holds 1…n−1, others hold [0] only
-	self  *mailbox
+	self  *mailbox.Mailbox
 	selfR sync.Mutex
 	sent  atomic.Int64
 	recvd atomic.Int64
@@ -88,9 +94,7 @@ type TCP struct {
 	bmu  sync.Mutex // guards bbuf
 	bbuf []byte     // broadcast frame, encoded once for all peers
 
-	// scratch of the collectives on rank 0 (one collective at a time)
-	aggMsgs []sparse.Vector
-	redBuf  []float64
+	star collective.Star // the collectives, over this rank's messages
 
 	done      chan struct{} // closed by Finalize
 	silent    bool          // tests: no heartbeats, to simulate a hung rank
@@ -101,14 +105,14 @@ type TCP struct {
 
 // peer is one connection.
 type peer struct {
-	t    *TCP
+	t    *Comm
 	rank int
 	host string
 	conn *net.TCPConn
 	br   *bufio.Reader
 
 	rmu   sync.Mutex // guards reading: br, hdr, rbuf, stash
-	hdr   [HeaderSize]byte
+	hdr   [wire.HeaderSize]byte
 	rbuf  []byte
 	stash []stashedFrame
 
@@ -116,7 +120,7 @@ type peer struct {
 	wbuf []byte
 
 	errMu sync.Mutex
-	err   *RankLostError // sticky once the peer is lost
+	err   *collective.RankLostError // sticky once the peer is lost
 }
 
 type stashedFrame struct {
@@ -125,9 +129,9 @@ type stashedFrame struct {
 	data []byte
 }
 
-// NewTCP validates cfg and, on rank 0 of a world of more than one rank, binds
+// New validates cfg and, on rank 0 of a world of more than one rank, binds
 // the listener at once so that Addr is known before Init.
-func NewTCP(cfg TCPConfig) (*TCP, error) {
+func New(cfg Config) (*Comm, error) {
 	if cfg.Size < 1 {
 		return nil, fmt.Errorf("collective: tcp: size %d < 1", cfg.Size)
 	}
@@ -143,18 +147,19 @@ func NewTCP(cfg TCPConfig) (*TCP, error) {
 	if cfg.Size > 1 && cfg.Coordinator == "" && (cfg.Rank != 0 || cfg.Bind == "") {
 		return nil, fmt.Errorf("collective: tcp rank %d: no coordinator address", cfg.Rank)
 	}
-	t := &TCP{
+	t := &Comm{
 		cfg:     cfg,
 		timeout: cfg.Timeout,
 		logf:    cfg.Logf,
-		self:    newMailbox(),
+		self:    mailbox.New(),
 		done:    make(chan struct{}),
 		hbStop:  make(chan struct{}),
 		peers:   make([]*peer, cfg.Size),
 	}
+	t.star.Comm = t
 	t.cfg.Secret = slices.Clone(cfg.Secret)
 	if t.timeout == 0 {
-		t.timeout = DefaultTimeout
+		t.timeout = collective.DefaultTimeout
 	}
 	if t.logf == nil {
 		t.logf = log.Printf
@@ -167,7 +172,7 @@ func NewTCP(cfg TCPConfig) (*TCP, error) {
 		}
 		t.host = h
 	}
-	t.host = cleanHost(t.host)
+	t.host = wire.CleanHost(t.host)
 	if cfg.Rank == 0 && cfg.Size > 1 {
 		bind := cfg.Bind
 		if bind == "" {
@@ -184,7 +189,7 @@ func NewTCP(cfg TCPConfig) (*TCP, error) {
 
 // Addr returns the address rank 0 listens on ("" on other ranks and in a
 // world of one rank).
-func (t *TCP) Addr() string {
+func (t *Comm) Addr() string {
 	if t.ln == nil {
 		return ""
 	}
@@ -192,23 +197,23 @@ func (t *TCP) Addr() string {
 }
 
 // Rank returns this rank's number.
-func (t *TCP) Rank() int { return t.cfg.Rank }
+func (t *Comm) Rank() int { return t.cfg.Rank }
 
 // Size returns the number of ranks.
-func (t *TCP) Size() int { return t.cfg.Size }
+func (t *Comm) Size() int { return t.cfg.Size }
 
 // BytesSent returns the bytes of data frames written to peers.
-func (t *TCP) BytesSent() int64 { return t.sent.Load() }
+func (t *Comm) BytesSent() int64 { return t.sent.Load() }
 
 // BytesReceived returns the bytes of data frames read from peers.
-func (t *TCP) BytesReceived() int64 { return t.recvd.Load() }
+func (t *Comm) BytesReceived() int64 { return t.recvd.Load() }
 
 // Transport returns "tcp".
-func (t *TCP) Transport() string { return "tcp" }
+func (t *Comm) Transport() string { return "tcp" }
 
 // Init connects the world: rank 0 accepts Size−1 authenticated peers, every
 // other rank dials the coordinator with retries. Both give up after Timeout.
-func (t *TCP) Init() error {
+func (t *Comm) Init() error {
 	if !t.state.CompareAndSwap(stateNew, stateJoining) {
 		return fmt.Errorf("collective: tcp rank %d: Init called twice or after Finalize", t.cfg.Rank)
 	}
@@ -279,7 +284,7 @@ func (s *joinState) track(c *net.TCPConn, on bool) bool {
 	return true
 }
 
-func (t *TCP) acceptPeers(deadline time.Time) error {
+func (t *Comm) acceptPeers(deadline time.Time) error {
 	n := t.cfg.Size
 	st := &joinState{claimed: make([]bool, n), inflight: make(map[*net.TCPConn]struct{})}
 	joined := make(chan *peer, n)
@@ -312,8 +317,8 @@ func (t *TCP) acceptPeers(deadline time.Time) error {
 				if err != nil {
 					conn.Close()
 					claims := ""
-					if j.mac != nil {
-						claims = fmt.Sprintf(" (claims rank %d, host %q)", j.rank, j.host)
+					if j.MAC != nil {
+						claims = fmt.Sprintf(" (claims rank %d, host %q)", j.Rank, j.Host)
 					}
 					t.logf("collective: tcp rank 0 refused a connection from %s%s: %v", conn.RemoteAddr(), claims, err)
 					return
@@ -361,7 +366,7 @@ func (t *TCP) acceptPeers(deadline time.Time) error {
 	return nil
 }
 
-func (t *TCP) dialRoot(deadline time.Time) error {
+func (t *Comm) dialRoot(deadline time.Time) error {
 	backoff := 20 * time.Millisecond
 	var last error
 	for {
@@ -389,7 +394,7 @@ func (t *TCP) dialRoot(deadline time.Time) error {
 	}
 }
 
-func (t *TCP) newPeer(conn *net.TCPConn, br *bufio.Reader, rank int, host string) *peer {
+func (t *Comm) newPeer(conn *net.TCPConn, br *bufio.Reader, rank int, host string) *peer {
 	conn.SetNoDelay(true)
 	return &peer{t: t, rank: rank, host: host, conn: conn, br: br}
 }
@@ -398,8 +403,8 @@ func (t *TCP) newPeer(conn *net.TCPConn, br *bufio.Reader, rank int, host string
 // progress, until Finalize or the peer is lost.
 func (p *peer) heartbeat() {
 	defer p.t.hbWG.Done()
-	var frame [HeaderSize]byte
-	putHeader(frame[:], kindHeartbeat, 0, 0)
+	var frame [wire.HeaderSize]byte
+	wire.PutHeader(frame[:], wire.KindHeartbeat, 0, 0)
 	tk := time.NewTicker(p.t.timeout / 3)
 	defer tk.Stop()
 	for {
@@ -423,7 +428,7 @@ func (p *peer) heartbeat() {
 	}
 }
 
-func (p *peer) lost() *RankLostError {
+func (p *peer) lost() *collective.RankLostError {
 	p.errMu.Lock()
 	defer p.errMu.Unlock()
 	return p.err
@@ -431,7 +436,7 @@ func (p *peer) lost() *RankLostError {
 
 // setLost records e unless a loss is already recorded; it returns the
 // recorded loss and whether e is it.
-func (p *peer) setLost(e *RankLostError) (*RankLostError, bool) {
+func (p *peer) setLost(e *collective.RankLostError) (*collective.RankLostError, bool) {
 	p.errMu.Lock()
 	defer p.errMu.Unlock()
 	if p.err != nil {
@@ -443,8 +448,8 @@ func (p *peer) setLost(e *RankLostError) (*RankLostError, bool) {
 
 // lose records that p is lost, closes the connection and, on rank 0, tells
 // every other rank.
-func (t *TCP) lose(p *peer, cause error) error {
-	e, first := p.setLost(&RankLostError{Rank: p.rank, Host: p.host, Cause: cause})
+func (t *Comm) lose(p *peer, cause error) error {
+	e, first := p.setLost(&collective.RankLostError{Rank: p.rank, Host: p.host, Cause: cause})
 	if first {
 		p.conn.Close()
 		if t.cfg.Rank == 0 {
@@ -455,9 +460,9 @@ func (t *TCP) lose(p *peer, cause error) error {
 }
 
 // abortOthers sends the first loss rank 0 sees to every other live peer.
-func (t *TCP) abortOthers(e *RankLostError) {
+func (t *Comm) abortOthers(e *collective.RankLostError) {
 	t.abortOnce.Do(func() {
-		frame := appendControl(nil, kindAbort, appendAbort(nil, e))
+		frame := wire.AppendControl(nil, wire.KindAbort, wire.AppendAbort(nil, e.Rank, e.Host, e.Cause.Error()))
 		for _, q := range t.peers {
 			if q == nil || q.rank == e.Rank || q.lost() != nil {
 				continue
@@ -490,18 +495,18 @@ func (p *peer) writeCause(err error) error {
 }
 
 // readFrame reads the next frame; any error is already a loss.
-func (p *peer) readFrame() (header, []byte, error) {
+func (p *peer) readFrame() (wire.Header, []byte, error) {
 	p.conn.SetReadDeadline(time.Now().Add(p.t.timeout))
 	if n, err := io.ReadFull(p.br, p.hdr[:]); err != nil {
-		return header{}, nil, p.t.lose(p, p.readCause(err, n > 0))
+		return wire.Header{}, nil, p.t.lose(p, p.readCause(err, n > 0))
 	}
-	h, err := parseHeader(p.hdr[:])
+	h, err := wire.ParseHeader(p.hdr[:])
 	if err != nil {
-		return header{}, nil, p.t.lose(p, fmt.Errorf("bad frame: %w", err))
+		return wire.Header{}, nil, p.t.lose(p, fmt.Errorf("bad frame: %w", err))
 	}
-	payload, err := p.readPayload(h.n)
+	payload, err := p.readPayload(h.N)
 	if err != nil {
-		return header{}, nil, p.t.lose(p, p.readCause(err, true))
+		return wire.Header{}, nil, p.t.lose(p, p.readCause(err, true))
 	}
 	return h, payload, nil
 }
@@ -544,12 +549,12 @@ func (p *peer) writeAll(b []byte) error {
 	return nil
 }
 
-func (t *TCP) check(op string, other int) error {
+func (t *Comm) check(op string, other int) error {
 	switch t.state.Load() {
 	case stateNew, stateJoining:
-		return fmt.Errorf("collective: tcp rank %d %s: %w", t.cfg.Rank, op, ErrNotInitialized)
+		return fmt.Errorf("collective: tcp rank %d %s: %w", t.cfg.Rank, op, collective.ErrNotInitialized)
 	case stateFinalized:
-		return fmt.Errorf("collective: tcp rank %d %s: %w", t.cfg.Rank, op, ErrFinalized)
+		return fmt.Errorf("collective: tcp rank %d %s: %w", t.cfg.Rank, op, collective.ErrFinalized)
 	}
 	if other < 0 || other >= t.cfg.Size {
 		return fmt.Errorf("collective: tcp rank %d %s rank %d: out of range [0, %d)", t.cfg.Rank, op, other, t.cfg.Size)
@@ -557,10 +562,10 @@ func (t *TCP) check(op string, other int) error {
 	return nil
 }
 
-func (t *TCP) route(op string, other int) (*peer, error) {
+func (t *Comm) route(op string, other int) (*peer, error) {
 	p := t.peers[other]
 	if p == nil {
-		return nil, fmt.Errorf("collective: tcp rank %d %s rank %d: %w", t.cfg.Rank, op, other, ErrNoRoute)
+		return nil, fmt.Errorf("collective: tcp rank %d %s rank %d: %w", t.cfg.Rank, op, other, collective.ErrNoRoute)
 	}
 	return p, nil
 }
@@ -568,30 +573,30 @@ func (t *TCP) route(op string, other int) (*peer, error) {
 // Send writes data to rank dest as one frame (see AppendFrame for the types
 // with binary fast paths). It returns once the frame is handed to the
 // kernel; a lost destination yields a *RankLostError.
-func (t *TCP) Send(data any, dest, tag int) error {
-	m, err := sendMsgOf(data)
+func (t *Comm) Send(data any, dest, tag int) error {
+	m, err := wire.ForSend(data)
 	if err != nil {
 		return fmt.Errorf("collective: tcp rank %d send to %d: %w", t.cfg.Rank, dest, err)
 	}
-	return t.sendMsg(m, dest, tag)
+	return t.SendMsg(m, dest, tag)
 }
 
 // Receive waits for the frame with the tag from rank src and decodes it into
 // data (see DecodeFrame). Frames with other tags that arrive first are kept
 // for later Receives.
-func (t *TCP) Receive(data any, src, tag int) error {
-	m, err := recvMsgOf(data)
+func (t *Comm) Receive(data any, src, tag int) error {
+	m, err := wire.ForReceive(data)
 	if err != nil {
 		return fmt.Errorf("collective: tcp rank %d receive from %d: %w", t.cfg.Rank, src, err)
 	}
-	return t.recvMsg(m, src, tag)
+	return t.RecvMsg(m, src, tag)
 }
 
-func (t *TCP) sendMsg(m msg, dest, tag int) error {
+func (t *Comm) SendMsg(m wire.Msg, dest, tag int) error {
 	if err := t.check("send to", dest); err != nil {
 		return err
 	}
-	tg, err := checkTag(tag)
+	tg, err := wire.CheckTag(tag)
 	if err != nil {
 		return fmt.Errorf("collective: tcp rank %d send to %d: %w", t.cfg.Rank, dest, err)
 	}
@@ -606,7 +611,7 @@ func (t *TCP) sendMsg(m msg, dest, tag int) error {
 		return e
 	}
 	p.wmu.Lock()
-	p.wbuf, err = appendFrame(p.wbuf[:0], &m, tg)
+	p.wbuf, err = wire.AppendMsg(p.wbuf[:0], &m, tg)
 	if err != nil {
 		p.wmu.Unlock()
 		return fmt.Errorf("collective: tcp rank %d send to %d: %w", t.cfg.Rank, dest, err)
@@ -621,20 +626,20 @@ func (t *TCP) sendMsg(m msg, dest, tag int) error {
 	return nil
 }
 
-func (t *TCP) bcastMsg(m msg, tag int) error {
+func (t *Comm) BcastMsg(m wire.Msg, tag int) error {
 	if t.cfg.Rank != 0 {
 		return fmt.Errorf("collective: tcp rank %d: broadcast is rooted at rank 0", t.cfg.Rank)
 	}
 	if err := t.check("broadcast to", 0); err != nil {
 		return err
 	}
-	tg, err := checkTag(tag)
+	tg, err := wire.CheckTag(tag)
 	if err != nil {
 		return fmt.Errorf("collective: tcp rank 0 broadcast: %w", err)
 	}
 	t.bmu.Lock()
 	defer t.bmu.Unlock()
-	t.bbuf, err = appendFrame(t.bbuf[:0], &m, tg)
+	t.bbuf, err = wire.AppendMsg(t.bbuf[:0], &m, tg)
 	if err != nil {
 		return fmt.Errorf("collective: tcp rank 0 broadcast: %w", err)
 	}
@@ -653,11 +658,11 @@ func (t *TCP) bcastMsg(m msg, tag int) error {
 	return nil
 }
 
-func (t *TCP) recvMsg(m msg, src, tag int) error {
+func (t *Comm) RecvMsg(m wire.Msg, src, tag int) error {
 	if err := t.check("receive from", src); err != nil {
 		return err
 	}
-	tg, err := checkTag(tag)
+	tg, err := wire.CheckTag(tag)
 	if err != nil {
 		return fmt.Errorf("collective: tcp rank %d receive from %d: %w", t.cfg.Rank, src, err)
 	}
@@ -673,7 +678,7 @@ func (t *TCP) recvMsg(m msg, src, tag int) error {
 	for i, s := range p.stash {
 		if s.tag == tg {
 			p.stash = slices.Delete(p.stash, i, i+1)
-			return t.decoded(decodePayload(s.kind, s.data, &m), src, tag)
+			return t.decoded(wire.DecodePayload(s.kind, s.data, &m), src, tag)
 		}
 	}
 	if e := p.lost(); e != nil {
@@ -684,84 +689,84 @@ func (t *TCP) recvMsg(m msg, src, tag int) error {
 		if err != nil {
 			return err
 		}
-		switch h.kind {
-		case kindHeartbeat:
+		switch h.Kind {
+		case wire.KindHeartbeat:
 			continue
-		case kindGoodbye:
-			return t.lose(p, ErrPeerLeft)
-		case kindAbort:
-			r, host, cause, err := parseAbort(payload)
+		case wire.KindGoodbye:
+			return t.lose(p, collective.ErrPeerLeft)
+		case wire.KindAbort:
+			r, host, cause, err := wire.ParseAbort(payload)
 			if err != nil {
 				return t.lose(p, fmt.Errorf("bad abort frame: %w", err))
 			}
-			e, _ := p.setLost(&RankLostError{Rank: r, Host: host,
+			e, _ := p.setLost(&collective.RankLostError{Rank: r, Host: host,
 				Cause: fmt.Errorf("reported by rank %d (host %s): %s", p.rank, p.host, cause)})
 			return e
-		case kindSparse, kindFloat64s, kindBytes, kindGob:
+		case wire.KindSparse, wire.KindFloat64s, wire.KindBytes, wire.KindGob:
 		default:
-			return t.lose(p, fmt.Errorf("unexpected %s frame", kindName(h.kind)))
+			return t.lose(p, fmt.Errorf("unexpected %s frame", wire.KindName(h.Kind)))
 		}
-		t.recvd.Add(int64(HeaderSize + h.n))
-		if h.tag != tg {
-			if len(p.stash) >= maxStash {
-				return fmt.Errorf("collective: tcp rank %d receive from %d: more than %d unexpected messages while waiting for tag %d", t.cfg.Rank, src, maxStash, tag)
+		t.recvd.Add(int64(wire.HeaderSize + h.N))
+		if h.Tag != tg {
+			if len(p.stash) >= mailbox.MaxStash {
+				return fmt.Errorf("collective: tcp rank %d receive from %d: more than %d unexpected messages while waiting for tag %d", t.cfg.Rank, src, mailbox.MaxStash, tag)
 			}
-			p.stash = append(p.stash, stashedFrame{kind: h.kind, tag: h.tag, data: slices.Clone(payload)})
+			p.stash = append(p.stash, stashedFrame{kind: h.Kind, tag: h.Tag, data: slices.Clone(payload)})
 			continue
 		}
-		return t.decoded(decodePayload(h.kind, payload, &m), src, tag)
+		return t.decoded(wire.DecodePayload(h.Kind, payload, &m), src, tag)
 	}
 }
 
-func (t *TCP) decoded(err error, src, tag int) error {
+func (t *Comm) decoded(err error, src, tag int) error {
 	if err != nil {
 		return fmt.Errorf("collective: tcp rank %d receive from %d (tag %d): %w", t.cfg.Rank, src, tag, err)
 	}
 	return nil
 }
 
-func (t *TCP) sendSelf(m msg, tg int32) error {
-	buf, err := appendFrame(t.self.buffer(), &m, tg)
+func (t *Comm) sendSelf(m wire.Msg, tg int32) error {
+	buf, err := wire.AppendMsg(t.self.Buffer(), &m, tg)
 	if err != nil {
-		t.self.recycle(buf)
+		t.self.Recycle(buf)
 		return fmt.Errorf("collective: tcp rank %d send to itself: %w", t.cfg.Rank, err)
 	}
 	select {
-	case t.self.q <- buf:
+	case t.self.Q <- buf:
 		return nil
 	case <-t.done:
-		return fmt.Errorf("collective: tcp rank %d send to itself: %w", t.cfg.Rank, ErrFinalized)
+		return fmt.Errorf("collective: tcp rank %d send to itself: %w", t.cfg.Rank, collective.ErrFinalized)
 	}
 }
 
-func (t *TCP) recvSelf(m msg, tg int32) error {
+func (t *Comm) recvSelf(m wire.Msg, tg int32) error {
 	t.selfR.Lock()
 	defer t.selfR.Unlock()
-	f, ok := t.self.takeStashed(tg)
+	f, ok := t.self.TakeStashed(tg)
 	for !ok {
 		select {
-		case f = <-t.self.q:
+		case f = <-t.self.Q:
 		case <-t.done:
-			return fmt.Errorf("collective: tcp rank %d receive from itself: %w", t.cfg.Rank, ErrFinalized)
+			return fmt.Errorf("collective: tcp rank %d receive from itself: %w", t.cfg.Rank, collective.ErrFinalized)
 		}
-		if frameTag(f) == tg {
+		if wire.FrameTag(f) == tg {
 			break
 		}
-		if len(t.self.stash) >= maxStash {
-			t.self.recycle(f)
-			return fmt.Errorf("collective: tcp rank %d receive from itself: more than %d unexpected messages", t.cfg.Rank, maxStash)
+		if len(t.self.Stash) >= mailbox.MaxStash {
+			t.self.Recycle(f)
+			return fmt.Errorf("collective: tcp rank %d receive from itself: more than %d unexpected messages", t.cfg.Rank, mailbox.MaxStash)
 		}
-		t.self.stash = append(t.self.stash, f)
+		t.self.Stash = append(t.self.Stash, f)
 	}
-	err := decodePayload(f[2], f[HeaderSize:], &m)
-	t.self.recycle(f)
+	err := wire.DecodePayload(f[2], f[wire.HeaderSize:], &m)
+	t.self.Recycle(f)
 	return t.decoded(err, t.cfg.Rank, int(tg))
 }
 
 // Finalize ends the rank: it stops the heartbeats, sends every peer a
 // goodbye, waits up to Timeout for theirs, and closes the connections. It
 // never fails; calling it again does nothing.
-func (t *TCP) Finalize() {
+func (t *Comm) Finalize() {
 	prev := t.state.Swap(stateFinalized)
 	if prev == stateFinalized {
 		return
@@ -776,7 +781,7 @@ func (t *TCP) Finalize() {
 	close(t.hbStop)
 	t.hbWG.Wait()
 	deadline := time.Now().Add(t.timeout)
-	goodbye := appendControl(nil, kindGoodbye, nil)
+	goodbye := wire.AppendControl(nil, wire.KindGoodbye, nil)
 	for _, p := range t.peers {
 		if p == nil {
 			continue

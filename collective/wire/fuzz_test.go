@@ -1,4 +1,4 @@
-package collective
+package wire
 
 import (
 	"bytes"
@@ -13,6 +13,10 @@ import (
 
 	"github.com/efmpi/efmpi/sparse"
 )
+
+// collectiveTagBase is collective.TagBase (the seed frames use the
+// collectives' tags; the package cannot import collective).
+const collectiveTagBase = 0x7EF00000
 
 // fuzzGob is the gob value of the decoding tests: a struct, so that its gob
 // encoding is deterministic (no maps).
@@ -70,7 +74,7 @@ func validFrames(tb testing.TB) [][]byte {
 	tb.Helper()
 	var fs [][]byte
 	for i, nnz := range []int{0, 1, 2, 5, 17, 64} {
-		fs = append(fs, mustFrame(tb, seedSparse(3*nnz+1, nnz, uint64(i)), TagBase+i))
+		fs = append(fs, mustFrame(tb, seedSparse(3*nnz+1, nnz, uint64(i)), collectiveTagBase+i))
 	}
 	fs = append(fs, mustFrame(tb, sparse.NewVector(0, 0), 0))
 	fs = append(fs, mustFrame(tb, []float64{}, 1))
@@ -86,16 +90,16 @@ func validFrames(tb testing.TB) [][]byte {
 
 // controlFrames returns valid control frames, which DecodeFrame must refuse.
 func controlFrames() [][]byte {
-	nonce := bytes.Repeat([]byte{0xA5}, nonceSize)
-	mac := bytes.Repeat([]byte{0x5A}, macSize)
+	nonce := bytes.Repeat([]byte{0xA5}, NonceSize)
+	mac := bytes.Repeat([]byte{0x5A}, MACSize)
 	return [][]byte{
-		appendControl(nil, kindHeartbeat, nil),
-		appendControl(nil, kindGoodbye, nil),
-		appendControl(nil, kindAbort, appendAbort(nil, &RankLostError{Rank: 3, Host: "node7", Cause: ErrPeerLeft})),
-		appendControl(nil, kindHello, appendHello(nil, nonce, 4)),
-		appendControl(nil, kindJoin, appendJoin(nil, joinMsg{rank: 2, size: 4, nonce: nonce, mac: mac, host: "h"})),
-		appendControl(nil, kindWelcome, appendWelcome(nil, mac, "root")),
-		appendControl(nil, kindRefuse, []byte("no")),
+		AppendControl(nil, KindHeartbeat, nil),
+		AppendControl(nil, KindGoodbye, nil),
+		AppendControl(nil, KindAbort, AppendAbort(nil, 3, "node7", "peer finalized and left the job while a message was expected")),
+		AppendControl(nil, KindHello, AppendHello(nil, nonce, 4)),
+		AppendControl(nil, KindJoin, AppendJoin(nil, Join{Rank: 2, Size: 4, Nonce: nonce, MAC: mac, Host: "h"})),
+		AppendControl(nil, KindWelcome, AppendWelcome(nil, mac, "root")),
+		AppendControl(nil, KindRefuse, []byte("no")),
 	}
 }
 
@@ -183,7 +187,7 @@ func checkDecodeFrame(t *testing.T, frame []byte) {
 		for i := range acc {
 			acc[i] = 1
 		}
-		if err := decodePayload(kindFloat64s, frame[HeaderSize:], &msg{k: mAddDense, f: acc}); err != nil {
+		if err := DecodePayload(KindFloat64s, frame[HeaderSize:], &Msg{Kind: MsgAddDense, F: acc}); err != nil {
 			t.Fatalf("add-decoding a dense frame: %v", err)
 		}
 		for i := range acc {
@@ -239,27 +243,27 @@ func checkDecodeFrame(t *testing.T, frame []byte) {
 	// Control frames never decode as messages; their payload parsers, which
 	// read what peers send during the handshake and on abort, must not panic
 	// either.
-	if h, err := parseHeader(frame); err == nil && len(frame)-HeaderSize == h.n {
+	if h, err := ParseHeader(frame); err == nil && len(frame)-HeaderSize == h.N {
 		p := frame[HeaderSize:]
-		switch h.kind {
-		case kindSparse, kindFloat64s, kindBytes, kindGob:
+		switch h.Kind {
+		case KindSparse, KindFloat64s, KindBytes, KindGob:
 			return
-		case kindHello:
-			_, _, _ = parseHello(p)
-		case kindJoin:
-			_, _ = parseJoin(p)
-		case kindWelcome:
-			_, _, _ = parseWelcome(p)
-		case kindAbort:
-			if r, host, cause, err := parseAbort(p); err == nil {
-				if r < 0 || cleanHost(host) != host || !utf8.ValidString(cause) {
-					t.Fatalf("parseAbort returned rank %d, host %q, cause %q", r, host, cause)
+		case KindHello:
+			_, _, _ = ParseHello(p)
+		case KindJoin:
+			_, _ = ParseJoin(p)
+		case KindWelcome:
+			_, _, _ = ParseWelcome(p)
+		case KindAbort:
+			if r, host, cause, err := ParseAbort(p); err == nil {
+				if r < 0 || CleanHost(host) != host || !utf8.ValidString(cause) {
+					t.Fatalf("ParseAbort returned rank %d, host %q, cause %q", r, host, cause)
 				}
 			}
 		}
 		for _, d := range []any{sparse.NewVector(0, 0), &fp, &bp, &g} {
 			if _, err := DecodeFrame(frame, d); err == nil {
-				t.Fatalf("%s frame decoded into %T", kindName(h.kind), d)
+				t.Fatalf("%s frame decoded into %T", KindName(h.Kind), d)
 			}
 		}
 	}
@@ -325,7 +329,7 @@ func TestDecodeFrameRejects(t *testing.T) {
 	withNNZ := func(nnz uint32) []byte { return setU32(HeaderSize+8, nnz) }
 	header := func(kind byte, n uint32, payload int) []byte {
 		b := make([]byte, HeaderSize+payload)
-		putHeader(b, kind, 0, 0)
+		PutHeader(b, kind, 0, 0)
 		binary.LittleEndian.PutUint32(b[8:], n)
 		return b
 	}
@@ -347,12 +351,12 @@ func TestDecodeFrameRejects(t *testing.T) {
 		{"bad version 2", setByte(1, 2), &sparse.Vector{}},
 		{"reserved byte set", setByte(3, 1), &sparse.Vector{}},
 		{"unknown kind", setByte(2, 9), &sparse.Vector{}},
-		{"length beyond MaxPayload", header(kindSparse, MaxPayload+1, 0), &sparse.Vector{}},
-		{"length 4 GiB-1", header(kindBytes, math.MaxUint32, 16), new([]byte)},
-		{"MaxPayload announced, few bytes", header(kindFloat64s, MaxPayload, 64), new([]float64)},
-		{"heartbeat with payload", header(kindHeartbeat, 1, 1), new([]byte)},
-		{"abort over control limit", header(kindAbort, maxControlPayload+1, 0), new([]byte)},
-		{"sparse payload below its header", header(kindSparse, 11, 11), &sparse.Vector{}},
+		{"length beyond MaxPayload", header(KindSparse, MaxPayload+1, 0), &sparse.Vector{}},
+		{"length 4 GiB-1", header(KindBytes, math.MaxUint32, 16), new([]byte)},
+		{"MaxPayload announced, few bytes", header(KindFloat64s, MaxPayload, 64), new([]float64)},
+		{"heartbeat with payload", header(KindHeartbeat, 1, 1), new([]byte)},
+		{"abort over control limit", header(KindAbort, MaxControlPayload+1, 0), new([]byte)},
+		{"sparse payload below its header", header(KindSparse, 11, 11), &sparse.Vector{}},
 		{"nnz one more than entries", withNNZ(6), &sparse.Vector{}},
 		{"nnz one less than entries", withNNZ(4), &sparse.Vector{}},
 		{"nnz huge", withNNZ(math.MaxUint32), &sparse.Vector{}},
@@ -378,11 +382,11 @@ func TestDecodeFrameRejects(t *testing.T) {
 		{"dense into sparse", dense, &sparse.Vector{}},
 		{"dense too long for fixed slice", dense, make([]float64, 2)},
 		{"dense too short for fixed slice", dense, make([]float64, 4)},
-		{"dense payload not a multiple of 8", append(header(kindFloat64s, 12, 0), make([]byte, 12)...), new([]float64)},
-		{"dense payload not a multiple of 8, fixed", append(header(kindFloat64s, 12, 0), make([]byte, 12)...), make([]float64, 1)},
+		{"dense payload not a multiple of 8", append(header(KindFloat64s, 12, 0), make([]byte, 12)...), new([]float64)},
+		{"dense payload not a multiple of 8, fixed", append(header(KindFloat64s, 12, 0), make([]byte, 12)...), make([]float64, 1)},
 		{"bytes length mismatch", bs, make([]byte, 4)},
 		{"bytes into dense", bs, new([]float64)},
-		{"gob garbage", append(header(kindGob, 5, 0), 1, 2, 3, 4, 5), new(fuzzGob)},
+		{"gob garbage", append(header(KindGob, 5, 0), 1, 2, 3, 4, 5), new(fuzzGob)},
 		{"gob of another type", mustFrame(t, "a string", 1), new(fuzzGob)},
 		{"heartbeat", controlFrames()[0], new([]byte)},
 		{"goodbye", controlFrames()[1], new([]byte)},
@@ -432,4 +436,13 @@ func TestAppendFrameRejects(t *testing.T) {
 			t.Errorf("%s: AppendFrame accepted it", c.name)
 		}
 	}
+}
+
+// sameBits reports whether a and b hold the same float64 bit patterns.
+func sameBits(a, b []float64) bool {
+	return slices.EqualFunc(a, b, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
+}
+
+func sameSparse(a, b *sparse.Vector) bool {
+	return a.Dim == b.Dim && slices.Equal(a.Idx, b.Idx) && sameBits(a.Val, b.Val)
 }

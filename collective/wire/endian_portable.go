@@ -1,4 +1,4 @@
-package collective
+package wire
 
 import (
 	"encoding/binary"

@@ -1,4 +1,7 @@
-package collective
+// Package btracey adapts github.com/btracey/mpi's own TCP Network to
+// collective.Comm, so that it can be selected by name ("btracey") and
+// compared with efmpi's transports; see Comm.
+package btracey
 
 import (
 	"crypto/sha256"
@@ -10,13 +13,16 @@ import (
 	"time"
 
 	"github.com/btracey/mpi"
+
+	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/collective/wire"
 )
 
 // btraceyGrace is how long Finalize waits before closing btracey's
-// connections; see Btracey.
+// connections; see Comm.
 const btraceyGrace = 100 * time.Millisecond
 
-// Btracey wraps github.com/btracey/mpi's own TCP Network (all-to-all
+// Comm wraps github.com/btracey/mpi's own TCP Network (all-to-all
 // connections, gob encoding, a password compared in clear) so that it can be
 // selected by name ("btracey") and compared with the other transports. It is
 // not meant for production runs: it is slow, it panics in its own goroutines
@@ -33,7 +39,7 @@ const btraceyGrace = 100 * time.Millisecond
 //
 // Btracey's package registers flags (-mpi-addr, …) on flag.CommandLine when
 // it is imported; they are ignored here because every field is set.
-type Btracey struct {
+type Comm struct {
 	nw    *mpi.Network
 	rank  int
 	size  int
@@ -42,11 +48,11 @@ type Btracey struct {
 	recvd atomic.Int64
 }
 
-// NewBtracey returns rank rank of a btracey world whose rank r listens on
+// New returns rank rank of a btracey world whose rank r listens on
 // addrs[r] (host:port, all distinct). The secret becomes btracey's password
 // (hashed first, because btracey sends it in clear); timeout bounds Init
 // (0 means DefaultTimeout).
-func NewBtracey(addrs []string, rank int, secret []byte, timeout time.Duration) (*Btracey, error) {
+func New(addrs []string, rank int, secret []byte, timeout time.Duration) (*Comm, error) {
 	n := len(addrs)
 	if n == 0 {
 		return nil, fmt.Errorf("collective: btracey: no addresses")
@@ -55,7 +61,7 @@ func NewBtracey(addrs []string, rank int, secret []byte, timeout time.Duration) 
 		return nil, fmt.Errorf("collective: btracey: rank %d out of range [0, %d)", rank, n)
 	}
 	if timeout == 0 {
-		timeout = DefaultTimeout
+		timeout = collective.DefaultTimeout
 	}
 	sorted := slices.Clone(addrs)
 	sort.Strings(sorted)
@@ -64,7 +70,7 @@ func NewBtracey(addrs []string, rank int, secret []byte, timeout time.Duration) 
 			return nil, fmt.Errorf("collective: btracey: address %s listed twice", sorted[i])
 		}
 	}
-	b := &Btracey{rank: rank, size: n, toB: make([]int, n)}
+	b := &Comm{rank: rank, size: n, toB: make([]int, n)}
 	for r, a := range addrs {
 		b.toB[r] = sort.SearchStrings(sorted, a)
 	}
@@ -80,51 +86,51 @@ func NewBtracey(addrs []string, rank int, secret []byte, timeout time.Duration) 
 }
 
 // Init connects to every other rank.
-func (b *Btracey) Init() error {
+func (b *Comm) Init() error {
 	if err := b.nw.Init(); err != nil {
 		return fmt.Errorf("collective: btracey rank %d init: %w", b.rank, err)
 	}
 	return nil
 }
 
-// Finalize closes the connections after a short grace period (see Btracey).
-func (b *Btracey) Finalize() {
+// Finalize closes the connections after a short grace period (see Comm).
+func (b *Comm) Finalize() {
 	time.Sleep(btraceyGrace)
 	b.nw.Finalize()
 }
 
 // Rank returns this rank's number.
-func (b *Btracey) Rank() int { return b.rank }
+func (b *Comm) Rank() int { return b.rank }
 
 // Size returns the number of ranks.
-func (b *Btracey) Size() int { return b.size }
+func (b *Comm) Size() int { return b.size }
 
 // BytesSent returns the efmpi frame size of the messages sent to others.
-func (b *Btracey) BytesSent() int64 { return b.sent.Load() }
+func (b *Comm) BytesSent() int64 { return b.sent.Load() }
 
 // BytesReceived returns the efmpi frame size of the messages received from
 // others.
-func (b *Btracey) BytesReceived() int64 { return b.recvd.Load() }
+func (b *Comm) BytesReceived() int64 { return b.recvd.Load() }
 
 // Transport returns "btracey".
-func (b *Btracey) Transport() string { return "btracey" }
+func (b *Comm) Transport() string { return "btracey" }
 
 // Send gob-encodes data and sends it to rank dest through btracey's Network,
 // which waits for the receiver's acknowledgement.
-func (b *Btracey) Send(data any, dest, tag int) error {
+func (b *Comm) Send(data any, dest, tag int) error {
 	if dest < 0 || dest >= b.size {
 		return fmt.Errorf("collective: btracey rank %d send to rank %d: out of range [0, %d)", b.rank, dest, b.size)
 	}
-	m, err := sendMsgOf(data)
+	m, err := wire.ForSend(data)
 	if err != nil {
 		return fmt.Errorf("collective: btracey rank %d send to %d: %w", b.rank, dest, err)
 	}
-	size, err := frameSize(&m)
+	size, err := wire.FrameSize(&m)
 	if err != nil {
 		return fmt.Errorf("collective: btracey rank %d send to %d: %w", b.rank, dest, err)
 	}
-	if m.k == mSparse && len(m.sv.Idx) != len(m.sv.Val) {
-		return fmt.Errorf("collective: btracey rank %d send to %d: sparse vector has %d indices but %d values", b.rank, dest, len(m.sv.Idx), len(m.sv.Val))
+	if m.Kind == wire.MsgSparse && len(m.Vec.Idx) != len(m.Vec.Val) {
+		return fmt.Errorf("collective: btracey rank %d send to %d: sparse vector has %d indices but %d values", b.rank, dest, len(m.Vec.Idx), len(m.Vec.Val))
 	}
 	if err := b.nw.Send(data, b.toB[dest], tag); err != nil {
 		return fmt.Errorf("collective: btracey rank %d send to %d: %w", b.rank, dest, err)
@@ -138,11 +144,11 @@ func (b *Btracey) Send(data any, dest, tag int) error {
 // Receive receives from rank src through btracey's Network and gob-decodes
 // into data, with the same destination rules as the other transports
 // (fixed-length slices must match, sparse vectors are validated).
-func (b *Btracey) Receive(data any, src, tag int) error {
+func (b *Comm) Receive(data any, src, tag int) error {
 	if src < 0 || src >= b.size {
 		return fmt.Errorf("collective: btracey rank %d receive from rank %d: out of range [0, %d)", b.rank, src, b.size)
 	}
-	m, err := recvMsgOf(data)
+	m, err := wire.ForReceive(data)
 	if err != nil {
 		return fmt.Errorf("collective: btracey rank %d receive from %d: %w", b.rank, src, err)
 	}
@@ -150,54 +156,54 @@ func (b *Btracey) Receive(data any, src, tag int) error {
 		return fmt.Errorf("collective: btracey rank %d receive from %d (tag %d): %w", b.rank, src, tag, err)
 	}
 	var size int
-	switch m.k {
-	case mSparse:
+	switch m.Kind {
+	case wire.MsgSparse:
 		// gob leaves fields it does not transmit (zero values) untouched.
-		m.sv.Reset(0)
-		if err := b.nw.Receive(m.sv, b.toB[src], tag); err != nil {
+		m.Vec.Reset(0)
+		if err := b.nw.Receive(m.Vec, b.toB[src], tag); err != nil {
 			return fail(err)
 		}
-		if err := m.sv.Validate(); err != nil {
+		if err := m.Vec.Validate(); err != nil {
 			return fail(err)
 		}
-		size = SparseFrameSize(m.sv.Len())
-	case mDense:
-		tmp := m.f[:0]
+		size = wire.SparseFrameSize(m.Vec.Len())
+	case wire.MsgDense:
+		tmp := m.F[:0]
 		if err := b.nw.Receive(&tmp, b.toB[src], tag); err != nil {
 			return fail(err)
 		}
-		if len(tmp) != len(m.f) {
-			return fail(fmt.Errorf("dense length mismatch: message has %d values, receiver expects %d", len(tmp), len(m.f)))
+		if len(tmp) != len(m.F) {
+			return fail(fmt.Errorf("dense length mismatch: message has %d values, receiver expects %d", len(tmp), len(m.F)))
 		}
-		copy(m.f, tmp)
-		size = DenseFrameSize(len(m.f))
-	case mDensePtr:
-		*m.fp = (*m.fp)[:0]
-		if err := b.nw.Receive(m.fp, b.toB[src], tag); err != nil {
+		copy(m.F, tmp)
+		size = wire.DenseFrameSize(len(m.F))
+	case wire.MsgDensePtr:
+		*m.FP = (*m.FP)[:0]
+		if err := b.nw.Receive(m.FP, b.toB[src], tag); err != nil {
 			return fail(err)
 		}
-		size = DenseFrameSize(len(*m.fp))
-	case mBytes:
-		tmp := m.b[:0]
+		size = wire.DenseFrameSize(len(*m.FP))
+	case wire.MsgBytes:
+		tmp := m.B[:0]
 		if err := b.nw.Receive(&tmp, b.toB[src], tag); err != nil {
 			return fail(err)
 		}
-		if len(tmp) != len(m.b) {
-			return fail(fmt.Errorf("byte length mismatch: message has %d bytes, receiver expects %d", len(tmp), len(m.b)))
+		if len(tmp) != len(m.B) {
+			return fail(fmt.Errorf("byte length mismatch: message has %d bytes, receiver expects %d", len(tmp), len(m.B)))
 		}
-		copy(m.b, tmp)
-		size = BytesFrameSize(len(m.b))
-	case mBytesPtr:
-		*m.bp = (*m.bp)[:0]
-		if err := b.nw.Receive(m.bp, b.toB[src], tag); err != nil {
+		copy(m.B, tmp)
+		size = wire.BytesFrameSize(len(m.B))
+	case wire.MsgBytesPtr:
+		*m.BP = (*m.BP)[:0]
+		if err := b.nw.Receive(m.BP, b.toB[src], tag); err != nil {
 			return fail(err)
 		}
-		size = BytesFrameSize(len(*m.bp))
+		size = wire.BytesFrameSize(len(*m.BP))
 	default:
 		if err := b.nw.Receive(data, b.toB[src], tag); err != nil {
 			return fail(err)
 		}
-		if size, err = frameSize(&m); err != nil {
+		if size, err = wire.FrameSize(&m); err != nil {
 			return fail(err)
 		}
 	}

@@ -1,10 +1,14 @@
-package collective
+package inproc
 
 import (
 	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
+
+	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/collective/internal/mailbox"
+	"github.com/efmpi/efmpi/collective/wire"
 )
 
 // Communicator states.
@@ -14,7 +18,7 @@ const (
 	stateFinalized
 )
 
-// Inproc is one rank of an in-process world made by NewInprocWorld: ranks are
+// Comm is one rank of an in-process world made by NewWorld: ranks are
 // goroutines of one process and messages are frames copied through
 // per-pair in-memory mailboxes. Any pair of ranks may exchange messages, a
 // rank may send to itself, and a Send returns as soon as its frame is queued
@@ -24,22 +28,23 @@ const (
 // reported to the waiter as a *RankLostError with cause ErrPeerLeft, and then
 // to every rank waiting anywhere in the world, so a failing rank cannot
 // leave the others blocked as long as it calls Finalize (defer it).
-type Inproc struct {
+type Comm struct {
 	rank  int
-	w     *inprocWorld
+	w     *world
 	state atomic.Int32
 	sent  atomic.Int64
 	recvd atomic.Int64
+	star  collective.Star // GatherSparse, over the mailboxes
 }
 
 // inbox holds the mailboxes into one rank, created on first use, so that a
 // world of n ranks costs O(n) memory plus the pairs that really talk.
 type inbox struct {
 	mu    sync.Mutex
-	boxes map[int]*mailbox // by source
+	boxes map[int]*mailbox.Mailbox // by source
 }
 
-type inprocWorld struct {
+type world struct {
 	n         int
 	host      string
 	inboxes   []inbox // by destination
@@ -48,13 +53,13 @@ type inprocWorld struct {
 	doneOnce  []sync.Once
 	abort     chan struct{}
 	abortOnce sync.Once
-	abortErr  *RankLostError
+	abortErr  *collective.RankLostError
 }
 
-// NewInprocWorld returns the n ranks of an in-process world; element r is
+// NewWorld returns the n ranks of an in-process world; element r is
 // rank r. Each rank is meant to be driven by its own goroutine, which calls
 // Init, then collectives or Send/Receive, then Finalize.
-func NewInprocWorld(n int) ([]Comm, error) {
+func NewWorld(n int) ([]collective.Comm, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("collective: in-process world needs at least 1 rank, got %d", n)
 	}
@@ -62,7 +67,7 @@ func NewInprocWorld(n int) ([]Comm, error) {
 	if err != nil || host == "" {
 		host = "localhost"
 	}
-	w := &inprocWorld{
+	w := &world{
 		n:        n,
 		host:     host,
 		inboxes:  make([]inbox, n),
@@ -71,31 +76,33 @@ func NewInprocWorld(n int) ([]Comm, error) {
 		abort:    make(chan struct{}),
 	}
 	w.meet.init(n)
-	comms := make([]Comm, n)
+	comms := make([]collective.Comm, n)
 	for r := range n {
 		w.done[r] = make(chan struct{})
-		comms[r] = &Inproc{rank: r, w: w}
+		c := &Comm{rank: r, w: w}
+		c.star.Comm = c
+		comms[r] = c
 	}
 	return comms, nil
 }
 
 // box returns the mailbox from src to dst, creating it on first use.
-func (w *inprocWorld) box(src, dst int) *mailbox {
+func (w *world) box(src, dst int) *mailbox.Mailbox {
 	ib := &w.inboxes[dst]
 	ib.mu.Lock()
 	mb := ib.boxes[src]
 	if mb == nil {
 		if ib.boxes == nil {
-			ib.boxes = map[int]*mailbox{}
+			ib.boxes = map[int]*mailbox.Mailbox{}
 		}
-		mb = newMailbox()
+		mb = mailbox.New()
 		ib.boxes[src] = mb
 	}
 	ib.mu.Unlock()
 	return mb
 }
 
-func (w *inprocWorld) setAbort(e *RankLostError) {
+func (w *world) setAbort(e *collective.RankLostError) {
 	w.abortOnce.Do(func() {
 		w.abortErr = e
 		close(w.abort)
@@ -104,7 +111,7 @@ func (w *inprocWorld) setAbort(e *RankLostError) {
 }
 
 // Init starts the rank. It does not block: the world is already connected.
-func (c *Inproc) Init() error {
+func (c *Comm) Init() error {
 	if !c.state.CompareAndSwap(stateNew, stateRunning) {
 		return fmt.Errorf("collective: inproc rank %d: Init called twice or after Finalize", c.rank)
 	}
@@ -113,54 +120,54 @@ func (c *Inproc) Init() error {
 
 // Finalize ends the rank. Ranks still waiting for a message from it get a
 // *RankLostError.
-func (c *Inproc) Finalize() {
+func (c *Comm) Finalize() {
 	c.state.Store(stateFinalized)
 	c.w.doneOnce[c.rank].Do(func() { close(c.w.done[c.rank]) })
 	c.w.meet.leave(c.rank)
 }
 
 // Rank returns this rank's number.
-func (c *Inproc) Rank() int { return c.rank }
+func (c *Comm) Rank() int { return c.rank }
 
 // Size returns the number of ranks in the world.
-func (c *Inproc) Size() int { return c.w.n }
+func (c *Comm) Size() int { return c.w.n }
 
 // BytesSent returns the bytes of the frames this rank sent to other ranks.
-func (c *Inproc) BytesSent() int64 { return c.sent.Load() }
+func (c *Comm) BytesSent() int64 { return c.sent.Load() }
 
 // BytesReceived returns the bytes of the frames this rank received from
 // other ranks.
-func (c *Inproc) BytesReceived() int64 { return c.recvd.Load() }
+func (c *Comm) BytesReceived() int64 { return c.recvd.Load() }
 
 // Transport returns "inproc".
-func (c *Inproc) Transport() string { return "inproc" }
+func (c *Comm) Transport() string { return "inproc" }
 
 // Send copies data into a frame for rank dest. See AppendFrame for the types
 // with binary fast paths.
-func (c *Inproc) Send(data any, dest, tag int) error {
-	m, err := sendMsgOf(data)
+func (c *Comm) Send(data any, dest, tag int) error {
+	m, err := wire.ForSend(data)
 	if err != nil {
 		return fmt.Errorf("collective: inproc rank %d send to %d: %w", c.rank, dest, err)
 	}
-	return c.sendMsg(m, dest, tag)
+	return c.SendMsg(m, dest, tag)
 }
 
 // Receive waits for the frame with the tag from rank src and decodes it into
 // data (see DecodeFrame for the accepted destinations).
-func (c *Inproc) Receive(data any, src, tag int) error {
-	m, err := recvMsgOf(data)
+func (c *Comm) Receive(data any, src, tag int) error {
+	m, err := wire.ForReceive(data)
 	if err != nil {
 		return fmt.Errorf("collective: inproc rank %d receive from %d: %w", c.rank, src, err)
 	}
-	return c.recvMsg(m, src, tag)
+	return c.RecvMsg(m, src, tag)
 }
 
-func (c *Inproc) check(op string, other int) error {
+func (c *Comm) check(op string, other int) error {
 	switch c.state.Load() {
 	case stateNew:
-		return fmt.Errorf("collective: inproc rank %d %s: %w", c.rank, op, ErrNotInitialized)
+		return fmt.Errorf("collective: inproc rank %d %s: %w", c.rank, op, collective.ErrNotInitialized)
 	case stateFinalized:
-		return fmt.Errorf("collective: inproc rank %d %s: %w", c.rank, op, ErrFinalized)
+		return fmt.Errorf("collective: inproc rank %d %s: %w", c.rank, op, collective.ErrFinalized)
 	}
 	if other < 0 || other >= c.w.n {
 		return fmt.Errorf("collective: inproc rank %d %s rank %d: out of range [0, %d)", c.rank, op, other, c.w.n)
@@ -168,31 +175,31 @@ func (c *Inproc) check(op string, other int) error {
 	return nil
 }
 
-func (c *Inproc) sendMsg(m msg, dest, tag int) error {
+func (c *Comm) SendMsg(m wire.Msg, dest, tag int) error {
 	if err := c.check("send to", dest); err != nil {
 		return err
 	}
-	t, err := checkTag(tag)
+	t, err := wire.CheckTag(tag)
 	if err != nil {
 		return fmt.Errorf("collective: inproc rank %d send to %d: %w", c.rank, dest, err)
 	}
 	mb := c.w.box(c.rank, dest)
-	buf, err := appendFrame(mb.buffer(), &m, t)
+	buf, err := wire.AppendMsg(mb.Buffer(), &m, t)
 	if err != nil {
-		mb.recycle(buf)
+		mb.Recycle(buf)
 		return fmt.Errorf("collective: inproc rank %d send to %d: %w", c.rank, dest, err)
 	}
 	select {
-	case mb.q <- buf:
+	case mb.Q <- buf:
 	default:
 		select {
-		case mb.q <- buf:
+		case mb.Q <- buf:
 		case <-c.w.done[dest]:
-			e := &RankLostError{Rank: dest, Host: c.w.host, Cause: ErrPeerLeft}
+			e := &collective.RankLostError{Rank: dest, Host: c.w.host, Cause: collective.ErrPeerLeft}
 			c.w.setAbort(e)
 			return e
 		case <-c.w.done[c.rank]:
-			return fmt.Errorf("collective: inproc rank %d send to %d: %w", c.rank, dest, ErrFinalized)
+			return fmt.Errorf("collective: inproc rank %d send to %d: %w", c.rank, dest, collective.ErrFinalized)
 		case <-c.w.abort:
 			return c.w.abortErr
 		}
@@ -203,45 +210,45 @@ func (c *Inproc) sendMsg(m msg, dest, tag int) error {
 	return nil
 }
 
-func (c *Inproc) bcastMsg(m msg, tag int) error {
+func (c *Comm) BcastMsg(m wire.Msg, tag int) error {
 	for r := 1; r < c.w.n; r++ {
-		if err := c.sendMsg(m, r, tag); err != nil {
+		if err := c.SendMsg(m, r, tag); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (c *Inproc) recvMsg(m msg, src, tag int) error {
+func (c *Comm) RecvMsg(m wire.Msg, src, tag int) error {
 	if err := c.check("receive from", src); err != nil {
 		return err
 	}
-	t, err := checkTag(tag)
+	t, err := wire.CheckTag(tag)
 	if err != nil {
 		return fmt.Errorf("collective: inproc rank %d receive from %d: %w", c.rank, src, err)
 	}
 	mb := c.w.box(src, c.rank)
-	mb.rmu.Lock()
-	defer mb.rmu.Unlock()
-	f, ok := mb.takeStashed(t)
+	mb.RMu.Lock()
+	defer mb.RMu.Unlock()
+	f, ok := mb.TakeStashed(t)
 	for !ok {
 		if f, err = c.next(mb, src); err != nil {
 			return err
 		}
-		if frameTag(f) == t {
+		if wire.FrameTag(f) == t {
 			break
 		}
-		if len(mb.stash) >= maxStash {
-			mb.recycle(f)
-			return fmt.Errorf("collective: inproc rank %d receive from %d: more than %d unexpected messages while waiting for tag %d", c.rank, src, maxStash, tag)
+		if len(mb.Stash) >= mailbox.MaxStash {
+			mb.Recycle(f)
+			return fmt.Errorf("collective: inproc rank %d receive from %d: more than %d unexpected messages while waiting for tag %d", c.rank, src, mailbox.MaxStash, tag)
 		}
-		mb.stash = append(mb.stash, f)
+		mb.Stash = append(mb.Stash, f)
 	}
 	if src != c.rank {
 		c.recvd.Add(int64(len(f)))
 	}
-	err = decodePayload(f[2], f[HeaderSize:], &m)
-	mb.recycle(f)
+	err = wire.DecodePayload(f[2], f[wire.HeaderSize:], &m)
+	mb.Recycle(f)
 	if err != nil {
 		return fmt.Errorf("collective: inproc rank %d receive from %d (tag %d): %w", c.rank, src, tag, err)
 	}
@@ -249,32 +256,32 @@ func (c *Inproc) recvMsg(m msg, src, tag int) error {
 }
 
 // next takes the next frame from mb, preferring data over any end signal.
-func (c *Inproc) next(mb *mailbox, src int) ([]byte, error) {
+func (c *Comm) next(mb *mailbox.Mailbox, src int) ([]byte, error) {
 	select {
-	case f := <-mb.q:
+	case f := <-mb.Q:
 		return f, nil
 	default:
 	}
 	select {
-	case f := <-mb.q:
+	case f := <-mb.Q:
 		return f, nil
 	case <-c.w.done[src]:
 		select {
-		case f := <-mb.q:
+		case f := <-mb.Q:
 			return f, nil
 		default:
 		}
 		if src == c.rank {
-			return nil, fmt.Errorf("collective: inproc rank %d receive from itself: %w", c.rank, ErrFinalized)
+			return nil, fmt.Errorf("collective: inproc rank %d receive from itself: %w", c.rank, collective.ErrFinalized)
 		}
-		e := &RankLostError{Rank: src, Host: c.w.host, Cause: ErrPeerLeft}
+		e := &collective.RankLostError{Rank: src, Host: c.w.host, Cause: collective.ErrPeerLeft}
 		c.w.setAbort(e)
 		return nil, e
 	case <-c.w.done[c.rank]:
-		return nil, fmt.Errorf("collective: inproc rank %d receive from %d: %w", c.rank, src, ErrFinalized)
+		return nil, fmt.Errorf("collective: inproc rank %d receive from %d: %w", c.rank, src, collective.ErrFinalized)
 	case <-c.w.abort:
 		select {
-		case f := <-mb.q:
+		case f := <-mb.Q:
 			return f, nil
 		default:
 		}

@@ -1,6 +1,10 @@
-package collective
+package tcp
 
-import "github.com/efmpi/efmpi/sparse"
+import (
+	"github.com/efmpi/efmpi/sparse"
+
+	"github.com/efmpi/efmpi/collective"
+)
 
 // The TCP transport's collectives: a star around rank 0, which is where its
 // connections go. Rank 0 does O(n) sequential work per collective, which
@@ -12,26 +16,26 @@ import "github.com/efmpi/efmpi/sparse"
 // AggregateSparse gathers the messages on rank 0, which sums them and
 // broadcasts the sum. Traffic is exact on rank 0; on the other ranks its
 // Received is the aggregate's frame.
-func (t *TCP) AggregateSparse(msg *sparse.Vector, sum SumFunc, out *sparse.Vector) (Traffic, error) {
-	return starAggregate(t, msg, sum, out, &t.aggMsgs)
+func (t *Comm) AggregateSparse(msg *sparse.Vector, sum collective.SumFunc, out *sparse.Vector) (collective.Traffic, error) {
+	return t.star.AggregateSparse(msg, sum, out)
 }
 
 // GatherSparse collects every rank's msg on rank 0 (see the package function).
-func (t *TCP) GatherSparse(msg *sparse.Vector, out []sparse.Vector) error {
-	return starGather(t, msg, out)
+func (t *Comm) GatherSparse(msg *sparse.Vector, out []sparse.Vector) error {
+	return t.star.GatherSparse(msg, out)
 }
 
 // BroadcastSparse sends rank 0's v to every rank.
-func (t *TCP) BroadcastSparse(v *sparse.Vector) error { return starBcastSparse(t, v) }
+func (t *Comm) BroadcastSparse(v *sparse.Vector) error { return t.star.BroadcastSparse(v) }
 
 // BroadcastDense sends rank 0's x to every rank.
-func (t *TCP) BroadcastDense(x []float64) error { return starBcastDense(t, x) }
+func (t *Comm) BroadcastDense(x []float64) error { return t.star.BroadcastDense(x) }
 
 // Reduce sums every rank's src on rank 0 in TreeSum order.
-func (t *TCP) Reduce(src, dst []float64) error { return starReduce(t, src, dst, &t.redBuf) }
+func (t *Comm) Reduce(src, dst []float64) error { return t.star.Reduce(src, dst) }
 
 // Allreduce is Reduce followed by a broadcast of the sum.
-func (t *TCP) Allreduce(src, dst []float64) error { return starAllreduce(t, src, dst, &t.redBuf) }
+func (t *Comm) Allreduce(src, dst []float64) error { return t.star.Allreduce(src, dst) }
 
 // Barrier: every rank checks in with rank 0, which then answers all.
-func (t *TCP) Barrier() error { return starBarrier(t) }
+func (t *Comm) Barrier() error { return t.star.Barrier() }

@@ -1,0 +1,45 @@
+package nn
+
+import (
+	"math/rand/v2"
+	"syscall"
+	"testing"
+)
+
+// cpuSeconds is the user+system CPU time of this process so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// benchNet measures one forward+backward pass (LossGrad) at batch 128 and
+// reports images per second of wall time and per second of CPU time (the
+// process's user+system time: robust when other jobs share the cores).
+func benchNet(b *testing.B, model string, in Shape, widths []int) {
+	const batch = 128
+	net, err := New(model, in, 10, batch, widths)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	p := make([]float64, net.Dim())
+	net.Init(p, r)
+	copy(net.Input(), randVec(batch*in.Size(), r))
+	labels := make([]int32, batch)
+	for i := range labels {
+		labels[i] = int32(r.IntN(10))
+	}
+	g := make([]float64, len(p))
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for i := 0; i < b.N; i++ {
+		net.LossGrad(p, g, labels, batch)
+	}
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
+	b.ReportMetric(float64(batch*b.N)/(cpuSeconds()-cpu0), "images/cpu-s")
+}
+
+func BenchmarkMLP(b *testing.B)      { benchNet(b, ModelMLP, Shape{1, 28, 28}, []int{256, 128}) }
+func BenchmarkLeNet(b *testing.B)    { benchNet(b, ModelLeNet, Shape{1, 28, 28}, nil) }
+func BenchmarkResNet20(b *testing.B) { benchNet(b, ModelResNet20, Shape{3, 32, 32}, nil) }

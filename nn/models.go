@@ -1,0 +1,221 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// Model names accepted by New.
+const (
+	ModelMLP      = "mlp"
+	ModelLeNet    = "lenet"
+	ModelResNet20 = "resnet20"
+)
+
+// New builds a model by name for inputs of shape in with classes outputs and
+// batches of up to maxBatch samples:
+//
+//   - "mlp": dense layers of the given hidden widths with ReLU between them,
+//     then a dense layer to the classes (no hidden layer: softmax regression);
+//   - "lenet": LeNet-5 style for 1×28×28: conv 5×5 (6, pad 2) → ReLU → max
+//     pool 2 → conv 5×5 (16) → ReLU → max pool 2 → dense 120 → ReLU → dense
+//     84 → ReLU → dense classes (61 706 parameters for 10 classes);
+//   - "resnet20": He et al. (2016) for CIFAR: conv 3×3 (16) → BN → ReLU, three
+//     stages of three basic blocks with 16, 32, 64 channels (the first block
+//     of stages 2 and 3 has stride 2 and an option-A shortcut), global
+//     average pooling, dense classes (272 474 parameters for 3×32×32 and 10
+//     classes). Convolutions have no bias (batch norm follows each).
+func New(model string, in Shape, classes, maxBatch int, widths []int) (*Net, error) {
+	var layers []Layer
+	switch model {
+	case ModelMLP:
+		for _, w := range widths {
+			if w < 1 {
+				return nil, fmt.Errorf("nn: mlp width %d must be positive", w)
+			}
+			layers = append(layers, NewDense(w), &ReLU{})
+		}
+		layers = append(layers, NewDense(classes))
+	case ModelLeNet:
+		layers = []Layer{
+			NewConv2d(6, 5, 1, 2, true), &ReLU{}, NewMaxPool2d(2),
+			NewConv2d(16, 5, 1, 0, true), &ReLU{}, NewMaxPool2d(2),
+			&Flatten{}, NewDense(120), &ReLU{}, NewDense(84), &ReLU{}, NewDense(classes),
+		}
+	case ModelResNet20:
+		layers = []Layer{NewConv2d(16, 3, 1, 1, false), &BatchNorm2d{}, &ReLU{}}
+		for stage, ch := range []int{16, 32, 64} {
+			for b := 0; b < 3; b++ {
+				stride := 1
+				if stage > 0 && b == 0 {
+					stride = 2
+				}
+				layers = append(layers, NewBasicBlock(ch, stride))
+			}
+		}
+		layers = append(layers, &GlobalAvgPool{}, NewDense(classes))
+	default:
+		return nil, fmt.Errorf("nn: unknown model %q (want %s, %s or %s)", model, ModelMLP, ModelLeNet, ModelResNet20)
+	}
+	if model != ModelMLP && len(widths) > 0 {
+		return nil, fmt.Errorf("nn: widths apply to the mlp only, not %s", model)
+	}
+	return NewNet(in, classes, maxBatch, layers...)
+}
+
+// BasicBlock is the residual block of ResNet for CIFAR (He et al. 2016 §4.2):
+// y = ReLU(BN(conv3×3(ReLU(BN(conv3×3_s(x))))) + shortcut(x)). The shortcut
+// is the identity, or, when the stride is 2 or the channels change, option A:
+// x subsampled by taking every other row and column and padded with zero
+// channels, (Cout − Cin)/2 on each side (as the authors' PyTorch code).
+type BasicBlock struct {
+	Cout, Stride int
+
+	conv1, conv2 *Conv2d
+	bn1, bn2     *BatchNorm2d
+	relu         ReLU
+	in, out      Shape
+	n1, n2, n3   int // parameter counts of conv1, bn1, conv2 (bn2 follows)
+	// activations: a1 = conv1 x, a2 = bn1 a1, a3 = relu a2, a4 = conv2 a3,
+	// a5 = bn2 a4; y = relu(a5 + shortcut x). d* hold their gradients.
+	a1, a2, a3, a4, a5 []float64
+	d1, d2, d3, d4     []float64
+	padLo              int
+}
+
+// NewBasicBlock returns a basic block to cout channels with the given stride
+// of its first convolution.
+func NewBasicBlock(cout, stride int) *BasicBlock {
+	return &BasicBlock{Cout: cout, Stride: stride}
+}
+
+// Build implements Layer.
+func (b *BasicBlock) Build(in Shape, maxBatch int) (Shape, error) {
+	b.in = in
+	b.conv1 = NewConv2d(b.Cout, 3, b.Stride, 1, false)
+	b.conv2 = NewConv2d(b.Cout, 3, 1, 1, false)
+	b.bn1, b.bn2 = &BatchNorm2d{}, &BatchNorm2d{}
+	s, err := b.conv1.Build(in, maxBatch)
+	if err != nil {
+		return Shape{}, err
+	}
+	if _, err := b.bn1.Build(s, maxBatch); err != nil {
+		return Shape{}, err
+	}
+	b.relu.Build(s, maxBatch)
+	if _, err := b.conv2.Build(s, maxBatch); err != nil {
+		return Shape{}, err
+	}
+	b.bn2.Build(s, maxBatch)
+	b.out = s
+	if b.Cout < in.C || (b.Cout-in.C)%2 != 0 {
+		return Shape{}, fmt.Errorf("nn: basic block %d→%d channels: option A needs Cout ≥ Cin with an even difference", in.C, b.Cout)
+	}
+	if b.Stride != 1 && (in.H+1)/2 != s.H {
+		return Shape{}, fmt.Errorf("nn: basic block stride %d on %v", b.Stride, in)
+	}
+	b.padLo = (b.Cout - in.C) / 2
+	b.n1, b.n2, b.n3 = b.conv1.NumParams(), b.bn1.NumParams(), b.conv2.NumParams()
+	sz := maxBatch * s.Size()
+	for _, p := range []*[]float64{&b.a1, &b.a2, &b.a3, &b.a4, &b.a5, &b.d1, &b.d2, &b.d3, &b.d4} {
+		*p = make([]float64, sz)
+	}
+	return s, nil
+}
+
+// NumParams implements Layer.
+func (b *BasicBlock) NumParams() int { return b.n1 + b.n2 + b.n3 + b.bn2.NumParams() }
+
+func (b *BasicBlock) split(p []float64) (c1, n1, c2, n2 []float64) {
+	o1, o2, o3 := b.n1, b.n1+b.n2, b.n1+b.n2+b.n3
+	return p[:o1], p[o1:o2], p[o2:o3], p[o3:]
+}
+
+// Init implements Layer.
+func (b *BasicBlock) Init(p []float64, r *rand.Rand) {
+	c1, n1, c2, n2 := b.split(p)
+	b.conv1.Init(c1, r)
+	b.bn1.Init(n1, r)
+	b.conv2.Init(c2, r)
+	b.bn2.Init(n2, r)
+}
+
+// identity reports whether the shortcut is the identity.
+func (b *BasicBlock) identity() bool { return b.Stride == 1 && b.in.C == b.Cout }
+
+// Forward implements Layer.
+func (b *BasicBlock) Forward(p, x, y []float64, n int) {
+	c1, n1, c2, n2 := b.split(p)
+	b.conv1.Forward(c1, x, b.a1, n)
+	b.bn1.Forward(n1, b.a1, b.a2, n)
+	b.relu.Forward(nil, b.a2, b.a3, n)
+	b.conv2.Forward(c2, b.a3, b.a4, n)
+	b.bn2.Forward(n2, b.a4, b.a5, n)
+	osz := b.out.Size()
+	if b.identity() {
+		for i, v := range b.a5[:n*osz] {
+			y[i] = max(v+x[i], 0)
+		}
+		return
+	}
+	C, H, W := b.in.C, b.in.H, b.in.W
+	Ho, Wo, S := b.out.H, b.out.W, b.Stride
+	for s := 0; s < n; s++ {
+		for c := 0; c < b.Cout; c++ {
+			ci := c - b.padLo
+			for h := 0; h < Ho; h++ {
+				o := ((s*b.Cout+c)*Ho + h) * Wo
+				for w := 0; w < Wo; w++ {
+					v := b.a5[o+w]
+					if ci >= 0 && ci < C {
+						v += x[((s*C+ci)*H+h*S)*W+w*S]
+					}
+					y[o+w] = max(v, 0)
+				}
+			}
+		}
+	}
+}
+
+// Backward implements Layer.
+func (b *BasicBlock) Backward(p, x, y, dy, dp, dx []float64, n int) {
+	c1, n1, c2, n2 := b.split(p)
+	g1, gn1, g2, gn2 := b.split(dp)
+	osz := b.out.Size()
+	// dz = dy·[y > 0] is the gradient at a5 and at the shortcut's output.
+	dz := b.d4
+	for i, v := range y[:n*osz] {
+		if v > 0 {
+			dz[i] = dy[i]
+		} else {
+			dz[i] = 0
+		}
+	}
+	b.bn2.Backward(n2, b.a4, b.a5, dz, gn2, b.d3, n)
+	b.conv2.Backward(c2, b.a3, b.a4, b.d3, g2, b.d2, n)
+	b.relu.Backward(nil, b.a2, b.a3, b.d2, nil, b.d1, n)
+	b.bn1.Backward(n1, b.a1, b.a2, b.d1, gn1, b.d2, n)
+	b.conv1.Backward(c1, x, b.a1, b.d2, g1, dx, n)
+	if dx == nil {
+		return
+	}
+	if b.identity() {
+		for i, v := range dz[:n*osz] {
+			dx[i] += v
+		}
+		return
+	}
+	C, H, W := b.in.C, b.in.H, b.in.W
+	Ho, Wo, S := b.out.H, b.out.W, b.Stride
+	for s := 0; s < n; s++ {
+		for ci := 0; ci < C; ci++ {
+			c := ci + b.padLo
+			for h := 0; h < Ho; h++ {
+				o := ((s*b.Cout+c)*Ho + h) * Wo
+				for w := 0; w < Wo; w++ {
+					dx[((s*C+ci)*H+h*S)*W+w*S] += dz[o+w]
+				}
+			}
+		}
+	}
+}

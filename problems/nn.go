@@ -1,0 +1,166 @@
+package problems
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/efmpi/efmpi/datasets"
+	"github.com/efmpi/efmpi/nn"
+)
+
+// ErrNoSmoothness is returned by NN.Smoothness: a network's loss has no
+// global smoothness constant to compute, so rule = "ef21-theory" cannot be
+// used with it.
+var ErrNoSmoothness = errors.New("a neural network has no computable smoothness constant (use rule constant, norm-theory or decreasing)")
+
+// Evaluator is implemented by objectives that can also score a held-out
+// test set (the networks): ok is false where this objective has none.
+type Evaluator interface {
+	Evaluate(x []float64) (loss, accuracy float64, ok bool)
+}
+
+// NN is one client's loss for a neural network: f_i(x) = mean softmax
+// cross-entropy over the images of the shard, x the flat parameter vector.
+//
+// Batch normalisation uses batch statistics (see package nn), so a full pass
+// (Value, Grad, Evaluate) is defined over consecutive chunks of Chunk images
+// of the shard in shard order, the last one shorter: f_i = Σ_c (n_c/m)·loss_c.
+// For networks without batch norm this is exactly the mean over the shard;
+// with batch norm it is a deterministic function of x whose gradient is the
+// weighted sum of the chunk gradients. A full pass costs m/Chunk forward and
+// backward passes of the network.
+//
+// Value computes the gradient too and keeps it for a following Grad at the
+// same x (the driver asks for both when it records a row). MinibatchGrad
+// takes at most Chunk images. An NN is not safe for concurrent use.
+type NN struct {
+	net   *nn.Net
+	data  *datasets.Images
+	rows  []int32 // the shard: indices into data
+	chunk int
+
+	test     *datasets.Images
+	testRows []int32
+
+	idx    []int32
+	labels []int32
+	tmp    []float64
+	cacheX []float64
+	cacheG []float64
+	cacheF float64
+	cached bool
+}
+
+// NewNN returns the objective of net over the images rows of data. The net's
+// MaxBatch is the chunk of full passes and the largest minibatch.
+func NewNN(net *nn.Net, data *datasets.Images, rows []int32) (*NN, error) {
+	in := net.InShape()
+	switch {
+	case in.C != data.C || in.H != data.H || in.W != data.W:
+		return nil, fmt.Errorf("nn objective: the network takes %v images, %s has %d×%d×%d", in, data.Source, data.C, data.H, data.W)
+	case net.Classes() != data.Classes:
+		return nil, fmt.Errorf("nn objective: the network has %d classes, %s has %d", net.Classes(), data.Source, data.Classes)
+	case len(rows) == 0:
+		return nil, fmt.Errorf("nn objective: empty shard of %s", data.Source)
+	}
+	d, b := net.Dim(), net.MaxBatch()
+	return &NN{net: net, data: data, rows: rows, chunk: b,
+		idx: make([]int32, b), labels: make([]int32, b),
+		tmp: make([]float64, d), cacheX: make([]float64, d), cacheG: make([]float64, d)}, nil
+}
+
+// SetTest attaches a test set (the images rows of test) that Evaluate scores.
+func (o *NN) SetTest(test *datasets.Images, rows []int32) { o.test, o.testRows = test, rows }
+
+// Dim implements Objective.
+func (o *NN) Dim() int { return o.net.Dim() }
+
+// Samples implements Objective.
+func (o *NN) Samples() int { return len(o.rows) }
+
+// Chunk is the number of images per forward pass of a full pass.
+func (o *NN) Chunk() int { return o.chunk }
+
+// pass runs the network over rows of data in chunks; with grad != nil it
+// also accumulates the weighted gradient. It returns the mean loss and the
+// fraction classified correctly.
+func (o *NN) pass(x, grad []float64, data *datasets.Images, rows []int32) (float64, float64) {
+	m := len(rows)
+	if grad != nil {
+		clear(grad)
+	}
+	loss, correct := 0.0, 0
+	for lo := 0; lo < m; lo += o.chunk {
+		hi := min(lo+o.chunk, m)
+		n := hi - lo
+		data.Fill(o.net.Input(), o.labels, rows[lo:hi])
+		w := float64(n) / float64(m)
+		var l float64
+		var c int
+		if grad != nil {
+			l, c = o.net.LossGrad(x, o.tmp, o.labels[:n], n)
+			for j, g := range o.tmp {
+				grad[j] += w * g
+			}
+		} else {
+			l, c = o.net.Loss(x, o.labels[:n], n)
+		}
+		loss += w * l
+		correct += c
+	}
+	return loss, float64(correct) / float64(m)
+}
+
+// Value implements Objective (and computes ∇f_i(x) for a following Grad).
+func (o *NN) Value(x []float64) float64 {
+	o.cacheF, _ = o.pass(x, o.cacheG, o.data, o.rows)
+	copy(o.cacheX, x)
+	o.cached = true
+	return o.cacheF
+}
+
+// Grad implements Objective.
+func (o *NN) Grad(dst, x []float64) {
+	if o.cached && sameBits(o.cacheX, x) {
+		copy(dst, o.cacheG)
+		return
+	}
+	o.pass(x, dst, o.data, o.rows)
+}
+
+func sameBits(a, b []float64) bool {
+	for i, v := range a {
+		if math.Float64bits(v) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// MinibatchGrad implements Objective: the gradient of the mean loss over the
+// shard rows batch (at most Chunk of them, one forward and backward pass).
+func (o *NN) MinibatchGrad(dst, x []float64, batch []int32) {
+	n := len(batch)
+	if n > o.chunk {
+		panic(fmt.Sprintf("problems: minibatch of %d images, the network takes at most %d", n, o.chunk))
+	}
+	for k, b := range batch {
+		o.idx[k] = o.rows[b]
+	}
+	o.data.Fill(o.net.Input(), o.labels, o.idx[:n])
+	o.net.LossGrad(x, dst, o.labels[:n], n)
+}
+
+// Smoothness implements Objective: it returns ErrNoSmoothness.
+func (o *NN) Smoothness([]float64) (float64, error) { return 0, ErrNoSmoothness }
+
+// Evaluate implements Evaluator: the mean cross-entropy and the accuracy on
+// the test set, in chunks as a full pass.
+func (o *NN) Evaluate(x []float64) (loss, accuracy float64, ok bool) {
+	if o.test == nil {
+		return 0, 0, false
+	}
+	loss, accuracy = o.pass(x, nil, o.test, o.testRows)
+	return loss, accuracy, true
+}
