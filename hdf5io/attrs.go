@@ -78,7 +78,8 @@ func attrExists(h attrHolder, name string) bool {
 }
 
 // readAttrs reads every scalar attribute of h: strings as string, integers as
-// int64, floats as float64.
+// int64, floats as float64. Array attributes (files made elsewhere may carry
+// them) are skipped.
 func readAttrs(h attrHolder) (map[string]any, error) {
 	id := C.hid_t(h.ID())
 	var info C.H5O_info_t
@@ -100,22 +101,27 @@ func readAttrs(h attrHolder) (map[string]any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("attribute %s: %w", name, err)
 		}
+		sp := C.H5Aget_space(C.hid_t(a.ID()))
+		npts := C.H5Sget_simple_extent_npoints(sp)
+		C.H5Sclose(sp)
 		tid := C.H5Aget_type(C.hid_t(a.ID()))
 		class := C.H5Tget_class(tid)
 		C.H5Tclose(tid)
-		switch class {
-		case C.H5T_STRING:
-			var s string
-			err = a.Read(&s, hdf5.T_GO_STRING)
-			out[name] = s
-		case C.H5T_INTEGER:
-			var x int64
-			err = a.Read(&x, hdf5.T_NATIVE_INT64)
-			out[name] = x
-		case C.H5T_FLOAT:
-			var x float64
-			err = a.Read(&x, hdf5.T_NATIVE_DOUBLE)
-			out[name] = x
+		if npts == 1 {
+			switch class {
+			case C.H5T_STRING:
+				var s string
+				err = a.Read(&s, hdf5.T_GO_STRING)
+				out[name] = s
+			case C.H5T_INTEGER:
+				var x int64
+				err = a.Read(&x, hdf5.T_NATIVE_INT64)
+				out[name] = x
+			case C.H5T_FLOAT:
+				var x float64
+				err = a.Read(&x, hdf5.T_NATIVE_DOUBLE)
+				out[name] = x
+			}
 		}
 		a.Close()
 		if err != nil {

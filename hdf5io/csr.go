@@ -390,7 +390,7 @@ func (f *CSRFile) open() error {
 	if err != nil {
 		return fmt.Errorf("hdf5 %s: %w", f.Path, err)
 	}
-	f.Attrs, err = readScalarAttrs(root)
+	f.Attrs, err = readAttrs(root)
 	root.Close()
 	if err != nil {
 		return fmt.Errorf("hdf5 %s: root attributes: %w", f.Path, err)
@@ -739,57 +739,4 @@ func stringAttr(h attrHolder, name string) (string, error) {
 	var s string
 	err = a.Read(&s, hdf5.T_GO_STRING)
 	return s, err
-}
-
-// readScalarAttrs is readAttrs restricted to scalar attributes (files made
-// elsewhere may carry array attributes, which it skips).
-func readScalarAttrs(h attrHolder) (map[string]any, error) {
-	id := C.hid_t(h.ID())
-	var info C.H5O_info_t
-	if C.H5Oget_info(id, &info) < 0 {
-		return nil, fmt.Errorf("reading attribute count failed")
-	}
-	out := map[string]any{}
-	dot := C.CString(".")
-	defer C.free(unsafe.Pointer(dot))
-	for i := 0; i < int(info.num_attrs); i++ {
-		n := C.H5Aget_name_by_idx(id, dot, C.H5_INDEX_NAME, C.H5_ITER_INC, C.hsize_t(i), nil, 0, C.H5P_DEFAULT)
-		if n < 0 {
-			return nil, fmt.Errorf("attribute %d: name lookup failed", i)
-		}
-		buf := make([]byte, int(n)+1)
-		C.H5Aget_name_by_idx(id, dot, C.H5_INDEX_NAME, C.H5_ITER_INC, C.hsize_t(i), (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), C.H5P_DEFAULT)
-		name := string(buf[:n])
-		a, err := h.OpenAttribute(name)
-		if err != nil {
-			return nil, fmt.Errorf("attribute %s: %w", name, err)
-		}
-		sp := C.H5Aget_space(C.hid_t(a.ID()))
-		npts := C.H5Sget_simple_extent_npoints(sp)
-		C.H5Sclose(sp)
-		tid := C.H5Aget_type(C.hid_t(a.ID()))
-		class := C.H5Tget_class(tid)
-		C.H5Tclose(tid)
-		if npts == 1 {
-			switch class {
-			case C.H5T_STRING:
-				var s string
-				err = a.Read(&s, hdf5.T_GO_STRING)
-				out[name] = s
-			case C.H5T_INTEGER:
-				var x int64
-				err = a.Read(&x, hdf5.T_NATIVE_INT64)
-				out[name] = x
-			case C.H5T_FLOAT:
-				var x float64
-				err = a.Read(&x, hdf5.T_NATIVE_DOUBLE)
-				out[name] = x
-			}
-		}
-		a.Close()
-		if err != nil {
-			return nil, fmt.Errorf("attribute %s: %w", name, err)
-		}
-	}
-	return out, nil
 }
