@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/efmpi/efmpi/algorithms"
 	"github.com/efmpi/efmpi/collective"
 	"github.com/efmpi/efmpi/collective/internal/testworld"
 	"github.com/efmpi/efmpi/collective/wire"
@@ -285,49 +286,6 @@ func BenchmarkAllreduce(b *testing.B) {
 // aggRanks is the world of BenchmarkAggregate: one rank per core here.
 const aggRanks = 2
 
-// rankOrderSum is the server's aggregation as the driver does it
-// (algorithms.Server.Aggregate): a dense accumulator filled in rank order,
-// the touched indices sorted. It keeps its buffers between calls.
-type rankOrderSum struct {
-	acc     []float64
-	seen    []bool
-	touched []int32
-}
-
-func (s *rankOrderSum) sum(msgs []sparse.Vector, out *sparse.Vector) error {
-	d := msgs[0].Dim
-	if len(s.acc) < d {
-		s.acc, s.seen = make([]float64, d), make([]bool, d)
-	}
-	s.touched = s.touched[:0]
-	for r := range msgs {
-		for j, i := range msgs[r].Idx {
-			if s.seen[i] {
-				s.acc[i] += msgs[r].Val[j]
-			} else {
-				s.seen[i], s.acc[i] = true, msgs[r].Val[j]
-				s.touched = append(s.touched, i)
-			}
-		}
-	}
-	out.Reset(d)
-	if 8*len(s.touched) > d {
-		for i, seen := range s.seen[:d] {
-			if seen {
-				out.Append(int32(i), s.acc[i])
-				s.seen[i] = false
-			}
-		}
-		return nil
-	}
-	slices.Sort(s.touched)
-	for _, i := range s.touched {
-		out.Append(i, s.acc[i])
-		s.seen[i] = false
-	}
-	return nil
-}
-
 // BenchmarkAggregate measures one EF21 communication round as the driver
 // runs it (AggregateSparse: every rank contributes a k-sparse message and
 // ends with the rank-order sum) with 2 ranks, on inproc and tcp. Its MPI
@@ -340,15 +298,16 @@ func BenchmarkAggregate(b *testing.B) {
 				msgs, _ := benchMessages(k)
 				comms := testworld.New(b, transport, aggRanks, testworld.Opts{Timeout: 30 * time.Second})
 				defer testworld.FinalizeAll(comms)
-				sums := make([]rankOrderSum, aggRanks)
-				fns := []collective.SumFunc{sums[0].sum, sums[1].sum}
+				// the server's rank-order sum, as the driver does it
+				fns := []collective.SumFunc{algorithms.NewAggregator(10 * k).Aggregate, algorithms.NewAggregator(10 * k).Aggregate}
 				outs := make([]*sparse.Vector, aggRanks)
 				for r := range outs {
 					outs[r] = sparse.NewVector(0, 2*k)
 				}
 				want := sparse.NewVector(0, 0)
-				var ref rankOrderSum
-				ref.sum([]sparse.Vector{*msgs[0], *msgs[1]}, want)
+				if err := algorithms.NewAggregator(10*k).Aggregate([]sparse.Vector{*msgs[0], *msgs[1]}, want); err != nil {
+					b.Fatal(err)
+				}
 				op := func(c collective.Comm) error {
 					r := c.Rank()
 					_, err := collective.AggregateSparse(c, msgs[r], fns[r], outs[r])
@@ -372,8 +331,7 @@ func TestAggregateAllocs(t *testing.T) {
 	msgs, _ := benchMessages(10)
 	comms := testworld.New(t, "inproc", 2, testworld.Opts{})
 	defer testworld.FinalizeAll(comms)
-	var sums [2]rankOrderSum
-	sum0, sum1 := sums[0].sum, sums[1].sum
+	sum0, sum1 := algorithms.NewAggregator(100).Aggregate, algorithms.NewAggregator(100).Aggregate
 	outs := []*sparse.Vector{sparse.NewVector(0, 20), sparse.NewVector(0, 20)}
 	done := make(chan error)
 	const runs = 200
@@ -435,8 +393,7 @@ func BenchmarkAggregateWide(b *testing.B) {
 		msgs[r] = sparse.NewVector(d, 1)
 		msgs[r].Append(int32(r%d), float64(r)+0.5)
 		outs[r] = sparse.NewVector(d, d)
-		s := &rankOrderSum{}
-		fns[r] = s.sum
+		fns[r] = algorithms.NewAggregator(d).Aggregate
 	}
 	benchLoop(b, comms, func(c collective.Comm) error {
 		r := c.Rank()

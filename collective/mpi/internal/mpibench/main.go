@@ -18,6 +18,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/efmpi/efmpi/algorithms"
 	"github.com/efmpi/efmpi/collective"
 	"github.com/efmpi/efmpi/collective/mpi"
 	"github.com/efmpi/efmpi/collective/wire"
@@ -36,48 +37,6 @@ func message(r, k int) *sparse.Vector {
 	return v
 }
 
-// rankOrderSum is algorithms.Server.Aggregate's method, as in collective's
-// benchmark.
-type rankOrderSum struct {
-	acc     []float64
-	seen    []bool
-	touched []int32
-}
-
-func (s *rankOrderSum) sum(msgs []sparse.Vector, out *sparse.Vector) error {
-	d := msgs[0].Dim
-	if len(s.acc) < d {
-		s.acc, s.seen = make([]float64, d), make([]bool, d)
-	}
-	s.touched = s.touched[:0]
-	for r := range msgs {
-		for j, i := range msgs[r].Idx {
-			if s.seen[i] {
-				s.acc[i] += msgs[r].Val[j]
-			} else {
-				s.seen[i], s.acc[i] = true, msgs[r].Val[j]
-				s.touched = append(s.touched, i)
-			}
-		}
-	}
-	out.Reset(d)
-	if 8*len(s.touched) > d {
-		for i, seen := range s.seen[:d] {
-			if seen {
-				out.Append(int32(i), s.acc[i])
-				s.seen[i] = false
-			}
-		}
-		return nil
-	}
-	slices.Sort(s.touched)
-	for _, i := range s.touched {
-		out.Append(i, s.acc[i])
-		s.seen[i] = false
-	}
-	return nil
-}
-
 func main() {
 	budget := flag.Duration("time", time.Second, "time per case")
 	flag.Parse()
@@ -91,8 +50,7 @@ func main() {
 	n := c.Size()
 	for _, k := range []int{10, 100000} {
 		msg := message(c.Rank(), k)
-		var s rankOrderSum
-		sum := s.sum
+		sum := algorithms.NewAggregator(10 * k).Aggregate // the server's rank-order sum
 		out := sparse.NewVector(0, n*k)
 		round := func() error {
 			_, err := c.AggregateSparse(msg, sum, out)
