@@ -80,11 +80,11 @@ type Node struct {
 	Clients []Client
 	cfg     NodeConfig
 	traits  Traits
-	grad    []float64
+	grads   [][]float64 // by hosted client
 	msgs    []*sparse.Vector
 	agg     sparse.Vector
-	// fresh: grad holds the last hosted client's gradient at the current x.
-	fresh bool
+	// fresh[i]: grads[i] holds hosted client i's gradient at the current x.
+	fresh []bool
 }
 
 // NewNode builds the replica and the hosted clients.
@@ -99,7 +99,10 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	}
 	d := len(cfg.X0)
 	nd := &Node{Method: cfg.Method, Replica: rep, Clients: make([]Client, h), cfg: cfg, traits: cfg.Method.Traits(),
-		grad: make([]float64, d), msgs: make([]*sparse.Vector, h)}
+		grads: make([][]float64, h), msgs: make([]*sparse.Vector, h), fresh: make([]bool, h)}
+	for i := range nd.grads {
+		nd.grads[i] = make([]float64, d)
+	}
 	nd.agg = sparse.Vector{Dim: d, Idx: make([]int32, 0, d), Val: make([]float64, 0, d)}
 	for i, r := range cfg.Ranks {
 		if nd.Clients[i], err = cfg.Method.NewClient(r, cfg.Compressors[i]); err != nil {
@@ -109,14 +112,14 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	return nd, nil
 }
 
-// Grad is the buffer of the hosted clients' gradients; after a round it holds
-// the last hosted client's gradient.
-func (nd *Node) Grad() []float64 { return nd.grad }
+// Grad is hosted client i's gradient buffer: after a round, its gradient of
+// the round if it took part.
+func (nd *Node) Grad(i int) []float64 { return nd.grads[i] }
 
-// GradAtX reports whether Grad holds the last hosted client's gradient at
-// the current x (it took part in the round and x has not moved since), so a
+// GradAtX reports whether Grad(i) holds hosted client i's gradient at the
+// current x (it took part in the round and x has not moved since), so a
 // metric that needs that gradient can reuse it when the oracle is exact.
-func (nd *Node) GradAtX() bool { return nd.fresh }
+func (nd *Node) GradAtX(i int) bool { return nd.fresh[i] }
 
 // Aggregate is the last aggregate the node received.
 func (nd *Node) Aggregate() *sparse.Vector { return &nd.agg }
@@ -141,7 +144,7 @@ func (nd *Node) Init(ex Exchanger) error {
 		for _, c := range nd.Clients {
 			c.Init(nil)
 		}
-		nd.fresh = false
+		clear(nd.fresh)
 		mark(ex, PhaseStep)
 		return nil
 	}
@@ -150,12 +153,12 @@ func (nd *Node) Init(ex Exchanger) error {
 		if nd.cfg.InitOracles != nil {
 			orc = nd.cfg.InitOracles[i]
 		}
-		orc(nd.grad, x)
+		orc(nd.grads[i], x)
 		mark(ex, PhaseGradient)
-		nd.msgs[i] = c.Init(nd.grad)
+		nd.msgs[i] = c.Init(nd.grads[i])
 		mark(ex, PhaseCompression)
+		nd.fresh[i] = true
 	}
-	nd.fresh = len(nd.Clients) > 0
 	if err := ex.Exchange(nd.msgs, &nd.agg); err != nil {
 		return err
 	}
@@ -191,17 +194,17 @@ func (nd *Node) Round(k int, ex Exchanger) error {
 	}
 	mark(ex, PhaseStep)
 	x := nd.Replica.X()
-	nd.fresh = false
 	for i, c := range nd.Clients {
+		nd.fresh[i] = false
 		if !nd.cfg.Participation.In(k, nd.cfg.Ranks[i]) {
 			nd.msgs[i] = nil
 			continue
 		}
-		nd.cfg.Oracles[i](nd.grad, x)
+		nd.cfg.Oracles[i](nd.grads[i], x)
 		mark(ex, PhaseGradient)
-		nd.msgs[i] = c.Step(nd.grad, gamma)
+		nd.msgs[i] = c.Step(nd.grads[i], gamma)
 		mark(ex, PhaseCompression)
-		nd.fresh = i == len(nd.Clients)-1 && !nd.traits.MovesXInApply
+		nd.fresh[i] = !nd.traits.MovesXInApply
 	}
 	if err := ex.Exchange(nd.msgs, &nd.agg); err != nil {
 		return err

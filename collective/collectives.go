@@ -427,3 +427,26 @@ func starBarrier(c Comm) error {
 	}
 	return nil
 }
+
+// Hoster is implemented by a communicator whose process stands for a block
+// of consecutive ranks of a larger world (the in-process world of
+// inproc.NewHosted: a few goroutines, each driving many simulated ranks).
+// Size and Rank of such a communicator count the hosting nodes; the ranks of
+// the computation are [0, Ranks()), and this node hosts [lo, hi). Its
+// collectives take one contribution per hosted rank and combine all
+// Ranks() contributions exactly as the one-rank-per-process collectives do
+// (the sparse sum in rank order, the dense sum in TreeSum order over the
+// ranks), so hosting changes no bit of any result.
+type Hoster interface {
+	// Ranks is the number of ranks of the computation.
+	Ranks() int
+	// Hosted is the block [lo, hi) of ranks this node hosts.
+	Hosted() (lo, hi int)
+	// AggregateHosted is AggregateSparse with msgs[i] the message of rank
+	// lo+i; it returns the total SparseFrameSize of every rank's message,
+	// from which each hosted rank's Traffic follows.
+	AggregateHosted(msgs []*sparse.Vector, sum SumFunc, out *sparse.Vector) (int64, error)
+	// AllreduceHosted writes into dst (on every node) the TreeSum over the
+	// ranks of their src vectors, srcs[i] being rank lo+i's.
+	AllreduceHosted(srcs [][]float64, dst []float64) error
+}

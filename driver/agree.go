@@ -172,7 +172,7 @@ func shareFailures(c collective.Comm, err error) (string, error) {
 		var parts []string
 		for r := range all {
 			if t := decodeText(all[r].Val); t != "" {
-				if !strings.HasPrefix(t, fmt.Sprintf("rank %d:", r)) {
+				if !namesRank(t) {
 					t = fmt.Sprintf("rank %d: %s", r, t)
 				}
 				parts = append(parts, t)
@@ -181,6 +181,26 @@ func shareFailures(c collective.Comm, err error) (string, error) {
 		report = strings.Join(parts, "; ")
 	}
 	return broadcastText(c, report)
+}
+
+// namesRank reports whether a failure's text already starts with the rank
+// it concerns ("rank 12: …"): a process's own, or one of the ranks an
+// in-process node hosts.
+func namesRank(t string) bool {
+	rest, ok := strings.CutPrefix(t, "rank ")
+	if !ok {
+		return false
+	}
+	num, _, ok := strings.Cut(rest, ":")
+	if !ok || num == "" {
+		return false
+	}
+	for _, c := range num {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // compareprints is rank 0's comparison of every rank's print with its own.

@@ -307,20 +307,22 @@ func (l *loop) stopped(status, why string, k int, err error) (Result, error) {
 	return res, err
 }
 
-// state collects this rank's state after iteration k.
-func (l *loop) state(k int) (*rankState, error) {
-	rs, cs := l.node.Replica.State(), l.node.Clients[0].State()
+// state collects hosted rank ranks[i]'s state after iteration k (the
+// replica is the node's, the same on every rank).
+func (l *loop) state(k, i int) (*rankState, error) {
+	rs, cs := l.node.Replica.State(), l.node.Clients[i].State()
+	orc := l.orcs[i]
 	st := &rankState{iter: int64(k), replica: rs, client: cs,
-		bits: cs.Bits, up: l.up, down: l.down, elapsed: time.Since(l.start).Seconds(),
-		perm: l.orc.perm, lastX: l.lastX, fingerprint: l.sh.fingerprint()}
+		bits: cs.Bits, up: l.up[i], down: l.down[i], elapsed: time.Since(l.start).Seconds(),
+		perm: orc.perm, lastX: l.lastX, fingerprint: l.sh.fingerprint()}
 	var err error
-	if l.compSrc != nil {
-		if st.compressor, err = l.compSrc.MarshalBinary(); err != nil {
+	if src := l.compSrcs[i]; src != nil {
+		if st.compressor, err = src.MarshalBinary(); err != nil {
 			return nil, err
 		}
 	}
-	if l.orc.src != nil {
-		if st.minibatch, err = l.orc.src.MarshalBinary(); err != nil {
+	if orc.src != nil {
+		if st.minibatch, err = orc.src.MarshalBinary(); err != nil {
 			return nil, err
 		}
 	}
@@ -341,16 +343,21 @@ func (l *loop) checkpoint(k int) error {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
-		st, err := l.state(k)
-		if err != nil {
-			return err
+		for i, r := range l.ranks {
+			st, err := l.state(k, i)
+			if err != nil {
+				return l.ofRank(r, err)
+			}
+			if err := writeAtomic(ckptRankFile(dir, int64(k), r), st.marshal()); err != nil {
+				return l.ofRank(r, err)
+			}
 		}
-		return writeAtomic(ckptRankFile(dir, int64(k), l.rank), st.marshal())
+		return nil
 	}()
 	if err := l.agree(err); err != nil {
 		return fmt.Errorf("checkpoint at iteration %d in %s: %w", k, dir, err)
 	}
-	if l.rank == 0 {
+	if l.root {
 		if err := writeAtomic(ckptDoneFile(dir, int64(k)), []byte(strconv.Itoa(k)+"\n")); err != nil {
 			return fmt.Errorf("checkpoint at iteration %d in %s: %w", k, dir, err)
 		}
@@ -393,9 +400,9 @@ func (e *reportedError) Unwrap() error { return e.err }
 // 0 reopens the HDF5 file with the rows after the checkpoint cut off.
 func (l *loop) restore() (resumePoint, error) {
 	dir := CheckpointDir(l.sh.Spec.Output)
-	pick := l.mloc[:1]
+	pick := l.mlocs[0][:1]
 	pick[0] = -1
-	if l.rank == 0 {
+	if l.root {
 		ks, err := completeCheckpoints(dir)
 		if err == nil && len(ks) > 0 {
 			pick[0] = float64(ks[0])
@@ -410,20 +417,25 @@ func (l *loop) restore() (resumePoint, error) {
 	k := int64(pick[0])
 	at := resumePoint{restored: true, iter: k}
 	err := func() error {
-		path := ckptRankFile(dir, k, l.rank)
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
+		for i, r := range l.ranks {
+			path := ckptRankFile(dir, k, r)
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return l.ofRank(r, err)
+			}
+			st, err := unmarshalState(data)
+			if err != nil {
+				return l.ofRank(r, fmt.Errorf("%s: %w", path, err))
+			}
+			if err := l.apply(st, i); err != nil {
+				return l.ofRank(r, fmt.Errorf("%s: %w", path, err))
+			}
+			if i == 0 {
+				at.elapsed = st.elapsed // rank 0's clock, on rank 0's node
+			}
 		}
-		st, err := unmarshalState(data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		if err := l.apply(st); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		at.elapsed = st.elapsed
-		if l.rank == 0 {
+		var err error
+		if l.root {
 			l.rec, err = hdf5io.Resume(l.sh.Spec.Output, l.sh.Spec.FlushEvery, k)
 			if err == nil {
 				err = l.rec.SetAttrs(attr("resumed_from_iteration", k),
@@ -447,40 +459,55 @@ func (l *loop) restore() (resumePoint, error) {
 	return at, nil
 }
 
-// apply installs a checkpointed state, after checking it belongs to this run.
-func (l *loop) apply(st *rankState) error {
+// ofRank names rank r in err when this node hosts several ranks (a
+// process of one rank is named by the failure report).
+func (l *loop) ofRank(r int, err error) error {
+	if l.host == nil {
+		return err
+	}
+	return fmt.Errorf("rank %d: %w", r, err)
+}
+
+// apply installs hosted rank ranks[i]'s checkpointed state, after checking
+// it belongs to this run. The node's replica comes from its first hosted
+// rank's file (rank 0's on rank 0's node: with the dense downlink only rank
+// 0 keeps g).
+func (l *loop) apply(st *rankState, i int) error {
 	if st.fingerprint != l.sh.fingerprint() {
 		return errors.New("the checkpoint was written by a different configuration, number of ranks, x0 or data " +
 			"(the data file changed since the checkpoint? its contents are part of the fingerprint: " + l.sh.Data.String() + " now)")
 	}
-	if err := l.node.Replica.Restore(st.replica); err != nil {
-		return err
+	if i == 0 {
+		if err := l.node.Replica.Restore(st.replica); err != nil {
+			return err
+		}
 	}
 	st.client.Bits = st.bits
-	if err := l.node.Clients[0].Restore(st.client); err != nil {
+	if err := l.node.Clients[i].Restore(st.client); err != nil {
 		return err
 	}
 	if len(st.lastX) != len(l.lastX) {
 		return fmt.Errorf("last finite x has %d values, want %d", len(st.lastX), len(l.lastX))
 	}
 	copy(l.lastX, st.lastX)
-	if len(st.perm) != len(l.orc.perm) {
-		return fmt.Errorf("minibatch permutation has %d entries, want %d", len(st.perm), len(l.orc.perm))
+	orc, compSrc := l.orcs[i], l.compSrcs[i]
+	if len(st.perm) != len(orc.perm) {
+		return fmt.Errorf("minibatch permutation has %d entries, want %d", len(st.perm), len(orc.perm))
 	}
-	copy(l.orc.perm, st.perm)
-	if (l.orc.src != nil) != (len(st.minibatch) > 0) || (l.compSrc != nil) != (len(st.compressor) > 0) {
+	copy(orc.perm, st.perm)
+	if (orc.src != nil) != (len(st.minibatch) > 0) || (compSrc != nil) != (len(st.compressor) > 0) {
 		return errors.New("random stream states do not match the method")
 	}
-	if l.orc.src != nil {
-		if err := l.orc.src.UnmarshalBinary(st.minibatch); err != nil {
+	if orc.src != nil {
+		if err := orc.src.UnmarshalBinary(st.minibatch); err != nil {
 			return fmt.Errorf("minibatch stream: %w", err)
 		}
 	}
-	if l.compSrc != nil {
-		if err := l.compSrc.UnmarshalBinary(st.compressor); err != nil {
+	if compSrc != nil {
+		if err := compSrc.UnmarshalBinary(st.compressor); err != nil {
 			return fmt.Errorf("compressor stream: %w", err)
 		}
 	}
-	l.up, l.down = st.up, st.down
+	l.up[i], l.down[i] = st.up, st.down
 	return nil
 }

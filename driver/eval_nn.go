@@ -18,7 +18,7 @@ import (
 func (l *loop) evaluateNN(k int, x []float64) error {
 	row := hdf5io.EvalRow{Iteration: int64(k), TrainLoss: l.lastRow.F,
 		TrainAccuracy: math.NaN(), TestLoss: math.NaN(), TestAccuracy: math.NaN()}
-	if ev, ok := l.orc.obj.(problems.Evaluator); ok {
+	if ev, ok := l.orcs[0].obj.(problems.Evaluator); ok {
 		if loss, acc, ok := ev.Evaluate(x); ok {
 			row.TestLoss, row.TestAccuracy = loss, acc
 		}

@@ -560,6 +560,10 @@ func (sh *Shared) connect(comm collective.Comm) error {
 	return sh.setTheory(l, li)
 }
 
+// pending reports whether some constant still needs the other ranks
+// (connect computes it over the communicator).
+func (sh *Shared) pending() bool { return sh.pendingCounts || sh.pendingL || sh.pendingLI }
+
 // wholeData reports whether every process must hold every row: a test set
 // (held out or from a file) and the training-set evaluation are computed on
 // rank 0 from the whole data, as before shard-local loading.

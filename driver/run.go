@@ -80,13 +80,18 @@ type Timing struct {
 	Setup, Gradient, Compression, Communication, Step, Metrics, Recording, Total float64
 }
 
-// phase clocks one part of the loop.
+// phase clocks one part of the loop (rank 0's: the others' are off, which
+// saves every rank but one its clock reads).
 type phase struct {
 	last time.Time
+	off  bool
 }
 
 func (p *phase) start() { p.last = time.Now() }
 func (p *phase) add(acc *float64) {
+	if p.off {
+		return
+	}
 	now := time.Now()
 	*acc += now.Sub(p.last).Seconds()
 	p.last = now
@@ -197,33 +202,44 @@ type RankError struct{ Err error }
 func (e *RankError) Error() string { return e.Err.Error() }
 func (e *RankError) Unwrap() error { return e.Err }
 
-// loop is one rank's state.
+// loop is the state of one process's part of the job: one rank, or, in the
+// in-process world of nodes (inproc.NewHosted, collective.Hoster), a block
+// of consecutive ranks driven by one goroutine with one replica of x and g.
+// Everything indexed by hosted client i belongs to rank ranks[i].
 type loop struct {
 	sh   *Shared
 	comm collective.Comm
 	coll collective.Collectives // comm's collectives
-	sum  collective.SumFunc     // the rank-order sum of the messages (aggr)
-	rank int
-	n, d int
-	opts Options
-	// node is the iteration core (algorithms.Node) hosting this rank's
-	// client; the loop is its Exchanger.
+	// host is comm as a collective.Hoster when this node hosts a block of
+	// ranks; nil for one rank per communicator.
+	host collective.Hoster
+	sum  collective.SumFunc // the rank-order sum of the messages (aggr)
+	// ranks are the hosted ranks, increasing; root: ranks[0] is rank 0.
+	ranks []int
+	root  bool
+	n, d  int // ranks of the computation, dimension
+	opts  Options
+	// node is the iteration core (algorithms.Node) hosting the ranks'
+	// clients; the loop is its Exchanger.
 	node   *algorithms.Node
 	traits algorithms.Traits
 	noG    []float64 // zeros: g of a method without an estimator
 	empty  sparse.Vector
-	orc    *oracle
-	// compSrc is the state of the compressor's random stream (checkpoints).
-	compSrc *rand.PCG
-	grad    []float64
-	// gradAtX: grad holds this rank's exact gradient at the current x (a
-	// full-gradient method after its step), so a metric row reuses it
-	// instead of computing it again.
-	gradAtX bool
+	orcs   []*oracle
+	// compSrcs are the states of the compressors' random streams
+	// (checkpoints).
+	compSrcs []*rand.PCG
+	// gradAtX[i]: node.Grad(i) holds rank ranks[i]'s exact gradient at the
+	// current x (a full-gradient method after its step), so a metric row
+	// reuses it instead of computing it again.
+	gradAtX []bool
 	msgs    []sparse.Vector        // rank 0, dense downlink: gathered messages
+	hmsgs   []*sparse.Vector       // hosted messages, empty ones filled in
 	aggr    *algorithms.Aggregator // the rank-order sum
-	// metric buffers: [f_i, ∇f_i (d values), stop flag]
-	mloc, msum []float64
+	// metric buffers: mlocs[i] = [f_i, ∇f_i (d values), stop flag] of hosted
+	// client i, msum their sum over the ranks
+	mlocs      [][]float64
+	msum       []float64
 	ctrl       [2]float64
 	rec        *hdf5io.Recorder
 	recMu      sync.Mutex // guards recClosed, for mark
@@ -231,7 +247,9 @@ type loop struct {
 	t          Timing
 	clock      phase
 	start      time.Time
-	up, down   int64 // algorithm wire bytes to and from this rank (README "wire bytes")
+	// up, down: the algorithm's wire bytes to and from each hosted rank
+	// (README "wire bytes"); rank 0's are recorded
+	up, down   []int64
 	lastX      []float64
 	lastRow    hdf5io.Row
 	lastReport time.Time
@@ -243,9 +261,21 @@ type loop struct {
 // is non-nil for bad input, a failed rank (a *RankError) or a recording error.
 func RunRank(ctx context.Context, sh *Shared, comm collective.Comm, opts Options) (Result, error) {
 	t0 := time.Now()
-	l := &loop{sh: sh, comm: comm, coll: collective.Of(comm), rank: comm.Rank(), n: comm.Size(), d: sh.Dim, opts: opts}
+	l := &loop{sh: sh, comm: comm, coll: collective.Of(comm), ranks: []int{comm.Rank()}, n: comm.Size(), d: sh.Dim, opts: opts}
+	if h, ok := comm.(collective.Hoster); ok {
+		lo, hi := h.Hosted()
+		l.host, l.n, l.ranks = h, h.Ranks(), make([]int, hi-lo)
+		for i := range l.ranks {
+			l.ranks[i] = lo + i
+		}
+	}
+	l.root = l.ranks[0] == 0
+	l.clock.off = !l.root
 	if l.n != sh.Ranks {
 		return Result{}, fmt.Errorf("%w: communicator has %d ranks, the job was prepared for %d", ErrInvalid, l.n, sh.Ranks)
+	}
+	if l.host != nil && sh.pending() {
+		return Result{}, fmt.Errorf("%w: a hosted in-process node needs every constant prepared (Prepare, not PrepareRank)", ErrInvalid)
 	}
 	if err := sh.connect(comm); err != nil {
 		return Result{}, err
@@ -277,30 +307,32 @@ func RunRank(ctx context.Context, sh *Shared, comm collective.Comm, opts Options
 }
 
 func (l *loop) setup() error {
-	sh, d := l.sh, l.d
-	obj, err := sh.Objective(l.rank)
-	if err != nil {
-		return fmt.Errorf("rank %d: %w", l.rank, err)
-	}
-	comp, compSrc, err := sh.compressor(l.rank)
-	l.compSrc = compSrc
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
+	sh, d, h := l.sh, l.d, len(l.ranks)
 	method, err := algorithms.New(sh.MethodConfig())
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	l.traits = method.Traits()
-	l.orc = newOracle(obj, sh.stochastic(), sh.Spec.Seed, l.rank, sh.Spec.Noise)
 	batch, initBatch := sh.Spec.Batch, sh.Spec.InitBatch
-	l.node, err = algorithms.NewNode(algorithms.NodeConfig{Method: method, X0: sh.X0,
-		Ranks: []int{l.rank}, Compressors: []algorithms.Compressor{comp},
-		Oracles:       []algorithms.Oracle{func(dst, x []float64) { l.orc.grad(dst, x, batch) }},
-		InitOracles:   []algorithms.Oracle{func(dst, x []float64) { l.orc.grad(dst, x, initBatch) }},
-		Schedule:      sh.Schedule,
-		Participation: algorithms.Participation{P: sh.Spec.Participation, Seed: sh.Spec.Seed}})
-	if err != nil {
+	cfg := algorithms.NodeConfig{Method: method, X0: sh.X0, Ranks: l.ranks,
+		Compressors: make([]algorithms.Compressor, h), Oracles: make([]algorithms.Oracle, h),
+		InitOracles: make([]algorithms.Oracle, h), Schedule: sh.Schedule,
+		Participation: algorithms.Participation{P: sh.Spec.Participation, Seed: sh.Spec.Seed}}
+	l.orcs, l.compSrcs = make([]*oracle, h), make([]*rand.PCG, h)
+	for i, r := range l.ranks {
+		obj, err := sh.Objective(r)
+		if err != nil {
+			return fmt.Errorf("rank %d: %w", r, err)
+		}
+		if cfg.Compressors[i], l.compSrcs[i], err = sh.compressor(r); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		orc := newOracle(obj, sh.stochastic(), sh.Spec.Seed, r, sh.Spec.Noise)
+		l.orcs[i] = orc
+		cfg.Oracles[i] = func(dst, x []float64) { orc.grad(dst, x, batch) }
+		cfg.InitOracles[i] = func(dst, x []float64) { orc.grad(dst, x, initBatch) }
+	}
+	if l.node, err = algorithms.NewNode(cfg); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	l.noG = make([]float64, d)
@@ -315,13 +347,17 @@ func (l *loop) setup() error {
 		}
 		return nil
 	}
-	l.grad = l.node.Grad()
-	l.mloc, l.msum = make([]float64, d+2), make([]float64, d+2)
+	l.gradAtX, l.hmsgs = make([]bool, h), make([]*sparse.Vector, h)
+	l.up, l.down = make([]int64, h), make([]int64, h)
+	l.mlocs, l.msum = make([][]float64, h), make([]float64, d+2)
+	for i := range l.mlocs {
+		l.mlocs[i] = make([]float64, d+2)
+	}
 	l.lastX = make([]float64, d)
-	if l.rank == 0 && l.dense() {
+	if l.root && l.dense() && l.host == nil {
 		l.msgs = make([]sparse.Vector, l.n)
 	}
-	if l.rank == 0 && !sh.Spec.Resume {
+	if l.root && !sh.Spec.Resume {
 		if l.rec, err = hdf5io.Create(sh.Spec.Output, sh.Spec.Overwrite, sh.Spec.FlushEvery, l.attrs()); err != nil {
 			return err
 		}
@@ -410,20 +446,25 @@ func commErr(what string, err error) error {
 	return &RankError{Err: fmt.Errorf("%s: %w", what, err)}
 }
 
-// Exchange implements algorithms.Exchanger for the iteration core: this
-// rank's message (an empty one when the client sits the round out) goes to
-// the exchange, and agg receives the aggregate.
+// Exchange implements algorithms.Exchanger for the iteration core: the
+// hosted ranks' messages (an empty one for a client that sits the round
+// out) go to the exchange, and agg receives the aggregate.
 func (l *loop) Exchange(msgs []*sparse.Vector, agg *sparse.Vector) error {
-	msg := msgs[0]
-	if msg == nil {
-		msg = &l.empty
+	for i, m := range msgs {
+		if m == nil {
+			m = &l.empty
+		}
+		l.hmsgs[i] = m
 	}
-	return l.exchange(msg, agg)
+	if l.host != nil {
+		return l.exchangeHosted(l.hmsgs, agg)
+	}
+	return l.exchange(l.hmsgs[0], agg)
 }
 
 // Steps implements algorithms.XSyncer: with a dense downlink only rank 0
 // keeps g and steps.
-func (l *loop) Steps() bool { return !l.dense() || l.rank == 0 }
+func (l *loop) Steps() bool { return !l.dense() || l.root }
 
 // SyncX implements algorithms.XSyncer: with a dense downlink rank 0 sends
 // x^{k+1} and its stop decision to every rank.
@@ -467,15 +508,15 @@ func (l *loop) exchange(msg *sparse.Vector, agg *sparse.Vector) error {
 			return commErr("gather", err)
 		}
 		l.clock.add(&l.t.Communication)
-		if l.rank == 0 {
+		if l.root {
 			for r := 1; r < l.n; r++ {
-				l.up += int64(wire.SparseFrameSize(l.msgs[r].Len()))
+				l.up[0] += int64(wire.SparseFrameSize(l.msgs[r].Len()))
 			}
 			if err := l.aggr.Aggregate(l.msgs, agg); err != nil {
 				return err
 			}
 		} else {
-			l.down += int64(wire.SparseFrameSize(msg.Len()))
+			l.down[0] += int64(wire.SparseFrameSize(msg.Len()))
 		}
 		l.clock.add(&l.t.Step)
 		return nil
@@ -488,8 +529,37 @@ func (l *loop) exchange(msg *sparse.Vector, agg *sparse.Vector) error {
 		}
 		return commErr("aggregate", err)
 	}
-	l.up += tr.Received
-	l.down += tr.Sent
+	l.up[0] += tr.Received
+	l.down[0] += tr.Sent
+	l.clock.add(&l.t.Communication)
+	return nil
+}
+
+// exchangeHosted is exchange for a node hosting a block of ranks
+// (collective.Hoster): every rank's message meets in one aggregate, summed
+// in rank order, and each hosted rank's wire bytes are what it would count
+// alone. With the dense downlink only rank 0's node uses the aggregate.
+func (l *loop) exchangeHosted(msgs []*sparse.Vector, agg *sparse.Vector) error {
+	total, err := l.host.AggregateHosted(msgs, l.sum, agg)
+	if err != nil {
+		var bad *aggregateError
+		if errors.As(err, &bad) {
+			return err // bad messages, not a failed rank
+		}
+		return commErr("aggregate", err)
+	}
+	for i, m := range msgs {
+		own := int64(wire.SparseFrameSize(m.Len()))
+		switch {
+		case !l.dense():
+			l.up[i] += total - own
+			l.down[i] += own
+		case l.ranks[i] == 0: // gathers every other rank's message
+			l.up[i] += total - own
+		default:
+			l.down[i] += own
+		}
+	}
 	l.clock.add(&l.t.Communication)
 	return nil
 }
@@ -518,7 +588,7 @@ func (l *loop) run(ctx context.Context, from resumePoint) (Result, error) {
 	if err := l.node.Init(l); err != nil {
 		return l.result(StatusFailed, err.Error(), 0), err
 	}
-	l.gradAtX = l.node.GradAtX() && l.orc.exact()
+	l.noteGrads()
 	if st, why, err := l.observe(ctx, 0, true); st != "" || err != nil {
 		return l.stopped(st, why, 0, err)
 	}
@@ -537,7 +607,7 @@ func (l *loop) iterate(ctx context.Context, start int) (Result, error) {
 		} else if err != nil {
 			return l.result(StatusFailed, err.Error(), k), err
 		}
-		l.gradAtX = l.node.GradAtX() && l.orc.exact()
+		atX := l.noteGrads()
 		// Finiteness of x is checked every iteration (O(d), replicated on
 		// every rank, so no communication): a non-finite x^{k+1} forces a
 		// row, and the run stops as diverged at the first such iteration.
@@ -545,7 +615,7 @@ func (l *loop) iterate(ctx context.Context, start int) (Result, error) {
 		// With a tolerance, a full-gradient method (its ∇f_i(x^{k+1}) is at
 		// hand) checks ‖∇f‖² every iteration, recording only the stopping
 		// row between log rows; other methods check on recorded rows only.
-		if !due && spec.Tolerance > 0 && l.gradAtX {
+		if !due && spec.Tolerance > 0 && atX {
 			if st, why, err := l.observeRow(ctx, k+1, false); st != "" || err != nil {
 				return l.stopped(st, why, k+1, err)
 			}
@@ -561,20 +631,33 @@ func (l *loop) iterate(ctx context.Context, start int) (Result, error) {
 	return l.result(StatusCompleted, fmt.Sprintf("%d iterations", K), K), nil
 }
 
+// noteGrads records, after a round, which hosted ranks' gradients are
+// exact gradients at the current x, and reports whether all are.
+func (l *loop) noteGrads() bool {
+	all := true
+	for i := range l.gradAtX {
+		l.gradAtX[i] = l.node.GradAtX(i) && l.orcs[i].exact()
+		all = all && l.gradAtX[i]
+	}
+	return all
+}
+
 // broadcastX sends x^{k+1} (and a stop flag) from rank 0 to every rank.
 func (l *loop) broadcastX(x []float64, stop *float64) error {
-	buf := l.mloc[:l.d+1]
-	if l.rank == 0 {
+	buf := l.mlocs[0][:l.d+1]
+	if l.root {
 		copy(buf, x)
 		buf[l.d] = *stop
 	}
 	if err := l.coll.BroadcastDense(buf); err != nil {
 		return commErr("broadcast x", err)
 	}
-	if l.rank == 0 {
-		l.down += int64(wire.DenseFrameSize(len(buf)))
-	} else {
-		l.up += int64(wire.DenseFrameSize(len(buf)))
+	for i, r := range l.ranks {
+		if r == 0 {
+			l.down[i] += int64(wire.DenseFrameSize(len(buf)))
+		} else {
+			l.up[i] += int64(wire.DenseFrameSize(len(buf)))
+		}
 	}
 	copy(x, buf[:l.d])
 	*stop = buf[l.d]
@@ -623,20 +706,28 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 		stopFlag = 1
 	}
 	d, n := l.d, float64(l.n)
-	obj := l.orc.obj
 	x, g := l.x(), l.g()
-	if vg, ok := obj.(problems.ValueGrader); ok && !l.gradAtX {
-		l.mloc[0] = vg.ValueGrad(l.mloc[1:d+1], x) // one pass for both
-	} else {
-		if l.gradAtX {
-			copy(l.mloc[1:d+1], l.grad) // the same computation, bit for bit
+	for i, o := range l.orcs {
+		mloc, obj := l.mlocs[i], o.obj
+		if vg, ok := obj.(problems.ValueGrader); ok && !l.gradAtX[i] {
+			mloc[0] = vg.ValueGrad(mloc[1:d+1], x) // one pass for both
 		} else {
-			obj.Grad(l.mloc[1:d+1], x)
+			if l.gradAtX[i] {
+				copy(mloc[1:d+1], l.node.Grad(i)) // the same computation, bit for bit
+			} else {
+				obj.Grad(mloc[1:d+1], x)
+			}
+			mloc[0] = obj.Value(x) // after the Grad at x: from its margins
 		}
-		l.mloc[0] = obj.Value(x) // after the Grad at x: from its margins
+		mloc[d+1] = stopFlag
 	}
-	l.mloc[d+1] = stopFlag
-	if err := l.coll.Allreduce(l.mloc, l.msum); err != nil {
+	var err error
+	if l.host != nil {
+		err = l.host.AllreduceHosted(l.mlocs, l.msum)
+	} else {
+		err = l.coll.Allreduce(l.mlocs[0], l.msum)
+	}
+	if err != nil {
 		return StatusFailed, err.Error(), commErr("metrics", err)
 	}
 	f := l.msum[0] / n
@@ -647,7 +738,7 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 		e := g[j] - gj
 		est += e * e
 	}
-	if !l.traits.Estimator || (l.dense() && l.rank != 0) {
+	if !l.traits.Estimator || (l.dense() && !l.root) {
 		est = math.NaN()
 	}
 	l.clock.add(&l.t.Metrics)
@@ -664,10 +755,10 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 	case l.sh.Spec.Tolerance > 0 && gn <= l.sh.Spec.Tolerance:
 		status, why = StatusTolerance, fmt.Sprintf("‖∇f‖² = %.3g ≤ tolerance %.3g at iteration %d", gn, l.sh.Spec.Tolerance, k)
 	}
-	if l.rank == 0 && (record || status != "") {
+	if l.root && (record || status != "") {
 		row := hdf5io.Row{Iteration: int64(k), F: f, GradNormSq: gn, EstErrSq: est,
 			StepSize: l.sh.Schedule.At(k), BitsPerWorker: l.node.Clients[0].Bits(),
-			WireBytesUp: l.up, WireBytesDown: l.down, TimeS: time.Since(l.start).Seconds()}
+			WireBytesUp: l.up[0], WireBytesDown: l.down[0], TimeS: time.Since(l.start).Seconds()}
 		if err := l.rec.Append(row); err != nil {
 			return StatusFailed, err.Error(), err
 		}

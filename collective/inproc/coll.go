@@ -21,27 +21,42 @@ import (
 // rounds: round g+2 can only be computed after every rank arrived at it,
 // that is after every rank has copied round g's result, so a slot is never
 // overwritten while it is read.
+//
+// Waiting ranks sleep on the round's slot of wake, a buffered channel into
+// which the last rank drops one token per waiter after it released the
+// lock: a woken rank needs nothing more (it does not re-acquire the lock, as
+// a sync.Cond waiter must), so waking n ranks is n channel sends and no
+// contention, which is what lets thousands of ranks meet every iteration.
+// Tokens of round g sit in slot g&1; a rank can only wait in round g+2 (the
+// same slot) after every rank arrived at g+2, that is after every waiter of g
+// took its token, so a token never wakes the wrong round.
 type meeting struct {
 	mu      sync.Mutex
-	cond    sync.Cond
 	n       int
 	count   int
 	gen     uint64
 	left    int // first rank that finalized, −1 while none
 	aborted *collective.RankLostError
+	wake    [2]chan struct{} // tokens for the waiters of a round, by slot
+	lost    chan struct{}    // closed when a rank leaves or the world aborts
+	once    sync.Once
 
-	sparseIn  []sparse.Vector // shallow copies of the ranks' messages
-	denseIn   [][]float64
-	sparseRes [2]sparse.Vector
-	denseRes  [2][]float64
-	frames    [2]int64 // total SparseFrameSize of the round's messages
-	errs      [2]error
-	scratch   []float64
+	sparseIn []sparse.Vector // shallow copies of the nodes' messages
+	denseIn  [][]float64
+	// the hosted collectives' inputs, by rank of the computation
+	hostSparse []sparse.Vector
+	hostDense  [][]float64
+	sparseRes  [2]sparse.Vector
+	denseRes   [2][]float64
+	frames     [2]int64 // total SparseFrameSize of the round's messages
+	errs       [2]error
+	scratch    []float64
 }
 
 func (m *meeting) init(n int) {
 	m.n, m.left = n, -1
-	m.cond.L = &m.mu
+	m.wake = [2]chan struct{}{make(chan struct{}, n), make(chan struct{}, n)}
+	m.lost = make(chan struct{})
 }
 
 // leave records that rank r finalized: ranks waiting in a meeting it will
@@ -52,7 +67,7 @@ func (m *meeting) leave(r int) {
 		m.left = r
 	}
 	m.mu.Unlock()
-	m.cond.Broadcast()
+	m.once.Do(func() { close(m.lost) })
 }
 
 // abort wakes every waiting rank with e.
@@ -62,7 +77,7 @@ func (m *meeting) abort(e *collective.RankLostError) {
 		m.aborted = e
 	}
 	m.mu.Unlock()
-	m.cond.Broadcast()
+	m.once.Do(func() { close(m.lost) })
 }
 
 // arrive counts the caller in (m.mu held) and reports the round and whether
@@ -72,40 +87,37 @@ func (m *meeting) arrive() (uint64, bool) {
 	return m.gen, m.count == m.n
 }
 
-// release ends round g (m.mu held, called by the last rank).
-func (m *meeting) release() {
-	m.count = 0
-	m.gen++
-	m.cond.Broadcast()
-}
-
-// wait blocks until round g is released (m.mu held), or returns the loss
-// that means it never will be.
-func (m *meeting) wait(g uint64, host string) error {
-	for m.gen == g && m.left < 0 && m.aborted == nil {
-		m.cond.Wait()
-	}
-	if m.gen != g {
+// conclude ends the caller's part in round g (m.mu held, unlocked on
+// return): the last rank to arrive releases the round and wakes the n−1
+// others, the others wait for it, or for the loss that means it never comes.
+func (m *meeting) conclude(g uint64, last bool, host string) error {
+	if last {
+		m.count = 0
+		m.gen++
+		m.mu.Unlock()
+		wake := m.wake[g&1]
+		for range m.n - 1 {
+			wake <- struct{}{}
+		}
 		return nil
 	}
-	if m.aborted != nil {
-		return m.aborted
-	}
-	return &collective.RankLostError{Rank: m.left, Host: host, Cause: collective.ErrPeerLeft}
-}
-
-// conclude ends the caller's part in round g (m.mu held, unlocked on
-// return): the last rank to arrive releases the round, the others wait for
-// it, or for the loss that means it never comes.
-func (m *meeting) conclude(g uint64, last bool, host string) error {
-	var err error
-	if last {
-		m.release()
-	} else {
-		err = m.wait(g, host)
-	}
 	m.mu.Unlock()
-	return err
+	select {
+	case <-m.wake[g&1]:
+		return nil
+	case <-m.lost:
+	}
+	m.mu.Lock()
+	done, aborted, left := m.gen != g, m.aborted, m.left
+	m.mu.Unlock()
+	if done { // released after all: its token is on its way
+		<-m.wake[g&1]
+		return nil
+	}
+	if aborted != nil {
+		return aborted
+	}
+	return &collective.RankLostError{Rank: left, Host: host, Cause: collective.ErrPeerLeft}
 }
 
 // enter checks the rank's state and locks the meeting.
@@ -170,6 +182,85 @@ func (c *Comm) AggregateSparse(msg *sparse.Vector, sum collective.SumFunc, out *
 	out.CopyFrom(&m.sparseRes[slot])
 	own := int64(wire.SparseFrameSize(msg.Len()))
 	return collective.Traffic{Sent: own, Received: m.frames[slot] - own}, nil
+}
+
+// AggregateHosted implements collective.Hoster: every node deposits its
+// hosted ranks' messages, the last node to arrive applies sum to all
+// Ranks() messages in rank order, and every node copies the result. It
+// returns the total SparseFrameSize of the messages.
+func (c *Comm) AggregateHosted(msgs []*sparse.Vector, sum collective.SumFunc, out *sparse.Vector) (int64, error) {
+	if len(msgs) != c.hi-c.lo || out == nil {
+		return 0, fmt.Errorf("collective: aggregate at node %d: %d messages for ranks [%d, %d)", c.rank, len(msgs), c.lo, c.hi)
+	}
+	for i, msg := range msgs {
+		if msg == nil {
+			return 0, fmt.Errorf("collective: aggregate: nil message of rank %d", c.lo+i)
+		}
+	}
+	m, err := c.enter("aggregate")
+	if err != nil {
+		return 0, err
+	}
+	if m.hostSparse == nil {
+		m.hostSparse = make([]sparse.Vector, c.w.ranks)
+	}
+	for i, msg := range msgs {
+		m.hostSparse[c.lo+i] = *msg
+	}
+	g, last := m.arrive()
+	slot := g & 1
+	if last {
+		var total int64
+		for i := range m.hostSparse {
+			total += int64(wire.SparseFrameSize(m.hostSparse[i].Len()))
+		}
+		res := &m.sparseRes[slot]
+		if res.Idx == nil {
+			res.Idx, res.Val = make([]int32, 0, out.Dim), make([]float64, 0, out.Dim)
+		}
+		m.frames[slot], m.errs[slot] = total, sum(m.hostSparse, res)
+		clear(m.hostSparse) // drop the references
+	}
+	if err := m.conclude(g, last, c.w.host); err != nil {
+		return 0, err
+	}
+	if err := m.errs[slot]; err != nil {
+		return 0, c.opErr("aggregate", err)
+	}
+	out.CopyFrom(&m.sparseRes[slot])
+	return m.frames[slot], nil
+}
+
+// AllreduceHosted implements collective.Hoster: the TreeSum over the ranks
+// of the computation, computed once by the last node to arrive.
+func (c *Comm) AllreduceHosted(srcs [][]float64, dst []float64) error {
+	if len(srcs) != c.hi-c.lo {
+		return fmt.Errorf("collective: allreduce at node %d: %d vectors for ranks [%d, %d)", c.rank, len(srcs), c.lo, c.hi)
+	}
+	m, err := c.enter("allreduce")
+	if err != nil {
+		return err
+	}
+	if m.hostDense == nil {
+		m.hostDense = make([][]float64, c.w.ranks)
+	}
+	copy(m.hostDense[c.lo:], srcs)
+	g, last := m.arrive()
+	slot := g & 1
+	if last {
+		m.errs[slot] = m.treeSumOf(slot, m.hostDense)
+	}
+	if err := m.conclude(g, last, c.w.host); err != nil {
+		return err
+	}
+	if err := m.errs[slot]; err != nil {
+		return c.opErr("allreduce", err)
+	}
+	if len(dst) != len(m.denseRes[slot]) {
+		return fmt.Errorf("collective: allreduce at node %d: dst has length %d, the sum %d", c.rank, len(dst), len(m.denseRes[slot]))
+	}
+	copy(dst, m.denseRes[slot])
+	return nil
 }
 
 // Allreduce computes the TreeSum of every rank's src once, on the last rank
@@ -240,20 +331,22 @@ func (c *Comm) meetDense(op string, x []float64, result func(m *meeting, slot ui
 }
 
 // treeSum sums m.denseIn into m.denseRes[slot] (m.mu held).
-func (m *meeting) treeSum(slot uint64) error {
-	d := len(m.denseIn[0])
-	for r, v := range m.denseIn {
+func (m *meeting) treeSum(slot uint64) error { return m.treeSumOf(slot, m.denseIn) }
+
+// treeSumOf sums the vectors in into m.denseRes[slot] in TreeSum order
+// (m.mu held) and drops the references.
+func (m *meeting) treeSumOf(slot uint64, in [][]float64) error {
+	d := len(in[0])
+	for r, v := range in {
 		if len(v) != d {
 			return fmt.Errorf("rank %d contributes %d values, rank 0 %d", r, len(v), d)
 		}
 	}
 	res := wire.Grow(m.denseRes[slot][:0], d)
-	m.scratch = wire.Grow(m.scratch[:0], (m.n-1)*d)
-	collective.TreeSum(res, m.denseIn, m.scratch)
+	m.scratch = wire.Grow(m.scratch[:0], (len(in)-1)*d)
+	collective.TreeSum(res, in, m.scratch)
 	m.denseRes[slot] = res
-	for i := range m.denseIn {
-		m.denseIn[i] = nil
-	}
+	clear(in)
 	return nil
 }
 

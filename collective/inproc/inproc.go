@@ -30,6 +30,8 @@ const (
 // leave the others blocked as long as it calls Finalize (defer it).
 type Comm struct {
 	rank  int
+	lo    int // hosted ranks [lo, hi) (NewHosted); [rank, rank+1) otherwise
+	hi    int
 	w     *world
 	state atomic.Int32
 	sent  atomic.Int64
@@ -45,7 +47,8 @@ type inbox struct {
 }
 
 type world struct {
-	n         int
+	n         int // nodes (the communicators)
+	ranks     int // ranks of the computation: n, or more when hosted
 	host      string
 	inboxes   []inbox // by destination
 	meet      meeting
@@ -60,31 +63,72 @@ type world struct {
 // rank r. Each rank is meant to be driven by its own goroutine, which calls
 // Init, then collectives or Send/Receive, then Finalize.
 func NewWorld(n int) ([]collective.Comm, error) {
+	cs, err := NewHosted(n, n)
+	if err != nil {
+		return nil, err
+	}
+	comms := make([]collective.Comm, n)
+	for r, c := range cs {
+		comms[r] = c
+	}
+	return comms, nil
+}
+
+// NewHosted returns the p nodes of an in-process world of n ranks, node q
+// hosting the consecutive block Block(n, p, q) (collective.Hoster): p
+// goroutines simulate n ranks, so a world of thousands of ranks costs p
+// goroutines, not n. Size and Rank count the nodes; the point-to-point
+// messages and the plain collectives are between nodes. NewHosted(n, n) is
+// NewWorld(n).
+func NewHosted(n, p int) ([]*Comm, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("collective: in-process world needs at least 1 rank, got %d", n)
+	}
+	if p < 1 || p > n {
+		return nil, fmt.Errorf("collective: in-process world of %d ranks cannot have %d nodes", n, p)
 	}
 	host, err := os.Hostname()
 	if err != nil || host == "" {
 		host = "localhost"
 	}
 	w := &world{
-		n:        n,
+		n:        p,
+		ranks:    n,
 		host:     host,
-		inboxes:  make([]inbox, n),
-		done:     make([]chan struct{}, n),
-		doneOnce: make([]sync.Once, n),
+		inboxes:  make([]inbox, p),
+		done:     make([]chan struct{}, p),
+		doneOnce: make([]sync.Once, p),
 		abort:    make(chan struct{}),
 	}
-	w.meet.init(n)
-	comms := make([]collective.Comm, n)
-	for r := range n {
-		w.done[r] = make(chan struct{})
-		c := &Comm{rank: r, w: w}
+	w.meet.init(p)
+	comms := make([]*Comm, p)
+	for q := range p {
+		w.done[q] = make(chan struct{})
+		lo, hi := Block(n, p, q)
+		c := &Comm{rank: q, lo: lo, hi: hi, w: w}
 		c.star.Comm = c
-		comms[r] = c
+		comms[q] = c
 	}
 	return comms, nil
 }
+
+// Block is the block [lo, hi) of the n ranks that node q of p hosts: the
+// first n mod p nodes host ⌈n/p⌉ ranks, the others ⌊n/p⌋.
+func Block(n, p, q int) (lo, hi int) {
+	size, extra := n/p, n%p
+	lo = q*size + min(q, extra)
+	hi = lo + size
+	if q < extra {
+		hi++
+	}
+	return lo, hi
+}
+
+// Ranks implements collective.Hoster: the ranks of the computation.
+func (c *Comm) Ranks() int { return c.w.ranks }
+
+// Hosted implements collective.Hoster: the ranks this node hosts.
+func (c *Comm) Hosted() (lo, hi int) { return c.lo, c.hi }
 
 // box returns the mailbox from src to dst, creating it on first use.
 func (w *world) box(src, dst int) *mailbox.Mailbox {

@@ -1,0 +1,137 @@
+package driver
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/efmpi/efmpi/algorithms"
+	"github.com/efmpi/efmpi/collective"
+	"github.com/efmpi/efmpi/collective/inproc"
+)
+
+// plainComm hides the in-process fast paths of a communicator (its
+// Collectives and Hoster), so RunRank takes the one-rank path over
+// collective.Star and point-to-point messages — the path of a process of a
+// launcher's world.
+type plainComm struct{ collective.Comm }
+
+// runPerRank runs the job with one goroutine per rank, each rank its own
+// replica, over the star collectives: the computation a hosted node must
+// reproduce bit for bit.
+func runPerRank(t *testing.T, sh *Shared) Result {
+	t.Helper()
+	world, err := inproc.NewWorld(sh.Ranks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comms := make([]collective.Comm, len(world))
+	for r, c := range world {
+		comms[r] = plainComm{c}
+	}
+	res, err := runWorld(context.Background(), sh, Options{}, comms, func(r int) string { return fmt.Sprintf("rank %d", r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// hostedCases are the methods and options whose per-rank state a hosted
+// node keeps for each of its ranks.
+var hostedCases = map[string]func(*Spec){
+	"ef21 top-k": func(s *Spec) {},
+	"||ef21|| rand-k": func(s *Spec) {
+		s.Normalize, s.Compressor, s.K, s.Rule = true, "rand-k", 3, algorithms.RuleNormTheory
+	},
+	"||ef21-sgdm|| minibatch": func(s *Spec) {
+		s.Method, s.Normalize, s.Rule = algorithms.EF21SGDM, true, algorithms.RuleNormTheory
+	},
+	"ef14":           func(s *Spec) { s.Method, s.Rule, s.Gamma = algorithms.EF14, algorithms.RuleConstant, 0.05 },
+	"dense downlink": func(s *Spec) { s.Downlink = "dense" },
+	"ef21-w label split": func(s *Spec) {
+		s.Method, s.Split, s.Rule = algorithms.EF21W, "label", algorithms.RuleEF21TheoryAM
+	},
+	"ef21-pp p=0.3": func(s *Spec) { s.Participation = 0.3 },
+	"signum student-t noise": func(s *Spec) {
+		s.Method, s.Eta, s.Rule, s.Gamma = algorithms.SignSGD, 0.5, algorithms.RuleConstant, 0.002
+		s.Noise = algorithms.Noise{Kind: algorithms.NoiseStudentT, Nu: 3, Scale: 0.5}
+	},
+}
+
+// TestHostedNodesMatchPerRank runs 5 ranks on 1, 2 (blocks of 3 and 2), 3
+// and 5 hosted nodes and requires every trajectory column, x_final, the bits
+// and the wire bytes to equal, bit for bit, those of one goroutine per rank
+// over the star collectives.
+func TestHostedNodesMatchPerRank(t *testing.T) {
+	for name, mod := range hostedCases {
+		t.Run(name, func(t *testing.T) {
+			spec := baseSpec(t)
+			spec.Iterations, spec.LogEvery = 60, 1
+			mod(&spec)
+			want := spec
+			want.Output = filepath.Join(t.TempDir(), "per-rank.h5")
+			sh, err := Prepare(want, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runPerRank(t, sh)
+			for _, p := range []int{1, 2, 3, 5} {
+				got := spec
+				got.Output = filepath.Join(t.TempDir(), fmt.Sprintf("nodes-%d.h5", p))
+				sh, err := Prepare(got, 5)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := runInprocNodes(context.Background(), sh, Options{}, p); err != nil {
+					t.Fatal(err)
+				}
+				sameRun(t, got.Output, want.Output)
+			}
+		})
+	}
+}
+
+// TestResumeAcrossNodeCounts interrupts a run of 5 ranks on 2 hosted nodes
+// and resumes its checkpoint on 5 nodes (one rank each) and on 1: the
+// checkpoint files are per rank whatever hosts them, so each resumed run
+// ends exactly like the uninterrupted one.
+func TestResumeAcrossNodeCounts(t *testing.T) {
+	for _, resumeNodes := range []int{5, 1} {
+		t.Run(fmt.Sprintf("2 to %d", resumeNodes), func(t *testing.T) {
+			spec := baseSpec(t)
+			spec.Method, spec.Normalize, spec.Compressor, spec.K, spec.Rule = algorithms.EF21SGDM, true, "rand-k", 3, algorithms.RuleNormTheory
+			spec.Iterations, spec.LogEvery, spec.CheckpointEvery = 300, 3, 50
+			ref := spec
+			ref.Output, ref.CheckpointEvery = filepath.Join(t.TempDir(), "ref.h5"), 0
+			sh, err := Prepare(ref, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runPerRank(t, sh)
+
+			ctx, cancel := context.WithCancel(context.Background())
+			if sh, err = Prepare(spec, 5); err != nil {
+				t.Fatal(err)
+			}
+			res, err := runInprocNodes(ctx, sh, Options{ProgressEvery: 1, Progress: func(p Progress) {
+				if p.Iteration >= 120 {
+					cancel()
+				}
+			}}, 2)
+			cancel()
+			if err != nil || res.Status != StatusInterrupted || !strings.Contains(res.Reason, "checkpoint at iteration") {
+				t.Fatalf("first leg: %s (%s), %v", res.Status, res.Reason, err)
+			}
+			spec.Resume = true
+			if sh, err = Prepare(spec, 5); err != nil {
+				t.Fatal(err)
+			}
+			if res, err = runInprocNodes(context.Background(), sh, Options{}, resumeNodes); err != nil || res.Status != StatusCompleted {
+				t.Fatalf("resume: %s (%s), %v", res.Status, res.Reason, err)
+			}
+			sameRun(t, spec.Output, ref.Output)
+		})
+	}
+}
