@@ -238,15 +238,15 @@ type loop struct {
 	aggr    *algorithms.Aggregator // the rank-order sum
 	// metric buffers: mlocs[i] = [f_i, ∇f_i (d values), stop flag] of hosted
 	// client i, msum their sum over the ranks
-	mlocs      [][]float64
-	msum       []float64
-	ctrl       [2]float64
-	rec        *hdf5io.Recorder
-	recMu      sync.Mutex // guards recClosed, for mark
-	recClosed  bool
-	t          Timing
-	clock      phase
-	start      time.Time
+	mlocs     [][]float64
+	msum      []float64
+	ctrl      [2]float64
+	rec       *hdf5io.Recorder
+	recMu     sync.Mutex // guards recClosed, for mark
+	recClosed bool
+	t         Timing
+	clock     phase
+	start     time.Time
 	// up, down: the algorithm's wire bytes to and from each hosted rank
 	// (README "wire bytes"); rank 0's are recorded
 	up, down   []int64
