@@ -705,8 +705,8 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 	if ctx.Err() != nil {
 		stopFlag = 1
 	}
-	d, n := l.d, float64(l.n)
-	x, g := l.x(), l.g()
+	d := l.d
+	x := l.x()
 	for i, o := range l.orcs {
 		mloc, obj := l.mlocs[i], o.obj
 		if vg, ok := obj.(problems.ValueGrader); ok && !l.gradAtX[i] {
@@ -721,25 +721,9 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 		}
 		mloc[d+1] = stopFlag
 	}
-	var err error
-	if l.host != nil {
-		err = l.host.AllreduceHosted(l.mlocs, l.msum)
-	} else {
-		err = l.coll.Allreduce(l.mlocs[0], l.msum)
-	}
+	f, gn, est, stop, err := l.reduceMetrics()
 	if err != nil {
 		return StatusFailed, err.Error(), commErr("metrics", err)
-	}
-	f := l.msum[0] / n
-	gn, est := 0.0, 0.0
-	for j := 0; j < d; j++ {
-		gj := l.msum[1+j] / n
-		gn += gj * gj
-		e := g[j] - gj
-		est += e * e
-	}
-	if !l.traits.Estimator || (l.dense() && !l.root) {
-		est = math.NaN()
 	}
 	l.clock.add(&l.t.Metrics)
 	finite := !math.IsNaN(f) && !math.IsInf(f, 0) && !math.IsNaN(gn) && !math.IsInf(gn, 0) && allFinite(x)
@@ -750,7 +734,7 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 	switch {
 	case !finite:
 		status, why = StatusDiverged, fmt.Sprintf("non-finite values at iteration %d (f = %v, ‖∇f‖² = %v)", k, f, gn)
-	case l.msum[d+1] != 0:
+	case stop:
 		status, why = StatusInterrupted, "interrupted by a signal"
 	case l.sh.Spec.Tolerance > 0 && gn <= l.sh.Spec.Tolerance:
 		status, why = StatusTolerance, fmt.Sprintf("‖∇f‖² = %.3g ≤ tolerance %.3g at iteration %d", gn, l.sh.Spec.Tolerance, k)
@@ -772,6 +756,67 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 	}
 	l.clock.add(&l.t.Recording)
 	return status, why, nil
+}
+
+// reduceMetrics sums the hosted ranks' [f_i, ∇f_i, stop] over every rank
+// (in TreeSum order) and returns f = (1/n)Σf_i, ‖∇f‖², the estimator's error
+// ‖g − ∇f‖² (rank 0's; NaN where there is no estimator, and on every other
+// rank) and whether some rank was asked to stop. Only rank 0 needs the
+// d-vector ∇f: over a communicator of one rank per process the sum is a
+// Reduce to rank 0, which broadcasts the three scalars every rank decides
+// on; a hosted in-process node receives the whole sum from shared memory.
+// Either way every rank gets rank 0's bits.
+func (l *loop) reduceMetrics() (f, gn, est float64, stop bool, err error) {
+	d, n := l.d, float64(l.n)
+	if l.host != nil {
+		err = l.host.AllreduceHosted(l.mlocs, l.msum)
+	} else {
+		err = l.coll.Reduce(l.mlocs[0], l.msum)
+	}
+	if err != nil {
+		return 0, 0, 0, false, err
+	}
+	est = math.NaN()
+	scal := l.ctrl[:]
+	if l.root || l.host != nil {
+		var e float64
+		f, gn, e = metricSums(l.msum[:d+1], l.g(), n)
+		if l.root && l.traits.Estimator {
+			est = e
+		}
+		scal[0], scal[1] = f, gn
+		stop = l.msum[d+1] != 0
+	}
+	if l.host == nil {
+		if !l.root {
+			scal[0], scal[1] = 0, 0
+		}
+		buf := l.mlocs[0][:3]
+		buf[0], buf[1], buf[2] = scal[0], scal[1], 0
+		if stop {
+			buf[2] = 1
+		}
+		if err := l.coll.BroadcastDense(buf); err != nil {
+			return 0, 0, 0, false, err
+		}
+		f, gn, stop = buf[0], buf[1], buf[2] != 0
+	}
+	return f, gn, est, stop, nil
+}
+
+// metricSums turns sum = [Σf_i, Σ∇f_i] over n ranks into f = (1/n)Σf_i,
+// ‖∇f‖² and ‖g − ∇f‖², with ∇f = (1/n)Σ∇f_i, in one pass in index order.
+func metricSums(sum, g []float64, n float64) (f, gn, est float64) {
+	f = sum[0] / n
+	grad := sum[1:]
+	g = g[:len(grad)]
+	for j, s := range grad {
+		gj := s / n
+		gn += gj * gj
+		e := g[j] - gj
+		est += e * e
+	}
+	return f, gn, est
 }
 
 func allFinite(x []float64) bool {
