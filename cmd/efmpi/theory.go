@@ -12,8 +12,8 @@ import (
 
 // cmdTheory prints the constants behind the step-size rules for a config:
 // L, every L_i, L̃, the compressor's α, EF21's θ and β, and γ for the
-// configured rule; with participation p set, EF21-PP's step (ef21-pp-theory)
-// with its ρ, θ_p and B/L̃².
+// configured rule; with participation p set for method ef21, EF21-PP's step
+// (ef21-pp-theory) with its ρ, θ_p and B/L̃².
 func cmdTheory(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("theory", flag.ContinueOnError)
 	fs.SetOutput(stdout)
@@ -55,7 +55,7 @@ func cmdTheory(args []string, stdout io.Writer) error {
 	if am, err := algorithms.EF21TheoryAM(sh.Alpha, l, li, cfg.Stepsize.Factor); err == nil {
 		fmt.Fprintf(tw, "ef21-theory-am γ\t%.12g\t(L_AM in place of L̃; EF21-W and EF21)\n", am.Gamma)
 	}
-	if p := cfg.Algorithm.Participation; cfg.IsSet("algorithm.participation") {
+	if p := cfg.Algorithm.Participation; cfg.IsSet("algorithm.participation") && cfg.Algorithm.Method == algorithms.EF21 {
 		pp, err := algorithms.EF21PPTheory(sh.Alpha, l, li, p, cfg.Stepsize.Factor)
 		if err != nil {
 			return err
