@@ -22,8 +22,13 @@ type Theory struct {
 	// LAM is the arithmetic mean (1/n) Σ L_i (set by EF21TheoryAM).
 	LAM    float64
 	Factor float64
-	// Gamma is factor / (L + L̃·√(β/θ)); factor/L when α = 1.
+	// Gamma is factor / (L + L̃·√(β/θ)); factor/L when α = 1. Under
+	// ef21-pp-theory it is EF21-PP's step (EF21PPTheory).
 	Gamma float64
+	// P, Rho, ThetaP, BP are EF21-PP's participation probability p, free
+	// parameter ρ, θ_p and B/L̃² (set by EF21PPTheory; P = 0 otherwise, and
+	// Rho = 0 when p = 1, where ρ does not enter).
+	P, Rho, ThetaP, BP float64
 }
 
 // EF21Theory evaluates the ef21-theory rule. li are the clients' smoothness
@@ -102,10 +107,12 @@ const RuleEF21TheoryAM = "ef21-theory-am"
 // Theory has LTilde = L̃ as before, LAM = L_AM, and Gamma the L_AM step;
 // α = 1 gives factor/L, as for ef21-theory.
 //
-// Source note: the search tool returned this paper's abstract and summaries
-// (quadratic mean L̃ replaced by the arithmetic mean L_AM in the step and the
-// rate) but not the theorem text, so the statement follows the issue and the
-// abstract; the theorem numbers could not be checked.
+// Source note: the paper's theorem text could not be retrieved (the search
+// tools hold its abstract, summaries and reviews, not its body or the
+// authors' code for it), so the statement follows the issue and the abstract.
+// A published review of the paper (secondary, not checked against the paper)
+// names Theorem 2 as EF21-W's bound and Theorem 3 as the improved analysis of
+// EF21, both with L_AM, and Theorem 1 as the cloning bound with an extra √2.
 func EF21TheoryAM(alpha, l float64, li []float64, factor float64) (Theory, error) {
 	t, err := EF21Theory(alpha, l, li, factor)
 	if err != nil {

@@ -100,10 +100,10 @@ type Noise struct {
 
 // Stepsize is [stepsize].
 type Stepsize struct {
-	Rule   string  `toml:"rule"`   // "ef21-theory" | "norm-theory" | "constant" | "decreasing"
+	Rule   string  `toml:"rule"`   // "ef21-theory" | "ef21-theory-am" | "ef21-pp-theory" | "norm-theory" | "constant" | "decreasing"
 	Gamma  float64 `toml:"gamma"`  // constant rule
 	Gamma0 float64 `toml:"gamma0"` // norm-theory and decreasing; default 1
-	Factor float64 `toml:"factor"` // ef21-theory multiplier; default 1
+	Factor float64 `toml:"factor"` // multiplier of the theory rules (ef21-theory, ef21-theory-am, ef21-pp-theory); default 1
 }
 
 // Init is [init].
@@ -424,7 +424,7 @@ func (c *Config) validate() error {
 		oneOf("algorithm.compressor", a.Compressor, algorithms.CompressorNames()...), // built in, or registered (algorithms/registry.go)
 		oneOf("algorithm.init", a.Init, "uncompressed", "compressed"),
 		oneOf("algorithm.momentum", a.Momentum, "constant", "eta-theory"),
-		oneOf("stepsize.rule", s.Rule, "ef21-theory", "ef21-theory-am", "norm-theory", "constant", "decreasing"),
+		oneOf("stepsize.rule", s.Rule, "ef21-theory", "ef21-theory-am", "ef21-pp-theory", "norm-theory", "constant", "decreasing"),
 		oneOf("run.downlink", r.Downlink, "sparse", "dense"),
 		oneOf("run.transport", r.Transport, "inproc", "tcp", "btracey", "mpi"),
 	} {
@@ -496,6 +496,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("[algorithm] eta0 = %v must be positive", a.Eta0)
 	case a.Method == "ef14" && a.Normalize:
 		return fmt.Errorf("[algorithm] normalize = true is not supported with method ef14")
+	case s.Rule == "ef21-pp-theory" && (a.Method != "ef21" || a.Normalize):
+		// Fatkhullin et al. 2021 prove EF21-PP's step for EF21 itself
+		// (algorithms.EF21PPTheory); EF21-W-PP's and ||EF21||'s are other theorems
+		return fmt.Errorf("[stepsize] rule = \"ef21-pp-theory\" is EF21-PP's step, for method = \"ef21\" with normalize = false (here method = %q, normalize = %v)", a.Method, a.Normalize)
 	case s.Rule == "constant" && !c.set["stepsize.gamma"]:
 		return fmt.Errorf("[stepsize] rule = \"constant\" needs gamma")
 	case s.Rule == "constant" && !(s.Gamma > 0):
@@ -579,7 +583,7 @@ func (c *Config) inapplicable() map[string]string {
 	notFor(a.Method == "ef14", "to method ef14 (it has no estimator to initialise)", "algorithm.init")
 	notFor(s.Rule != "constant", "to rule "+s.Rule+" (gamma is for rule = \"constant\")", "stepsize.gamma")
 	notFor(s.Rule != "norm-theory" && s.Rule != "decreasing", "to rule "+s.Rule+" (gamma0 is for norm-theory and decreasing)", "stepsize.gamma0")
-	notFor(s.Rule != "ef21-theory" && s.Rule != "ef21-theory-am", "to rule "+s.Rule+" (factor is for ef21-theory and ef21-theory-am)", "stepsize.factor")
+	notFor(s.Rule != "ef21-theory" && s.Rule != "ef21-theory-am" && s.Rule != "ef21-pp-theory", "to rule "+s.Rule+" (factor is for ef21-theory, ef21-theory-am and ef21-pp-theory)", "stepsize.factor")
 	notFor(c.Init.X0 != "normal", "unless x0 = \"normal\"", "init.sigma0")
 	return out
 }

@@ -62,8 +62,8 @@ func (c *Config) validateNN() error {
 		return fmt.Errorf("[nn] chunk = %d must be at least 1", n.Chunk)
 	case c.Data.Split == "dirichlet":
 		return fmt.Errorf("[data] split = \"dirichlet\" does not apply to problem.kind = \"nn\" (images are dealt contiguous, shuffled or by label: split = \"contiguous\" or \"label\")")
-	case c.Stepsize.Rule == "ef21-theory":
-		return fmt.Errorf("[stepsize] rule = \"ef21-theory\" needs smoothness constants, which a network does not have: set rule = \"constant\", \"norm-theory\" or \"decreasing\"")
+	case c.Stepsize.Rule == "ef21-theory" || c.Stepsize.Rule == "ef21-theory-am" || c.Stepsize.Rule == "ef21-pp-theory":
+		return fmt.Errorf("[stepsize] rule = %q needs smoothness constants, which a network does not have: set rule = \"constant\", \"norm-theory\" or \"decreasing\"", c.Stepsize.Rule)
 	case c.Algorithm.Batch < 1:
 		return fmt.Errorf("[algorithm] batch = %d must be at least 1", c.Algorithm.Batch)
 	case c.Algorithm.InitBatch < 1:

@@ -89,6 +89,8 @@ func TestNNConfigErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"stepsize.rule=ef21-theory"}, "ef21-theory"},
+		{[]string{"stepsize.rule=ef21-theory-am"}, "ef21-theory-am"},
+		{[]string{"stepsize.rule=ef21-pp-theory", "algorithm.normalize=false"}, "ef21-pp-theory"},
 		{[]string{"algorithm.k=5"}, "exclusive"},
 		{[]string{"algorithm.k_fraction=1.5"}, "k_fraction"},
 		{[]string{"nn.model=vgg"}, "nn.model"},

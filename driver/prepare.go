@@ -298,7 +298,7 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 	}
 	sh.Schedule = algorithms.Schedule{Rule: spec.Rule}
 	switch spec.Rule {
-	case algorithms.RuleEF21Theory, algorithms.RuleEF21TheoryAM:
+	case algorithms.RuleEF21Theory, algorithms.RuleEF21TheoryAM, algorithms.RuleEF21PPTheory:
 		if !sh.holdsAll() {
 			sh.pendingL = true
 			return sh, nil
@@ -331,19 +331,54 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 	return sh, sh.checkGamma()
 }
 
-// setTheory sets the ef21-theory (or ef21-theory-am) step from L and every
-// L_i, and keeps the L_i (EF21-W's weights).
+// setTheory sets the ef21-theory (ef21-theory-am, ef21-pp-theory) step from L
+// and every L_i, and keeps the L_i (EF21-W's weights).
 func (sh *Shared) setTheory(l float64, li []float64) error {
-	theory := algorithms.EF21Theory
-	if sh.Spec.Rule == algorithms.RuleEF21TheoryAM {
-		theory = algorithms.EF21TheoryAM
+	var th algorithms.Theory
+	var err error
+	switch sh.Spec.Rule {
+	case algorithms.RuleEF21TheoryAM:
+		th, err = algorithms.EF21TheoryAM(sh.Alpha, l, li, sh.Spec.Factor)
+	case algorithms.RuleEF21PPTheory:
+		th, err = algorithms.EF21PPTheory(sh.Alpha, l, li, sh.participation(), sh.Spec.Factor)
+	default:
+		th, err = algorithms.EF21Theory(sh.Alpha, l, li, sh.Spec.Factor)
 	}
-	th, err := theory(sh.Alpha, l, li, sh.Spec.Factor)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	sh.Theory, sh.Schedule.Gamma, sh.LI = &th, th.Gamma, li
 	return sh.checkGamma()
+}
+
+// participation is EF21-PP's p: Spec.Participation, 1 when unset (0).
+func (sh *Shared) participation() float64 {
+	if p := sh.Spec.Participation; p != 0 {
+		return p
+	}
+	return 1
+}
+
+// theoryAttrs are the run-file attributes of the rule-specific theory
+// constants beyond L, L̃, θ, β and factor: L_AM for ef21-theory-am; for
+// ef21-pp-theory p, θ_p, B/L̃² ("B_p") and, when p < 1, EF21-PP's ρ
+// ("pp_rho", algorithms.EF21PPTheory).
+func (sh *Shared) theoryAttrs() []hdf5io.Attr {
+	th := sh.Theory
+	if th == nil {
+		return nil
+	}
+	switch sh.Spec.Rule {
+	case algorithms.RuleEF21TheoryAM:
+		return []hdf5io.Attr{attr("L_AM", th.LAM)}
+	case algorithms.RuleEF21PPTheory:
+		a := []hdf5io.Attr{attr("theta_p", th.ThetaP), attr("B_p", th.BP)}
+		if th.P < 1 {
+			a = append(a, attr("pp_rho", th.Rho))
+		}
+		return a
+	}
+	return nil
 }
 
 func (sh *Shared) checkGamma() error {

@@ -408,9 +408,7 @@ func (l *loop) attrs() []hdf5io.Attr {
 	if l.traits.Stochastic {
 		a = append(a, attr("eta", sh.Eta), attr("batch", s.Batch))
 	}
-	if th := sh.Theory; th != nil && s.Rule == algorithms.RuleEF21TheoryAM {
-		a = append(a, attr("L_AM", th.LAM))
-	}
+	a = append(a, sh.theoryAttrs()...) // L_AM, EF21-PP's θ_p, B_p, ρ (prepare.go)
 	if s.Participation != 0 {
 		a = append(a, attr("participation", s.Participation))
 	}

@@ -129,6 +129,12 @@ func RuleLabel(attrs map[string]any) string {
 			f = FormatNumber(v)
 		}
 		return "γ = " + f + "/(L + L_AM√(β/θ))"
+	case "ef21-pp-theory":
+		f := "1"
+		if v, ok := Number(attrs["factor"]); ok && v != 1 {
+			f = FormatNumber(v)
+		}
+		return "γ = " + f + "/(L + L̃√(B_p/θ_p))"
 	case "norm-theory":
 		if attrs["method"] == "ef21-sgdm" {
 			return "γ = γ0/(K+1)^¾, γ0 = " + g0

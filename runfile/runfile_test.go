@@ -53,6 +53,8 @@ func TestLabels(t *testing.T) {
 			"EF21-W top-1", "EF21-W top-1, γ = 1/(L + L_AM√(β/θ))"},
 		{attrMap("method", "ef21", "normalize", int64(1), "compressor", "top-k", "k", int64(2), "participation", 0.5, "stepsize_rule", "norm-theory", "gamma0", 1.0),
 			"||EF21-PP|| top-2", "||EF21-PP|| top-2, γ = γ0/√(K+1), γ0 = 1"},
+		{attrMap("method", "ef21", "normalize", int64(0), "compressor", "top-k", "k", int64(1), "participation", 0.1, "stepsize_rule", "ef21-pp-theory", "factor", 30.0),
+			"EF21-PP top-1", "EF21-PP top-1, γ = 30/(L + L̃√(B_p/θ_p))"},
 		{attrMap("method", "signsgd", "normalize", int64(0), "compressor", "top-k", "k", int64(1), "eta", 0.1, "noise", "student-t", "noise_nu", 1.5, "stepsize_rule", "constant", "gamma", 0.001),
 			"Signum-MV (student-t, ν = 1.5)", "Signum-MV (student-t, ν = 1.5), γ = 0.001"},
 		{attrMap("method", "signsgd", "normalize", int64(0), "compressor", "top-k", "eta", 1.0, "stepsize_rule", "decreasing", "gamma0", 0.01),

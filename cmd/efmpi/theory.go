@@ -12,7 +12,8 @@ import (
 
 // cmdTheory prints the constants behind the step-size rules for a config:
 // L, every L_i, L̃, the compressor's α, EF21's θ and β, and γ for the
-// configured rule.
+// configured rule; with participation p set for method ef21, EF21-PP's step
+// (ef21-pp-theory) with its ρ, θ_p and B/L̃².
 func cmdTheory(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("theory", flag.ContinueOnError)
 	fs.SetOutput(stdout)
@@ -53,6 +54,14 @@ func cmdTheory(args []string, stdout io.Writer) error {
 	fmt.Fprintf(tw, "ef21-theory γ\t%.12g\t(factor %g)\n", th.Gamma, th.Factor)
 	if am, err := algorithms.EF21TheoryAM(sh.Alpha, l, li, cfg.Stepsize.Factor); err == nil {
 		fmt.Fprintf(tw, "ef21-theory-am γ\t%.12g\t(L_AM in place of L̃; EF21-W and EF21)\n", am.Gamma)
+	}
+	if p := cfg.Algorithm.Participation; cfg.IsSet("algorithm.participation") && cfg.Algorithm.Method == algorithms.EF21 {
+		pp, err := algorithms.EF21PPTheory(sh.Alpha, l, li, p, cfg.Stepsize.Factor)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "ef21-pp-theory γ\t%.12g\t(EF21-PP, p = %g: ρ = %.6g, θ_p = %.6g, B/L̃² = %.6g; %.4g × ef21-theory)\n",
+			pp.Gamma, p, pp.Rho, pp.ThetaP, pp.BP, pp.Gamma/th.Gamma)
 	}
 	fmt.Fprintf(tw, "norm-theory γ\t%.12g\t(γ0 = %g, K = %d)\n",
 		algorithms.NormTheory(cfg.Stepsize.Gamma0, cfg.Run.Iterations, sh.Traits.Stochastic),

@@ -2,10 +2,11 @@
 # Experiment (f) of EXPERIMENTS.md, the neighbours of the paper (issue 16):
 #   (f1) EF21-W vs EF21 on shards with unequal L_i (dirichlet split), the L̃ and L_AM steps
 #   (f2) Signum / signSGD with majority vote vs ||EF21-SGDM|| under Student-t noise, ν ∈ {1.5, 3}
-#   (f3) EF21 with partial participation, p ∈ {0.1, 0.5, 1}
+#   (f3) EF21 with partial participation, p ∈ {0.1, 0.5, 1}: EF21's step and EF21-PP's own
 # Runs under results/paper/f/, figures docs/figures/f_*.png, a summary in
 # results/paper/f/tables.md. Environment as configs/paper/reproduce.sh (which
-# calls this); about 7 minutes on the 2-core development machine.
+# calls this); about 7 minutes on the 2-core development machine, plus about 2 for
+# EF21-PP's own step (pp_theory).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 EFMPI=${EFMPI:-bin/efmpi}
@@ -62,14 +63,18 @@ sweep "$OUT/pp_factor30" -config "$P/f_pp_a1a.toml" -set stepsize.factor=30 -set
 	-grid algorithm.participation=0.1,0.5,1 -target 1e-3
 sweep "$OUT/pp_norm" -config "$P/f_pp_a1a.toml" -set algorithm.normalize=true -set stepsize.rule=norm-theory \
 	-set run.iterations=10000 -grid algorithm.participation=0.1,0.5,1 -target 1e-3
+# EF21-PP's own step (ef21-pp-theory, issue 16; p = 1 is the ef21-theory run above, bit for bit)
+"$EFMPI" theory -config "$P/f_pp_a1a.toml" -set stepsize.rule=ef21-pp-theory -set algorithm.participation=0.1 >"$OUT/theory_pp_a1a.txt"
+sweep "$OUT/pp_theory" -config "$P/f_pp_a1a.toml" -set stepsize.rule=ef21-pp-theory -set run.iterations=800000 \
+	-set run.log_every=100 -grid algorithm.participation=0.1,0.5 -target 1e-3
 "$EFMPI" plot -o "$FIG/f3_participation.png" -dpi 110 -target 1e-3 -logbits \
 	-title "(f3) EF21-PP on a1a, n = 10, top-1: p ∈ {0.1, 0.5, 1}; EF21's step ×1 and ×30, ||EF21||" \
 	"$OUT"/pp/point-00[0-2].h5 "$OUT"/pp_factor30/point-00[0-2].h5 "$OUT"/pp_norm/point-00[0-2].h5
 
 {
-	for f in "$OUT"/theory_w_*.txt; do
+	for f in "$OUT"/theory_*.txt; do
 		echo "## $(basename "$f")"
-		grep -E "^(L|L̃|L_AM|ef21-theory)" "$f"
+		grep -E "^(L|L̃|L_AM|ef21-theory|ef21-pp-theory)" "$f"
 	done
 	for d in "$OUT"/*/; do
 		echo "## $(basename "$d")"
