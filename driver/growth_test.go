@@ -3,7 +3,6 @@ package driver
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -22,14 +21,9 @@ import (
 // (ns/bound) is one full a9a gradient in one goroutine, timed just before
 // and after the run: the work of an iteration, which does not grow with n;
 // on c cores the ideal is bound/c.
-// n = 4096 runs only with EFMPI_BENCH_LARGE=1.
 func BenchmarkGrowthRanks(b *testing.B) {
 	path := testenv.Dataset(b, "a9a")
-	ns := []int{1, 4, 16, 64, 256, 1024}
-	if os.Getenv("EFMPI_BENCH_LARGE") == "1" {
-		ns = append(ns, 4096)
-	}
-	for _, n := range ns {
+	for _, n := range []int{1, 4, 16, 64, 256, 1024, 4096} {
 		iters := max(20, min(300, 20000/n))
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			spec := Spec{Problem: "logreg", Lambda: 0.1, Source: "libsvm", DataPath: path, Split: "contiguous",

@@ -3,7 +3,6 @@
 # each printed next to the bound it is compared with, all measured in this
 # run. Environment: GO (default go), COUNT (passes over the suite, default 3;
 # the tables show medians), BENCHTIME (hot paths, default 1s),
-# EFMPI_BENCH_LARGE=1 adds n = 4096 to the curve against n (minutes).
 # The raw `go test -bench` output is kept in bench.out (BENCH_OUT);
 # BENCH_REPORT_ONLY=1 prints the tables of an existing one without running.
 set -euo pipefail
