@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/efmpi/efmpi/algorithms"
 	"github.com/efmpi/efmpi/hdf5io"
 )
 
@@ -51,23 +50,7 @@ func sameBits(a, b float64) bool { return math.Float64bits(a) == math.Float64bit
 // carry: EF21 with top-k, ||EF21-SGDM|| with rand-k and minibatches (two
 // random streams and a permutation), EF14's error, the dense downlink.
 func TestResumeBitwise(t *testing.T) {
-	cases := map[string]func(*Spec){
-		"ef21 top-k": func(s *Spec) {},
-		"||ef21-sgdm|| rand-k": func(s *Spec) {
-			s.Method, s.Normalize, s.Compressor, s.K, s.Rule = algorithms.EF21SGDM, true, "rand-k", 3, algorithms.RuleNormTheory
-		},
-		"ef14":           func(s *Spec) { s.Method, s.Rule, s.Gamma = algorithms.EF14, algorithms.RuleConstant, 0.05 },
-		"dense downlink": func(s *Spec) { s.Downlink = "dense" },
-		"ef21-w label split": func(s *Spec) {
-			s.Method, s.Split, s.Rule = algorithms.EF21W, "label", algorithms.RuleEF21TheoryAM
-		},
-		"ef21-pp p=0.3": func(s *Spec) { s.Participation = 0.3 },
-		"signum student-t noise": func(s *Spec) {
-			s.Method, s.Eta, s.Rule, s.Gamma = algorithms.SignSGD, 0.5, algorithms.RuleConstant, 0.002
-			s.Noise = algorithms.Noise{Kind: algorithms.NoiseStudentT, Nu: 3, Scale: 0.5}
-		},
-	}
-	for name, mod := range cases {
+	for name, mod := range methodCases {
 		t.Run(name, func(t *testing.T) {
 			spec := baseSpec(t)
 			spec.Iterations, spec.LogEvery, spec.CheckpointEvery = 400, 3, 50

@@ -38,15 +38,17 @@ func runPerRank(t *testing.T, sh *Shared) Result {
 	return res
 }
 
-// hostedCases are the methods and options whose per-rank state a hosted
-// node keeps for each of its ranks.
-var hostedCases = map[string]func(*Spec){
+// methodCases are the methods and options whose state a checkpoint must
+// carry and a hosted node keeps for each of its ranks: two random streams
+// and a permutation (rand-k with minibatches), EF14's error, the dense
+// downlink, weights, participation draws, noise.
+var methodCases = map[string]func(*Spec){
 	"ef21 top-k": func(s *Spec) {},
 	"||ef21|| rand-k": func(s *Spec) {
 		s.Normalize, s.Compressor, s.K, s.Rule = true, "rand-k", 3, algorithms.RuleNormTheory
 	},
-	"||ef21-sgdm|| minibatch": func(s *Spec) {
-		s.Method, s.Normalize, s.Rule = algorithms.EF21SGDM, true, algorithms.RuleNormTheory
+	"||ef21-sgdm|| rand-k": func(s *Spec) {
+		s.Method, s.Normalize, s.Compressor, s.K, s.Rule = algorithms.EF21SGDM, true, "rand-k", 3, algorithms.RuleNormTheory
 	},
 	"ef14":           func(s *Spec) { s.Method, s.Rule, s.Gamma = algorithms.EF14, algorithms.RuleConstant, 0.05 },
 	"dense downlink": func(s *Spec) { s.Downlink = "dense" },
@@ -65,7 +67,7 @@ var hostedCases = map[string]func(*Spec){
 // and the wire bytes to equal, bit for bit, those of one goroutine per rank
 // over the star collectives.
 func TestHostedNodesMatchPerRank(t *testing.T) {
-	for name, mod := range hostedCases {
+	for name, mod := range methodCases {
 		t.Run(name, func(t *testing.T) {
 			spec := baseSpec(t)
 			spec.Iterations, spec.LogEvery = 60, 1

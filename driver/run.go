@@ -521,11 +521,7 @@ func (l *loop) exchange(msg *sparse.Vector, agg *sparse.Vector) error {
 	}
 	tr, err := l.coll.AggregateSparse(msg, l.sum, agg)
 	if err != nil {
-		var bad *aggregateError
-		if errors.As(err, &bad) {
-			return err // bad messages, not a failed rank
-		}
-		return commErr("aggregate", err)
+		return aggregateFailure(err)
 	}
 	l.up[0] += tr.Received
 	l.down[0] += tr.Sent
@@ -540,11 +536,7 @@ func (l *loop) exchange(msg *sparse.Vector, agg *sparse.Vector) error {
 func (l *loop) exchangeHosted(msgs []*sparse.Vector, agg *sparse.Vector) error {
 	total, err := l.host.AggregateHosted(msgs, l.sum, agg)
 	if err != nil {
-		var bad *aggregateError
-		if errors.As(err, &bad) {
-			return err // bad messages, not a failed rank
-		}
-		return commErr("aggregate", err)
+		return aggregateFailure(err)
 	}
 	for i, m := range msgs {
 		own := int64(wire.SparseFrameSize(m.Len()))
@@ -560,6 +552,16 @@ func (l *loop) exchangeHosted(msgs []*sparse.Vector, agg *sparse.Vector) error {
 	}
 	l.clock.add(&l.t.Communication)
 	return nil
+}
+
+// aggregateFailure is the error of a failed aggregate: bad messages as
+// they are, a failure of the communication as a *RankError.
+func aggregateFailure(err error) error {
+	var bad *aggregateError
+	if errors.As(err, &bad) {
+		return err
+	}
+	return commErr("aggregate", err)
 }
 
 // aggregateError marks a failure of the server's aggregation itself (a

@@ -160,18 +160,7 @@ func (c *Comm) AggregateSparse(msg *sparse.Vector, sum collective.SumFunc, out *
 	g, last := m.arrive()
 	slot := g & 1
 	if last {
-		var total int64
-		for i := range m.sparseIn {
-			total += int64(wire.SparseFrameSize(m.sparseIn[i].Len()))
-		}
-		res := &m.sparseRes[slot]
-		if res.Idx == nil {
-			res.Idx, res.Val = make([]int32, 0, msg.Dim), make([]float64, 0, msg.Dim)
-		}
-		m.frames[slot], m.errs[slot] = total, sum(m.sparseIn, res)
-		for i := range m.sparseIn {
-			m.sparseIn[i] = sparse.Vector{} // drop the references
-		}
+		m.sumSparse(slot, m.sparseIn, sum, msg.Dim)
 	}
 	if err := m.conclude(g, last, c.w.host); err != nil {
 		return collective.Traffic{}, err
@@ -210,16 +199,7 @@ func (c *Comm) AggregateHosted(msgs []*sparse.Vector, sum collective.SumFunc, ou
 	g, last := m.arrive()
 	slot := g & 1
 	if last {
-		var total int64
-		for i := range m.hostSparse {
-			total += int64(wire.SparseFrameSize(m.hostSparse[i].Len()))
-		}
-		res := &m.sparseRes[slot]
-		if res.Idx == nil {
-			res.Idx, res.Val = make([]int32, 0, out.Dim), make([]float64, 0, out.Dim)
-		}
-		m.frames[slot], m.errs[slot] = total, sum(m.hostSparse, res)
-		clear(m.hostSparse) // drop the references
+		m.sumSparse(slot, m.hostSparse, sum, out.Dim)
 	}
 	if err := m.conclude(g, last, c.w.host); err != nil {
 		return 0, err
@@ -261,6 +241,22 @@ func (c *Comm) AllreduceHosted(srcs [][]float64, dst []float64) error {
 	}
 	copy(dst, m.denseRes[slot])
 	return nil
+}
+
+// sumSparse applies sum to the round's messages in into m.sparseRes[slot],
+// records their total frame size and the error of sum, and drops the
+// references (m.mu held, the last to arrive).
+func (m *meeting) sumSparse(slot uint64, in []sparse.Vector, sum collective.SumFunc, dim int) {
+	var total int64
+	for i := range in {
+		total += int64(wire.SparseFrameSize(in[i].Len()))
+	}
+	res := &m.sparseRes[slot]
+	if res.Idx == nil {
+		res.Idx, res.Val = make([]int32, 0, dim), make([]float64, 0, dim)
+	}
+	m.frames[slot], m.errs[slot] = total, sum(in, res)
+	clear(in)
 }
 
 // Allreduce computes the TreeSum of every rank's src once, on the last rank
