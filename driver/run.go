@@ -721,26 +721,27 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 		}
 		mloc[d+1] = stopFlag
 	}
-	f, gn, est, stop, err := l.reduceMetrics()
+	mt, stop, err := l.reduceMetrics()
 	if err != nil {
 		return StatusFailed, err.Error(), commErr("metrics", err)
 	}
 	l.clock.add(&l.t.Metrics)
-	finite := !math.IsNaN(f) && !math.IsInf(f, 0) && !math.IsNaN(gn) && !math.IsInf(gn, 0) && allFinite(x)
-	if finite {
+	xFinite := allFinite(x)
+	if mt.Finite() && xFinite {
 		copy(l.lastX, x)
 	}
+	f, gn, tol := mt.F, mt.GradNormSq, l.sh.Spec.Tolerance
 	status, why := "", ""
-	switch {
-	case !finite:
+	switch algorithms.StopRule(mt, xFinite, stop, tol) {
+	case algorithms.Diverged:
 		status, why = StatusDiverged, fmt.Sprintf("non-finite values at iteration %d (f = %v, ‖∇f‖² = %v)", k, f, gn)
-	case stop:
+	case algorithms.Interrupted:
 		status, why = StatusInterrupted, "interrupted by a signal"
-	case l.sh.Spec.Tolerance > 0 && gn <= l.sh.Spec.Tolerance:
-		status, why = StatusTolerance, fmt.Sprintf("‖∇f‖² = %.3g ≤ tolerance %.3g at iteration %d", gn, l.sh.Spec.Tolerance, k)
+	case algorithms.StoppedTolerance:
+		status, why = StatusTolerance, fmt.Sprintf("‖∇f‖² = %.3g ≤ tolerance %.3g at iteration %d", gn, tol, k)
 	}
 	if l.root && (record || status != "") {
-		row := hdf5io.Row{Iteration: int64(k), F: f, GradNormSq: gn, EstErrSq: est,
+		row := hdf5io.Row{Iteration: int64(k), F: f, GradNormSq: gn, EstErrSq: mt.EstErrSq,
 			StepSize: l.sh.Schedule.At(k), BitsPerWorker: l.node.Clients[0].Bits(),
 			WireBytesUp: l.up[0], WireBytesDown: l.down[0], TimeS: time.Since(l.start).Seconds()}
 		if err := l.rec.Append(row); err != nil {
@@ -759,64 +760,49 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 }
 
 // reduceMetrics sums the hosted ranks' [f_i, ∇f_i, stop] over every rank
-// (in TreeSum order) and returns f = (1/n)Σf_i, ‖∇f‖², the estimator's error
-// ‖g − ∇f‖² (rank 0's; NaN where there is no estimator, and on every other
-// rank) and whether some rank was asked to stop. Only rank 0 needs the
-// d-vector ∇f: over a communicator of one rank per process the sum is a
-// Reduce to rank 0, which broadcasts the three scalars every rank decides
-// on; a hosted in-process node receives the whole sum from shared memory.
-// Either way every rank gets rank 0's bits.
-func (l *loop) reduceMetrics() (f, gn, est float64, stop bool, err error) {
-	d, n := l.d, float64(l.n)
+// (in TreeSum order) and returns the row's metrics (algorithms.MetricsOf;
+// the estimator's error is rank 0's, NaN on every other rank) and whether
+// some rank was asked to stop. Only rank 0 needs the d-vector ∇f: over a
+// communicator of one rank per process the sum is a Reduce to rank 0, which
+// broadcasts the three scalars every rank decides on; a hosted in-process
+// node receives the whole sum from shared memory. Either way every rank gets
+// rank 0's bits.
+func (l *loop) reduceMetrics() (algorithms.RowMetrics, bool, error) {
+	d := l.d
+	var err error
 	if l.host != nil {
 		err = l.host.AllreduceHosted(l.mlocs, l.msum)
 	} else {
 		err = l.coll.Reduce(l.mlocs[0], l.msum)
 	}
 	if err != nil {
-		return 0, 0, 0, false, err
+		return algorithms.RowMetrics{}, false, err
 	}
-	est = math.NaN()
-	scal := l.ctrl[:]
+	var mt algorithms.RowMetrics
+	stop := false
 	if l.root || l.host != nil {
-		var e float64
-		f, gn, e = metricSums(l.msum[:d+1], l.g(), n)
-		if l.root && l.traits.Estimator {
-			est = e
+		var g []float64 // the estimator where it is kept
+		if l.traits.Estimator && l.root {
+			g = l.g()
 		}
-		scal[0], scal[1] = f, gn
+		mt = algorithms.MetricsOf(l.msum[:d+1], g, l.n)
 		stop = l.msum[d+1] != 0
 	}
 	if l.host == nil {
-		if !l.root {
-			scal[0], scal[1] = 0, 0
-		}
 		buf := l.mlocs[0][:3]
-		buf[0], buf[1], buf[2] = scal[0], scal[1], 0
+		buf[0], buf[1], buf[2] = mt.F, mt.GradNormSq, 0
 		if stop {
 			buf[2] = 1
 		}
 		if err := l.coll.BroadcastDense(buf); err != nil {
-			return 0, 0, 0, false, err
+			return algorithms.RowMetrics{}, false, err
 		}
-		f, gn, stop = buf[0], buf[1], buf[2] != 0
+		mt.F, mt.GradNormSq, stop = buf[0], buf[1], buf[2] != 0
 	}
-	return f, gn, est, stop, nil
-}
-
-// metricSums turns sum = [Σf_i, Σ∇f_i] over n ranks into f = (1/n)Σf_i,
-// ‖∇f‖² and ‖g − ∇f‖², with ∇f = (1/n)Σ∇f_i, in one pass in index order.
-func metricSums(sum, g []float64, n float64) (f, gn, est float64) {
-	f = sum[0] / n
-	grad := sum[1:]
-	g = g[:len(grad)]
-	for j, s := range grad {
-		gj := s / n
-		gn += gj * gj
-		e := g[j] - gj
-		est += e * e
+	if !l.root {
+		mt.EstErrSq = math.NaN()
 	}
-	return f, gn, est
+	return mt, stop, nil
 }
 
 func allFinite(x []float64) bool {
