@@ -295,6 +295,21 @@ func (p *LogReg) addRegGrad(dst, x []float64) {
 // no overflow for any margin, and the choice is a select, not a branch,
 // which matters because labels alternate unpredictably.
 func lossCoefs(z *[rowBlock]float64, t, e []float64, rows *[rowBlock]int, labels []float64, n int, inv float64) {
+	if n == rowBlock && useAsm {
+		var b [rowBlock]float64
+		for i, r := range rows {
+			b[i] = labels[r]
+		}
+		if lossCoefsAsm(z, &b, (*[rowBlock]float64)(t), (*[rowBlock]float64)(e), inv) {
+			return
+		}
+	}
+	lossCoefsGo(z, t, e, rows, labels, n, inv)
+}
+
+// lossCoefsGo is lossCoefs in Go: the twin of lossCoefs16AVX2, and the code
+// for partial blocks, for margins beyond ±708 and where there is no AVX2.
+func lossCoefsGo(z *[rowBlock]float64, t, e []float64, rows *[rowBlock]int, labels []float64, n int, inv float64) {
 	t, e = t[:n], e[:n]
 	for i := range t {
 		b := labels[rows[i]]
@@ -403,6 +418,9 @@ func (p *LogReg) scatter(dst []float64, c *[rowBlock]float64, rows *[rowBlock]in
 // marginsBinary is margins for a matrix whose stored values are all 1: the
 // values are not read. Since 1·x = x exactly, it gives the same bits.
 func (p *LogReg) marginsBinary(z *[rowBlock]float64, rows *[rowBlock]int, nb int, x []float64) {
+	if p.marginsBinaryAsm(z, rows, nb, x) {
+		return
+	}
 	rowPtr, colIdx := p.rowPtr, p.colIdx
 	for b, r := range rows[:nb] {
 		cols := colIdx[rowPtr[r]:rowPtr[r+1]]
@@ -425,6 +443,9 @@ func (p *LogReg) marginsBinary(z *[rowBlock]float64, rows *[rowBlock]int, nb int
 // scatterBinary is scatter for a matrix whose stored values are all 1: the
 // values are not read. Since c·1 = c exactly, it gives the same bits.
 func (p *LogReg) scatterBinary(dst []float64, c *[rowBlock]float64, rows *[rowBlock]int, nb int) {
+	if p.scatterBinaryAsm(dst, c, rows, nb) {
+		return
+	}
 	rowPtr, colIdx := p.rowPtr, p.colIdx
 	for b, r := range rows[:nb] {
 		cols := colIdx[rowPtr[r]:rowPtr[r+1]]

@@ -1,0 +1,246 @@
+#include "textflag.h"
+
+// AVX2 versions of the logistic-regression kernels (kernel_amd64.go). Each
+// performs exactly the IEEE operations of its pure-Go twin (kernel.go), in the
+// same order and without fused multiply-add, so both give the same bits.
+// Go assembler operand order is the reverse of Intel's: VSUBPD Y2, Y1, Y0
+// means Y0 = Y1 − Y2.
+
+// func cpuid(leaf, sub uint32) (a, b, c, d uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-24
+	MOVL leaf+0(FP), AX
+	MOVL sub+4(FP), CX
+	CPUID
+	MOVL AX, a+8(FP)
+	MOVL BX, b+12(FP)
+	MOVL CX, c+16(FP)
+	MOVL DX, d+20(FP)
+	RET
+
+// func xgetbv0() uint32
+TEXT ·xgetbv0(SB), NOSPLIT, $0-4
+	MOVL $0, CX
+	XGETBV
+	MOVL AX, ret+0(FP)
+	RET
+
+// The constants, from the Go table coefConsts (kernel.go), by index.
+#define K(i, reg) VBROADCASTSD (8*i)(DI), reg
+
+// func lossCoefs16AVX2(z, b, t, e *[16]float64, inv float64, k *[coefConstsLen]float64) bool
+//
+// lossCoefs for a full block of 16 rows with the labels b[i] of the rows
+// gathered: t[i] = −b[i]·z[i], e[i] = e^{−|t[i]|} (expNonPosSlice's
+// algorithm), z[i] = (−b[i]·inv)·num/(1+e[i]). If some |t[i]| > 708 (or is
+// NaN) it writes nothing and returns false: the caller then runs the Go
+// code, which handles subnormal results and underflow.
+TEXT ·lossCoefs16AVX2(SB), NOSPLIT, $0-49
+	MOVQ z+0(FP), AX
+	MOVQ b+8(FP), BX
+	MOVQ t+16(FP), CX
+	MOVQ e+24(FP), DX
+	VBROADCASTSD inv+32(FP), Y14
+	MOVQ k+40(FP), DI
+
+	K(0, Y13) // −0: the sign bit
+	K(1, Y12) // normalMin
+
+	// Check pass: every lane must satisfy −|−b·z| ≥ −708 (false for NaN).
+	VPCMPEQQ Y11, Y11, Y11 // all ones
+	XORQ SI, SI
+check:
+	VMOVUPD (BX)(SI*8), Y0
+	VXORPD Y13, Y0, Y0       // −b
+	VMULPD (AX)(SI*8), Y0, Y0 // t = −b·z
+	VORPD Y13, Y0, Y0        // x = −|t|
+	VCMPPD $0x1D, Y12, Y0, Y1 // x ≥ −708, ordered
+	VANDPD Y1, Y11, Y11
+	ADDQ $4, SI
+	CMPQ SI, $16
+	JLT check
+	VMOVMSKPD Y11, R9
+	CMPQ R9, $15
+	JEQ compute
+	MOVB $0, ret+48(FP)
+	VZEROUPPER
+	RET
+
+compute:
+	K(2, Y12) // log2e
+	K(3, Y11) // 0.5
+	K(4, Y10) // ln2Hi
+	K(5, Y9)  // ln2Lo
+	K(6, Y8)  // 1
+	XORQ SI, SI
+loop:
+	VMOVUPD (BX)(SI*8), Y0
+	VXORPD Y13, Y0, Y0        // −b
+	VMULPD (AX)(SI*8), Y0, Y1 // t = −b·z
+	VMOVUPD Y1, (CX)(SI*8)
+	VORPD Y13, Y1, Y2         // x = −|t|
+
+	VMULPD Y12, Y2, Y3        // log2e·x
+	VSUBPD Y11, Y3, Y3        // − 0.5
+	VCVTTPD2DQY Y3, X4        // k = int(·), truncation
+	VCVTDQ2PD X4, Y3          // fk
+	VMULPD Y10, Y3, Y5        // fk·ln2Hi
+	VSUBPD Y5, Y2, Y5         // hi = x − fk·ln2Hi
+	VMULPD Y9, Y3, Y6         // lo = fk·ln2Lo
+	VSUBPD Y6, Y5, Y7         // r = hi − lo
+	VMULPD Y7, Y7, Y3         // tt = r·r
+
+	K(11, Y15) // p5
+	VMULPD Y15, Y3, Y15       // tt·p5
+	K(10, Y2) // p4
+	VADDPD Y15, Y2, Y15       // p4 + ·
+	VMULPD Y15, Y3, Y15       // tt·(·)
+	K(9, Y2) // p3
+	VADDPD Y15, Y2, Y15
+	VMULPD Y15, Y3, Y15
+	K(8, Y2) // p2
+	VADDPD Y15, Y2, Y15
+	VMULPD Y15, Y3, Y15
+	K(7, Y2) // p1
+	VADDPD Y15, Y2, Y15
+	VMULPD Y15, Y3, Y15       // tt·(p1 + …)
+	VSUBPD Y15, Y7, Y15       // c = r − ·
+
+	VMULPD Y15, Y7, Y3        // r·c
+	VADDPD Y8, Y8, Y2         // 2 (exact)
+	VSUBPD Y15, Y2, Y2        // 2 − c
+	VDIVPD Y2, Y3, Y3         // (r·c)/(2 − c)
+	VSUBPD Y3, Y6, Y3         // lo − ·
+	VSUBPD Y5, Y3, Y3         // (·) − hi
+	VSUBPD Y3, Y8, Y3         // y = 1 − ·
+
+	VPMOVSXDQ X4, Y4          // k as int64
+	VPBROADCASTQ (8*12)(DI), Y2 // 1023 (as int64 bits)
+	VPADDQ Y2, Y4, Y4
+	VPSLLQ $52, Y4, Y4        // 2^k
+	VMULPD Y4, Y3, Y3         // e = y·2^k
+	VMOVUPD Y3, (DX)(SI*8)
+
+	VXORPD Y2, Y2, Y2
+	VCMPPD $0x1D, Y2, Y1, Y2  // t ≥ 0
+	VBLENDVPD Y2, Y8, Y3, Y2  // num = t ≥ 0 ? 1 : e
+	VMULPD Y14, Y0, Y0        // −b·inv
+	VMULPD Y2, Y0, Y0         // ·num
+	VADDPD Y8, Y3, Y3         // 1 + e
+	VDIVPD Y3, Y0, Y0
+	VMOVUPD Y0, (AX)(SI*8)
+
+	ADDQ $4, SI
+	CMPQ SI, $16
+	JLT loop
+	MOVB $1, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func marginsBinary16(z *[16]float64, rows *[16]int, rowPtr *int, colIdx *int32, x *float64)
+//
+// marginsBinary for a full block: z[b] = Σ_k x[colIdx[k]] over the row
+// rows[b], with four partial sums s_l (s_l takes the entries k ≡ l mod 4 of
+// each full group of four, s_0 also the tail) combined as (s0+s1)+(s2+s3).
+// No bounds checks: NewLogReg validated the CSR structure and Grad the length
+// of x.
+TEXT ·marginsBinary16(SB), NOSPLIT, $0-40
+	MOVQ z+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ rowPtr+16(FP), R8
+	MOVQ colIdx+24(FP), R9
+	MOVQ x+32(FP), R10
+	XORQ R11, R11 // b
+mrow:
+	MOVQ (SI)(R11*8), AX      // r
+	MOVQ (R8)(AX*8), BX       // lo
+	MOVQ 8(R8)(AX*8), CX      // hi
+	LEAQ (R9)(BX*4), DX       // &colIdx[lo]
+	SUBQ BX, CX               // n
+	VXORPD X0, X0, X0
+	VXORPD X1, X1, X1
+	VXORPD X2, X2, X2
+	VXORPD X3, X3, X3
+	CMPQ CX, $4
+	JLT mtail
+mgroup:
+	MOVLQSX (DX), AX
+	MOVLQSX 4(DX), BX
+	MOVLQSX 8(DX), R12
+	MOVLQSX 12(DX), R13
+	VADDSD (R10)(AX*8), X0, X0
+	VADDSD (R10)(BX*8), X1, X1
+	VADDSD (R10)(R12*8), X2, X2
+	VADDSD (R10)(R13*8), X3, X3
+	ADDQ $16, DX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE mgroup
+mtail:
+	TESTQ CX, CX
+	JEQ mdone
+	MOVLQSX (DX), AX
+	VADDSD (R10)(AX*8), X0, X0
+	ADDQ $4, DX
+	DECQ CX
+	JMP mtail
+mdone:
+	VADDSD X1, X0, X0
+	VADDSD X3, X2, X2
+	VADDSD X2, X0, X0
+	VMOVSD X0, (DI)(R11*8)
+	INCQ R11
+	CMPQ R11, $16
+	JLT mrow
+	RET
+
+// func scatterBinary16(dst *float64, c *[16]float64, rows *[16]int, rowPtr *int, colIdx *int32)
+//
+// scatterBinary for a full block: dst[colIdx[k]] += c[b] over the row
+// rows[b], rows in order, entries in order.
+TEXT ·scatterBinary16(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ c+8(FP), SI
+	MOVQ rows+16(FP), R14
+	MOVQ rowPtr+24(FP), R8
+	MOVQ colIdx+32(FP), R9
+	XORQ R11, R11 // b
+srow:
+	MOVQ (R14)(R11*8), AX     // r
+	MOVQ (R8)(AX*8), BX       // lo
+	MOVQ 8(R8)(AX*8), CX      // hi
+	LEAQ (R9)(BX*4), DX       // &colIdx[lo]
+	SUBQ BX, CX               // n
+	VMOVSD (SI)(R11*8), X15   // c[b]
+	CMPQ CX, $4
+	JLT stail
+sgroup:
+	MOVLQSX (DX), AX
+	MOVLQSX 4(DX), BX
+	MOVLQSX 8(DX), R12
+	MOVLQSX 12(DX), R13
+	VADDSD (DI)(AX*8), X15, X0
+	VMOVSD X0, (DI)(AX*8)
+	VADDSD (DI)(BX*8), X15, X1
+	VMOVSD X1, (DI)(BX*8)
+	VADDSD (DI)(R12*8), X15, X2
+	VMOVSD X2, (DI)(R12*8)
+	VADDSD (DI)(R13*8), X15, X3
+	VMOVSD X3, (DI)(R13*8)
+	ADDQ $16, DX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE sgroup
+stail:
+	TESTQ CX, CX
+	JEQ sdone
+	MOVLQSX (DX), AX
+	VADDSD (DI)(AX*8), X15, X0
+	VMOVSD X0, (DI)(AX*8)
+	ADDQ $4, DX
+	DECQ CX
+	JMP stail
+sdone:
+	INCQ R11
+	CMPQ R11, $16
+	JLT srow
+	RET
