@@ -69,3 +69,17 @@ func (p *LogReg) scatterBinaryAsm(dst []float64, c *[rowBlock]float64, rows *[ro
 	scatterBinary16(&dst[0], c, rows, &p.rowPtr[0], &p.colIdx[0])
 	return true
 }
+
+// prefetch asks the CPU to bring the n values from p into the cache; it
+// changes no value.
+//
+//go:noescape
+func prefetch(p *float64, n int)
+
+// prefetchRows prefetches a[lo:hi] (clipped to a) when the assembly kernels are in use.
+func prefetchRows(a []float64, lo, hi int) {
+	hi = min(hi, len(a))
+	if useAsm && lo < hi {
+		prefetch(&a[lo], hi-lo)
+	}
+}

@@ -15,3 +15,6 @@ func (p *LogReg) marginsBinaryAsm(z *[rowBlock]float64, rows *[rowBlock]int, nb 
 func (p *LogReg) scatterBinaryAsm(dst []float64, c *[rowBlock]float64, rows *[rowBlock]int, nb int) bool {
 	return false
 }
+
+// prefetchRows does nothing here.
+func prefetchRows(a []float64, lo, hi int) {}

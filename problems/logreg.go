@@ -471,6 +471,8 @@ func (p *LogReg) scatterBinary(dst []float64, c *[rowBlock]float64, rows *[rowBl
 // buffer, so a minibatch of all rows in order gives Grad's bits exactly. Like
 // sparseLoss, a full pass fills the margins cache, and dst == nil does only
 // that.
+const pfDist = 4
+
 func (p *LogReg) denseLoss(dst, x []float64, batch []int32, count int) {
 	inv := 1 / float64(count)
 	if batch == nil {
@@ -490,6 +492,7 @@ func (p *LogReg) denseLoss(dst, x []float64, batch []int32, count int) {
 				rows[b] = i0 + b
 			}
 			a = data[i0*d : (i0+nb)*d]
+			prefetchRows(data, (i0+pfDist*p.block)*d, (i0+(pfDist+1)*p.block)*d)
 		} else {
 			a = p.buf[:nb*d]
 			for b := range nb {
