@@ -70,16 +70,15 @@ func (p *LogReg) scatterBinaryAsm(dst []float64, c *[rowBlock]float64, rows *[ro
 	return true
 }
 
-// prefetch asks the CPU to bring the n values from p into the cache; it
-// changes no value.
-//
 //go:noescape
-func prefetch(p *float64, n int)
+func axpyRowsAVX2(dst, a, c *float64, nb, d int)
 
-// prefetchRows prefetches a[lo:hi] (clipped to a) when the assembly kernels are in use.
-func prefetchRows(a []float64, lo, hi int) {
-	hi = min(hi, len(a))
-	if useAsm && lo < hi {
-		prefetch(&a[lo], hi-lo)
+// axpyRowsAsm adds a_Bᵀc to dst (a: nb rows of length d) with axpyRowsAVX2
+// when the assembly kernels are in use and reports whether it did.
+func axpyRowsAsm(dst, a, c []float64, nb, d int) bool {
+	if !useAsm || nb < 1 || len(a) < nb*d || len(c) < nb || len(dst) < d {
+		return false
 	}
+	axpyRowsAVX2(&dst[0], &a[0], &c[0], nb, d)
+	return true
 }

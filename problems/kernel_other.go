@@ -16,5 +16,5 @@ func (p *LogReg) scatterBinaryAsm(dst []float64, c *[rowBlock]float64, rows *[ro
 	return false
 }
 
-// prefetchRows does nothing here.
-func prefetchRows(a []float64, lo, hi int) {}
+// axpyRowsAsm reports false: gonum's Dgemv runs.
+func axpyRowsAsm(dst, a, c []float64, nb, d int) bool { return false }

@@ -471,8 +471,6 @@ func (p *LogReg) scatterBinary(dst []float64, c *[rowBlock]float64, rows *[rowBl
 // buffer, so a minibatch of all rows in order gives Grad's bits exactly. Like
 // sparseLoss, a full pass fills the margins cache, and dst == nil does only
 // that.
-const pfDist = 4
-
 func (p *LogReg) denseLoss(dst, x []float64, batch []int32, count int) {
 	inv := 1 / float64(count)
 	if batch == nil {
@@ -492,7 +490,6 @@ func (p *LogReg) denseLoss(dst, x []float64, batch []int32, count int) {
 				rows[b] = i0 + b
 			}
 			a = data[i0*d : (i0+nb)*d]
-			prefetchRows(data, (i0+pfDist*p.block)*d, (i0+(pfDist+1)*p.block)*d)
 		} else {
 			a = p.buf[:nb*d]
 			for b := range nb {
@@ -507,7 +504,7 @@ func (p *LogReg) denseLoss(dst, x []float64, batch []int32, count int) {
 			ts, es = p.t[i0:i0+nb], p.e[i0:i0+nb]
 		}
 		lossCoefs(&p.coef, ts, es, &rows, labels, nb, inv)
-		if dst != nil {
+		if dst != nil && !axpyRowsAsm(dst, a, coef, nb, d) {
 			impl.Dgemv(blas.Trans, nb, d, 1, a, d, coef[:nb], 1, 1, dst, 1)
 		}
 	}
