@@ -82,3 +82,29 @@ func axpyRowsAsm(dst, a, c []float64, nb, d int) bool {
 	axpyRowsAVX2(&dst[0], &a[0], &c[0], nb, d)
 	return true
 }
+
+//go:noescape
+func margins16(z *[rowBlock]float64, rows *[rowBlock]int, rowPtr *int, colIdx *int32, val, x *float64)
+
+//go:noescape
+func scatter16(dst *float64, c *[rowBlock]float64, rows *[rowBlock]int, rowPtr *int, colIdx *int32, val *float64)
+
+// marginsAsm runs margins16 on a full block when the assembly kernels are in
+// use and reports whether it did.
+func (p *LogReg) marginsAsm(z *[rowBlock]float64, rows *[rowBlock]int, nb int, x []float64) bool {
+	if !useAsm || nb != rowBlock || len(p.colIdx) == 0 {
+		return false
+	}
+	margins16(z, rows, &p.rowPtr[0], &p.colIdx[0], &p.val[0], &x[0])
+	return true
+}
+
+// scatterAsm runs scatter16 on a full block when the assembly kernels are in
+// use and reports whether it did.
+func (p *LogReg) scatterAsm(dst []float64, c *[rowBlock]float64, rows *[rowBlock]int, nb int) bool {
+	if !useAsm || nb != rowBlock || len(p.colIdx) == 0 {
+		return false
+	}
+	scatter16(&dst[0], c, rows, &p.rowPtr[0], &p.colIdx[0], &p.val[0])
+	return true
+}

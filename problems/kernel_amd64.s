@@ -328,3 +328,109 @@ atrow:
 adone:
 	VZEROUPPER
 	RET
+
+// func margins16(z *[16]float64, rows *[16]int, rowPtr *int, colIdx *int32, val, x *float64)
+//
+// margins for a full block: z[b] = Σ_k val[k]·x[colIdx[k]] over the row
+// rows[b], with sparseDot's four partial sums (product rounded, then added;
+// s0 also takes the tail) combined as (s0+s1)+(s2+s3).
+TEXT ·margins16(SB), NOSPLIT, $0-48
+	MOVQ z+0(FP), DI
+	MOVQ rows+8(FP), SI
+	MOVQ rowPtr+16(FP), R8
+	MOVQ colIdx+24(FP), R9
+	MOVQ val+32(FP), R14
+	MOVQ x+40(FP), R10
+	XORQ R11, R11 // b
+vrow:
+	MOVQ (SI)(R11*8), AX      // r
+	MOVQ (R8)(AX*8), BX       // lo
+	MOVQ 8(R8)(AX*8), CX      // hi
+	LEAQ (R9)(BX*4), DX       // &colIdx[lo]
+	LEAQ (R14)(BX*8), R15     // &val[lo]
+	SUBQ BX, CX               // n
+	VXORPD X0, X0, X0
+	VXORPD X1, X1, X1
+	VXORPD X2, X2, X2
+	VXORPD X3, X3, X3
+	CMPQ CX, $4
+	JLT vtail
+vgroup:
+	MOVLQSX (DX), AX
+	MOVLQSX 4(DX), BX
+	MOVLQSX 8(DX), R12
+	MOVLQSX 12(DX), R13
+	VMOVSD (R15), X4
+	VMULSD (R10)(AX*8), X4, X4
+	VADDSD X4, X0, X0
+	VMOVSD 8(R15), X5
+	VMULSD (R10)(BX*8), X5, X5
+	VADDSD X5, X1, X1
+	VMOVSD 16(R15), X6
+	VMULSD (R10)(R12*8), X6, X6
+	VADDSD X6, X2, X2
+	VMOVSD 24(R15), X7
+	VMULSD (R10)(R13*8), X7, X7
+	VADDSD X7, X3, X3
+	ADDQ $16, DX
+	ADDQ $32, R15
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE vgroup
+vtail:
+	TESTQ CX, CX
+	JEQ vdone
+	MOVLQSX (DX), AX
+	VMOVSD (R15), X4
+	VMULSD (R10)(AX*8), X4, X4
+	VADDSD X4, X0, X0
+	ADDQ $4, DX
+	ADDQ $8, R15
+	DECQ CX
+	JMP vtail
+vdone:
+	VADDSD X1, X0, X0
+	VADDSD X3, X2, X2
+	VADDSD X2, X0, X0
+	VMOVSD X0, (DI)(R11*8)
+	INCQ R11
+	CMPQ R11, $16
+	JLT vrow
+	RET
+
+// func scatter16(dst *float64, c *[16]float64, rows *[16]int, rowPtr *int, colIdx *int32, val *float64)
+//
+// scatter for a full block: dst[colIdx[k]] += c[b]·val[k] over the row
+// rows[b], rows in order, entries in order.
+TEXT ·scatter16(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ c+8(FP), SI
+	MOVQ rows+16(FP), R14
+	MOVQ rowPtr+24(FP), R8
+	MOVQ colIdx+32(FP), R9
+	MOVQ val+40(FP), R10
+	XORQ R11, R11 // b
+wrow:
+	MOVQ (R14)(R11*8), AX     // r
+	MOVQ (R8)(AX*8), BX       // lo
+	MOVQ 8(R8)(AX*8), CX      // hi
+	LEAQ (R9)(BX*4), DX       // &colIdx[lo]
+	LEAQ (R10)(BX*8), R15     // &val[lo]
+	SUBQ BX, CX               // n
+	VMOVSD (SI)(R11*8), X15   // c[b]
+wloop:
+	TESTQ CX, CX
+	JEQ wdone
+	MOVLQSX (DX), AX
+	VMULSD (R15), X15, X0
+	VADDSD (DI)(AX*8), X0, X0
+	VMOVSD X0, (DI)(AX*8)
+	ADDQ $4, DX
+	ADDQ $8, R15
+	DECQ CX
+	JMP wloop
+wdone:
+	INCQ R11
+	CMPQ R11, $16
+	JLT wrow
+	RET

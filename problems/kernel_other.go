@@ -18,3 +18,11 @@ func (p *LogReg) scatterBinaryAsm(dst []float64, c *[rowBlock]float64, rows *[ro
 
 // axpyRowsAsm reports false: gonum's Dgemv runs.
 func axpyRowsAsm(dst, a, c []float64, nb, d int) bool { return false }
+
+func (p *LogReg) marginsAsm(z *[rowBlock]float64, rows *[rowBlock]int, nb int, x []float64) bool {
+	return false
+}
+
+func (p *LogReg) scatterAsm(dst []float64, c *[rowBlock]float64, rows *[rowBlock]int, nb int) bool {
+	return false
+}

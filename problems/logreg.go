@@ -239,7 +239,7 @@ func (p *LogReg) rowDot(j int, x []float64) float64 {
 func (p *LogReg) regValue(x []float64) float64 {
 	var s float64
 	for _, xt := range x {
-		x2 := xt * xt
+		x2 := float64(xt * xt)
 		s += x2 / (1 + x2)
 	}
 	return p.lambda * s
@@ -283,8 +283,8 @@ func (p *LogReg) addRegGrad(dst, x []float64) {
 	l2 := 2 * p.lambda
 	dst = dst[:len(x)]
 	for t, xt := range x {
-		q := 1 + xt*xt
-		dst[t] += l2 * xt / (q * q)
+		q := 1 + float64(xt*xt)
+		dst[t] += l2 * xt / float64(q*q)
 	}
 }
 
@@ -385,6 +385,9 @@ func (p *LogReg) sparseLoss(dst, x []float64, batch []int32, count int) {
 // margins sets z[b] = a_rᵀx for the rows r = rows[b], b < nb, each with four
 // partial sums combined in a fixed order.
 func (p *LogReg) margins(z *[rowBlock]float64, rows *[rowBlock]int, nb int, x []float64) {
+	if p.marginsAsm(z, rows, nb, x) {
+		return
+	}
 	rowPtr, colIdx, val := p.rowPtr, p.colIdx, p.val
 	for b, r := range rows[:nb] {
 		lo, hi := rowPtr[r], rowPtr[r+1]
@@ -394,6 +397,9 @@ func (p *LogReg) margins(z *[rowBlock]float64, rows *[rowBlock]int, nb int, x []
 
 // scatter adds c[b]·a_r to dst for the rows r = rows[b], b < nb.
 func (p *LogReg) scatter(dst []float64, c *[rowBlock]float64, rows *[rowBlock]int, nb int) {
+	if p.scatterAsm(dst, c, rows, nb) {
+		return
+	}
 	rowPtr, colIdx, val := p.rowPtr, p.colIdx, p.val
 	for b, r := range rows[:nb] {
 		lo, hi := rowPtr[r], rowPtr[r+1]
@@ -404,13 +410,13 @@ func (p *LogReg) scatter(dst []float64, c *[rowBlock]float64, rows *[rowBlock]in
 		k := 0
 		for ; k+4 <= len(cols); k += 4 {
 			c4, v4 := cols[k:k+4:k+4], vals[k:k+4:k+4]
-			dst[c4[0]] += cb * v4[0]
-			dst[c4[1]] += cb * v4[1]
-			dst[c4[2]] += cb * v4[2]
-			dst[c4[3]] += cb * v4[3]
+			dst[c4[0]] += float64(cb * v4[0])
+			dst[c4[1]] += float64(cb * v4[1])
+			dst[c4[2]] += float64(cb * v4[2])
+			dst[c4[3]] += float64(cb * v4[3])
 		}
 		for ; k < len(cols); k++ {
-			dst[cols[k]] += cb * vals[k]
+			dst[cols[k]] += float64(cb * vals[k])
 		}
 	}
 }
@@ -522,13 +528,13 @@ func sparseDot(cols []int32, vals, x []float64) float64 {
 	k := 0
 	for ; k+4 <= len(cols); k += 4 {
 		c4, v4 := cols[k:k+4:k+4], vals[k:k+4:k+4]
-		s0 += v4[0] * x[c4[0]]
-		s1 += v4[1] * x[c4[1]]
-		s2 += v4[2] * x[c4[2]]
-		s3 += v4[3] * x[c4[3]]
+		s0 += float64(v4[0] * x[c4[0]])
+		s1 += float64(v4[1] * x[c4[1]])
+		s2 += float64(v4[2] * x[c4[2]])
+		s3 += float64(v4[3] * x[c4[3]])
 	}
 	for ; k < len(cols); k++ {
-		s0 += vals[k] * x[cols[k]]
+		s0 += float64(vals[k] * x[cols[k]])
 	}
 	return (s0 + s1) + (s2 + s3)
 }
@@ -541,13 +547,13 @@ func denseDot(a, x []float64) float64 {
 	k := 0
 	for ; k+4 <= len(a); k += 4 {
 		a4, x4 := a[k:k+4:k+4], x[k:k+4:k+4]
-		s0 += a4[0] * x4[0]
-		s1 += a4[1] * x4[1]
-		s2 += a4[2] * x4[2]
-		s3 += a4[3] * x4[3]
+		s0 += float64(a4[0] * x4[0])
+		s1 += float64(a4[1] * x4[1])
+		s2 += float64(a4[2] * x4[2])
+		s3 += float64(a4[3] * x4[3])
 	}
 	for ; k < len(a); k++ {
-		s0 += a[k] * x[k]
+		s0 += float64(a[k] * x[k])
 	}
 	return (s0 + s1) + (s2 + s3)
 }
