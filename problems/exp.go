@@ -18,6 +18,9 @@ func expNonPos(x float64) float64 {
 // loop free of calls, so the exponentials of a row block — independent of one
 // another — overlap in the pipeline; the amd64 assembly math.Exp is one call
 // per value with a long serial dependency chain, about twice as slow here.
+// The float64 conversions around products forbid the compiler to fuse a
+// product and a sum into one FMA rounding (which it may do on arm64, or with
+// GOAMD64=v3): the operations stay those of lossCoefs16AVX2, bit for bit.
 func expNonPosSlice(v []float64) {
 	for i, x := range v {
 		if !(x >= expUnderflow) { // also NaN

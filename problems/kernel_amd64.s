@@ -1,8 +1,14 @@
 #include "textflag.h"
 
-// AVX2 versions of the logistic-regression kernels (kernel_amd64.go). Each
-// performs exactly the IEEE operations of its pure-Go twin (kernel.go), in the
-// same order and without fused multiply-add, so both give the same bits.
+// AVX2 versions of the logistic-regression kernels (declared in
+// kernel_amd64.go). Each performs exactly the IEEE operations of its pure-Go
+// twin, in the same order and without fused multiply-add, so both give the
+// same bits: lossCoefs16AVX2 ↔ lossCoefsGo and expNonPosSlice (logreg.go,
+// exp.go), marginsBinary16 ↔ marginsBinary, scatterBinary16 ↔ scatterBinary,
+// margins16 ↔ margins/sparseDot, scatter16 ↔ scatter, axpyRowsAVX2 ↔ gonum's
+// Dgemv (Trans). The kernels read x, dst and the CSR arrays without bounds
+// checks: NewLogReg validated the CSR structure (column indices < d, row
+// pointers consistent) and the callers the lengths of x and dst.
 // Go assembler operand order is the reverse of Intel's: VSUBPD Y2, Y1, Y0
 // means Y0 = Y1 − Y2.
 

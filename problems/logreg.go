@@ -23,6 +23,14 @@ import (
 // no matrix entry; ValueGrad gives both in one pass. A LogReg is not safe for
 // concurrent use: the gradients work in preallocated scratch space and the
 // margins cache (each client owns its objective).
+//
+// On amd64 with AVX2 the full row blocks run in assembly (kernel_amd64.s:
+// margins, coefficients with the exponential, scatter, and the dense Aᵀc).
+// Each assembly kernel performs the IEEE operations of its Go twin in the
+// same order, without fused multiply-add, so the gradient has the same bits
+// with and without it (TestGradAsmBits, TestLossCoefsAsmBits,
+// TestAxpyRowsAsmBits); the Go code runs for partial blocks, for margins
+// beyond ±708 and on other machines.
 type LogReg struct {
 	m, d   int
 	lambda float64
@@ -293,7 +301,8 @@ func (p *LogReg) addRegGrad(dst, x []float64) {
 // t[i] and e^{−|t_i|} in e[i] (len(t), len(e) ≥ n; the loss value needs
 // them). With e = e^{−|t|}, σ(t) = 1/(1+e) for t ≥ 0 and e/(1+e) otherwise:
 // no overflow for any margin, and the choice is a select, not a branch,
-// which matters because labels alternate unpredictably.
+// which matters because labels alternate unpredictably. A full block runs
+// in lossCoefs16AVX2 where there is AVX2 (the same bits).
 func lossCoefs(z *[rowBlock]float64, t, e []float64, rows *[rowBlock]int, labels []float64, n int, inv float64) {
 	if n == rowBlock && useAsm {
 		var b [rowBlock]float64
