@@ -30,7 +30,18 @@ TEXT ·xgetbv0(SB), NOSPLIT, $0-4
 	MOVL AX, ret+0(FP)
 	RET
 
-// The constants, from the Go table coefConsts (kernel.go), by index.
+// LOADZ loads z[SI:SI+4] into y (x its low half, tmp a scratch XMM) with
+// scalar loads: the margins kernels have just stored z one value at a time,
+// and a 32-byte load of four 8-byte stores still in flight cannot be
+// forwarded from them (it waits for them to reach the cache).
+#define LOADZ(y, x, tmp) \
+	VMOVSD (AX)(SI*8), x \
+	VMOVHPD 8(AX)(SI*8), x, x \
+	VMOVSD 16(AX)(SI*8), tmp \
+	VMOVHPD 24(AX)(SI*8), tmp, tmp \
+	VINSERTF128 $1, tmp, y, y
+
+// The constants, from the Go table coefConsts, by index.
 #define K(i, reg) VBROADCASTSD (8*i)(DI), reg
 
 // func lossCoefs16AVX2(z, b, t, e *[16]float64, inv float64, k *[coefConstsLen]float64) bool
@@ -57,7 +68,8 @@ TEXT ·lossCoefs16AVX2(SB), NOSPLIT, $0-49
 check:
 	VMOVUPD (BX)(SI*8), Y0
 	VXORPD Y13, Y0, Y0       // −b
-	VMULPD (AX)(SI*8), Y0, Y0 // t = −b·z
+	LOADZ(Y1, X1, X2)
+	VMULPD Y1, Y0, Y0        // t = −b·z
 	VORPD Y13, Y0, Y0        // x = −|t|
 	VCMPPD $0x1D, Y12, Y0, Y1 // x ≥ −708, ordered
 	VANDPD Y1, Y11, Y11
@@ -81,7 +93,8 @@ compute:
 loop:
 	VMOVUPD (BX)(SI*8), Y0
 	VXORPD Y13, Y0, Y0        // −b
-	VMULPD (AX)(SI*8), Y0, Y1 // t = −b·z
+	LOADZ(Y1, X1, X2)
+	VMULPD Y1, Y0, Y1         // t = −b·z
 	VMOVUPD Y1, (CX)(SI*8)
 	VORPD Y13, Y1, Y2         // x = −|t|
 

@@ -305,15 +305,31 @@ func (p *LogReg) addRegGrad(dst, x []float64) {
 // in lossCoefs16AVX2 where there is AVX2 (the same bits).
 func lossCoefs(z *[rowBlock]float64, t, e []float64, rows *[rowBlock]int, labels []float64, n int, inv float64) {
 	if n == rowBlock && useAsm {
-		var b [rowBlock]float64
-		for i, r := range rows {
-			b[i] = labels[r]
+		var lb *[rowBlock]float64
+		if r0 := rows[0]; rows[rowBlock-1] == r0+rowBlock-1 && r0+rowBlock <= len(labels) && contiguous(rows) {
+			lb = (*[rowBlock]float64)(labels[r0 : r0+rowBlock]) // rows in order: the labels in place
+		} else {
+			var b [rowBlock]float64
+			for i, r := range rows {
+				b[i] = labels[r]
+			}
+			lb = &b
 		}
-		if lossCoefsAsm(z, &b, (*[rowBlock]float64)(t), (*[rowBlock]float64)(e), inv) {
+		if lossCoefsAsm(z, lb, (*[rowBlock]float64)(t), (*[rowBlock]float64)(e), inv) {
 			return
 		}
 	}
 	lossCoefsGo(z, t, e, rows, labels, n, inv)
+}
+
+// contiguous reports whether rows[i] = rows[0] + i for every i.
+func contiguous(rows *[rowBlock]int) bool {
+	for i, r := range rows {
+		if r != rows[0]+i {
+			return false
+		}
+	}
+	return true
 }
 
 // lossCoefsGo is lossCoefs in Go: the twin of lossCoefs16AVX2, and the code
