@@ -194,14 +194,23 @@ mgroup:
 	SUBQ $4, CX
 	CMPQ CX, $4
 	JGE mgroup
-mtail:
+mtail: // 0…3 entries left, added to s0 in order, unrolled
+	CMPQ CX, $2
+	JLT mtail01
+	MOVLQSX (DX), AX
+	MOVLQSX 4(DX), BX
+	VADDSD (R10)(AX*8), X0, X0
+	VADDSD (R10)(BX*8), X0, X0
+	CMPQ CX, $3
+	JLT mdone
+	MOVLQSX 8(DX), AX
+	VADDSD (R10)(AX*8), X0, X0
+	JMP mdone
+mtail01:
 	TESTQ CX, CX
 	JEQ mdone
 	MOVLQSX (DX), AX
 	VADDSD (R10)(AX*8), X0, X0
-	ADDQ $4, DX
-	DECQ CX
-	JMP mtail
 mdone:
 	VADDSD X1, X0, X0
 	VADDSD X3, X2, X2
@@ -249,15 +258,27 @@ sgroup:
 	SUBQ $4, CX
 	CMPQ CX, $4
 	JGE sgroup
-stail:
+stail: // 0…3 entries left, unrolled
+	CMPQ CX, $2
+	JLT stail01
+	MOVLQSX (DX), AX
+	MOVLQSX 4(DX), BX
+	VADDSD (DI)(AX*8), X15, X0
+	VMOVSD X0, (DI)(AX*8)
+	VADDSD (DI)(BX*8), X15, X1
+	VMOVSD X1, (DI)(BX*8)
+	CMPQ CX, $3
+	JLT sdone
+	MOVLQSX 8(DX), AX
+	VADDSD (DI)(AX*8), X15, X0
+	VMOVSD X0, (DI)(AX*8)
+	JMP sdone
+stail01:
 	TESTQ CX, CX
 	JEQ sdone
 	MOVLQSX (DX), AX
 	VADDSD (DI)(AX*8), X15, X0
 	VMOVSD X0, (DI)(AX*8)
-	ADDQ $4, DX
-	DECQ CX
-	JMP stail
 sdone:
 	INCQ R11
 	CMPQ R11, $16
