@@ -108,3 +108,20 @@ func (p *LogReg) scatterAsm(dst []float64, c *[rowBlock]float64, rows *[rowBlock
 	scatter16(&dst[0], c, rows, &p.rowPtr[0], &p.colIdx[0], &p.val[0])
 	return true
 }
+
+//go:noescape
+func gradBinaryBlocks(dst, x *float64, rowPtr *int, colIdx *int32, labels, t, e *float64, nblocks int, inv float64, k *[coefConstsLen]float64) int
+
+// gradBinaryAsm runs the full pass of the gradient on 0/1 data over the
+// leading full row blocks with gradBinaryBlocks (margins cache included)
+// when the assembly kernels are in use, and returns the number of rows done:
+// a multiple of rowBlock, fewer than the full blocks when a block has
+// margins beyond ±708 (the Go loop takes over from there).
+func (p *LogReg) gradBinaryAsm(dst, x []float64, inv float64) int {
+	if !useAsm || len(p.colIdx) == 0 || p.m < rowBlock {
+		return 0
+	}
+	n := gradBinaryBlocks(&dst[0], &x[0], &p.rowPtr[0], &p.colIdx[0], &p.labels[0], &p.t[0], &p.e[0],
+		p.m/rowBlock, inv, &coefConsts)
+	return n * rowBlock
+}

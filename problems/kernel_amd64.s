@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "funcdata.h"
 
 // AVX2 versions of the logistic-regression kernels (declared in
 // kernel_amd64.go). Each performs exactly the IEEE operations of its pure-Go
@@ -473,4 +474,165 @@ wdone:
 	INCQ R11
 	CMPQ R11, $16
 	JLT wrow
+	RET
+
+// func gradBinaryBlocks(dst, x *float64, rowPtr *int, colIdx *int32, labels, t, e *float64, nblocks int, inv float64, k *[coefConstsLen]float64) int
+//
+// The full pass of the gradient on 0/1 CSR data over the row blocks
+// 0, …, nblocks−1 (rows 16·B … 16·B+15): for each block, marginsBinary16's
+// sums, lossCoefs16AVX2 (called; t, e into the margins cache at the block's
+// rows), then scatterBinary16's additions — the same operations in the same
+// order as those three kernels one block at a time, without the Go code
+// between them. It stops before a block whose coefficients lossCoefs16AVX2
+// declines (margins beyond ±708) and returns the number of blocks done.
+//
+// Frame: 0(SP)…55(SP) the arguments of the call, 56(SP) the block index,
+// 64(SP)…191(SP) the block's margins, then coefficients.
+TEXT ·gradBinaryBlocks(SB), NOSPLIT, $192-88
+	NO_LOCAL_POINTERS
+	MOVQ $0, 56(SP)
+gblock:
+	MOVQ 56(SP), AX
+	CMPQ AX, nblocks+56(FP)
+	JGE gend
+	SHLQ $4, AX               // r0 = 16·block
+	MOVQ rowPtr+16(FP), R8
+	LEAQ (R8)(AX*8), R8       // &rowPtr[r0]
+	MOVQ colIdx+24(FP), R9
+	MOVQ x+8(FP), R10
+	XORQ R11, R11             // b
+grow:
+	MOVQ (R8)(R11*8), BX      // lo
+	MOVQ 8(R8)(R11*8), CX     // hi
+	LEAQ (R9)(BX*4), DX
+	SUBQ BX, CX
+	VXORPD X0, X0, X0
+	VXORPD X1, X1, X1
+	VXORPD X2, X2, X2
+	VXORPD X3, X3, X3
+	CMPQ CX, $4
+	JLT gtail
+ggroup:
+	MOVLQSX (DX), AX
+	MOVLQSX 4(DX), BX
+	MOVLQSX 8(DX), R12
+	MOVLQSX 12(DX), R13
+	VADDSD (R10)(AX*8), X0, X0
+	VADDSD (R10)(BX*8), X1, X1
+	VADDSD (R10)(R12*8), X2, X2
+	VADDSD (R10)(R13*8), X3, X3
+	ADDQ $16, DX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE ggroup
+gtail:
+	CMPQ CX, $2
+	JLT gtail01
+	MOVLQSX (DX), AX
+	MOVLQSX 4(DX), BX
+	VADDSD (R10)(AX*8), X0, X0
+	VADDSD (R10)(BX*8), X0, X0
+	CMPQ CX, $3
+	JLT gsum
+	MOVLQSX 8(DX), AX
+	VADDSD (R10)(AX*8), X0, X0
+	JMP gsum
+gtail01:
+	TESTQ CX, CX
+	JEQ gsum
+	MOVLQSX (DX), AX
+	VADDSD (R10)(AX*8), X0, X0
+gsum:
+	VADDSD X1, X0, X0
+	VADDSD X3, X2, X2
+	VADDSD X2, X0, X0
+	VMOVSD X0, 64(SP)(R11*8)
+	INCQ R11
+	CMPQ R11, $16
+	JLT grow
+
+	MOVQ 56(SP), AX
+	SHLQ $7, AX               // 8·r0: byte offset of the block's rows
+	LEAQ 64(SP), DI
+	MOVQ DI, 0(SP)            // z
+	MOVQ labels+32(FP), DI
+	ADDQ AX, DI
+	MOVQ DI, 8(SP)            // b = &labels[r0]
+	MOVQ t+40(FP), DI
+	ADDQ AX, DI
+	MOVQ DI, 16(SP)           // &t[r0]
+	MOVQ e+48(FP), DI
+	ADDQ AX, DI
+	MOVQ DI, 24(SP)           // &e[r0]
+	MOVQ inv+64(FP), DI
+	MOVQ DI, 32(SP)
+	MOVQ k+72(FP), DI
+	MOVQ DI, 40(SP)
+	CALL ·lossCoefs16AVX2(SB)
+	MOVBLZX 48(SP), AX
+	TESTQ AX, AX
+	JEQ gend
+
+	MOVQ 56(SP), AX
+	SHLQ $4, AX
+	MOVQ rowPtr+16(FP), R8
+	LEAQ (R8)(AX*8), R8
+	MOVQ colIdx+24(FP), R9
+	MOVQ dst+0(FP), DI
+	XORQ R11, R11
+gsrow:
+	MOVQ (R8)(R11*8), BX
+	MOVQ 8(R8)(R11*8), CX
+	LEAQ (R9)(BX*4), DX
+	SUBQ BX, CX
+	VMOVSD 64(SP)(R11*8), X15 // c[b]
+	CMPQ CX, $4
+	JLT gstail
+gsgroup:
+	MOVLQSX (DX), AX
+	MOVLQSX 4(DX), BX
+	MOVLQSX 8(DX), R12
+	MOVLQSX 12(DX), R13
+	VADDSD (DI)(AX*8), X15, X0
+	VMOVSD X0, (DI)(AX*8)
+	VADDSD (DI)(BX*8), X15, X1
+	VMOVSD X1, (DI)(BX*8)
+	VADDSD (DI)(R12*8), X15, X2
+	VMOVSD X2, (DI)(R12*8)
+	VADDSD (DI)(R13*8), X15, X3
+	VMOVSD X3, (DI)(R13*8)
+	ADDQ $16, DX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE gsgroup
+gstail:
+	CMPQ CX, $2
+	JLT gstail01
+	MOVLQSX (DX), AX
+	MOVLQSX 4(DX), BX
+	VADDSD (DI)(AX*8), X15, X0
+	VMOVSD X0, (DI)(AX*8)
+	VADDSD (DI)(BX*8), X15, X1
+	VMOVSD X1, (DI)(BX*8)
+	CMPQ CX, $3
+	JLT gsnext
+	MOVLQSX 8(DX), AX
+	VADDSD (DI)(AX*8), X15, X0
+	VMOVSD X0, (DI)(AX*8)
+	JMP gsnext
+gstail01:
+	TESTQ CX, CX
+	JEQ gsnext
+	MOVLQSX (DX), AX
+	VADDSD (DI)(AX*8), X15, X0
+	VMOVSD X0, (DI)(AX*8)
+gsnext:
+	INCQ R11
+	CMPQ R11, $16
+	JLT gsrow
+	INCQ 56(SP)
+	JMP gblock
+gend:
+	MOVQ 56(SP), AX
+	MOVQ AX, ret+80(FP)
 	RET

@@ -26,3 +26,6 @@ func (p *LogReg) marginsAsm(z *[rowBlock]float64, rows *[rowBlock]int, nb int, x
 func (p *LogReg) scatterAsm(dst []float64, c *[rowBlock]float64, rows *[rowBlock]int, nb int) bool {
 	return false
 }
+
+// gradBinaryAsm does no rows here.
+func (p *LogReg) gradBinaryAsm(dst, x []float64, inv float64) int { return 0 }

@@ -365,7 +365,8 @@ const rowBlock = 16
 // first every margin a_jᵀx of the block, then every coefficient, then every
 // axpy. Summation order is fixed, so results are bitwise reproducible. A full
 // pass (batch == nil) fills the margins cache; with dst == nil it does only
-// that.
+// that. A full pass on 0/1 data runs its full blocks in gradBinaryBlocks
+// (assembly, the same operations) where there is AVX2.
 func (p *LogReg) sparseLoss(dst, x []float64, batch []int32, count int) {
 	inv := 1 / float64(count)
 	if batch == nil {
@@ -373,7 +374,11 @@ func (p *LogReg) sparseLoss(dst, x []float64, batch []int32, count int) {
 	}
 	var rows [rowBlock]int
 	var coef, t, e [rowBlock]float64
-	for i0 := 0; i0 < count; i0 += rowBlock {
+	i0 := 0
+	if batch == nil && dst != nil && p.binary {
+		i0 = p.gradBinaryAsm(dst, x, inv) // the same operations, blocks in assembly end to end
+	}
+	for ; i0 < count; i0 += rowBlock {
 		nb := min(rowBlock, count-i0)
 		for b := range nb {
 			r := i0 + b
