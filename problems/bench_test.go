@@ -283,26 +283,69 @@ func BenchmarkLogRegValueCachedA9A(b *testing.B) {
 	})
 }
 
-// BenchmarkLogRegGradA9AInterleaved times the current gradient and the
-// kernels of before issue 12 alternately, call by call, so that both see the
-// same machine load; it reports each one's ns per call and their ratio.
+// BenchmarkLogRegGradA9AInterleaved times, call by call alternately so that
+// all see the same machine load: the current gradient (ns/now), the same code
+// with the assembly kernels switched off (ns/go: the Go kernels as they were
+// before the AVX2 work, the same bits), the kernels of before issue 12
+// (ns/before, before_test.go) and the streaming-sum bound (ns/stream,
+// BenchmarkStreamSumA9A's loop); it reports each one's ns per call and the
+// ratios now/before, now/go and now/stream.
 func BenchmarkLogRegGradA9AInterleaved(b *testing.B) {
 	ds := loadLIBSVM(b, "a9a")
 	p, err := NewLogReg(ds, lambda)
 	if err != nil {
 		b.Fatal(err)
 	}
+	s := ds.Sparse
 	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
-	var now, before time.Duration
+	interleave(b, func() { p.Grad(g, x) }, func() { gradBefore(p, g, x) },
+		func() float64 { return streamSum(s.ColIdx, s.Val, s.RowPtr, ds.Labels) })
+}
+
+// BenchmarkLogRegGradDenseInterleaved is BenchmarkLogRegGradA9AInterleaved for
+// the dense data of BenchmarkLogRegGradDense (bound: BenchmarkStreamSumDense's
+// loop).
+func BenchmarkLogRegGradDenseInterleaved(b *testing.B) {
+	ds := randomDense(benchM, benchD, 3)
+	p, err := NewLogReg(ds, lambda)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, g := randVec(benchD, 0.1, 1), make([]float64, benchD)
+	interleave(b, func() { p.Grad(g, x) }, func() { gradBefore(p, g, x) },
+		func() float64 { return floatSum(ds.Dense.Data) + floatSum(ds.Labels) })
+}
+
+// interleave times grad (with and without the assembly kernels), before and
+// stream call by call in turn and reports ns/now, ns/go, ns/before,
+// ns/stream and the ratios now/before, now/go, now/stream.
+func interleave(b *testing.B, grad, before func(), stream func() float64) {
+	var now, gok, bef, str time.Duration
+	var total float64
 	for b.Loop() {
 		t0 := time.Now()
-		p.Grad(g, x)
+		grad()
 		t1 := time.Now()
-		gradBefore(p, g, x)
+		withGo(grad)
+		t2 := time.Now()
+		before()
+		t3 := time.Now()
+		total += stream()
+		t4 := time.Now()
 		now += t1.Sub(t0)
-		before += time.Since(t1)
+		gok += t2.Sub(t1)
+		bef += t3.Sub(t2)
+		str += t4.Sub(t3)
 	}
-	b.ReportMetric(float64(now.Nanoseconds())/float64(b.N), "ns/now")
-	b.ReportMetric(float64(before.Nanoseconds())/float64(b.N), "ns/before")
-	b.ReportMetric(float64(now)/float64(before), "now/before")
+	if total == 0.5 {
+		b.Log(total) // keep the sums live
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(now.Nanoseconds())/n, "ns/now")
+	b.ReportMetric(float64(gok.Nanoseconds())/n, "ns/go")
+	b.ReportMetric(float64(bef.Nanoseconds())/n, "ns/before")
+	b.ReportMetric(float64(str.Nanoseconds())/n, "ns/stream")
+	b.ReportMetric(float64(now)/float64(bef), "now/before")
+	b.ReportMetric(float64(now)/float64(gok), "now/go")
+	b.ReportMetric(float64(now)/float64(str), "now/stream")
 }

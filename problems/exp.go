@@ -18,40 +18,45 @@ func expNonPos(x float64) float64 {
 // loop free of calls, so the exponentials of a row block — independent of one
 // another — overlap in the pipeline; the amd64 assembly math.Exp is one call
 // per value with a long serial dependency chain, about twice as slow here.
+// The float64 conversions around products forbid the compiler to fuse a
+// product and a sum into one FMA rounding (which it may do on arm64, or with
+// GOAMD64=v3): the operations stay those of lossCoefs16AVX2, bit for bit.
 func expNonPosSlice(v []float64) {
-	const (
-		ln2Hi = 6.93147180369123816490e-01
-		ln2Lo = 1.90821492927058770002e-10
-		log2e = 1.44269504088896338700e+00
-		// Below normalMin, 2^k may be subnormal: math.Ldexp scales then.
-		normalMin = -708.0
-		underflow = -7.45133219101941108420e+02
-
-		p1 = 1.66666666666666657415e-01
-		p2 = -2.77777777770155933842e-03
-		p3 = 6.61375632143793436117e-05
-		p4 = -1.65339022054652515390e-06
-		p5 = 4.13813679705723846039e-08
-	)
 	for i, x := range v {
-		if !(x >= underflow) { // also NaN
+		if !(x >= expUnderflow) { // also NaN
 			if x == x {
 				v[i] = 0
 			}
 			continue
 		}
-		k := int(log2e*x - 0.5) // round to nearest: x ≤ 0 and int() truncates toward 0
+		k := int(float64(expLog2e*x) - 0.5) // round to nearest: x ≤ 0 and int() truncates toward 0
 		fk := float64(k)
-		hi := x - fk*ln2Hi
-		lo := fk * ln2Lo
+		hi := x - float64(fk*expLn2Hi)
+		lo := fk * expLn2Lo
 		r := hi - lo
 		t := r * r
-		c := r - t*(p1+t*(p2+t*(p3+t*(p4+t*p5))))
-		y := 1 - ((lo - (r*c)/(2-c)) - hi)
-		if x < normalMin {
+		c := r - float64(t*(expP1+float64(t*(expP2+float64(t*(expP3+float64(t*(expP4+float64(t*expP5)))))))))
+		y := 1 - ((lo - float64(r*c)/(2-c)) - hi)
+		if x < expNormalMin {
 			v[i] = math.Ldexp(y, k)
 			continue
 		}
 		v[i] = y * math.Float64frombits(uint64(k+1023)<<52)
 	}
 }
+
+// The constants of expNonPosSlice (and of its AVX2 twin, lossCoefs16AVX2).
+const (
+	expLn2Hi = 6.93147180369123816490e-01
+	expLn2Lo = 1.90821492927058770002e-10
+	expLog2e = 1.44269504088896338700e+00
+	// Below expNormalMin, 2^k may be subnormal: math.Ldexp scales then.
+	expNormalMin = -708.0
+	expUnderflow = -7.45133219101941108420e+02
+
+	expP1 = 1.66666666666666657415e-01
+	expP2 = -2.77777777770155933842e-03
+	expP3 = 6.61375632143793436117e-05
+	expP4 = -1.65339022054652515390e-06
+	expP5 = 4.13813679705723846039e-08
+)

@@ -23,6 +23,14 @@ import (
 // no matrix entry; ValueGrad gives both in one pass. A LogReg is not safe for
 // concurrent use: the gradients work in preallocated scratch space and the
 // margins cache (each client owns its objective).
+//
+// On amd64 with AVX2 the full row blocks run in assembly (kernel_amd64.s:
+// margins, coefficients with the exponential, scatter, and the dense Aᵀc).
+// Each assembly kernel performs the IEEE operations of its Go twin in the
+// same order, without fused multiply-add, so the gradient has the same bits
+// with and without it (TestGradAsmBits, TestLossCoefsAsmBits,
+// TestAxpyRowsAsmBits); the Go code runs for partial blocks, for margins
+// beyond ±708 and on other machines.
 type LogReg struct {
 	m, d   int
 	lambda float64
@@ -239,7 +247,7 @@ func (p *LogReg) rowDot(j int, x []float64) float64 {
 func (p *LogReg) regValue(x []float64) float64 {
 	var s float64
 	for _, xt := range x {
-		x2 := xt * xt
+		x2 := float64(xt * xt)
 		s += x2 / (1 + x2)
 	}
 	return p.lambda * s
@@ -283,8 +291,8 @@ func (p *LogReg) addRegGrad(dst, x []float64) {
 	l2 := 2 * p.lambda
 	dst = dst[:len(x)]
 	for t, xt := range x {
-		q := 1 + xt*xt
-		dst[t] += l2 * xt / (q * q)
+		q := 1 + float64(xt*xt)
+		dst[t] += l2 * xt / float64(q*q)
 	}
 }
 
@@ -293,8 +301,40 @@ func (p *LogReg) addRegGrad(dst, x []float64) {
 // t[i] and e^{−|t_i|} in e[i] (len(t), len(e) ≥ n; the loss value needs
 // them). With e = e^{−|t|}, σ(t) = 1/(1+e) for t ≥ 0 and e/(1+e) otherwise:
 // no overflow for any margin, and the choice is a select, not a branch,
-// which matters because labels alternate unpredictably.
+// which matters because labels alternate unpredictably. A full block runs
+// in lossCoefs16AVX2 where there is AVX2 (the same bits).
 func lossCoefs(z *[rowBlock]float64, t, e []float64, rows *[rowBlock]int, labels []float64, n int, inv float64) {
+	if n == rowBlock && useAsm {
+		var lb *[rowBlock]float64
+		if r0 := rows[0]; rows[rowBlock-1] == r0+rowBlock-1 && r0+rowBlock <= len(labels) && contiguous(rows) {
+			lb = (*[rowBlock]float64)(labels[r0 : r0+rowBlock]) // rows in order: the labels in place
+		} else {
+			var b [rowBlock]float64
+			for i, r := range rows {
+				b[i] = labels[r]
+			}
+			lb = &b
+		}
+		if lossCoefsAsm(z, lb, (*[rowBlock]float64)(t), (*[rowBlock]float64)(e), inv) {
+			return
+		}
+	}
+	lossCoefsGo(z, t, e, rows, labels, n, inv)
+}
+
+// contiguous reports whether rows[i] = rows[0] + i for every i.
+func contiguous(rows *[rowBlock]int) bool {
+	for i, r := range rows {
+		if r != rows[0]+i {
+			return false
+		}
+	}
+	return true
+}
+
+// lossCoefsGo is lossCoefs in Go: the twin of lossCoefs16AVX2, and the code
+// for partial blocks, for margins beyond ±708 and where there is no AVX2.
+func lossCoefsGo(z *[rowBlock]float64, t, e []float64, rows *[rowBlock]int, labels []float64, n int, inv float64) {
 	t, e = t[:n], e[:n]
 	for i := range t {
 		b := labels[rows[i]]
@@ -325,7 +365,8 @@ const rowBlock = 16
 // first every margin a_jᵀx of the block, then every coefficient, then every
 // axpy. Summation order is fixed, so results are bitwise reproducible. A full
 // pass (batch == nil) fills the margins cache; with dst == nil it does only
-// that.
+// that. A full pass on 0/1 data runs its full blocks in gradBinaryBlocks
+// (assembly, the same operations) where there is AVX2.
 func (p *LogReg) sparseLoss(dst, x []float64, batch []int32, count int) {
 	inv := 1 / float64(count)
 	if batch == nil {
@@ -333,7 +374,11 @@ func (p *LogReg) sparseLoss(dst, x []float64, batch []int32, count int) {
 	}
 	var rows [rowBlock]int
 	var coef, t, e [rowBlock]float64
-	for i0 := 0; i0 < count; i0 += rowBlock {
+	i0 := 0
+	if batch == nil && dst != nil && p.binary {
+		i0 = p.gradBinaryAsm(dst, x, inv) // the same operations, blocks in assembly end to end
+	}
+	for ; i0 < count; i0 += rowBlock {
 		nb := min(rowBlock, count-i0)
 		for b := range nb {
 			r := i0 + b
@@ -370,6 +415,9 @@ func (p *LogReg) sparseLoss(dst, x []float64, batch []int32, count int) {
 // margins sets z[b] = a_rᵀx for the rows r = rows[b], b < nb, each with four
 // partial sums combined in a fixed order.
 func (p *LogReg) margins(z *[rowBlock]float64, rows *[rowBlock]int, nb int, x []float64) {
+	if p.marginsAsm(z, rows, nb, x) {
+		return
+	}
 	rowPtr, colIdx, val := p.rowPtr, p.colIdx, p.val
 	for b, r := range rows[:nb] {
 		lo, hi := rowPtr[r], rowPtr[r+1]
@@ -379,6 +427,9 @@ func (p *LogReg) margins(z *[rowBlock]float64, rows *[rowBlock]int, nb int, x []
 
 // scatter adds c[b]·a_r to dst for the rows r = rows[b], b < nb.
 func (p *LogReg) scatter(dst []float64, c *[rowBlock]float64, rows *[rowBlock]int, nb int) {
+	if p.scatterAsm(dst, c, rows, nb) {
+		return
+	}
 	rowPtr, colIdx, val := p.rowPtr, p.colIdx, p.val
 	for b, r := range rows[:nb] {
 		lo, hi := rowPtr[r], rowPtr[r+1]
@@ -389,13 +440,13 @@ func (p *LogReg) scatter(dst []float64, c *[rowBlock]float64, rows *[rowBlock]in
 		k := 0
 		for ; k+4 <= len(cols); k += 4 {
 			c4, v4 := cols[k:k+4:k+4], vals[k:k+4:k+4]
-			dst[c4[0]] += cb * v4[0]
-			dst[c4[1]] += cb * v4[1]
-			dst[c4[2]] += cb * v4[2]
-			dst[c4[3]] += cb * v4[3]
+			dst[c4[0]] += float64(cb * v4[0])
+			dst[c4[1]] += float64(cb * v4[1])
+			dst[c4[2]] += float64(cb * v4[2])
+			dst[c4[3]] += float64(cb * v4[3])
 		}
 		for ; k < len(cols); k++ {
-			dst[cols[k]] += cb * vals[k]
+			dst[cols[k]] += float64(cb * vals[k])
 		}
 	}
 }
@@ -403,6 +454,9 @@ func (p *LogReg) scatter(dst []float64, c *[rowBlock]float64, rows *[rowBlock]in
 // marginsBinary is margins for a matrix whose stored values are all 1: the
 // values are not read. Since 1·x = x exactly, it gives the same bits.
 func (p *LogReg) marginsBinary(z *[rowBlock]float64, rows *[rowBlock]int, nb int, x []float64) {
+	if p.marginsBinaryAsm(z, rows, nb, x) {
+		return
+	}
 	rowPtr, colIdx := p.rowPtr, p.colIdx
 	for b, r := range rows[:nb] {
 		cols := colIdx[rowPtr[r]:rowPtr[r+1]]
@@ -425,6 +479,9 @@ func (p *LogReg) marginsBinary(z *[rowBlock]float64, rows *[rowBlock]int, nb int
 // scatterBinary is scatter for a matrix whose stored values are all 1: the
 // values are not read. Since c·1 = c exactly, it gives the same bits.
 func (p *LogReg) scatterBinary(dst []float64, c *[rowBlock]float64, rows *[rowBlock]int, nb int) {
+	if p.scatterBinaryAsm(dst, c, rows, nb) {
+		return
+	}
 	rowPtr, colIdx := p.rowPtr, p.colIdx
 	for b, r := range rows[:nb] {
 		cols := colIdx[rowPtr[r]:rowPtr[r+1]]
@@ -483,7 +540,7 @@ func (p *LogReg) denseLoss(dst, x []float64, batch []int32, count int) {
 			ts, es = p.t[i0:i0+nb], p.e[i0:i0+nb]
 		}
 		lossCoefs(&p.coef, ts, es, &rows, labels, nb, inv)
-		if dst != nil {
+		if dst != nil && !axpyRowsAsm(dst, a, coef, nb, d) {
 			impl.Dgemv(blas.Trans, nb, d, 1, a, d, coef[:nb], 1, 1, dst, 1)
 		}
 	}
@@ -501,13 +558,13 @@ func sparseDot(cols []int32, vals, x []float64) float64 {
 	k := 0
 	for ; k+4 <= len(cols); k += 4 {
 		c4, v4 := cols[k:k+4:k+4], vals[k:k+4:k+4]
-		s0 += v4[0] * x[c4[0]]
-		s1 += v4[1] * x[c4[1]]
-		s2 += v4[2] * x[c4[2]]
-		s3 += v4[3] * x[c4[3]]
+		s0 += float64(v4[0] * x[c4[0]])
+		s1 += float64(v4[1] * x[c4[1]])
+		s2 += float64(v4[2] * x[c4[2]])
+		s3 += float64(v4[3] * x[c4[3]])
 	}
 	for ; k < len(cols); k++ {
-		s0 += vals[k] * x[cols[k]]
+		s0 += float64(vals[k] * x[cols[k]])
 	}
 	return (s0 + s1) + (s2 + s3)
 }
@@ -520,13 +577,13 @@ func denseDot(a, x []float64) float64 {
 	k := 0
 	for ; k+4 <= len(a); k += 4 {
 		a4, x4 := a[k:k+4:k+4], x[k:k+4:k+4]
-		s0 += a4[0] * x4[0]
-		s1 += a4[1] * x4[1]
-		s2 += a4[2] * x4[2]
-		s3 += a4[3] * x4[3]
+		s0 += float64(a4[0] * x4[0])
+		s1 += float64(a4[1] * x4[1])
+		s2 += float64(a4[2] * x4[2])
+		s3 += float64(a4[3] * x4[3])
 	}
 	for ; k < len(a); k++ {
-		s0 += a[k] * x[k]
+		s0 += float64(a[k] * x[k])
 	}
 	return (s0 + s1) + (s2 + s3)
 }
