@@ -192,3 +192,29 @@ func (p *LogReg) denseLossBefore(dst, x []float64, batch []int32, count int) {
 		impl.Dgemv(blas.Trans, nb, d, 1, a, d, coef[:nb], 1, 1, dst, 1)
 	}
 }
+
+// softplusSumBefore is softplusSum as it was before the blocked loop: one
+// term at a time, max(t, 0) by a comparison (BenchmarkSoftplusSumInterleaved).
+func softplusSumBefore(t, e []float64) float64 {
+	e = e[:len(t)]
+	var s float64
+	for j, tj := range t {
+		pos := 0.0
+		if tj > 0 {
+			pos = tj
+		}
+		x := e[j]
+		u := 1 + x
+		k := int((u - 1) * 128)
+		if !(x >= 0 && x <= 1) || uint(k) > 128 {
+			s += pos + math.Log1p(x)
+			continue
+		}
+		c := x - (u - 1)
+		fj := 1 + float64(k)*(1.0/128)
+		r := ((u - fj) + c) * log1pInv[k]
+		q := -1.0/2 + r*(1.0/3+r*(-1.0/4+r*(1.0/5+r*(-1.0/6+r*(1.0/7+r*(-1.0/8))))))
+		s += pos + (log1pTab[k] + (r + r*r*q))
+	}
+	return s
+}

@@ -636,3 +636,96 @@ gend:
 	MOVQ 56(SP), AX
 	MOVQ AX, ret+80(FP)
 	RET
+
+// func softplus16AVX2(t, e *float64, terms *[16]float64, k *[spConstsLen]float64, inv, tab *[256]float64) bool
+//
+// terms[j] = max(t_j, 0) + log1p(e_j) for the 16 terms at t and e, with
+// exactly the operations of softplusSum's loop (log1pUnit's table and
+// Taylor polynomial): it returns false, writing nothing, unless every e_j
+// lies in [0, 1] (NaN included: the Go loop takes math.Log1p there).
+// max(t, 0) is VMAXPD with +0 as its second source, which returns +0 for
+// t = ±0, as the Go loop does (a NaN t has a NaN e, refused above).
+// Constants k: 0, 1, 1/128, 128, −1/2, 1/3, −1/4, 1/5, −1/6, 1/7, −1/8; inv
+// and tab are log1pInv and log1pTab.
+TEXT ·softplus16AVX2(SB), NOSPLIT, $0-49
+	MOVQ t+0(FP), AX
+	MOVQ e+8(FP), DX
+	MOVQ terms+16(FP), CX
+	MOVQ k+24(FP), DI
+	MOVQ inv+32(FP), R8
+	MOVQ tab+40(FP), R9
+
+	K(0, Y15) // 0
+	K(1, Y14) // 1
+	VPCMPEQQ Y11, Y11, Y11
+	XORQ SI, SI
+spcheck:
+	VMOVUPD (DX)(SI*8), Y0
+	VCMPPD $0x1D, Y15, Y0, Y1 // e ≥ 0, ordered
+	VCMPPD $0x12, Y14, Y0, Y2 // e ≤ 1, ordered
+	VANDPD Y1, Y2, Y1
+	VANDPD Y1, Y11, Y11
+	ADDQ $4, SI
+	CMPQ SI, $16
+	JLT spcheck
+	VMOVMSKPD Y11, R10
+	CMPQ R10, $15
+	JEQ spcompute
+	MOVB $0, ret+48(FP)
+	VZEROUPPER
+	RET
+
+spcompute:
+	K(2, Y13) // 1/128
+	K(3, Y12) // 128
+	XORQ SI, SI
+sploop:
+	VMOVUPD (DX)(SI*8), Y0   // x = e
+	VADDPD Y0, Y14, Y1       // u = 1 + x
+	VSUBPD Y14, Y1, Y2       // u − 1
+	VSUBPD Y2, Y0, Y3        // c = x − (u − 1)
+	VMULPD Y12, Y2, Y2       // (u − 1)·128
+	VCVTTPD2DQY Y2, X4       // k = int(...) (truncation)
+	VCVTDQ2PD X4, Y5         // float64(k)
+	VMULPD Y13, Y5, Y5       // float64(k)·(1/128)
+	VADDPD Y5, Y14, Y5       // fj = 1 + float64(k)/128
+	VSUBPD Y5, Y1, Y6        // u − fj
+	VADDPD Y3, Y6, Y6        // (u − fj) + c
+	VPCMPEQQ Y7, Y7, Y7
+	VGATHERDPD Y7, (R8)(X4*8), Y8 // log1pInv[k]
+	VMULPD Y8, Y6, Y6        // r
+	K(10, Y7)                // −1/8
+	VMULPD Y7, Y6, Y9        // r·(−1/8)
+	K(9, Y7)
+	VADDPD Y9, Y7, Y9        // 1/7 + …
+	VMULPD Y9, Y6, Y9
+	K(8, Y7)
+	VADDPD Y9, Y7, Y9        // −1/6 + …
+	VMULPD Y9, Y6, Y9
+	K(7, Y7)
+	VADDPD Y9, Y7, Y9        // 1/5 + …
+	VMULPD Y9, Y6, Y9
+	K(6, Y7)
+	VADDPD Y9, Y7, Y9        // −1/4 + …
+	VMULPD Y9, Y6, Y9
+	K(5, Y7)
+	VADDPD Y9, Y7, Y9        // 1/3 + …
+	VMULPD Y9, Y6, Y9
+	K(4, Y7)
+	VADDPD Y9, Y7, Y9        // q = −1/2 + …
+	VMULPD Y6, Y6, Y10       // r·r
+	VMULPD Y9, Y10, Y10      // (r·r)·q
+	VADDPD Y10, Y6, Y10      // r + r·r·q
+	VPCMPEQQ Y7, Y7, Y7
+	VGATHERDPD Y7, (R9)(X4*8), Y8 // log1pTab[k]
+	VADDPD Y10, Y8, Y10      // log1pTab[k] + (…)
+	VMOVUPD (AX)(SI*8), Y0
+	VMAXPD Y15, Y0, Y0       // max(t, 0): +0 for t = ±0
+	VADDPD Y10, Y0, Y0       // pos + (…)
+	VMOVUPD Y0, (CX)(SI*8)
+	ADDQ $4, SI
+	CMPQ SI, $16
+	JLT sploop
+	MOVB $1, ret+48(FP)
+	VZEROUPPER
+	RET

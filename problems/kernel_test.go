@@ -236,3 +236,55 @@ func TestAxpyRowsAsmBits(t *testing.T) {
 		}
 	}
 }
+
+// TestSoftplusAsmBits checks softplus16AVX2 against softplusSum's Go loop
+// bit for bit, block by block: margins of every scale with both signs and
+// ±0, e at the edges of the table's cells (j/128 exactly, next to them), 0,
+// 1, subnormal and tiny values; and that a block with an e outside [0, 1]
+// (NaN, 1.5, −0.1, +Inf) is refused, so the Go loop takes it.
+func TestSoftplusAsmBits(t *testing.T) {
+	requireAsm(t)
+	r := rand.New(rand.NewPCG(21, 22))
+	special := []float64{0, 1, 5e-324, 1e-300, 1e-17, 0.5, math.Nextafter(1, 0), 1.0 / 128, math.Nextafter(1.0/128, 0)}
+	for blk := range 4000 {
+		var ts, es [16]float64
+		for i := range ts {
+			z := r.NormFloat64() * math.Pow(10, float64(r.IntN(8))-3)
+			switch r.IntN(10) {
+			case 0:
+				z = 0
+			case 1:
+				z = math.Copysign(0, -1)
+			}
+			ts[i], es[i] = z, math.Exp(-math.Abs(z))
+			switch r.IntN(6) {
+			case 0:
+				es[i] = special[r.IntN(len(special))]
+			case 1:
+				j := float64(r.IntN(129)) / 128
+				es[i] = math.Nextafter(j, float64(r.IntN(3)-1)*2)
+				es[i] = min(max(es[i], 0), 1)
+			}
+		}
+		var asm [16]float64
+		if !softplusAsm(ts[:], es[:], &asm) {
+			t.Fatalf("block %d: the kernel refused e in [0, 1]: %v", blk, es)
+		}
+		for i := range ts {
+			want := math.Max(ts[i], 0) + log1pUnit(es[i])
+			if math.Float64bits(asm[i]) != math.Float64bits(want) {
+				t.Fatalf("block %d, term %d (t = %v, e = %v): kernel %v, Go %v", blk, i, ts[i], es[i], asm[i], want)
+			}
+		}
+	}
+	for _, bad := range []float64{math.NaN(), 1.5, -0.1, math.Inf(1)} {
+		var ts, es, out [16]float64
+		for i := range es {
+			es[i] = 0.25
+		}
+		es[9] = bad
+		if softplusAsm(ts[:], es[:], &out) {
+			t.Errorf("e = %v accepted", bad)
+		}
+	}
+}

@@ -22,11 +22,12 @@ func Sigmoid(z float64) float64 {
 }
 
 // log1pTab[j] = log(1 + j/128) and log1pInv[j] = 1/(1 + j/128), j = 0…128:
-// the table of log1pUnit.
-var log1pTab, log1pInv [129]float64
+// the table of log1pUnit (256 long so that an index masked to 8 bits needs no
+// bounds check; the entries past 128 are never used).
+var log1pTab, log1pInv [256]float64
 
 func init() {
-	for j := range log1pTab {
+	for j := range 129 {
 		f := 1 + float64(j)/128
 		log1pTab[j] = math.Log1p(float64(j) / 128)
 		log1pInv[j] = 1 / f
@@ -60,27 +61,52 @@ func log1pUnit(x float64) float64 {
 // softplusSum returns Σ_j softplus(t_j) = Σ_j (max(t_j, 0) + log(1 + e_j)) in
 // index order, where e_j = e^{−|t_j|}, with log1pUnit's arithmetic written
 // out in the loop (a call per term would cost as much as the term). A NaN
-// margin gives NaN.
+// margin gives NaN. The terms of a block of 16 are computed first — by
+// softplus16AVX2, four at a time, where it runs, else in a loop without calls
+// or unpredictable branches — and then added in index order: the same bits
+// as one term at a time.
 func softplusSum(t, e []float64) float64 {
 	e = e[:len(t)]
 	var s float64
-	for j, tj := range t {
-		pos := 0.0
-		if tj > 0 {
-			pos = tj
-		}
-		x := e[j]
-		u := 1 + x
-		k := int((u - 1) * 128)
-		if !(x >= 0 && x <= 1) || uint(k) > 128 {
-			s += pos + math.Log1p(x)
+	var terms [16]float64
+	for j0 := 0; j0 < len(t); j0 += len(terms) {
+		tb, eb := t[j0:min(j0+len(terms), len(t))], e[j0:]
+		eb = eb[:len(tb)]
+		if softplusAsm(tb, eb, &terms) {
+			for _, v := range terms {
+				s += v
+			}
 			continue
 		}
-		c := x - (u - 1)
-		fj := 1 + float64(k)*(1.0/128)
-		r := ((u - fj) + c) * log1pInv[k]
-		q := -1.0/2 + r*(1.0/3+r*(-1.0/4+r*(1.0/5+r*(-1.0/6+r*(1.0/7+r*(-1.0/8))))))
-		s += pos + (log1pTab[k] + (r + r*r*q))
+		bad := false
+		for b, tj := range tb {
+			// max(t_j, 0) without a branch: clear every bit when the sign
+			// bit is set, so t ≤ 0 (−0 and −Inf included) gives +0.
+			bits := math.Float64bits(tj)
+			pos := math.Float64frombits(bits &^ uint64(int64(bits)>>63))
+			x := eb[b]
+			if !(x >= 0 && x <= 1) { // NaN or out of range: math.Log1p below
+				bad, x = true, 0
+			}
+			u := 1 + x
+			c := x - (u - 1)
+			k := int((u-1)*128) & 255 // in [0, 128]: u − 1 ∈ [0, 1]
+			fj := 1 + float64(k)*(1.0/128)
+			r := ((u - fj) + c) * log1pInv[k]
+			q := -1.0/2 + r*(1.0/3+r*(-1.0/4+r*(1.0/5+r*(-1.0/6+r*(1.0/7+r*(-1.0/8))))))
+			terms[b] = pos + (log1pTab[k] + (r + r*r*q))
+		}
+		if bad {
+			for b, x := range eb {
+				if !(x >= 0 && x <= 1) {
+					bits := math.Float64bits(tb[b])
+					terms[b] = math.Float64frombits(bits&^uint64(int64(bits)>>63)) + math.Log1p(x)
+				}
+			}
+		}
+		for _, v := range terms[:len(tb)] {
+			s += v
+		}
 	}
 	return s
 }

@@ -145,4 +145,18 @@ func TestSoftplusSum(t *testing.T) {
 	if got := softplusSum(ts, es); !math.IsNaN(got) {
 		t.Errorf("NaN margin: sum %v", got)
 	}
+	// Every length of the last block, and values outside [0, 1] (the
+	// math.Log1p path) in the middle of a block: still term by term.
+	ts, es = ts[18:], es[18:]
+	es[5], es[21], ts[22] = 1.5, math.Inf(1), math.Inf(-1)
+	es[22] = 0
+	for n := range 40 {
+		want := 0.0
+		for j, z := range ts[:n] {
+			want += math.Max(z, 0) + log1pUnit(es[j])
+		}
+		if got := softplusSum(ts[:n], es[:n]); math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("%d terms: softplusSum %v, term by term %v", n, got, want)
+		}
+	}
 }
