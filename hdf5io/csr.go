@@ -131,9 +131,10 @@ import (
 // chunks, no filters: a rank's rows are one read per array) in the
 // narrowest type that holds every element exactly: data and labels float32
 // when every value is a float32 (a9a's 1s, ±1 labels), else float64;
-// indices and indptr the narrowest signed integer (int8, int16, int32 or
-// int64) holding d−1 and nnz. Files of format efmpi-csr-1 (chunked,
-// extendable float64/int32/int64/float64 arrays) read as before.
+// indices int8, int16 or int32, the narrowest holding d−1 (and every column
+// written); indptr int32, or int64 from nnz ≥ 2³¹. Files of format
+// efmpi-csr-1 (chunked, extendable float64/int32/int64/float64 arrays)
+// read as before.
 //
 // Root attributes record provenance: efmpi_format (CSRFormat), source (the
 // converted file's name), source_sha256, label_negative and label_positive
@@ -310,7 +311,7 @@ func (w *CSRWriter) finish(d int, attrs []Attr) error {
 		}
 	}
 	colKind := intKind(w.minCol, max(w.maxCol, int64(d)-1))
-	ptrKind := intKind(0, w.nnz)
+	ptrKind := max(intKind(0, w.nnz), kindInt32) // O(m): not worth narrower
 	if err := copyStaged[float64](w.group, "data", w.dataExact.kind(), w.data, 0, w.nnz); err != nil {
 		return err
 	}
