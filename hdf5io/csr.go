@@ -445,7 +445,10 @@ type ReadCounts struct {
 // numpy does ("float32", "int8", …), or "other" for a type (big-endian, say)
 // that the library converts.
 type ArrayTypes struct {
-	Data, Indices, Indptr, Labels string
+	Data    string `json:"data"`
+	Indices string `json:"indices"`
+	Indptr  string `json:"indptr"`
+	Labels  string `json:"labels"`
 }
 
 // CSRFile is an open sparse input file (see CSRFormat for the layout). Its
