@@ -2,6 +2,7 @@ package hdf5io
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -570,5 +571,34 @@ func TestCSRCheckRows(t *testing.T) {
 	out := &Rows{RowPtr: []int{0, 4}, ColIdx: []int32{0, math.MaxInt32, -5, 3}}
 	if err := f.checkRows(out, fileRows{}, 0, 1); err == nil {
 		t.Fatal("accepted a row with a column outside [0, d)")
+	}
+}
+
+// Every root attribute is read, also when their names need more than the
+// first 4 KiB buffer of readAttrs.
+func TestCSRManyAttributes(t *testing.T) {
+	tm := randomMatrix(5, 4, 1)
+	path := filepath.Join(t.TempDir(), "m.h5")
+	w, err := CreateCSR(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Append(tm.rowPtr, tm.colIdx, tm.val, tm.labels); err != nil {
+		t.Fatal(err)
+	}
+	var attrs []Attr
+	for i := range 300 {
+		attrs = append(attrs, Attr{Name: fmt.Sprintf("provenance_attribute_%03d", i), Value: int64(i)})
+	}
+	if err := w.Close(tm.d, attrs); err != nil {
+		t.Fatal(err)
+	}
+	f, err := OpenCSR(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if len(f.Attrs) != 301 || f.Attrs["provenance_attribute_299"] != int64(299) || f.Attrs["efmpi_format"] != CSRFormat {
+		t.Fatalf("%d attributes, provenance_attribute_299 = %v", len(f.Attrs), f.Attrs["provenance_attribute_299"])
 	}
 }
