@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"unsafe"
 
 	"github.com/efmpi/efmpi/datasets"
 	"github.com/efmpi/efmpi/hdf5io"
@@ -256,20 +257,20 @@ func loadHDF5(spec Spec, share float64, all bool, planFor func(string, int, []fl
 	dp := DataPrint{Rows: int64(f.M), Cols: int64(d), NNZ: f.NNZ}
 	h := sha256.New()
 	fmt.Fprintf(h, "efmpi hdf5 data|m=%d|d=%d|nnz=%d|source_sha256=%v|", f.M, d, f.NNZ, f.Attrs["source_sha256"])
-	buf := make([]byte, 8*len(labels))
-	for j, v := range labels {
-		binary.LittleEndian.PutUint64(buf[8*j:], math.Float64bits(v))
-	}
-	h.Write(buf)
+	h.Write(float64sLE(labels))
 	h.Sum(dp.Sum[:0])
-	var plan *datasets.Plan
-	var rows []int
-	if all {
-		rows = make([]int, f.M)
-		for i := range rows {
-			rows[i] = i
+	if all { // every row, in file order: fromWhole plans
+		rr, err := f.ReadRange(0, f.M)
+		if err != nil {
+			return nil, err
 		}
-	} else if plan, rows, err = planFor(f.Path, f.M, labels); err != nil {
+		return fromWhole(&datasets.Dataset{
+			Sparse: &datasets.CSR{Rows: f.M, Cols: d, RowPtr: rr.RowPtr, ColIdx: rr.ColIdx, Val: rr.Val},
+			Labels: labels, Source: f.Path,
+		}, dp)
+	}
+	plan, rows, err := planFor(f.Path, f.M, labels)
+	if err != nil {
 		return nil, err
 	}
 	rr, err := f.ReadRows(rows)
@@ -284,8 +285,21 @@ func loadHDF5(spec Spec, share float64, all bool, planFor func(string, int, []fl
 		Sparse: &datasets.CSR{Rows: len(rows), Cols: d, RowPtr: rr.RowPtr, ColIdx: rr.ColIdx, Val: rr.Val},
 		Labels: y, Source: f.Path,
 	}
-	if all {
-		return fromWhole(block, dp)
-	}
 	return &loaded{plan: plan, block: block, print: dp}, nil
+}
+
+// float64sLE is v as little-endian bytes: v's own memory on a little-endian
+// machine, a copy elsewhere.
+func float64sLE(v []float64) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	if binary.NativeEndian.Uint16([]byte{1, 0}) == 1 {
+		return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 8*len(v))
+	}
+	buf := make([]byte, 8*len(v))
+	for j, x := range v {
+		binary.LittleEndian.PutUint64(buf[8*j:], math.Float64bits(x))
+	}
+	return buf
 }

@@ -1,11 +1,35 @@
 package hdf5io
 
 // #include <stdlib.h>
+// #include <string.h>
 // #include "hdf5.h"
+//
+// typedef struct { char *buf; size_t cap, len; } nameList;
+//
+// static herr_t addName(hid_t loc, const char *name, const H5A_info_t *info, void *op) {
+//     nameList *l = op;
+//     size_t n = strlen(name) + 1;
+//     if (l->len + n <= l->cap) memcpy(l->buf + l->len, name, n);
+//     l->len += n;
+//     return 0;
+// }
+//
+// // attrNames writes the names of obj's attributes, in name order and each
+// // followed by a NUL, into buf (cap bytes) with one pass over them, and
+// // returns the bytes they need (more than cap: call again with a larger
+// // buffer), or -1. (By index, H5Aget_name_by_idx sorts every attribute on
+// // each call.)
+// static long long attrNames(hid_t obj, char *buf, size_t cap) {
+//     nameList l = {buf, cap, 0};
+//     hsize_t idx = 0;
+//     if (H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, addName, &l) < 0) return -1;
+//     return (long long)l.len;
+// }
 import "C"
 
 import (
 	"fmt"
+	"strings"
 	"unsafe"
 
 	"gonum.org/v1/hdf5"
@@ -82,21 +106,19 @@ func attrExists(h attrHolder, name string) bool {
 // them) are skipped.
 func readAttrs(h attrHolder) (map[string]any, error) {
 	id := C.hid_t(h.ID())
-	var info C.H5O_info_t
-	if C.H5Oget_info(id, &info) < 0 {
-		return nil, fmt.Errorf("reading attribute count failed")
+	buf := make([]byte, 4096)
+	n := C.attrNames(id, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+	if n > C.longlong(len(buf)) {
+		buf = make([]byte, n)
+		n = C.attrNames(id, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
 	}
-	out := make(map[string]any, int(info.num_attrs))
-	dot := C.CString(".")
-	defer C.free(unsafe.Pointer(dot))
-	for i := 0; i < int(info.num_attrs); i++ {
-		n := C.H5Aget_name_by_idx(id, dot, C.H5_INDEX_NAME, C.H5_ITER_INC, C.hsize_t(i), nil, 0, C.H5P_DEFAULT)
-		if n < 0 {
-			return nil, fmt.Errorf("attribute %d: name lookup failed", i)
-		}
-		buf := make([]byte, int(n)+1)
-		C.H5Aget_name_by_idx(id, dot, C.H5_INDEX_NAME, C.H5_ITER_INC, C.hsize_t(i), (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), C.H5P_DEFAULT)
-		name := string(buf[:n])
+	if n < 0 || n > C.longlong(len(buf)) {
+		return nil, fmt.Errorf("reading attribute names failed")
+	}
+	names := strings.Split(string(buf[:n]), "\x00")
+	names = names[:len(names)-1] // after the last NUL
+	out := make(map[string]any, len(names))
+	for _, name := range names {
 		a, err := h.OpenAttribute(name)
 		if err != nil {
 			return nil, fmt.Errorf("attribute %s: %w", name, err)

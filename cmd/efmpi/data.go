@@ -150,18 +150,19 @@ func featuresRule(features int) string {
 
 // dataInfo is what `efmpi data info` reports about one file.
 type dataInfo struct {
-	File       string         `json:"file"`
-	Rows       int            `json:"rows"`
-	Cols       int            `json:"cols"`
-	NNZ        int64          `json:"nnz"`
-	Density    float64        `json:"density"`
-	RowNNZMin  int64          `json:"row_nnz_min"`
-	RowNNZMax  int64          `json:"row_nnz_max"`
-	RowNNZMean float64        `json:"row_nnz_mean"`
-	Negative   int            `json:"labels_negative"`
-	Positive   int            `json:"labels_positive"`
-	CSRBytes   int64          `json:"csr_bytes"`
-	Attrs      map[string]any `json:"attrs"`
+	File       string            `json:"file"`
+	Rows       int               `json:"rows"`
+	Cols       int               `json:"cols"`
+	NNZ        int64             `json:"nnz"`
+	Density    float64           `json:"density"`
+	RowNNZMin  int64             `json:"row_nnz_min"`
+	RowNNZMax  int64             `json:"row_nnz_max"`
+	RowNNZMean float64           `json:"row_nnz_mean"`
+	Negative   int               `json:"labels_negative"`
+	Positive   int               `json:"labels_positive"`
+	CSRBytes   int64             `json:"csr_bytes"`
+	Stored     hdf5io.ArrayTypes `json:"stored_types"`
+	Attrs      map[string]any    `json:"attrs"`
 }
 
 func cmdDataInfo(args []string, stdout, stderr io.Writer) (int, error) {
@@ -195,7 +196,8 @@ func cmdDataInfo(args []string, stdout, stderr io.Writer) (int, error) {
 		fmt.Fprintf(tw, "shape\t%d × %d\n", di.Rows, di.Cols)
 		fmt.Fprintf(tw, "nonzeros\t%d (density %.3g; per row min %d, mean %.2f, max %d)\n", di.NNZ, di.Density, di.RowNNZMin, di.RowNNZMean, di.RowNNZMax)
 		fmt.Fprintf(tw, "labels\t%d × −1, %d × +1\n", di.Negative, di.Positive)
-		fmt.Fprintf(tw, "CSR bytes\t%d (data 8, indices 4, indptr 8 per element)\n", di.CSRBytes)
+		fmt.Fprintf(tw, "CSR bytes\t%d in memory (data 8, indices 4, indptr 8 per element)\n", di.CSRBytes)
+		fmt.Fprintf(tw, "stored as\tdata %s, indices %s, indptr %s, labels %s\n", di.Stored.Data, di.Stored.Indices, di.Stored.Indptr, di.Stored.Labels)
 		keys := make([]string, 0, len(di.Attrs))
 		for k := range di.Attrs {
 			keys = append(keys, k)
@@ -222,7 +224,7 @@ func readDataInfo(path string) (*dataInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	di := &dataInfo{File: path, Rows: f.M, Cols: f.D, NNZ: f.NNZ, Attrs: f.Attrs,
+	di := &dataInfo{File: path, Rows: f.M, Cols: f.D, NNZ: f.NNZ, Attrs: f.Attrs, Stored: f.Types,
 		Density: float64(f.NNZ) / float64(f.M) / float64(f.D), RowNNZMin: -1}
 	for _, y := range labels {
 		if y < 0 {
@@ -235,15 +237,11 @@ func readDataInfo(path string) (*dataInfo, error) {
 	const block = 1 << 16
 	for lo := 0; lo < f.M; lo += block {
 		hi := min(lo+block, f.M)
-		rows := make([]int, hi-lo)
-		for i := range rows {
-			rows[i] = lo + i
-		}
-		rr, err := f.ReadRows(rows)
+		rr, err := f.ReadRange(lo, hi)
 		if err != nil {
 			return nil, err
 		}
-		for r := range rows {
+		for r := range hi - lo {
 			n := int64(rr.RowPtr[r+1] - rr.RowPtr[r])
 			if di.RowNNZMin < 0 || n < di.RowNNZMin {
 				di.RowNNZMin = n

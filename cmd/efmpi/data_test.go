@@ -64,7 +64,7 @@ assert np.array_equal(y, np.where(np.array(raw) == lo, -1.0, 1.0)), "labels diff
 assert f.attrs["label_negative"] == lo and f.attrs["label_positive"] == max(raw)
 assert f.attrs["source_sha256"] == hashlib.sha256(open(src, "rb").read()).hexdigest()
 assert X.nnz == len(g["data"]) and (np.diff(X.indptr) >= 0).all()
-print("ok", m, d, X.nnz)
+print("ok", m, d, X.nnz, "dtypes", g["data"].dtype, g["indices"].dtype, g["indptr"].dtype, y.dtype)
 `
 
 // efmpiDense writes ReadLIBSVM's matrix (dense) and labels as little-endian
@@ -94,6 +94,9 @@ func TestDataConvertReadByScipy(t *testing.T) {
 	// zero, a row without features, \r\n.
 	small := write(t, dir, "small.svm", "7 1:0.5 4:-2 # c\n\n3\t2:1e-3   3:0 5:7\r\n3\n7 5:1.25\n")
 	cases := []string{small, testenv.Dataset(t, "a1a"), testenv.Dataset(t, "breast-cancer_scale")}
+	// The narrowest exact types, as h5py sees them: 1e-3 and the scaled
+	// features need float64, a1a's ones fit int8; d ≤ 128 fits int8.
+	dtypes := []string{"dtypes float64 int8 int32 float32", "dtypes int8 int8 int32 float32", "dtypes float64 int8 int32 float32"}
 	for i, src := range cases {
 		h5 := filepath.Join(dir, "c"+string(rune('0'+i))+".h5")
 		code, stdout, stderr := efmpi(t, dir, "data", "convert", src, "-o", h5, "-chunk", "500")
@@ -109,10 +112,13 @@ func TestDataConvertReadByScipy(t *testing.T) {
 		if err != nil || !strings.HasPrefix(string(out), "ok") {
 			t.Fatalf("%s: python check failed: %v\n%s", src, err, out)
 		}
+		if !strings.Contains(string(out), dtypes[i]) {
+			t.Fatalf("%s: h5py sees %s, want %s", src, out, dtypes[i])
+		}
 		t.Logf("%s: %s", filepath.Base(src), strings.TrimSpace(string(out)))
 		code, stdout, stderr = efmpi(t, dir, "data", "info", h5)
 		full, _ := datasets.ReadLIBSVM(src, datasets.ReadOptions{})
-		want := []string{"shape", "nonzeros", "source_sha256", "label_rule"}
+		want := []string{"shape", "nonzeros", "source_sha256", "label_rule", "stored as", "data " + strings.Fields(dtypes[i])[1] + ", indices int8, indptr int32, labels float32"}
 		if code != 0 || !strings.Contains(stdout, fmt.Sprintf("%d × %d", full.Rows(), full.Cols())) {
 			t.Fatalf("data info: exit %d\n%s%s", code, stdout, stderr)
 		}
