@@ -129,9 +129,10 @@ import (
 //
 // The writer (format efmpi-csr-2) stores each array contiguously (no
 // chunks, no filters: a rank's rows are one read per array) in the
-// narrowest type that holds every element exactly: data int8 when every
-// value is an integer in [−128, 127] (a9a's 1s), else float32 when every
-// value is a float32, else float64; labels float32 (±1) or float64;
+// narrowest type that holds every element exactly, with floating-point
+// values kept floating point: data float32 when every value is a float32
+// (a9a's 1s; not int8, in which scipy's own arithmetic, X.T @ X, would
+// silently overflow), else float64; labels float32 (±1) or float64;
 // indices int8, int16 or int32, the narrowest holding d−1 (and every column
 // written); indptr int32, or int64 from nnz ≥ 2³¹. Files of format
 // efmpi-csr-1 (chunked, extendable float64/int32/int64/float64 arrays)
@@ -313,7 +314,7 @@ func (w *CSRWriter) finish(d int, attrs []Attr) error {
 	}
 	colKind := intKind(w.minCol, max(w.maxCol, int64(d)-1))
 	ptrKind := max(intKind(0, w.nnz), kindInt32) // O(m): not worth narrower
-	if err := copyStaged[float64](w.group, "data", w.dataExact.kind(true), w.data, 0, w.nnz); err != nil {
+	if err := copyStaged[float64](w.group, "data", w.dataExact.kind(), w.data, 0, w.nnz); err != nil {
 		return err
 	}
 	if err := copyStaged[int32](w.group, "indices", colKind, w.indices, 0, w.nnz); err != nil {
@@ -322,7 +323,7 @@ func (w *CSRWriter) finish(d int, attrs []Attr) error {
 	if err := copyStaged[int64](w.group, "indptr", ptrKind, w.indptr, 1, w.rows); err != nil {
 		return err
 	}
-	if err := copyStaged[float64](w.file, "labels", w.labelExact.kind(false), w.labels, 0, w.rows); err != nil {
+	if err := copyStaged[float64](w.file, "labels", w.labelExact.kind(), w.labels, 0, w.rows); err != nil {
 		return err
 	}
 	for _, a := range []Attr{{"encoding-type", CSREncodingType}, {"encoding-version", CSREncodingVer}} {

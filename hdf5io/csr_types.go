@@ -51,8 +51,6 @@ package hdf5io
 // }
 import "C"
 
-import "math"
-
 // kind is the element type of a stored array: one of the native integer and
 // floating-point types, which the reader reads without the library's type
 // conversion and widens itself, or kindOther (any other numeric type, which
@@ -139,12 +137,13 @@ func convert[T, S number](dst []T, src []S) {
 	}
 }
 
-// exactness tracks, value by value, the narrowest kind the writer can store
-// a float64 array in without changing any value: int8 while every value is
-// an integer in [−128, 127] (−0 is not), float32 while every value survives
-// the round trip through float32 bit for bit (NaN does not compare equal
-// and keeps float64), else float64.
-type exactness struct{ notInt8, wide bool }
+// exactness tracks, value by value, the narrowest floating-point kind the
+// writer can store a float64 array in without changing any value: float32
+// while every value survives the round trip through float32 bit for bit
+// (NaN does not compare equal and keeps float64), else float64. Values are
+// never stored as integers, even when they are: scipy's arithmetic keeps the
+// stored dtype, and an int8 X.T @ X would overflow silently.
+type exactness struct{ wide bool }
 
 // add records values.
 func (e *exactness) add(v []float64) {
@@ -152,21 +151,15 @@ func (e *exactness) add(v []float64) {
 		if e.wide {
 			return
 		}
-		if !e.notInt8 && (x != math.Trunc(x) || x < -128 || x > 127 || (x == 0 && math.Signbit(x))) {
-			e.notInt8 = true
-		}
-		if e.notInt8 && float64(float32(x)) != x {
+		if float64(float32(x)) != x {
 			e.wide = true
 		}
 	}
 }
 
-// kind is the kind to store; int8 only if ints is set.
-func (e *exactness) kind(ints bool) kind {
-	switch {
-	case ints && !e.notInt8:
-		return kindInt8
-	case !e.wide:
+// kind is the kind to store.
+func (e *exactness) kind() kind {
+	if !e.wide {
 		return kindFloat32
 	}
 	return kindFloat64

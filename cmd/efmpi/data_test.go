@@ -95,8 +95,8 @@ func TestDataConvertReadByScipy(t *testing.T) {
 	small := write(t, dir, "small.svm", "7 1:0.5 4:-2 # c\n\n3\t2:1e-3   3:0 5:7\r\n3\n7 5:1.25\n")
 	cases := []string{small, testenv.Dataset(t, "a1a"), testenv.Dataset(t, "breast-cancer_scale")}
 	// The narrowest exact types, as h5py sees them: 1e-3 and the scaled
-	// features need float64, a1a's ones fit int8; d ≤ 128 fits int8.
-	dtypes := []string{"dtypes float64 int8 int32 float32", "dtypes int8 int8 int32 float32", "dtypes float64 int8 int32 float32"}
+	// features need float64, a1a's ones are float32; d ≤ 128 fits int8.
+	dtypes := []string{"dtypes float64 int8 int32 float32", "dtypes float32 int8 int32 float32", "dtypes float64 int8 int32 float32"}
 	for i, src := range cases {
 		h5 := filepath.Join(dir, "c"+string(rune('0'+i))+".h5")
 		code, stdout, stderr := efmpi(t, dir, "data", "convert", src, "-o", h5, "-chunk", "500")
