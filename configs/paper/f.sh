@@ -12,12 +12,12 @@
 # PAR at once (scripts/sweeppool.sh).
 
 # CPU seconds of each sweep, measured on 2026-12-01 (2 shared cores, the code
-# of main 8f3b26e, GOMAXPROCS=1): they only order the queue, longest first
+# of main 819b7eb, GOMAXPROCS=1): they only order the queue, longest first
 declare -A F_COST=(
-	[w_a1a]=21 [w_breast_cancer]=4
-	[sign_s0.1]=9 [signsgd_s0.1]=3 [sgdm_s0.1]=8 [sign_seeds_s0.1]=9 [sgdm_seeds_s0.1]=9
-	[sign_s1]=10 [signsgd_s1]=3 [sgdm_s1]=8 [sign_seeds_s1]=8 [sgdm_seeds_s1]=7
-	[pp]=8 [pp_factor30]=1 [pp_norm]=2
+	[w_a1a]=8 [w_breast_cancer]=2
+	[sign_s0.1]=8 [signsgd_s0.1]=2 [sgdm_s0.1]=8 [sign_seeds_s0.1]=8 [sgdm_seeds_s0.1]=9
+	[sign_s1]=8 [signsgd_s1]=2 [sgdm_s1]=9 [sign_seeds_s1]=7 [sgdm_seeds_s1]=10
+	[pp]=5 [pp_factor30]=1 [pp_norm]=1 [pp_theory]=21
 )
 
 f_sweep() { # NAME ARGS...: queue a sweep into $F_OUT/NAME

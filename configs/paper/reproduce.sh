@@ -50,17 +50,17 @@ chosen() {
 }
 
 # CPU seconds of each sweep, measured on 2026-12-01 (2 shared cores, the code of
-# main 8f3b26e, GOMAXPROCS=1): they only order the queue, longest first
+# main 819b7eb, GOMAXPROCS=1): they only order the queue, longest first
 declare -A COST=(
 	[a/norm]=1 [a/ef21]=1
-	[b/synthetic-norm]=21 [b/synthetic-norm-g1]=16 [b/synthetic-ef21]=1
+	[b/synthetic-norm]=13 [b/synthetic-norm-g1]=8 [b/synthetic-ef21]=1
 	[b/breast_cancer-norm]=2 [b/breast_cancer-norm-g1]=1 [b/breast_cancer-ef21]=1
-	[b/a1a-norm]=48 [b/a1a-norm-g1]=6 [b/a1a-ef21]=31
-	[b2/synthetic-norm]=12 [b2/synthetic-ef21]=1 [b2/breast_cancer-norm]=3 [b2/breast_cancer-ef21]=1
-	[b2/a1a-norm]=19 [b2/a1a-ef21]=28
-	[c]=8
-	[d/a1a-norm_sgdm]=16 [d/a1a-sgdm]=4 [d/a1a-norm_sgdm_identity]=4 [d/a1a-norm_sgd]=4
-	[d/mushrooms-norm_sgdm]=30 [d/mushrooms-sgdm]=8 [d/mushrooms-norm_sgdm_identity]=7 [d/mushrooms-norm_sgd]=7
+	[b/a1a-norm]=21 [b/a1a-norm-g1]=4 [b/a1a-ef21]=13
+	[b2/synthetic-norm]=8 [b2/synthetic-ef21]=1 [b2/breast_cancer-norm]=2 [b2/breast_cancer-ef21]=1
+	[b2/a1a-norm]=8 [b2/a1a-ef21]=11
+	[c]=7
+	[d/a1a-norm_sgdm]=6 [d/a1a-sgdm]=2 [d/a1a-norm_sgdm_identity]=2 [d/a1a-norm_sgd]=2
+	[d/mushrooms-norm_sgdm]=14 [d/mushrooms-sgdm]=4 [d/mushrooms-norm_sgdm_identity]=4 [d/mushrooms-norm_sgd]=5
 )
 sweep() { # REL ARGS...: queue a sweep into $OUT/REL
 	local rel=$1
