@@ -109,7 +109,11 @@ def compare_text(pa, pb, roots, diffs):
     the summaries print) written as ROOT."""
     def lines(path, root):
         with open(path) as f:
-            text = f.read().replace(root, "ROOT")
+            text = f.read()
+        # the root as an absolute path and as given, each followed by "/"
+        # (so that a short relative root never matches inside a word)
+        for r in (os.path.abspath(root), root):
+            text = text.replace(r + "/", "ROOT/")
         return [l for l in text.splitlines() if not l.startswith("# Tables regenerated")]
 
     la, lb = lines(pa, roots[0]), lines(pb, roots[1])
