@@ -25,7 +25,10 @@ build-mpi: deps-mpi
 run: build
 	./$(BIN) demo
 
-# every run, table and figure of EXPERIMENTS.md from nothing (about 6 min on 2 cores)
+# every run, table and figure of EXPERIMENTS.md from nothing: the 42 sweeps PAR (default: the
+# cores) at once, longest first (scripts/sweeppool.sh). About 2.5 min on 2 cores: 157 s wall /
+# 253 s CPU on 2026-12-01, 2-core Intel Xeon shared with other sessions (load average 2.5).
+# PAR=1 runs one sweep at a time.
 reproduce: build
 	EFMPI=./$(BIN) configs/paper/reproduce.sh
 

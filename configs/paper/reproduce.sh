@@ -8,19 +8,29 @@
 #   results/paper/tables.md                  the tables of EXPERIMENTS.md, regenerated
 #   docs/figures/*.png                       the figures of EXPERIMENTS.md
 #
+# The sweeps do not depend on one another: all of them, (f)'s included, go into
+# one queue (scripts/sweeppool.sh) that runs PAR of them at once, the longest
+# first, each as its own process with GOMAXPROCS = CORES / PAR; the figures
+# and tables follow once the queue is empty. Every run file is the same
+# whatever PAR, CORES and JOBS are (scripts/compare_runs.py checks two
+# result trees against each other).
+#
 # Environment: EFMPI (binary, default bin/efmpi), OUT (default results/paper),
-# FIG (default docs/figures), JOBS (grid points run at once by every sweep,
-# `efmpi sweep -jobs`; default 0: as many as fit the cores given each point's
-# ranks). Runs from the repository root.
+# FIG (default docs/figures), CORES (default nproc), PAR (sweeps at once,
+# default CORES), JOBS (grid points at once inside one sweep, `efmpi sweep
+# -jobs`; default 0: as many as fit the sweep's GOMAXPROCS given each point's
+# ranks). PAR=1 runs one sweep at a time, its points on every core. Runs from
+# the repository root; prints its wall and CPU time at the end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+start=$EPOCHREALTIME
 EFMPI=${EFMPI:-bin/efmpi}
 OUT=${OUT:-results/paper}
 FIG=${FIG:-docs/figures}
-JOBS=${JOBS:-0}
 P=configs/paper
+source scripts/sweeppool.sh
+source "$P/f.sh"
 mkdir -p "$OUT" "$FIG"
-start=$(date +%s)
 
 # Targets (‖∇f‖²) and the K grid (multiples of 500, as in the paper).
 TARGET_A=1e-3   # polynomial: (a) and (c)
@@ -28,17 +38,6 @@ TARGET_B=1e-4   # logistic regression, (b)
 TARGET_B2=1e-6  # logistic regression, (b) at high accuracy
 TARGET_D=3e-2   # stochastic methods, (d)
 KGRID=500:500:50000
-
-sweep() { # DIR ARGS... : one efmpi sweep, its summary kept in DIR/sweep.log
-	local dir=$1
-	shift
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	echo "== efmpi sweep $* -jobs $JOBS -out $dir"
-	# -overwrite: the log below already sits in the folder when the sweep starts
-	"$EFMPI" sweep "$@" -jobs "$JOBS" -out "$dir" -quiet -overwrite | tee "$dir/sweep.log.tmp"
-	mv "$dir/sweep.log.tmp" "$dir/sweep.log"
-}
 
 # col FILE NAME: the index (1-based) of a column of a CSV header
 col() { head -1 "$1" | tr ',' '\n' | grep -nx "$2" | cut -d: -f1; }
@@ -50,29 +49,79 @@ chosen() {
 	awk -F, -v r="$r" 'NR > 1 && ($r == "chosen" || $r == "none")' "$1"
 }
 
-echo "### (a) polynomial, ||EF21|| vs EF21, top-10 of d = 100, n ∈ {1, 4, 8}"
+# CPU seconds of each sweep, measured on 2026-12-01 (2 shared cores, the code of
+# main 819b7eb, GOMAXPROCS=1): they only order the queue, longest first
+declare -A COST=(
+	[a/norm]=1 [a/ef21]=1
+	[b/synthetic-norm]=13 [b/synthetic-norm-g1]=8 [b/synthetic-ef21]=1
+	[b/breast_cancer-norm]=2 [b/breast_cancer-norm-g1]=1 [b/breast_cancer-ef21]=1
+	[b/a1a-norm]=21 [b/a1a-norm-g1]=4 [b/a1a-ef21]=13
+	[b2/synthetic-norm]=8 [b2/synthetic-ef21]=1 [b2/breast_cancer-norm]=2 [b2/breast_cancer-ef21]=1
+	[b2/a1a-norm]=8 [b2/a1a-ef21]=11
+	[c]=7
+	[d/a1a-norm_sgdm]=6 [d/a1a-sgdm]=2 [d/a1a-norm_sgdm_identity]=2 [d/a1a-norm_sgd]=2
+	[d/mushrooms-norm_sgdm]=14 [d/mushrooms-sgdm]=4 [d/mushrooms-norm_sgdm_identity]=4 [d/mushrooms-norm_sgd]=5
+)
+sweep() { # REL ARGS...: queue a sweep into $OUT/REL
+	local rel=$1
+	shift
+	pool_sweep "${COST[$rel]:-1}" "$OUT/$rel" "$@"
+}
+
+echo "### the sweeps of (a)–(d) and (f): $PAR at once on $CORES cores, the longest first"
+# (a) polynomial, ||EF21|| vs EF21, top-10 of d = 100, n ∈ {1, 4, 8}
 for m in norm ef21; do
-	sweep "$OUT/a/$m" -config "$P/a_poly_$m.toml" -grid run.ranks=1,4,8 -set run.log_every=1 \
+	sweep "a/$m" -config "$P/a_poly_$m.toml" -grid run.ranks=1,4,8 -set run.log_every=1 \
 		-target "$TARGET_A" -choose-k "$KGRID" -k-linear
 done
-"$EFMPI" plot -o "$FIG/a_polynomial.png" -rows n_ranks -dpi 110 -target "$TARGET_A" \
-	-title "(a) Polynomial, d = 100, top-10: K = smallest multiple of 500 reaching ‖∇f‖² ≤ $TARGET_A" \
-	"$OUT"/a/norm/point-00[0-9].h5 "$OUT"/a/ef21/point-00[0-9].h5
 
-echo "### (b) logistic regression with the nonconvex regulariser, top-1"
+# (b) logistic regression with the nonconvex regulariser, top-1
 GAMMAS=0.1,0.3,1,3,10
 for ds in synthetic breast_cancer a1a; do
 	# γ0 grid: K by doubling + bisection (assumes reaching the target is monotone in K)
-	sweep "$OUT/b/$ds-norm" -config "$P/b_${ds}_norm.toml" -grid stepsize.gamma0=$GAMMAS -set run.log_every=1 \
+	sweep "b/$ds-norm" -config "$P/b_${ds}_norm.toml" -grid stepsize.gamma0=$GAMMAS -set run.log_every=1 \
 		-target "$TARGET_B" -choose-k "$KGRID"
 	# γ0 = 1, the parameter-free choice: every K on the grid in order (no assumption)
-	sweep "$OUT/b/$ds-norm-g1" -config "$P/b_${ds}_norm.toml" -set run.log_every=1 \
+	sweep "b/$ds-norm-g1" -config "$P/b_${ds}_norm.toml" -set run.log_every=1 \
 		-target "$TARGET_B" -choose-k "$KGRID" -k-linear
 	# EF21's step does not depend on K: a longer run repeats a shorter one, so bisection is exact
-	sweep "$OUT/b/$ds-ef21" -config "$P/b_${ds}_ef21.toml" -set run.log_every=1 \
+	sweep "b/$ds-ef21" -config "$P/b_${ds}_ef21.toml" -set run.log_every=1 \
 		-target "$TARGET_B" -choose-k "$KGRID"
 done
-# the best γ0 per dataset: smallest chosen K, then fewest iterations to target
+
+# (b, high accuracy) the same at ‖∇f‖² ≤ $TARGET_B2 (γ0 ∈ {0.3, 1}; rows every 10 iterations)
+for ds in synthetic breast_cancer a1a; do
+	sweep "b2/$ds-norm" -config "$P/b_${ds}_norm.toml" -grid stepsize.gamma0=0.3,1 \
+		-target "$TARGET_B2" -choose-k "$KGRID"
+	sweep "b2/$ds-ef21" -config "$P/b_${ds}_ef21.toml" -target "$TARGET_B2" -choose-k "$KGRID"
+done
+
+# (c) γ0 × K on the polynomial (n = 4)
+sweep c -config "$P/a_poly_norm.toml" -grid stepsize.gamma0=0.01,0.1,1,10 \
+	-grid run.iterations=500,1000,2000,5000,10000,20000,50000 -set run.log_every=1 -target "$TARGET_A"
+
+# (d) stochastic gradients: ||EF21-SGDM|| vs EF21-SGDM vs ||SGDM|| vs ||EF21-SGD||
+for ds in a1a mushrooms; do
+	# ||EF21-SGDM|| also with a small γ0 grid; seeds 1, 2, 3 (seed varies fastest)
+	sweep "d/$ds-norm_sgdm" -config "$P/d_${ds}_norm_sgdm.toml" -grid stepsize.gamma0=1,3,10,30 \
+		-grid run.seed=1,2,3 -target "$TARGET_D"
+	for m in sgdm norm_sgdm_identity norm_sgd; do
+		sweep "d/$ds-$m" -config "$P/d_${ds}_$m.toml" -grid run.seed=1,2,3 -target "$TARGET_D"
+	done
+done
+
+# (f) the neighbours: EF21-W, sign methods with majority vote, partial participation (configs/paper/f.sh)
+f_sweeps
+pool_run
+pool_elapsed "$start" "reproduce: the sweeps took"
+
+echo "### the figures"
+plot() { pool_add 1 "$1" "$EFMPI" plot -o "$@"; } # PNG ARGS...: queue `efmpi plot -o PNG ARGS...`
+plot "$FIG/a_polynomial.png" -rows n_ranks -dpi 110 -target "$TARGET_A" \
+	-title "(a) Polynomial, d = 100, top-10: K = smallest multiple of 500 reaching ‖∇f‖² ≤ $TARGET_A" \
+	"$OUT"/a/norm/point-00[0-9].h5 "$OUT"/a/ef21/point-00[0-9].h5
+
+# (b) the best γ0 per dataset: smallest chosen K, then fewest iterations to target
 best_file() { # prints "γ0 file" of the best point
 	local csv=$1 k it f g
 	k=$(col "$csv" run.iterations)
@@ -91,34 +140,22 @@ for ds in synthetic breast_cancer a1a; do
 	bfiles+=("$OUT/b/$ds-ef21/point-000.h5" "$one")
 	if [ -n "$best" ] && [ "$bg" != "1" ]; then bfiles+=("$best"); fi
 done
-"$EFMPI" plot -o "$FIG/b_logreg.png" -rows dataset -dpi 110 -target "$TARGET_B" \
+plot "$FIG/b_logreg.png" -rows dataset -dpi 110 -target "$TARGET_B" \
 	-title "(b) Logistic regression, λ = 0.1, top-1: K = smallest multiple of 500 reaching ‖∇f‖² ≤ $TARGET_B" \
 	"${bfiles[@]}"
 
-echo "### (b, high accuracy) the same at ‖∇f‖² ≤ $TARGET_B2 (γ0 ∈ {0.3, 1}; rows every 10 iterations)"
-for ds in synthetic breast_cancer a1a; do
-	sweep "$OUT/b2/$ds-norm" -config "$P/b_${ds}_norm.toml" -grid stepsize.gamma0=0.3,1 \
-		-target "$TARGET_B2" -choose-k "$KGRID"
-	sweep "$OUT/b2/$ds-ef21" -config "$P/b_${ds}_ef21.toml" -target "$TARGET_B2" -choose-k "$KGRID"
-done
-
-echo "### (c) γ0 × K on the polynomial (n = 4)"
-sweep "$OUT/c" -config "$P/a_poly_norm.toml" -grid stepsize.gamma0=0.01,0.1,1,10 \
-	-grid run.iterations=500,1000,2000,5000,10000,20000,50000 -set run.log_every=1 -target "$TARGET_A"
-"$EFMPI" plot -o "$FIG/c_gamma0_K_min_grad.png" -table "$OUT/c/sweep.csv" -x run.iterations -y min_grad_norm_sq \
+plot "$FIG/c_gamma0_K_min_grad.png" -table "$OUT/c/sweep.csv" -x run.iterations -y min_grad_norm_sq \
 	-by stepsize.gamma0 -logx -logy -dpi 110 -target "$TARGET_A" \
 	-title "(c) ||EF21|| top-10, polynomial, n = 4: smallest ‖∇f‖² within K iterations"
-"$EFMPI" plot -o "$FIG/c_gamma0_K_iters.png" -table "$OUT/c/sweep.csv" -x run.iterations -y iters_to_target \
+plot "$FIG/c_gamma0_K_iters.png" -table "$OUT/c/sweep.csv" -x run.iterations -y iters_to_target \
 	-by stepsize.gamma0 -logx -logy -dpi 110 \
 	-title "(c) ||EF21|| top-10, polynomial, n = 4: iterations to ‖∇f‖² ≤ $TARGET_A"
 # trajectories at K = 10000 (the fifth K): points 4, 11, 18, 25
-"$EFMPI" plot -o "$FIG/c_trajectories_K10000.png" -dpi 110 -target "$TARGET_A" \
+plot "$FIG/c_trajectories_K10000.png" -dpi 110 -target "$TARGET_A" \
 	-title "(c) ||EF21|| top-10 on the polynomial, n = 4, K = 10000, γ = γ0/√(K+1)" \
 	"$OUT"/c/point-004.h5 "$OUT"/c/point-011.h5 "$OUT"/c/point-018.h5 "$OUT"/c/point-025.h5
 
-echo "### (d) stochastic gradients: ||EF21-SGDM|| vs EF21-SGDM vs ||SGDM|| vs ||EF21-SGD||"
-dfiles=()
-# best γ0 of ||EF21-SGDM||: lowest mean log10(smallest ‖∇f‖²) over the seeds; prints the γ0
+# (d) the best γ0 of ||EF21-SGDM||: lowest mean log10(smallest ‖∇f‖²) over the seeds; prints the γ0
 best_gamma_d() {
 	local csv=$1 g m
 	g=$(col "$csv" stepsize.gamma0)
@@ -126,13 +163,8 @@ best_gamma_d() {
 	awk -F, -v g="$g" -v m="$m" 'NR > 1 { s[$g] += log($m); n[$g]++ }
 		END { for (k in s) print s[k] / n[k], k }' "$csv" | sort -g | head -1 | cut -d' ' -f2
 }
+dfiles=()
 for ds in a1a mushrooms; do
-	# ||EF21-SGDM|| also with a small γ0 grid; seeds 1, 2, 3 (seed varies fastest)
-	sweep "$OUT/d/$ds-norm_sgdm" -config "$P/d_${ds}_norm_sgdm.toml" -grid stepsize.gamma0=1,3,10,30 \
-		-grid run.seed=1,2,3 -target "$TARGET_D"
-	for m in sgdm norm_sgdm_identity norm_sgd; do
-		sweep "$OUT/d/$ds-$m" -config "$P/d_${ds}_$m.toml" -grid run.seed=1,2,3 -target "$TARGET_D"
-	done
 	g=$(best_gamma_d "$OUT/d/$ds-norm_sgdm/sweep.csv")
 	echo "(d) $ds: best γ0 of ||EF21-SGDM|| = $g"
 	best=$(awk -F, -v g="$(col "$OUT/d/$ds-norm_sgdm/sweep.csv" stepsize.gamma0)" \
@@ -142,12 +174,13 @@ for ds in a1a mushrooms; do
 	if [ "$best" != "$OUT/d/$ds-norm_sgdm/point-000.h5" ]; then dfiles+=("$best"); fi
 	for m in sgdm norm_sgdm_identity norm_sgd; do dfiles+=("$OUT/d/$ds-$m/point-000.h5"); done
 done
-"$EFMPI" plot -o "$FIG/d_stochastic.png" -rows dataset -dpi 110 -target "$TARGET_D" -logbits \
+plot "$FIG/d_stochastic.png" -rows dataset -dpi 110 -target "$TARGET_D" -logbits \
 	-title "(d) Stochastic methods, minibatch 32 per rank, eta-theory momentum, K = 50000 (seed 1)" \
 	"${dfiles[@]}"
 
-echo "### (f) the neighbours: EF21-W, sign methods with majority vote, partial participation"
-EFMPI="$EFMPI" OUT="$OUT" FIG="$FIG" "$P/f.sh"
+f_plots
+pool_run
+f_tables
 
 echo "### tables → $OUT/tables.md"
 {
@@ -204,5 +237,5 @@ echo "### tables → $OUT/tables.md"
 	done
 } >"$OUT/tables.md"
 
-end=$(date +%s)
-echo "reproduce: done in $((end - start)) s — figures in $FIG, tables in $OUT/tables.md"
+echo "reproduce: figures in $FIG, tables in $OUT/tables.md and $OUT/f/tables.md"
+pool_elapsed "$start" "reproduce: done in"
