@@ -26,8 +26,8 @@ run: build
 	./$(BIN) demo
 
 # every run, table and figure of EXPERIMENTS.md from nothing: the 42 sweeps PAR (default: the
-# cores) at once, longest first (scripts/sweeppool.sh). About 2.5 min on 2 cores: 157 s wall /
-# 253 s CPU on 2026-12-01, 2-core Intel Xeon shared with other sessions (load average 2.5).
+# cores) at once, longest first (scripts/sweeppool.sh). About 2 min on 2 cores: 129 s wall /
+# 256 s CPU on 2026-12-01, 2-core Intel Xeon, otherwise idle.
 # PAR=1 runs one sweep at a time.
 reproduce: build
 	EFMPI=./$(BIN) configs/paper/reproduce.sh

@@ -30,3 +30,18 @@ func TestPaperConfigs(t *testing.T) {
 		t.Errorf("reproduce.sh: %v\n%s", err, out)
 	}
 }
+
+// TestSweepPool runs scripts/sweeppool_test.sh, the checks of the queue that
+// `make reproduce` runs its sweeps in (start order longest first, at most
+// PAR at once, GOMAXPROCS per job, failures reported by name), with toy jobs.
+func TestSweepPool(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	cmd := exec.Command(bash, "scripts/sweeppool_test.sh")
+	cmd.Dir = "../.."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("scripts/sweeppool_test.sh: %v\n%s", err, out)
+	}
+}
