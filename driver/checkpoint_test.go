@@ -185,6 +185,24 @@ func runSpec(t *testing.T, ctx context.Context, spec Spec, want string) Result {
 	return res
 }
 
+// runFile prepares spec for n ranks, runs it in-process and opens its run
+// file.
+func runFile(t *testing.T, spec Spec, n int) *hdf5io.Run {
+	t.Helper()
+	sh, err := Prepare(spec, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RunInproc(context.Background(), sh, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	run, err := hdf5io.Open(spec.Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
 func copyFile(t *testing.T, src, dst string) {
 	t.Helper()
 	data, err := os.ReadFile(src)

@@ -201,17 +201,7 @@ func TestDriverMatchesReferenceBitForBit(t *testing.T) {
 func TestRecordedColumns(t *testing.T) {
 	spec := baseSpec(t)
 	spec.Normalize, spec.Rule, spec.Iterations = true, algorithms.RuleNormTheory, 30
-	sh, err := Prepare(spec, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := RunInproc(context.Background(), sh, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	run, err := hdf5io.Open(spec.Output)
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := runFile(t, spec, 3)
 	gamma := 1 / math.Sqrt(31)
 	for i := range run.Rows() {
 		if run.Floats["step_size"][i] != gamma {
