@@ -3,7 +3,9 @@ package inproc
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
+	"time"
 
 	"github.com/efmpi/efmpi/collective"
 	"github.com/efmpi/efmpi/collective/wire"
@@ -87,6 +89,40 @@ func (m *meeting) arrive() (uint64, bool) {
 	return m.gen, m.count == m.n
 }
 
+// spinFor is how long a waiting node polls for its token before it blocks.
+// With no more nodes than cores (inproc.NewHosted as the driver uses it) the
+// other nodes are running, and a blocked goroutine's thread goes to sleep and
+// takes tens of microseconds to wake: nodes that meet every iteration and
+// arrive within microseconds of each other would pay that every time
+// (a9a, 20 ranks on 2 nodes: 0.43 against 0.48 ms per iteration, medians of
+// six alternating runs). A world of one node, or of more nodes than cores,
+// never spins.
+const spinFor = 50 * time.Microsecond
+
+// spin polls for round g's token for up to spinFor and reports whether it
+// took it (m.mu not held).
+func (m *meeting) spin(g uint64) bool {
+	if m.n == 1 || m.n > runtime.GOMAXPROCS(0) {
+		return false // the releaser may need this core
+	}
+	wake := m.wake[g&1]
+	var start time.Time
+	for i := 0; ; i++ {
+		select {
+		case <-wake:
+			return true
+		default:
+		}
+		if i&63 == 63 {
+			if start.IsZero() {
+				start = time.Now()
+			} else if time.Since(start) > spinFor {
+				return false
+			}
+		}
+	}
+}
+
 // conclude ends the caller's part in round g (m.mu held, unlocked on
 // return): the last rank to arrive releases the round and wakes the n−1
 // others, the others wait for it, or for the loss that means it never comes.
@@ -102,6 +138,9 @@ func (m *meeting) conclude(g uint64, last bool, host string) error {
 		return nil
 	}
 	m.mu.Unlock()
+	if m.spin(g) {
+		return nil
+	}
 	select {
 	case <-m.wake[g&1]:
 		return nil
