@@ -21,7 +21,7 @@
 //     passes it to the other ranks as EFMPI_COORDINATOR;
 //  3. under srun: the first host of SLURM_STEP_NODELIST (or SLURM_JOB_NODELIST,
 //     SLURM_NODELIST) with port EFMPI_PORT, or 20000 + (7919·job id + step id)
-//     mod 20000; rank 0 binds every interface on that port;
+//     mod 12768 (below the ephemeral ports); rank 0 binds every interface on that port;
 //  4. under MPICH's Hydra: through the process manager's key-value space (the
 //     PMI-1 wire protocol on PMI_FD), so no shared directory is needed;
 //  5. otherwise (Open MPI's mpirun, PMIx): a rendezvous file

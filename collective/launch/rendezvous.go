@@ -183,8 +183,10 @@ func shortName(h string) string {
 }
 
 // slurmPort is EFMPI_PORT, else 20000 + (7919·SLURM_JOB_ID + SLURM_STEP_ID)
-// mod 20000, so that every task of a step derives the same port and concurrent
-// steps on one node usually differ.
+// mod slurmPorts, so that every task of a step derives the same port and
+// concurrent steps on one node usually differ. The ports, 20000…32767, lie
+// below Linux's default ephemeral range (32768…60999): a port that outgoing
+// connections may take as their local end could be busy when rank 0 binds.
 func slurmPort(getenv func(string) string) (int, error) {
 	if getenv("EFMPI_PORT") != "" {
 		p, err := needInt(getenv, "EFMPI_PORT")
@@ -215,10 +217,14 @@ func slurmPort(getenv func(string) string) (int, error) {
 	if job < 0 {
 		return 0, fmt.Errorf("launch: %s=%d is negative", jobVar, job)
 	}
-	// 7919 is prime to 20000, so for a fixed step the jobs' ports are a
-	// permutation, and step s+1 of job J does not land on step s of job J+1.
-	return 20000 + ((job%20000)*7919+step%20000)%20000, nil
+	// 7919 is prime to slurmPorts (2⁵·3·7·19), so for a fixed step the jobs'
+	// ports are a permutation, and step s+1 of job J does not land on step s
+	// of job J+1.
+	return 20000 + ((job%slurmPorts)*7919+step%slurmPorts)%slurmPorts, nil
 }
+
+// slurmPorts is the number of ports slurmPort derives: 20000…32767.
+const slurmPorts = 32768 - 20000
 
 // advertiseHost is the name other hosts reach this one by: EFMPI_HOST, else
 // the host name.

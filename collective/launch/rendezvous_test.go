@@ -86,12 +86,13 @@ func TestResolveCoordinator(t *testing.T) {
 }
 
 func TestSlurmPortDeterministic(t *testing.T) {
-	// 20000 + (7919·jobid + stepid) mod 20000, the same for every task of a
-	// step; step 1 of job 4711 and step 0 of job 4712 differ.
+	// 20000 + (7919·jobid + stepid) mod 12768, the same for every task of a
+	// step, below the ephemeral ports (32768…); step 1 of job 4711 and step
+	// 0 of job 4712 differ. Worked out by hand (Python).
 	for _, tc := range []struct {
 		job, step string
 		want      int
-	}{{"4711", "2", 26411}, {"4711", "1", 26410}, {"4712", "0", 34328}, {"19999", "1", 32082}, {"40000", "0", 20000}, {"123456", "", 28064}} {
+	}{{"4711", "2", 31083}, {"4711", "1", 31082}, {"4712", "0", 26232}, {"12767", "1", 24850}, {"25536", "0", 20000}, {"123456", "", 22304}} {
 		p, err := slurmPort(envOf("SLURM_JOB_ID="+tc.job, "SLURM_STEP_ID="+tc.step))
 		if err != nil || p != tc.want {
 			t.Errorf("job %s step %s: port %d, %v; want %d", tc.job, tc.step, p, err, tc.want)
