@@ -36,5 +36,5 @@ func ExampleDetect() {
 	fmt.Printf("rank 0 at %s (%s)\n", c.Addr, c.Method)
 	// Output:
 	// srun: rank 2 of 4, job 4711.0
-	// rank 0 at node07:26409 (slurm)
+	// rank 0 at node07:31081 (slurm)
 }
