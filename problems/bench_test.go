@@ -15,13 +15,20 @@ func csrBytes(ds *datasets.Dataset) int64 {
 	return int64(len(s.ColIdx))*4 + int64(len(s.Val))*8 + int64(len(s.RowPtr))*8 + int64(len(ds.Labels))*8
 }
 
-func BenchmarkLogRegGradA9A(b *testing.B) {
+// a9aBench is the setup of the a9a benchmarks: the data, its logistic
+// regression, a point x (N(0, 0.1²), seed 1) and a gradient buffer.
+func a9aBench(b *testing.B) (*datasets.Dataset, *LogReg, []float64, []float64) {
+	b.Helper()
 	ds := loadLIBSVM(b, "a9a")
 	p, err := NewLogReg(ds, lambda)
 	if err != nil {
 		b.Fatal(err)
 	}
-	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	return ds, p, randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+}
+
+func BenchmarkLogRegGradA9A(b *testing.B) {
+	ds, p, x, g := a9aBench(b)
 	b.SetBytes(csrBytes(ds))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -88,12 +95,7 @@ func floatSum(v []float64) float64 {
 }
 
 func BenchmarkLogRegMinibatchGradA9A(b *testing.B) {
-	ds := loadLIBSVM(b, "a9a")
-	p, err := NewLogReg(ds, lambda)
-	if err != nil {
-		b.Fatal(err)
-	}
-	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	_, p, x, g := a9aBench(b)
 	batch := make([]int32, 256)
 	for i := range batch {
 		batch[i] = int32((i * 7919) % p.Samples())
@@ -179,12 +181,7 @@ func naiveSparseGrad(p *LogReg, dst, x []float64) {
 }
 
 func BenchmarkLogRegGradA9ABefore(b *testing.B) {
-	ds := loadLIBSVM(b, "a9a")
-	p, err := NewLogReg(ds, lambda)
-	if err != nil {
-		b.Fatal(err)
-	}
-	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	ds, p, x, g := a9aBench(b)
 	b.SetBytes(csrBytes(ds))
 	for b.Loop() {
 		naiveSparseGrad(p, g, x)
@@ -214,12 +211,7 @@ func BenchmarkLogRegGradA9AValued(b *testing.B) {
 // BenchmarkLogRegGradA9AKernelBefore is the gradient with the kernels of
 // before issue 12 (before_test.go), for the ratio in the same run.
 func BenchmarkLogRegGradA9AKernelBefore(b *testing.B) {
-	ds := loadLIBSVM(b, "a9a")
-	p, err := NewLogReg(ds, lambda)
-	if err != nil {
-		b.Fatal(err)
-	}
-	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	ds, p, x, g := a9aBench(b)
 	b.SetBytes(csrBytes(ds))
 	for b.Loop() {
 		gradBefore(p, g, x)
@@ -229,12 +221,7 @@ func BenchmarkLogRegGradA9AKernelBefore(b *testing.B) {
 // BenchmarkLogRegValueGradA9A is one metric evaluation of f_i and ∇f_i: the
 // fused pass.
 func BenchmarkLogRegValueGradA9A(b *testing.B) {
-	ds := loadLIBSVM(b, "a9a")
-	p, err := NewLogReg(ds, lambda)
-	if err != nil {
-		b.Fatal(err)
-	}
-	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	_, p, x, g := a9aBench(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		p.ValueGrad(g, x)
@@ -244,12 +231,7 @@ func BenchmarkLogRegValueGradA9A(b *testing.B) {
 // BenchmarkLogRegValueGradA9ABefore is the same metric evaluation as before
 // issue 12: the gradient, then a second pass for the value.
 func BenchmarkLogRegValueGradA9ABefore(b *testing.B) {
-	ds := loadLIBSVM(b, "a9a")
-	p, err := NewLogReg(ds, lambda)
-	if err != nil {
-		b.Fatal(err)
-	}
-	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	_, p, x, g := a9aBench(b)
 	for b.Loop() {
 		gradBefore(p, g, x)
 		valueBefore(p, x)
@@ -260,12 +242,7 @@ func BenchmarkLogRegValueGradA9ABefore(b *testing.B) {
 // the loss from the cached margins, no pass over the matrix. "library" is the
 // same sum with math.Log1p, for the ratio.
 func BenchmarkLogRegValueCachedA9A(b *testing.B) {
-	ds := loadLIBSVM(b, "a9a")
-	p, err := NewLogReg(ds, lambda)
-	if err != nil {
-		b.Fatal(err)
-	}
-	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	_, p, x, g := a9aBench(b)
 	p.Grad(g, x)
 	b.Run("log1pUnit", func(b *testing.B) {
 		b.ReportAllocs()
@@ -355,12 +332,7 @@ func interleave(b *testing.B, grad, before func(), stream func() float64) {
 // alternately call by call, so both see the same load; it reports each
 // one's ns per call and their ratio (the two give the same bits).
 func BenchmarkSoftplusSumInterleaved(b *testing.B) {
-	ds := loadLIBSVM(b, "a9a")
-	p, err := NewLogReg(ds, lambda)
-	if err != nil {
-		b.Fatal(err)
-	}
-	x, g := randVec(p.Dim(), 0.1, 1), make([]float64, p.Dim())
+	_, p, x, g := a9aBench(b)
 	p.Grad(g, x)
 	var now, before time.Duration
 	var s float64
