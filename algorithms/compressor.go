@@ -237,27 +237,30 @@ func b2i(b bool) int {
 	return i
 }
 
-// maxBits8 returns the largest magnitude bits of the eight entries of c,
-// without branches.
-func maxBits8(c []float64) uint64 {
-	c = c[:8]
-	m0 := max(math.Float64bits(c[0])&absMask, math.Float64bits(c[1])&absMask)
-	m1 := max(math.Float64bits(c[2])&absMask, math.Float64bits(c[3])&absMask)
-	m2 := max(math.Float64bits(c[4])&absMask, math.Float64bits(c[5])&absMask)
-	m3 := max(math.Float64bits(c[6])&absMask, math.Float64bits(c[7])&absMask)
-	return max(max(m0, m1), max(m2, m3))
-}
-
 // argmaxMagnitude returns the smallest index of an entry of largest
 // magnitude (NaN counted as +Inf), v non-empty. The comparison is on the bits
-// of |x|, which order like |x|; a block of eight is looked into only when its
-// largest bits beat the best so far, and NaN bits are clamped to +Inf's there.
+// of |x|, which order like |x|; a block of sixteen is looked into only when one
+// of its entries beats the best so far, and NaN bits are clamped to +Inf's
+// there. The test of a block has no branch: best − bits(|x|) wraps past 2⁶³
+// exactly when bits(|x|) > best (both lie below 2⁶³), so the OR of the
+// sixteen differences has its top bit set when some entry beats best. (Written
+// out in the loop: as a function it is not inlined, and the call costs as
+// much as the test.)
 func argmaxMagnitude(v []float64) int {
 	best, bi := uint64(0), 0
 	i := 0
-	for ; i+8 <= len(v); i += 8 {
-		if maxBits8(v[i:i+8:i+8]) > best {
-			best, bi = argmaxFrom(v[i:i+8:i+8], i, best, bi)
+	for ; i+16 <= len(v); i += 16 {
+		c := v[i : i+16 : i+16]
+		d0 := (best - math.Float64bits(c[0])&absMask) | (best - math.Float64bits(c[1])&absMask)
+		d1 := (best - math.Float64bits(c[2])&absMask) | (best - math.Float64bits(c[3])&absMask)
+		d2 := (best - math.Float64bits(c[4])&absMask) | (best - math.Float64bits(c[5])&absMask)
+		d3 := (best - math.Float64bits(c[6])&absMask) | (best - math.Float64bits(c[7])&absMask)
+		d0 |= (best - math.Float64bits(c[8])&absMask) | (best - math.Float64bits(c[9])&absMask)
+		d1 |= (best - math.Float64bits(c[10])&absMask) | (best - math.Float64bits(c[11])&absMask)
+		d2 |= (best - math.Float64bits(c[12])&absMask) | (best - math.Float64bits(c[13])&absMask)
+		d3 |= (best - math.Float64bits(c[14])&absMask) | (best - math.Float64bits(c[15])&absMask)
+		if int64(d0|d1|d2|d3) < 0 {
+			best, bi = argmaxFrom(c, i, best, bi)
 		}
 	}
 	best, bi = argmaxFrom(v[i:], i, best, bi)

@@ -81,18 +81,25 @@ func BenchmarkStreamRead1e6(b *testing.B) {
 	b.SetBytes(8 * d)
 	var total float64
 	for b.Loop() {
-		var s0, s1, s2, s3 float64
-		for k := 0; k+4 <= d; k += 4 {
-			s0 += v[k]
-			s1 += v[k+1]
-			s2 += v[k+2]
-			s3 += v[k+3]
-		}
-		total += (s0 + s1) + (s2 + s3)
+		total += streamSum(v)
 	}
 	if total == 0.5 {
 		b.Log(total)
 	}
+}
+
+// streamSum is the sum of v with four accumulators (the tail ignored): one
+// streaming read, as fast as one core reads memory.
+func streamSum(v []float64) float64 {
+	var s0, s1, s2, s3 float64
+	for k := 0; k+4 <= len(v); k += 4 {
+		c := v[k : k+4 : k+4]
+		s0 += c[0]
+		s1 += c[1]
+		s2 += c[2]
+		s3 += c[3]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // The top-k compression allocates nothing once warmed up, on every path.

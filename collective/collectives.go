@@ -446,6 +446,10 @@ type Hoster interface {
 	// lo+i; it returns the total SparseFrameSize of every rank's message,
 	// from which each hosted rank's Traffic follows.
 	AggregateHosted(msgs []*sparse.Vector, sum SumFunc, out *sparse.Vector) (int64, error)
+	// AggregateReduceHosted is AggregateHosted and, when srcs is not nil,
+	// AllreduceHosted of srcs into dst, in one meeting: a round's metric
+	// sums travel with its aggregate. Every node must pass srcs, or none.
+	AggregateReduceHosted(msgs []*sparse.Vector, sum SumFunc, out *sparse.Vector, srcs [][]float64, dst []float64) (int64, error)
 	// AllreduceHosted writes into dst (on every node) the TreeSum over the
 	// ranks of their src vectors, srcs[i] being rank lo+i's.
 	AllreduceHosted(srcs [][]float64, dst []float64) error

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/efmpi/efmpi/algorithms"
 	"github.com/efmpi/efmpi/collective"
 	"github.com/efmpi/efmpi/collective/inproc"
+	"github.com/efmpi/efmpi/hdf5io"
 )
 
 // plainComm hides the in-process fast paths of a communicator (its
@@ -134,6 +136,76 @@ func TestResumeAcrossNodeCounts(t *testing.T) {
 				t.Fatalf("resume: %s (%s), %v", res.Status, res.Reason, err)
 			}
 			sameRun(t, spec.Output, ref.Output)
+		})
+	}
+}
+
+// TestFusedRowsMatchUnfused checks the rows whose metric sums travel with
+// the round's aggregate (a hosted node, a full-gradient method): with
+// log_every 7 and a tolerance met between log rows, 2 hosted nodes must
+// stop at the same iteration as one goroutine per rank over the star
+// collectives (which reduces the metrics separately), record the same rows
+// bit for bit, and their stopping row must carry the bits of that
+// iteration's row in an unfused run recording every iteration.
+func TestFusedRowsMatchUnfused(t *testing.T) {
+	for _, normalize := range []bool{false, true} {
+		t.Run(fmt.Sprintf("normalize=%v", normalize), func(t *testing.T) {
+			pilot := baseSpec(t)
+			pilot.Iterations, pilot.Normalize = 60, normalize
+			if normalize {
+				pilot.Rule = algorithms.RuleNormTheory
+			}
+			sh, err := Prepare(pilot, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runPerRank(t, sh)
+			run, err := hdf5io.Open(pilot.Output)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gn := run.Floats["grad_norm_sq"]
+			tol := gn[37]
+			stop := slices.IndexFunc(gn, func(v float64) bool { return v <= tol })
+			if stop%7 == 0 {
+				t.Fatalf("the pilot's first row under %v is %d, a log row: choose another", tol, stop)
+			}
+			spec := pilot
+			spec.LogEvery, spec.Tolerance = 7, tol
+			want := spec
+			want.Output = filepath.Join(t.TempDir(), "per-rank.h5")
+			if sh, err = Prepare(want, 5); err != nil {
+				t.Fatal(err)
+			}
+			if res := runPerRank(t, sh); res.Status != StatusTolerance || res.Iterations != stop {
+				t.Fatalf("per rank: %s after %d iterations, want tolerance after %d", res.Status, res.Iterations, stop)
+			}
+			got := spec
+			got.Output = filepath.Join(t.TempDir(), "nodes.h5")
+			if sh, err = Prepare(got, 5); err != nil {
+				t.Fatal(err)
+			}
+			res, err := runInprocNodes(context.Background(), sh, Options{}, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Status != StatusTolerance || res.Iterations != stop {
+				t.Fatalf("2 nodes: %s after %d iterations, want tolerance after %d", res.Status, res.Iterations, stop)
+			}
+			sameRun(t, got.Output, want.Output)
+			fused, err := hdf5io.Open(got.Output)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := fused.Rows() - 1
+			if it := fused.Ints["iteration"][last]; it != int64(stop) {
+				t.Fatalf("last row is iteration %d, want %d", it, stop)
+			}
+			for _, col := range []string{"f", "grad_norm_sq", "est_err_sq"} {
+				if g, w := fused.Floats[col][last], run.Floats[col][stop]; !sameBits(g, w) {
+					t.Errorf("%s at iteration %d: %v, the unfused row %v", col, stop, g, w)
+				}
+			}
 		})
 	}
 }

@@ -238,8 +238,19 @@ type loop struct {
 	aggr    *algorithms.Aggregator // the rank-order sum
 	// metric buffers: mlocs[i] = [f_i, ∇f_i (d values), stop flag] of hosted
 	// client i, msum their sum over the ranks
-	mlocs     [][]float64
-	msum      []float64
+	mlocs [][]float64
+	msum  []float64
+	// fuse: the metric sums of a row travel with the aggregate of the round
+	// that reaches it (one meeting instead of two; every node decides the
+	// same from the config): hosted nodes, full-gradient methods whose
+	// x does not move in Apply, every client in every round. round is the
+	// round in progress (−1 outside one); fused: msum already holds the
+	// sums of the row after the last round.
+	fuse  bool
+	round int
+	fused bool
+	// ctx is the run's context (a fused row's stop flag)
+	ctx       context.Context
 	ctrl      [2]float64
 	rec       *hdf5io.Recorder
 	recMu     sync.Mutex // guards recClosed, for mark
@@ -354,6 +365,8 @@ func (l *loop) setup() error {
 		l.mlocs[i] = make([]float64, d+2)
 	}
 	l.lastX = make([]float64, d)
+	l.fuse = l.host != nil && !l.traits.MovesXInApply && !sh.stochastic() && cfg.Participation.Full()
+	l.round = -1
 	if l.root && l.dense() && l.host == nil {
 		l.msgs = make([]sparse.Vector, l.n)
 	}
@@ -533,11 +546,22 @@ func (l *loop) exchange(msg *sparse.Vector, agg *sparse.Vector) error {
 // (collective.Hoster): every rank's message meets in one aggregate, summed
 // in rank order, and each hosted rank's wire bytes are what it would count
 // alone. With the dense downlink only rank 0's node uses the aggregate.
+// When the round ends at a metric row and the loop fuses, the row's
+// [f_i, ∇f_i, stop] (the round's gradients are at x^{k+1}) are summed in
+// the same meeting.
 func (l *loop) exchangeHosted(msgs []*sparse.Vector, agg *sparse.Vector) error {
-	total, err := l.host.AggregateHosted(msgs, l.sum, agg)
+	var srcs [][]float64
+	if l.fuse && l.round >= 0 && l.metricsAfter(l.round) {
+		l.noteGrads()
+		l.fillMetrics(stopRequested(l.ctx))
+		l.clock.add(&l.t.Metrics)
+		srcs = l.mlocs
+	}
+	total, err := l.host.AggregateReduceHosted(msgs, l.sum, agg, srcs, l.msum)
 	if err != nil {
 		return aggregateFailure(err)
 	}
+	l.fused = srcs != nil
 	for i, m := range msgs {
 		own := int64(wire.SparseFrameSize(m.Len()))
 		switch {
@@ -578,6 +602,7 @@ func (l *loop) dense() bool {
 }
 
 func (l *loop) run(ctx context.Context, from resumePoint) (Result, error) {
+	l.ctx = ctx
 	l.start = time.Now().Add(-time.Duration(from.elapsed * float64(time.Second)))
 	l.lastReport = time.Now()
 	l.clock.start()
@@ -602,16 +627,16 @@ func (l *loop) iterate(ctx context.Context, start int) (Result, error) {
 	for k := start; k < K; k++ {
 		copy(l.lastX, l.x()) // x^k is finite (checked below): the iterate kept if x^{k+1} is not
 		// one iteration, in the order algorithms.Node.Round defines
-		if err := l.node.Round(k, l); errors.Is(err, algorithms.ErrZeroEstimator) {
+		l.round = k
+		err := l.node.Round(k, l)
+		l.round = -1
+		if errors.Is(err, algorithms.ErrZeroEstimator) {
 			return l.zeroEstimator(k)
 		} else if err != nil {
 			return l.result(StatusFailed, err.Error(), k), err
 		}
 		atX := l.noteGrads()
-		// Finiteness of x is checked every iteration (O(d), replicated on
-		// every rank, so no communication): a non-finite x^{k+1} forces a
-		// row, and the run stops as diverged at the first such iteration.
-		due := (k+1)%spec.LogEvery == 0 || k+1 == K || !allFinite(l.x())
+		due := l.rowDue(k + 1)
 		// With a tolerance, a full-gradient method (its ∇f_i(x^{k+1}) is at
 		// hand) checks ‖∇f‖² every iteration, recording only the stopping
 		// row between log rows; other methods check on recorded rows only.
@@ -629,6 +654,30 @@ func (l *loop) iterate(ctx context.Context, start int) (Result, error) {
 		}
 	}
 	return l.result(StatusCompleted, fmt.Sprintf("%d iterations", K), K), nil
+}
+
+// rowDue reports whether row k is recorded: every log_every iterations,
+// the last, and whenever x^k is not finite — checked every iteration (O(d),
+// replicated on every rank, so no communication): the run then stops as
+// diverged at the first such iteration.
+func (l *loop) rowDue(k int) bool {
+	spec := l.sh.Spec
+	return k%spec.LogEvery == 0 || k == spec.Iterations || !allFinite(l.x())
+}
+
+// metricsAfter reports, during round k of a fusing loop (x is x^{k+1} and
+// every gradient is at it), whether metrics are evaluated at row k+1: a
+// recorded row, or every row under a tolerance (iterate's decision).
+func (l *loop) metricsAfter(k int) bool {
+	return l.rowDue(k+1) || l.sh.Spec.Tolerance > 0
+}
+
+// stopRequested is the stop flag this rank contributes to a metric row.
+func stopRequested(ctx context.Context) float64 {
+	if ctx.Err() != nil {
+		return 1
+	}
+	return 0
 }
 
 // noteGrads records, after a round, which hosted ranks' gradients are
@@ -701,27 +750,17 @@ func (l *loop) observe(ctx context.Context, k int, due bool) (string, string, er
 // reduce) and decides whether the run stops; rank 0 records the row when
 // record is set, or when the run stops here.
 func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, string, error) {
-	stopFlag := 0.0
-	if ctx.Err() != nil {
-		stopFlag = 1
-	}
-	d := l.d
 	x := l.x()
-	for i, o := range l.orcs {
-		mloc, obj := l.mlocs[i], o.obj
-		if vg, ok := obj.(problems.ValueGrader); ok && !l.gradAtX[i] {
-			mloc[0] = vg.ValueGrad(mloc[1:d+1], x) // one pass for both
-		} else {
-			if l.gradAtX[i] {
-				copy(mloc[1:d+1], l.node.Grad(i)) // the same computation, bit for bit
-			} else {
-				obj.Grad(mloc[1:d+1], x)
-			}
-			mloc[0] = obj.Value(x) // after the Grad at x: from its margins
-		}
-		mloc[d+1] = stopFlag
+	var mt algorithms.RowMetrics
+	var stop bool
+	var err error
+	if l.fused { // summed with the round's aggregate
+		l.fused = false
+		mt, stop = l.rowMetrics()
+	} else {
+		l.fillMetrics(stopRequested(ctx))
+		mt, stop, err = l.reduceMetrics()
 	}
-	mt, stop, err := l.reduceMetrics()
 	if err != nil {
 		return StatusFailed, err.Error(), commErr("metrics", err)
 	}
@@ -759,50 +798,77 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 	return status, why, nil
 }
 
+// fillMetrics writes every hosted client's [f_i(x), ∇f_i(x), stop] into
+// mlocs at the current x, reusing the round's gradient where it is at x.
+func (l *loop) fillMetrics(stopFlag float64) {
+	d, x := l.d, l.x()
+	for i, o := range l.orcs {
+		mloc, obj := l.mlocs[i], o.obj
+		if vg, ok := obj.(problems.ValueGrader); ok && !l.gradAtX[i] {
+			mloc[0] = vg.ValueGrad(mloc[1:d+1], x) // one pass for both
+		} else {
+			if l.gradAtX[i] {
+				copy(mloc[1:d+1], l.node.Grad(i)) // the same computation, bit for bit
+			} else {
+				obj.Grad(mloc[1:d+1], x)
+			}
+			mloc[0] = obj.Value(x) // after the Grad at x: from its margins
+		}
+		mloc[d+1] = stopFlag
+	}
+}
+
 // reduceMetrics sums the hosted ranks' [f_i, ∇f_i, stop] over every rank
-// (in TreeSum order) and returns the row's metrics (algorithms.MetricsOf;
-// the estimator's error is rank 0's, NaN on every other rank) and whether
+// (in TreeSum order) and returns the row's metrics (rowMetrics) and whether
 // some rank was asked to stop. Only rank 0 needs the d-vector ∇f: over a
 // communicator of one rank per process the sum is a Reduce to rank 0, which
 // broadcasts the three scalars every rank decides on; a hosted in-process
 // node receives the whole sum from shared memory. Either way every rank gets
 // rank 0's bits.
 func (l *loop) reduceMetrics() (algorithms.RowMetrics, bool, error) {
-	d := l.d
-	var err error
 	if l.host != nil {
-		err = l.host.AllreduceHosted(l.mlocs, l.msum)
-	} else {
-		err = l.coll.Reduce(l.mlocs[0], l.msum)
+		if err := l.host.AllreduceHosted(l.mlocs, l.msum); err != nil {
+			return algorithms.RowMetrics{}, false, err
+		}
+		mt, stop := l.rowMetrics()
+		return mt, stop, nil
 	}
-	if err != nil {
+	if err := l.coll.Reduce(l.mlocs[0], l.msum); err != nil {
 		return algorithms.RowMetrics{}, false, err
 	}
 	var mt algorithms.RowMetrics
 	stop := false
-	if l.root || l.host != nil {
-		var g []float64 // the estimator where it is kept
-		if l.traits.Estimator && l.root {
-			g = l.g()
-		}
-		mt = algorithms.MetricsOf(l.msum[:d+1], g, l.n)
-		stop = l.msum[d+1] != 0
+	if l.root {
+		mt, stop = l.rowMetrics()
 	}
-	if l.host == nil {
-		buf := l.mlocs[0][:3]
-		buf[0], buf[1], buf[2] = mt.F, mt.GradNormSq, 0
-		if stop {
-			buf[2] = 1
-		}
-		if err := l.coll.BroadcastDense(buf); err != nil {
-			return algorithms.RowMetrics{}, false, err
-		}
-		mt.F, mt.GradNormSq, stop = buf[0], buf[1], buf[2] != 0
+	buf := l.mlocs[0][:3]
+	buf[0], buf[1], buf[2] = mt.F, mt.GradNormSq, 0
+	if stop {
+		buf[2] = 1
 	}
+	if err := l.coll.BroadcastDense(buf); err != nil {
+		return algorithms.RowMetrics{}, false, err
+	}
+	mt.F, mt.GradNormSq, stop = buf[0], buf[1], buf[2] != 0
 	if !l.root {
 		mt.EstErrSq = math.NaN()
 	}
 	return mt, stop, nil
+}
+
+// rowMetrics reads the row's metrics from the sums in msum
+// (algorithms.MetricsOf; the estimator's error is rank 0's, NaN elsewhere)
+// and whether some rank was asked to stop.
+func (l *loop) rowMetrics() (algorithms.RowMetrics, bool) {
+	var g []float64 // the estimator where it is kept
+	if l.traits.Estimator && l.root {
+		g = l.g()
+	}
+	mt := algorithms.MetricsOf(l.msum[:l.d+1], g, l.n)
+	if !l.root {
+		mt.EstErrSq = math.NaN()
+	}
+	return mt, l.msum[l.d+1] != 0
 }
 
 func allFinite(x []float64) bool {

@@ -217,8 +217,17 @@ func (c *Comm) AggregateSparse(msg *sparse.Vector, sum collective.SumFunc, out *
 // Ranks() messages in rank order, and every node copies the result. It
 // returns the total SparseFrameSize of the messages.
 func (c *Comm) AggregateHosted(msgs []*sparse.Vector, sum collective.SumFunc, out *sparse.Vector) (int64, error) {
+	return c.AggregateReduceHosted(msgs, sum, out, nil, nil)
+}
+
+// AggregateReduceHosted implements collective.Hoster: AggregateHosted and,
+// when srcs is not nil, AllreduceHosted of srcs into dst, in one meeting.
+func (c *Comm) AggregateReduceHosted(msgs []*sparse.Vector, sum collective.SumFunc, out *sparse.Vector, srcs [][]float64, dst []float64) (int64, error) {
 	if len(msgs) != c.hi-c.lo || out == nil {
 		return 0, fmt.Errorf("collective: aggregate at node %d: %d messages for ranks [%d, %d)", c.rank, len(msgs), c.lo, c.hi)
+	}
+	if srcs != nil && len(srcs) != c.hi-c.lo {
+		return 0, fmt.Errorf("collective: aggregate at node %d: %d vectors for ranks [%d, %d)", c.rank, len(srcs), c.lo, c.hi)
 	}
 	for i, msg := range msgs {
 		if msg == nil {
@@ -235,10 +244,19 @@ func (c *Comm) AggregateHosted(msgs []*sparse.Vector, sum collective.SumFunc, ou
 	for i, msg := range msgs {
 		m.hostSparse[c.lo+i] = *msg
 	}
+	if srcs != nil {
+		if m.hostDense == nil {
+			m.hostDense = make([][]float64, c.w.ranks)
+		}
+		copy(m.hostDense[c.lo:], srcs)
+	}
 	g, last := m.arrive()
 	slot := g & 1
 	if last {
 		m.sumSparse(slot, m.hostSparse, sum, out.Dim)
+		if m.errs[slot] == nil && m.hostDense != nil && m.hostDense[0] != nil {
+			m.errs[slot] = m.treeSumOf(slot, m.hostDense)
+		}
 	}
 	if err := m.conclude(g, last, c.w.host); err != nil {
 		return 0, err
@@ -247,6 +265,12 @@ func (c *Comm) AggregateHosted(msgs []*sparse.Vector, sum collective.SumFunc, ou
 		return 0, c.opErr("aggregate", err)
 	}
 	out.CopyFrom(&m.sparseRes[slot])
+	if srcs != nil {
+		if len(dst) != len(m.denseRes[slot]) {
+			return 0, fmt.Errorf("collective: aggregate at node %d: dst has length %d, the sum %d", c.rank, len(dst), len(m.denseRes[slot]))
+		}
+		copy(dst, m.denseRes[slot])
+	}
 	return m.frames[slot], nil
 }
 
