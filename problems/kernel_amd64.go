@@ -127,17 +127,22 @@ func (p *LogReg) gradBinaryAsm(dst, x []float64, inv float64) int {
 }
 
 //go:noescape
-func softplus16AVX2(t, e *float64, terms *[16]float64, k *[spConstsLen]float64, inv, tab *[256]float64) bool
+func softplusBlocksAVX2(t, e *float64, nblocks int, acc *[softplusLanes]float64, k *[spConstsLen]float64, inv, tab *[256]float64) int
 
-// spConsts are the constants of softplus16AVX2, in the order it reads them:
-// the very constants of softplusSum.
+// spConsts are the constants of softplusBlocksAVX2, in the order it reads
+// them: the very constants of softplusTerms.
 var spConsts = [spConstsLen]float64{0, 1, 1.0 / 128, 128, -1.0 / 2, 1.0 / 3, -1.0 / 4, 1.0 / 5, -1.0 / 6, 1.0 / 7, -1.0 / 8}
 
 const spConstsLen = 11
 
-// softplusAsm fills terms with the 16 loss terms at t and e (softplusSum's
-// block) when the assembly kernels are in use and every e lies in [0, 1],
-// and reports whether it did.
-func softplusAsm(t, e []float64, terms *[16]float64) bool {
-	return useAsm && len(t) == 16 && len(e) >= 16 && softplus16AVX2(&t[0], &e[0], terms, &spConsts, &log1pInv, &log1pTab)
+// softplusBlocksAsm adds the full blocks of 16 terms at t and e into
+// softplusSum's partial sums with softplusBlocksAVX2 when the assembly
+// kernels are in use, up to the first block with an e outside [0, 1], and
+// returns the number of blocks it added (0 without the kernels).
+func softplusBlocksAsm(t, e []float64, acc *[softplusLanes]float64) int {
+	nb := len(t) / 16
+	if !useAsm || nb == 0 || len(e) < 16*nb {
+		return 0
+	}
+	return softplusBlocksAVX2(&t[0], &e[0], nb, acc, &spConsts, &log1pInv, &log1pTab)
 }

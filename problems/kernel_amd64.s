@@ -637,26 +637,88 @@ gend:
 	MOVQ AX, ret+80(FP)
 	RET
 
-// func softplus16AVX2(t, e *float64, terms *[16]float64, k *[spConstsLen]float64, inv, tab *[256]float64) bool
+// SPTERMS computes into Y0 the four loss terms max(t, 0) + log1p(e) at
+// off(AX)(SI*8) and off(DX)(SI*8), with exactly the operations of
+// softplusTerms (log1pUnit's table and Taylor polynomial). Registers: Y15 0,
+// Y14 1; Y1–Y10 scratch; DI the constants, R8 log1pInv, R9 log1pTab. The
+// steps: u = 1 + x, c = x − (u − 1), k = int((u − 1)·128), fj = 1 + k/128,
+// r = ((u − fj) + c)·log1pInv[k], q = −1/2 + r(1/3 + r(−1/4 + … r(−1/8))),
+// then max(t, 0) + (log1pTab[k] + (r + r·r·q)).
+#define SPTERMS(off) \
+	VMOVUPD off(DX)(SI*8), Y0 \
+	VADDPD Y0, Y14, Y1 \
+	VSUBPD Y14, Y1, Y2 \
+	VSUBPD Y2, Y0, Y3 \
+	K(3, Y7) \
+	VMULPD Y7, Y2, Y2 \
+	VCVTTPD2DQY Y2, X4 \
+	VCVTDQ2PD X4, Y5 \
+	K(2, Y7) \
+	VMULPD Y7, Y5, Y5 \
+	VADDPD Y5, Y14, Y5 \
+	VSUBPD Y5, Y1, Y6 \
+	VADDPD Y3, Y6, Y6 \
+	VPCMPEQQ Y7, Y7, Y7 \
+	VGATHERDPD Y7, (R8)(X4*8), Y8 \
+	VMULPD Y8, Y6, Y6 \
+	K(10, Y7) \
+	VMULPD Y7, Y6, Y9 \
+	K(9, Y7) \
+	VADDPD Y9, Y7, Y9 \
+	VMULPD Y9, Y6, Y9 \
+	K(8, Y7) \
+	VADDPD Y9, Y7, Y9 \
+	VMULPD Y9, Y6, Y9 \
+	K(7, Y7) \
+	VADDPD Y9, Y7, Y9 \
+	VMULPD Y9, Y6, Y9 \
+	K(6, Y7) \
+	VADDPD Y9, Y7, Y9 \
+	VMULPD Y9, Y6, Y9 \
+	K(5, Y7) \
+	VADDPD Y9, Y7, Y9 \
+	VMULPD Y9, Y6, Y9 \
+	K(4, Y7) \
+	VADDPD Y9, Y7, Y9 \
+	VMULPD Y6, Y6, Y10 \
+	VMULPD Y9, Y10, Y10 \
+	VADDPD Y10, Y6, Y10 \
+	VPCMPEQQ Y7, Y7, Y7 \
+	VGATHERDPD Y7, (R9)(X4*8), Y8 \
+	VADDPD Y10, Y8, Y10 \
+	VMOVUPD off(AX)(SI*8), Y0 \
+	VMAXPD Y15, Y0, Y0 \
+	VADDPD Y10, Y0, Y0
+
+// func softplusBlocksAVX2(t, e *float64, nblocks int, acc *[8]float64, k *[spConstsLen]float64, inv, tab *[256]float64) int
 //
-// terms[j] = max(t_j, 0) + log1p(e_j) for the 16 terms at t and e, with
-// exactly the operations of softplusSum's loop (log1pUnit's table and
-// Taylor polynomial): it returns false, writing nothing, unless every e_j
-// lies in [0, 1] (NaN included: the Go loop takes math.Log1p there).
-// max(t, 0) is VMAXPD with +0 as its second source, which returns +0 for
-// t = ±0, as the Go loop does (a NaN t has a NaN e, refused above).
-// Constants k: 0, 1, 1/128, 128, −1/2, 1/3, −1/4, 1/5, −1/6, 1/7, −1/8; inv
-// and tab are log1pInv and log1pTab.
-TEXT ·softplus16AVX2(SB), NOSPLIT, $0-49
+// softplusSum's full blocks of 16 terms, block after block, into its eight
+// partial sums: term j of a block (max(t_j, 0) + log1p(e_j), softplusTerms'
+// operations) is added to acc[j mod 8], the terms of each partial sum in
+// index order (acc[0…3] in Y12, acc[4…7] in Y13). It stops before the first
+// block with an e outside [0, 1] (NaN included: the Go loop takes
+// math.Log1p there) and returns the number of blocks added. max(t, 0) is
+// VMAXPD with +0 as its second source, which returns +0 for t = ±0, as the
+// Go loop does (a NaN t has a NaN e, refused). Constants k: 0, 1, 1/128,
+// 128, −1/2, 1/3, −1/4, 1/5, −1/6, 1/7, −1/8; inv and tab are log1pInv and
+// log1pTab.
+TEXT ·softplusBlocksAVX2(SB), NOSPLIT, $0-64
 	MOVQ t+0(FP), AX
 	MOVQ e+8(FP), DX
-	MOVQ terms+16(FP), CX
-	MOVQ k+24(FP), DI
-	MOVQ inv+32(FP), R8
-	MOVQ tab+40(FP), R9
+	MOVQ nblocks+16(FP), BX
+	MOVQ acc+24(FP), CX
+	MOVQ k+32(FP), DI
+	MOVQ inv+40(FP), R8
+	MOVQ tab+48(FP), R9
 
 	K(0, Y15) // 0
 	K(1, Y14) // 1
+	VMOVUPD (CX), Y12
+	VMOVUPD 32(CX), Y13
+	XORQ R10, R10
+spblock:
+	CMPQ R10, BX
+	JGE spdone
 	VPCMPEQQ Y11, Y11, Y11
 	XORQ SI, SI
 spcheck:
@@ -668,64 +730,26 @@ spcheck:
 	ADDQ $4, SI
 	CMPQ SI, $16
 	JLT spcheck
-	VMOVMSKPD Y11, R10
-	CMPQ R10, $15
-	JEQ spcompute
-	MOVB $0, ret+48(FP)
-	VZEROUPPER
-	RET
+	VMOVMSKPD Y11, R11
+	CMPQ R11, $15
+	JNE spdone
 
-spcompute:
-	K(2, Y13) // 1/128
-	K(3, Y12) // 128
 	XORQ SI, SI
 sploop:
-	VMOVUPD (DX)(SI*8), Y0   // x = e
-	VADDPD Y0, Y14, Y1       // u = 1 + x
-	VSUBPD Y14, Y1, Y2       // u − 1
-	VSUBPD Y2, Y0, Y3        // c = x − (u − 1)
-	VMULPD Y12, Y2, Y2       // (u − 1)·128
-	VCVTTPD2DQY Y2, X4       // k = int(...) (truncation)
-	VCVTDQ2PD X4, Y5         // float64(k)
-	VMULPD Y13, Y5, Y5       // float64(k)·(1/128)
-	VADDPD Y5, Y14, Y5       // fj = 1 + float64(k)/128
-	VSUBPD Y5, Y1, Y6        // u − fj
-	VADDPD Y3, Y6, Y6        // (u − fj) + c
-	VPCMPEQQ Y7, Y7, Y7
-	VGATHERDPD Y7, (R8)(X4*8), Y8 // log1pInv[k]
-	VMULPD Y8, Y6, Y6        // r
-	K(10, Y7)                // −1/8
-	VMULPD Y7, Y6, Y9        // r·(−1/8)
-	K(9, Y7)
-	VADDPD Y9, Y7, Y9        // 1/7 + …
-	VMULPD Y9, Y6, Y9
-	K(8, Y7)
-	VADDPD Y9, Y7, Y9        // −1/6 + …
-	VMULPD Y9, Y6, Y9
-	K(7, Y7)
-	VADDPD Y9, Y7, Y9        // 1/5 + …
-	VMULPD Y9, Y6, Y9
-	K(6, Y7)
-	VADDPD Y9, Y7, Y9        // −1/4 + …
-	VMULPD Y9, Y6, Y9
-	K(5, Y7)
-	VADDPD Y9, Y7, Y9        // 1/3 + …
-	VMULPD Y9, Y6, Y9
-	K(4, Y7)
-	VADDPD Y9, Y7, Y9        // q = −1/2 + …
-	VMULPD Y6, Y6, Y10       // r·r
-	VMULPD Y9, Y10, Y10      // (r·r)·q
-	VADDPD Y10, Y6, Y10      // r + r·r·q
-	VPCMPEQQ Y7, Y7, Y7
-	VGATHERDPD Y7, (R9)(X4*8), Y8 // log1pTab[k]
-	VADDPD Y10, Y8, Y10      // log1pTab[k] + (…)
-	VMOVUPD (AX)(SI*8), Y0
-	VMAXPD Y15, Y0, Y0       // max(t, 0): +0 for t = ±0
-	VADDPD Y10, Y0, Y0       // pos + (…)
-	VMOVUPD Y0, (CX)(SI*8)
-	ADDQ $4, SI
+	SPTERMS(0)
+	VADDPD Y0, Y12, Y12 // terms j, j+1, j+2, j+3 (j ≡ 0 mod 8)
+	SPTERMS(32)
+	VADDPD Y0, Y13, Y13 // terms j+4 … j+7
+	ADDQ $8, SI
 	CMPQ SI, $16
 	JLT sploop
-	MOVB $1, ret+48(FP)
+	ADDQ $128, AX
+	ADDQ $128, DX
+	INCQ R10
+	JMP spblock
+spdone:
+	VMOVUPD Y12, (CX)
+	VMOVUPD Y13, 32(CX)
+	MOVQ R10, ret+56(FP)
 	VZEROUPPER
 	RET

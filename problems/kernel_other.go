@@ -30,5 +30,5 @@ func (p *LogReg) scatterAsm(dst []float64, c *[rowBlock]float64, rows *[rowBlock
 // gradBinaryAsm does no rows here.
 func (p *LogReg) gradBinaryAsm(dst, x []float64, inv float64) int { return 0 }
 
-// softplusAsm reports false: the Go loop runs.
-func softplusAsm(t, e []float64, terms *[16]float64) bool { return false }
+// softplusBlocksAsm adds no block: the Go loop runs.
+func softplusBlocksAsm(t, e []float64, acc *[softplusLanes]float64) int { return 0 }

@@ -237,54 +237,78 @@ func TestAxpyRowsAsmBits(t *testing.T) {
 	}
 }
 
-// TestSoftplusAsmBits checks softplus16AVX2 against softplusSum's Go loop
-// bit for bit, block by block: margins of every scale with both signs and
-// ±0, e at the edges of the table's cells (j/128 exactly, next to them), 0,
-// 1, subnormal and tiny values; and that a block with an e outside [0, 1]
-// (NaN, 1.5, −0.1, +Inf) is refused, so the Go loop takes it.
+// TestSoftplusAsmBits checks softplusBlocksAVX2 against softplusTerms' Go
+// loop bit for bit: margins of every scale with both signs and ±0, e at the
+// edges of the table's cells (j/128 exactly, next to them), 0, 1, subnormal
+// and tiny values. Term by term: a block whose other half holds zero terms
+// (t = −1, e = 0) leaves each term alone in its partial sum. Then 4000
+// blocks in one call against the eight partial sums in Go; and a block with
+// an e outside [0, 1] (NaN, 1.5, −0.1, +Inf) stops the kernel before it, so
+// the Go loop takes it.
 func TestSoftplusAsmBits(t *testing.T) {
 	requireAsm(t)
 	r := rand.New(rand.NewPCG(21, 22))
 	special := []float64{0, 1, 5e-324, 1e-300, 1e-17, 0.5, math.Nextafter(1, 0), 1.0 / 128, math.Nextafter(1.0/128, 0)}
-	for blk := range 4000 {
-		var ts, es [16]float64
-		for i := range ts {
-			z := r.NormFloat64() * math.Pow(10, float64(r.IntN(8))-3)
-			switch r.IntN(10) {
-			case 0:
-				z = 0
-			case 1:
-				z = math.Copysign(0, -1)
-			}
-			ts[i], es[i] = z, math.Exp(-math.Abs(z))
-			switch r.IntN(6) {
-			case 0:
-				es[i] = special[r.IntN(len(special))]
-			case 1:
-				j := float64(r.IntN(129)) / 128
-				es[i] = math.Nextafter(j, float64(r.IntN(3)-1)*2)
-				es[i] = min(max(es[i], 0), 1)
-			}
+	const blocks = 4000
+	ts, es := make([]float64, 16*blocks), make([]float64, 16*blocks)
+	for i := range ts {
+		z := r.NormFloat64() * math.Pow(10, float64(r.IntN(8))-3)
+		switch r.IntN(10) {
+		case 0:
+			z = 0
+		case 1:
+			z = math.Copysign(0, -1)
 		}
-		var asm [16]float64
-		if !softplusAsm(ts[:], es[:], &asm) {
-			t.Fatalf("block %d: the kernel refused e in [0, 1]: %v", blk, es)
+		ts[i], es[i] = z, math.Exp(-math.Abs(z))
+		switch r.IntN(6) {
+		case 0:
+			es[i] = special[r.IntN(len(special))]
+		case 1:
+			j := float64(r.IntN(129)) / 128
+			es[i] = math.Nextafter(j, float64(r.IntN(3)-1)*2)
+			es[i] = min(max(es[i], 0), 1)
 		}
-		for i := range ts {
-			want := math.Max(ts[i], 0) + log1pUnit(es[i])
-			if math.Float64bits(asm[i]) != math.Float64bits(want) {
-				t.Fatalf("block %d, term %d (t = %v, e = %v): kernel %v, Go %v", blk, i, ts[i], es[i], asm[i], want)
+	}
+	term := func(i int) float64 { return math.Max(ts[i], 0) + log1pUnit(es[i]) }
+	for blk := range blocks {
+		for half := range 2 {
+			var tb, eb [16]float64
+			for j := range 8 {
+				src, dst := 16*blk+8*half+j, 8*half+j
+				tb[dst], eb[dst] = ts[src], es[src]
+				tb[8-8*half+j], eb[8-8*half+j] = -1, 0
+			}
+			var acc [softplusLanes]float64
+			if n := softplusBlocksAsm(tb[:], eb[:], &acc); n != 1 {
+				t.Fatalf("block %d: the kernel refused e in [0, 1]: %v", blk, eb)
+			}
+			for j := range 8 {
+				if want := term(16*blk + 8*half + j); math.Float64bits(acc[j]) != math.Float64bits(want) {
+					i := 16*blk + 8*half + j
+					t.Fatalf("term %d (t = %v, e = %v): kernel %v, Go %v", i, ts[i], es[i], acc[j], want)
+				}
 			}
 		}
 	}
+	var acc, want [softplusLanes]float64
+	if n := softplusBlocksAsm(ts, es, &acc); n != blocks {
+		t.Fatalf("the kernel added %d of %d blocks", n, blocks)
+	}
+	for i := range ts {
+		want[i%softplusLanes] += term(i)
+	}
+	if acc != want {
+		t.Errorf("partial sums: kernel %v, Go %v", acc, want)
+	}
 	for _, bad := range []float64{math.NaN(), 1.5, -0.1, math.Inf(1)} {
-		var ts, es, out [16]float64
+		ts, es := make([]float64, 48), make([]float64, 48)
 		for i := range es {
 			es[i] = 0.25
 		}
-		es[9] = bad
-		if softplusAsm(ts[:], es[:], &out) {
-			t.Errorf("e = %v accepted", bad)
+		es[16+9] = bad
+		var acc [softplusLanes]float64
+		if n := softplusBlocksAsm(ts, es, &acc); n != 1 {
+			t.Errorf("e = %v in block 1: the kernel added %d blocks, want 1", bad, n)
 		}
 	}
 }

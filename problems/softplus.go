@@ -58,55 +58,74 @@ func log1pUnit(x float64) float64 {
 	return log1pTab[j] + (r + r*r*q)
 }
 
-// softplusSum returns Σ_j softplus(t_j) = Σ_j (max(t_j, 0) + log(1 + e_j)) in
-// index order, where e_j = e^{−|t_j|}, with log1pUnit's arithmetic written
-// out in the loop (a call per term would cost as much as the term). A NaN
-// margin gives NaN. The terms of a block of 16 are computed first — by
-// softplus16AVX2, four at a time, where it runs, else in a loop without calls
-// or unpredictable branches — and then added in index order: the same bits
-// as one term at a time.
+// softplusLanes is the number of partial sums of softplusSum.
+const softplusLanes = 8
+
+// softplusSum returns Σ_j softplus(t_j) = Σ_j (max(t_j, 0) + log(1 + e_j)),
+// where e_j = e^{−|t_j|}, in one fixed order: the terms of the full blocks
+// of 16 (j < 16·⌊m/16⌋) go to eight partial sums, term j to sum j mod 8 in
+// increasing j; the total is ((s0+s1)+(s2+s3)) + ((s4+s5)+(s6+s7)), and the
+// last m mod 16 terms are added to it in index order. (One running sum
+// would chain m additions, each waiting for the one before: as costly as
+// the terms themselves.) The full blocks run in softplusBlocksAVX2 where it
+// runs, up to a block with an e outside [0, 1], which softplusTerms takes
+// in Go; every way gives the same bits. A NaN margin gives NaN.
 func softplusSum(t, e []float64) float64 {
 	e = e[:len(t)]
-	var s float64
+	var acc [softplusLanes]float64
 	var terms [16]float64
-	for j0 := 0; j0 < len(t); j0 += len(terms) {
-		tb, eb := t[j0:min(j0+len(terms), len(t))], e[j0:]
-		eb = eb[:len(tb)]
-		if softplusAsm(tb, eb, &terms) {
-			for _, v := range terms {
-				s += v
-			}
-			continue
+	nb := len(t) / len(terms)
+	full := nb * len(terms)
+	for b := 0; b < nb; {
+		b += softplusBlocksAsm(t[b*16:full], e[b*16:full], &acc)
+		if b == nb {
+			break
 		}
-		bad := false
-		for b, tj := range tb {
-			// max(t_j, 0) without a branch: clear every bit when the sign
-			// bit is set, so t ≤ 0 (−0 and −Inf included) gives +0.
-			bits := math.Float64bits(tj)
-			pos := math.Float64frombits(bits &^ uint64(int64(bits)>>63))
-			x := eb[b]
-			if !(x >= 0 && x <= 1) { // NaN or out of range: math.Log1p below
-				bad, x = true, 0
-			}
-			u := 1 + x
-			c := x - (u - 1)
-			k := int((u-1)*128) & 255 // in [0, 128]: u − 1 ∈ [0, 1]
-			fj := 1 + float64(k)*(1.0/128)
-			r := ((u - fj) + c) * log1pInv[k]
-			q := -1.0/2 + r*(1.0/3+r*(-1.0/4+r*(1.0/5+r*(-1.0/6+r*(1.0/7+r*(-1.0/8))))))
-			terms[b] = pos + (log1pTab[k] + (r + r*r*q))
+		softplusTerms(t[b*16:b*16+16], e[b*16:b*16+16], &terms)
+		for j, v := range terms {
+			acc[j%softplusLanes] += v
 		}
-		if bad {
-			for b, x := range eb {
-				if !(x >= 0 && x <= 1) {
-					bits := math.Float64bits(tb[b])
-					terms[b] = math.Float64frombits(bits&^uint64(int64(bits)>>63)) + math.Log1p(x)
-				}
-			}
-		}
-		for _, v := range terms[:len(tb)] {
-			s += v
-		}
+		b++
+	}
+	s := ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+	tail := t[full:]
+	softplusTerms(tail, e[full:], &terms)
+	for _, v := range terms[:len(tail)] {
+		s += v
 	}
 	return s
+}
+
+// softplusTerms writes into terms the loss terms max(t_j, 0) + log(1 + e_j)
+// of up to 16 margins, with log1pUnit's arithmetic written out in the loop
+// (a call per term would cost as much as the term) and math.Log1p for an e
+// outside [0, 1] or NaN.
+func softplusTerms(tb, eb []float64, terms *[16]float64) {
+	eb = eb[:len(tb)]
+	bad := false
+	for b, tj := range tb {
+		// max(t_j, 0) without a branch: clear every bit when the sign
+		// bit is set, so t ≤ 0 (−0 and −Inf included) gives +0.
+		bits := math.Float64bits(tj)
+		pos := math.Float64frombits(bits &^ uint64(int64(bits)>>63))
+		x := eb[b]
+		if !(x >= 0 && x <= 1) { // NaN or out of range: math.Log1p below
+			bad, x = true, 0
+		}
+		u := 1 + x
+		c := x - (u - 1)
+		k := int((u-1)*128) & 255 // in [0, 128]: u − 1 ∈ [0, 1]
+		fj := 1 + float64(k)*(1.0/128)
+		r := ((u - fj) + c) * log1pInv[k]
+		q := -1.0/2 + r*(1.0/3+r*(-1.0/4+r*(1.0/5+r*(-1.0/6+r*(1.0/7+r*(-1.0/8))))))
+		terms[b] = pos + (log1pTab[k] + (r + r*r*q))
+	}
+	if bad {
+		for b, x := range eb {
+			if !(x >= 0 && x <= 1) {
+				bits := math.Float64bits(tb[b])
+				terms[b] = math.Float64frombits(bits&^uint64(int64(bits)>>63)) + math.Log1p(x)
+			}
+		}
+	}
 }

@@ -120,9 +120,32 @@ func TestLog1pUnit(t *testing.T) {
 	}
 }
 
-// TestSoftplusSum checks the loss sum against Σ (max(t,0) + log1pUnit(e))
-// bit for bit, and against Softplus (math.Log1p) to 1e-15 relative, on
-// margins of every size, with NaN propagating.
+// naiveSoftplusSum is softplusSum's order written plainly: terms
+// max(t, 0) + log1pUnit(e) (math.Log1p outside [0, 1]), the full blocks of
+// 16 into eight partial sums by j mod 8, combined pairwise, then the tail.
+func naiveSoftplusSum(ts, es []float64) float64 {
+	term := func(j int) float64 {
+		if !(es[j] >= 0 && es[j] <= 1) {
+			return math.Max(ts[j], 0) + math.Log1p(es[j])
+		}
+		return math.Max(ts[j], 0) + log1pUnit(es[j])
+	}
+	full := len(ts) / 16 * 16
+	var p [8]float64
+	for j := range full {
+		p[j%8] += term(j)
+	}
+	s := ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]))
+	for j := full; j < len(ts); j++ {
+		s += term(j)
+	}
+	return s
+}
+
+// TestSoftplusSum checks the loss sum against naiveSoftplusSum bit for bit,
+// and against Σ Softplus (math.Log1p, compensated summation) to 1e-15
+// relative,
+// on margins of every size, with NaN propagating.
 func TestSoftplusSum(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 9))
 	var ts, es []float64
@@ -131,13 +154,23 @@ func TestSoftplusSum(t *testing.T) {
 		ts = append(ts, z)
 		es = append(es, math.Exp(-math.Abs(z)))
 	}
-	var want, lib float64
-	for j, z := range ts {
-		want += math.Max(z, 0) + log1pUnit(es[j])
-		lib += Softplus(z)
+	// Σ Softplus with Neumaier's compensated summation: the exact sum of
+	// the library's terms to about one rounding.
+	var lib, comp float64
+	for _, z := range ts {
+		v := Softplus(z)
+		s := lib + v
+		if math.Abs(lib) >= math.Abs(v) {
+			comp += (lib - s) + v
+		} else {
+			comp += (v - s) + lib
+		}
+		lib = s
 	}
+	lib += comp
+	want := naiveSoftplusSum(ts, es)
 	if got := softplusSum(ts, es); math.Float64bits(got) != math.Float64bits(want) {
-		t.Errorf("softplusSum %v, term by term %v", got, want)
+		t.Errorf("softplusSum %v, naive %v", got, want)
 	} else if !relClose(got, lib, 1e-15) {
 		t.Errorf("softplusSum %v, Softplus %v", got, lib)
 	}
@@ -146,17 +179,21 @@ func TestSoftplusSum(t *testing.T) {
 		t.Errorf("NaN margin: sum %v", got)
 	}
 	// Every length of the last block, and values outside [0, 1] (the
-	// math.Log1p path) in the middle of a block: still term by term.
+	// math.Log1p path) in the middle of a block, in the first and in a
+	// later block: still the same order and bits.
 	ts, es = ts[18:], es[18:]
 	es[5], es[21], ts[22] = 1.5, math.Inf(1), math.Inf(-1)
 	es[22] = 0
-	for n := range 40 {
-		want := 0.0
-		for j, z := range ts[:n] {
-			want += math.Max(z, 0) + log1pUnit(es[j])
-		}
+	es[70] = -0.25
+	for n := range 100 {
+		want := naiveSoftplusSum(ts[:n], es[:n])
 		if got := softplusSum(ts[:n], es[:n]); math.Float64bits(got) != math.Float64bits(want) {
-			t.Errorf("%d terms: softplusSum %v, term by term %v", n, got, want)
+			t.Errorf("%d terms: softplusSum %v, naive %v", n, got, want)
 		}
+		withGo(func() {
+			if got := softplusSum(ts[:n], es[:n]); math.Float64bits(got) != math.Float64bits(want) {
+				t.Errorf("%d terms, Go loop: softplusSum %v, naive %v", n, got, want)
+			}
+		})
 	}
 }
