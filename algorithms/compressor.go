@@ -239,16 +239,36 @@ func b2i(b bool) int {
 
 // argmaxMagnitude returns the smallest index of an entry of largest
 // magnitude (NaN counted as +Inf), v non-empty. The comparison is on the bits
-// of |x|, which order like |x|; a block of sixteen is looked into only when one
-// of its entries beats the best so far, and NaN bits are clamped to +Inf's
-// there. The test of a block has no branch: best − bits(|x|) wraps past 2⁶³
-// exactly when bits(|x|) > best (both lie below 2⁶³), so the OR of the
-// sixteen differences has its top bit set when some entry beats best. (Written
-// out in the loop: as a function it is not inlined, and the call costs as
-// much as the test.)
+// of |x|, which order like |x|: nextBlockAbove skips the blocks of sixteen
+// in which nothing beats the best so far, and argmaxFrom looks into the
+// others (clamping NaN bits to +Inf's).
 func argmaxMagnitude(v []float64) int {
 	best, bi := uint64(0), 0
-	i := 0
+	full := len(v) &^ 15
+	for i := 0; i < full; i += 16 {
+		if i = nextBlockAbove(v[:full], i, best); i == full {
+			break
+		}
+		best, bi = argmaxFrom(v[i:i+16:i+16], i, best, bi)
+	}
+	best, bi = argmaxFrom(v[full:], full, best, bi)
+	return bi
+}
+
+// nextBlockAbove returns the offset of the first block of sixteen of v (a
+// multiple of 16 long) at or after offset i holding an entry whose magnitude
+// bits exceed best, or len(v). With AVX2, aboveBlock16 tests four entries
+// per instruction; the Go loop tests a block without branches: best −
+// bits(|x|) wraps past 2⁶³ exactly when bits(|x|) > best (both lie below
+// 2⁶³), so the OR of the sixteen differences has its top bit set when some
+// entry beats best.
+func nextBlockAbove(v []float64, i int, best uint64) int {
+	if i == len(v) {
+		return i
+	}
+	if off, ok := aboveAsm(v[i:], best); ok {
+		return i + off
+	}
 	for ; i+16 <= len(v); i += 16 {
 		c := v[i : i+16 : i+16]
 		d0 := (best - math.Float64bits(c[0])&absMask) | (best - math.Float64bits(c[1])&absMask)
@@ -260,11 +280,10 @@ func argmaxMagnitude(v []float64) int {
 		d2 |= (best - math.Float64bits(c[12])&absMask) | (best - math.Float64bits(c[13])&absMask)
 		d3 |= (best - math.Float64bits(c[14])&absMask) | (best - math.Float64bits(c[15])&absMask)
 		if int64(d0|d1|d2|d3) < 0 {
-			best, bi = argmaxFrom(c, i, best, bi)
+			return i
 		}
 	}
-	best, bi = argmaxFrom(v[i:], i, best, bi)
-	return bi
+	return i
 }
 
 // argmaxFrom continues argmaxMagnitude's scan over c, whose first entry has

@@ -319,3 +319,81 @@ func TestArgmaxMagnitude(t *testing.T) {
 		checkTopK(t, fmt.Sprint(v), v, 1)
 	}
 }
+
+// naiveArgmax is the smallest index of an entry of largest magnitude, NaN
+// counted as +Inf.
+func naiveArgmax(v []float64) int {
+	bi := 0
+	for i, x := range v {
+		if naiveMag(x) > naiveMag(v[bi]) {
+			bi = i
+		}
+	}
+	return bi
+}
+
+// TestArgmaxMagnitudeScan checks top-1's scan against a naive argmax, with
+// the AVX2 block test and with the Go loop, on lengths around multiples of
+// 16, with the largest magnitude early, late, tied across blocks and signs,
+// as NaN, ±Inf, −0 and subnormals; and nextBlockAbove's two versions
+// against each other at thresholds equal to an entry's bits (not above it).
+func TestArgmaxMagnitudeScan(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	specials := []float64{math.NaN(), math.Inf(1), math.Inf(-1), math.Copysign(0, -1), 5e-324, -5e-324, math.MaxFloat64, -math.MaxFloat64}
+	for _, asm := range []bool{true, false} {
+		if asm && !useAsm {
+			continue
+		}
+		old := useAsm
+		useAsm = asm
+		for trial := range 4000 {
+			d := 1 + r.IntN(200)
+			if trial%10 == 0 {
+				d = 16 * (1 + r.IntN(300))
+			}
+			v := make([]float64, d)
+			for i := range v {
+				switch trial % 4 {
+				case 0:
+					v[i] = r.NormFloat64()
+				case 1: // ties across blocks and signs
+					v[i] = float64(r.IntN(7) - 3)
+				case 2: // growing: the best moves in most blocks
+					v[i] = float64(i) * (1 + 0.1*r.Float64())
+				default: // zeros, −0, subnormals
+					v[i] = []float64{0, math.Copysign(0, -1), 5e-324, -1e-310}[r.IntN(4)]
+				}
+			}
+			if trial%3 == 0 {
+				for range 1 + r.IntN(3) {
+					v[r.IntN(d)] = specials[r.IntN(len(specials))]
+				}
+			}
+			if got, want := argmaxMagnitude(v), naiveArgmax(v); got != want {
+				t.Fatalf("asm=%v trial %d d=%d: argmax %d (%v), naive %d (%v)", asm, trial, d, got, v[got], want, v[want])
+			}
+		}
+		useAsm = old
+	}
+	if !useAsm {
+		t.Skip("no AVX2 here: the Go block test alone was checked")
+	}
+	for trial := range 2000 {
+		v := make([]float64, 16*(1+r.IntN(20)))
+		for i := range v {
+			v[i] = r.NormFloat64() * math.Exp(3*r.NormFloat64())
+		}
+		if trial%4 == 0 {
+			v[r.IntN(len(v))] = specials[r.IntN(len(specials))]
+		}
+		best := math.Float64bits(v[r.IntN(len(v))]) &^ (1 << 63)
+		i0 := 16 * r.IntN(len(v)/16)
+		got := nextBlockAbove(v, i0, best)
+		useAsm = false
+		want := nextBlockAbove(v, i0, best)
+		useAsm = true
+		if got != want {
+			t.Fatalf("trial %d: from %d above %#x: AVX2 block %d, Go %d", trial, i0, best, got, want)
+		}
+	}
+}

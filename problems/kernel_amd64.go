@@ -1,30 +1,14 @@
 package problems
 
-import "math"
+import (
+	"math"
 
-// hasAVX2 reports whether the CPU and the operating system support AVX2
-// (CPUID leaf 7 EBX bit 5, with OSXSAVE and AVX in leaf 1 ECX and the YMM
-// state enabled in XCR0). The assembly kernels run only then.
-func hasAVX2() bool {
-	maxLeaf, _, _, _ := cpuid(0, 0)
-	if maxLeaf < 7 {
-		return false
-	}
-	_, _, c1, _ := cpuid(1, 0)
-	const osxsave, avx = 1 << 27, 1 << 28
-	if c1&osxsave == 0 || c1&avx == 0 || xgetbv0()&6 != 6 {
-		return false
-	}
-	_, b7, _, _ := cpuid(7, 0)
-	return b7&(1<<5) != 0
-}
+	"github.com/efmpi/efmpi/internal/x86"
+)
 
-// useAsm selects the AVX2 kernels; tests switch it off to run the pure-Go
-// twins on the same data and compare the bits.
-var useAsm = hasAVX2()
-
-func cpuid(leaf, sub uint32) (a, b, c, d uint32)
-func xgetbv0() uint32
+// useAsm selects the AVX2 kernels (where x86.HasAVX2); tests switch it off
+// to run the pure-Go twins on the same data and compare the bits.
+var useAsm = x86.HasAVX2
 
 //go:noescape
 func lossCoefs16AVX2(z, b, t, e *[rowBlock]float64, inv float64, k *[coefConstsLen]float64) bool

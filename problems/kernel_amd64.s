@@ -13,24 +13,6 @@
 // Go assembler operand order is the reverse of Intel's: VSUBPD Y2, Y1, Y0
 // means Y0 = Y1 − Y2.
 
-// func cpuid(leaf, sub uint32) (a, b, c, d uint32)
-TEXT ·cpuid(SB), NOSPLIT, $0-24
-	MOVL leaf+0(FP), AX
-	MOVL sub+4(FP), CX
-	CPUID
-	MOVL AX, a+8(FP)
-	MOVL BX, b+12(FP)
-	MOVL CX, c+16(FP)
-	MOVL DX, d+20(FP)
-	RET
-
-// func xgetbv0() uint32
-TEXT ·xgetbv0(SB), NOSPLIT, $0-4
-	MOVL $0, CX
-	XGETBV
-	MOVL AX, ret+0(FP)
-	RET
-
 // LOADZ loads z[SI:SI+4] into y (x its low half, tmp a scratch XMM) with
 // scalar loads: the margins kernels have just stored z one value at a time,
 // and a 32-byte load of four 8-byte stores still in flight cannot be

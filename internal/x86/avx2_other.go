@@ -1,0 +1,6 @@
+//go:build !amd64
+
+package x86
+
+// HasAVX2 is false off amd64: the pure-Go kernels run.
+const HasAVX2 = false
