@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/efmpi/efmpi/algorithms"
+	"github.com/efmpi/efmpi/collective/inproc"
 	"github.com/efmpi/efmpi/datasets"
 	"github.com/efmpi/efmpi/hdf5io"
 	"github.com/efmpi/efmpi/internal/testenv"
@@ -85,3 +87,77 @@ func gradBound(b *testing.B, path string) float64 {
 }
 
 var boundObj *problems.LogReg
+
+// BenchmarkA9ARanks20 is issue 12's headline: EF21 top-1 on a9a with 20
+// in-process ranks (the CLI's defaults: ef21-theory step, x⁰ normal),
+// 3000 iterations, with a row every iteration (log_every=1) and every 100.
+// ns/iter is the run file's time_s per iteration (setup excluded). Its
+// bound (ns/bound) is the gradient work of one iteration alone — the 20
+// shards' gradients, each node's block of ranks on its own goroutine, the
+// nodes joined by a WaitGroup every iteration — timed right after the run
+// on the same cores: what the iteration would cost if everything but the
+// gradients were free.
+func BenchmarkA9ARanks20(b *testing.B) {
+	path := testenv.Dataset(b, "a9a")
+	const n, iters = 20, 3000
+	for _, le := range []int{1, 100} {
+		b.Run(fmt.Sprintf("log_every=%d", le), func(b *testing.B) {
+			spec := Spec{Problem: "logreg", Lambda: 0.1, Source: "libsvm", DataPath: path, Split: "contiguous",
+				Method: algorithms.EF21, Compressor: "top-k", K: 1, Rule: algorithms.RuleEF21Theory, Factor: 1,
+				Gamma0: 1, X0: "normal", Sigma0: 1, Iterations: iters, Seed: 1, LogEvery: le, FlushEvery: 100,
+				Downlink: "sparse", Overwrite: true, Output: filepath.Join(b.TempDir(), "run.h5")}
+			sh, err := Prepare(spec, n)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var perIter, bound float64
+			for b.Loop() {
+				res, err := RunInproc(context.Background(), sh, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				run, err := hdf5io.Open(spec.Output)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ts := run.Floats["time_s"]
+				perIter = (ts[len(ts)-1] - ts[0]) / iters * 1e9
+				bound = gradientsOnNodes(b, sh, res.X, 300)
+			}
+			b.ReportMetric(perIter, "ns/iter")
+			b.ReportMetric(bound, "ns/bound")
+		})
+	}
+}
+
+// gradientsOnNodes returns the ns per round of every rank's gradient at x,
+// each of Nodes(n) goroutines computing its block of ranks (inproc.Block),
+// joined every round: the gradient work of one in-process iteration.
+func gradientsOnNodes(b *testing.B, sh *Shared, x []float64, rounds int) float64 {
+	b.Helper()
+	n := sh.Ranks
+	p := Nodes(n)
+	objs := make([]problems.Objective, n)
+	grads := make([][]float64, n)
+	for r := range objs {
+		var err error
+		if objs[r], err = sh.Objective(r); err != nil {
+			b.Fatal(err)
+		}
+		grads[r] = make([]float64, len(x))
+	}
+	start := time.Now()
+	for range rounds {
+		var wg sync.WaitGroup
+		for q := range p {
+			lo, hi := inproc.Block(n, p, q)
+			wg.Go(func() {
+				for r := lo; r < hi; r++ {
+					objs[r].Grad(grads[r], x)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	return float64(time.Since(start).Nanoseconds()) / float64(rounds)
+}

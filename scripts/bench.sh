@@ -24,7 +24,7 @@ for pass in $(seq "$COUNT"); do
 	bench ./problems 'LogRegGrad|StreamSum|ValueGrad|ValueCached|LambdaMax' "$BENCHTIME"
 	bench ./algorithms 'TopKGrowth|TopKInterleaved|StreamRead1e6|EF21IterationA9AN20' "$BENCHTIME"
 	bench ./algorithms 'Growth(Dense|Sparse|K)$' 20x
-	bench ./driver 'GrowthRanks' 1x
+	bench ./driver 'GrowthRanks|A9ARanks20' 1x
 	bench ./collective '.' "$BENCHTIME"
 done
 
@@ -94,6 +94,9 @@ END {
 	row("f_i after Grad (cached margins) vs the same sum with math.Log1p", "a9a", "BenchmarkLogRegValueCachedA9A/log1pUnit", "BenchmarkLogRegValueCachedA9A/library")
 	row("EF21 iteration, reference loop, a9a, n = 20, top-1 vs one a9a gradient", "a9a", "BenchmarkEF21IterationA9AN20", "BenchmarkLogRegGradA9A")
 	row("λ_max(AᵀA) by Lanczos", "a9a", "BenchmarkLambdaMaxA9A", "")
+	row("EF21 top-1, 20 in-process ranks, a row every iteration vs the gradients alone on the cores", "a9a, 3000 its", "BenchmarkA9ARanks20/log_every=1", "BenchmarkA9ARanks20/log_every=1/bound")
+	row("the same, a row every 100 iterations vs the gradients alone on the cores", "a9a, 3000 its", "BenchmarkA9ARanks20/log_every=100", "BenchmarkA9ARanks20/log_every=100/bound")
+	row("the same, log_every 1 vs log_every 100 (the cost of recording every row)", "a9a, 3000 its", "BenchmarkA9ARanks20/log_every=1", "BenchmarkA9ARanks20/log_every=100")
 	print ""
 	print "## Growth curves (time per iteration, and its bound)"
 	print ""
