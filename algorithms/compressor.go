@@ -84,6 +84,7 @@ func NewCompressor(name string, k, d int, rng *rand.Rand) (Compressor, error) {
 type TopK struct {
 	K      int
 	cand   []int32   // candidate indices, increasing
+	mags   []float64 // candidates' magnitudes, in the order of cand
 	keys   []float64 // candidates' magnitudes, permuted by the selection
 	sample []float64 // the sample's magnitudes
 }
@@ -138,41 +139,49 @@ func (c *TopK) Compress(out *sparse.Vector, v []float64) {
 		c.cand = make([]int32, d)
 		c.keys = make([]float64, d)
 	}
-	cand := c.cand[:d]
 	n := 0
 	if d >= topkSampleMin {
 		if tb := c.threshold(v, k); tb > 0 {
-			n = collectAtLeast(cand, v, tb)
+			n = c.collectAtLeast(v, tb)
 		}
 	}
 	if n < k {
 		n = d
-		for i := range cand {
-			cand[i] = int32(i)
+		c.growMags(d)
+		for i, x := range v {
+			c.cand[i], c.mags[i] = int32(i), magnitude(x)
 		}
 	}
-	cand = cand[:n]
+	cand, mags := c.cand[:n], c.mags[:n]
 	keys := c.keys[:n]
-	for j, i := range cand {
-		keys[j] = magnitude(v[i])
-	}
+	copy(keys, mags)
 	t := selectDescending(keys, k-1)
 	above := 0
-	for _, i := range cand {
-		if magnitude(v[i]) > t {
+	for _, m := range mags {
+		if m > t {
 			above++
 		}
 	}
 	ties := k - above // entries equal to t to keep, smallest indices first
-	for _, i := range cand {
-		x := v[i]
-		m := magnitude(x)
+	for j, i := range cand {
+		m := mags[j]
 		if m > t {
-			out.Append(i, x)
+			out.Append(i, v[i])
 		} else if m == t && ties > 0 {
-			out.Append(i, x)
+			out.Append(i, v[i])
 			ties--
 		}
+	}
+}
+
+// growMags makes c.mags at least n long, keeping its contents (it grows
+// with the largest candidate count seen, so a warmed-up compressor
+// allocates nothing).
+func (c *TopK) growMags(n int) {
+	if len(c.mags) < n {
+		m := make([]float64, max(n, 2*len(c.mags)))
+		copy(m, c.mags)
+		c.mags = m
 	}
 }
 
@@ -198,32 +207,51 @@ func (c *TopK) threshold(v []float64, k int) uint64 {
 	return math.Float64bits(selectDescending(s, r))
 }
 
-// collectAtLeast writes into cand (len(cand) ≥ len(v)), in increasing order,
-// the index of every entry of v whose magnitude bits are at least tb, and
-// returns their number. NaN's bits exceed +Inf's, so NaN is always collected.
-// Every index is written and the count advances by the comparison's result,
-// so the loop has no data-dependent branch to mispredict.
-func collectAtLeast(cand []int32, v []float64, tb uint64) int {
-	cand = cand[:len(v)]
+// collectAtLeast writes into c.cand, in increasing order, the index of every
+// entry of v whose magnitude bits are at least tb > 0, and into c.mags their
+// magnitudes (magnitude's key), and returns their number. NaN's bits exceed
+// +Inf's, so NaN is always collected. Blocks of sixteen holding no such
+// entry are skipped by one test (a threshold from the sample leaves most
+// blocks empty): collectAbove16 with AVX2, else nextBlockAbove; in the
+// others the Go loop writes every index and advances the count by the
+// comparison's result, without a data-dependent branch.
+func (c *TopK) collectAtLeast(v []float64, tb uint64) int {
+	cand := c.cand[:len(v)]
+	full := len(v) &^ 15
 	n, i := 0, 0
-	for ; i+4 <= len(v); i += 4 {
-		// n ≤ i, so the four slots exist; a slot is overwritten by the next
-		// index when its entry is not kept.
-		c, x := cand[n:n+4:n+4], v[i:i+4:i+4]
-		j := 0
-		c[0] = int32(i)
-		j += b2i(math.Float64bits(x[0])&absMask >= tb)
-		c[j&3] = int32(i + 1)
-		j += b2i(math.Float64bits(x[1])&absMask >= tb)
-		c[j&3] = int32(i + 2)
-		j += b2i(math.Float64bits(x[2])&absMask >= tb)
-		c[j&3] = int32(i + 3)
-		j += b2i(math.Float64bits(x[3])&absMask >= tb)
-		n += j
+	c.growMags(64)
+	for i < full {
+		c.growMags(n + 16)
+		done, m, ok := collectAsm(cand, c.mags, n, v[i:full], i, tb)
+		if !ok {
+			break
+		}
+		i, n = i+done, m
+	}
+	for ; i < full; i += 16 {
+		if i = nextBlockAbove(v[:full], i, tb-1); i == full {
+			break
+		}
+		c.growMags(n + 16)
+		n = collectBlock(cand, c.mags, n, v[i:i+16:i+16], i, tb)
 	}
 	for ; i < len(v); i++ {
-		cand[n] = int32(i)
+		c.growMags(n + 1)
+		cand[n], c.mags[n] = int32(i), magnitude(v[i])
 		n += b2i(math.Float64bits(v[i])&absMask >= tb)
+	}
+	return n
+}
+
+// collectBlock is collectAtLeast's Go pass over one block x of sixteen
+// entries starting at index off, appending to cand[:n] and mags[:n] (room
+// for sixteen more); it returns the new count.
+func collectBlock(cand []int32, mags []float64, n int, x []float64, off int, tb uint64) int {
+	x = x[:16]
+	for q, y := range x {
+		// a slot is overwritten by the next entry when this one is not kept
+		cand[n], mags[n] = int32(off+q), magnitude(y)
+		n += b2i(math.Float64bits(y)&absMask >= tb)
 	}
 	return n
 }

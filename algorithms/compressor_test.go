@@ -89,11 +89,14 @@ func TestTopKLargeAgainstNaive(t *testing.T) {
 	for i := range v {
 		v[i] = float64(r.IntN(1000)) * r.NormFloat64()
 	}
-	var out sparse.Vector
-	NewTopK(k).Compress(&out, v)
-	if !slices.Equal(out.Idx, naiveTopK(v, k)) {
-		t.Fatal("top-k on d=200000 differs from the naive sort")
-	}
+	want := naiveTopK(v, k)
+	eachKernel(func(kernel string) {
+		var out sparse.Vector
+		NewTopK(k).Compress(&out, v)
+		if !slices.Equal(out.Idx, want) {
+			t.Fatalf("%s: top-k on d=200000 differs from the naive sort", kernel)
+		}
+	})
 }
 
 func sqDist(msg *sparse.Vector, v []float64) float64 {
@@ -298,10 +301,24 @@ func TestTopKSampledPath(t *testing.T) {
 		for i := range v {
 			v[i] = inputs[name](i)
 		}
-		for _, k := range []int{1, 2, 7, 100, d / 100, d / 3, d - 1, d} {
-			checkTopK(t, name, v, k)
-		}
+		eachKernel(func(kernel string) {
+			for _, k := range []int{1, 2, 7, 100, d / 100, d / 3, d - 1, d} {
+				checkTopK(t, name+" "+kernel, v, k)
+			}
+		})
 	}
+}
+
+// eachKernel runs f with the AVX2 scans (where the machine has them) and
+// with their Go twins, naming the kernel.
+func eachKernel(f func(kernel string)) {
+	old := useAsm
+	defer func() { useAsm = old }()
+	if old {
+		f("avx2")
+	}
+	useAsm = false
+	f("go")
 }
 
 // TestArgmaxMagnitude checks the k = 1 scan on the cases the bit comparison
