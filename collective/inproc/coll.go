@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -254,8 +255,12 @@ func (c *Comm) AggregateReduceHosted(msgs []*sparse.Vector, sum collective.SumFu
 	slot := g & 1
 	if last {
 		m.sumSparse(slot, m.hostSparse, sum, out.Dim)
-		if m.errs[slot] == nil && m.hostDense != nil && m.hostDense[0] != nil {
-			m.errs[slot] = m.treeSumOf(slot, m.hostDense)
+		if m.hostDense != nil && slices.ContainsFunc(m.hostDense, func(v []float64) bool { return v != nil }) {
+			// some node passed its vectors: all must have (treeSumOf
+			// reports a rank without them, and drops the references)
+			if err := m.treeSumOf(slot, m.hostDense); m.errs[slot] == nil {
+				m.errs[slot] = err
+			}
 		}
 	}
 	if err := m.conclude(g, last, c.w.host); err != nil {
@@ -398,6 +403,7 @@ func (m *meeting) treeSumOf(slot uint64, in [][]float64) error {
 	d := len(in[0])
 	for r, v := range in {
 		if len(v) != d {
+			clear(in)
 			return fmt.Errorf("rank %d contributes %d values, rank 0 %d", r, len(v), d)
 		}
 	}

@@ -2,8 +2,10 @@ package inproc
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 
@@ -67,7 +69,9 @@ func runNodes(t *testing.T, n, p int, f func(c *Comm) error) {
 // function must see every message in rank order (here it weights message r
 // by r+1, so any other order or a missing message changes the result), the
 // frame total is the sum of the frames, and the dense sum is TreeSum over
-// the ranks in rank order, bit for bit, on every node, for 20 rounds.
+// the ranks in rank order, bit for bit, on every node, for 20 rounds; in
+// the odd rounds the dense sum travels with the aggregate
+// (AggregateReduceHosted) and must give the same.
 func TestHostedCollectives(t *testing.T) {
 	const n, p, d, rounds = 7, 3, 9, 20
 	rnd := rand.New(rand.NewPCG(1, 2))
@@ -114,7 +118,13 @@ func TestHostedCollectives(t *testing.T) {
 			for r := lo; r < hi; r++ {
 				mine = append(mine, &msgs[k][r])
 			}
-			total, err := c.AggregateHosted(mine, weighted, &out)
+			var total int64
+			var err error
+			if k%2 == 1 {
+				total, err = c.AggregateReduceHosted(mine, weighted, &out, dense[k][lo:hi], sum)
+			} else {
+				total, err = c.AggregateHosted(mine, weighted, &out)
+			}
 			if err != nil {
 				return err
 			}
@@ -127,8 +137,10 @@ func TestHostedCollectives(t *testing.T) {
 			if total != wantTotal || !equalVectors(&out, &wantOut) {
 				t.Errorf("node %d round %d: aggregate %v (%d bytes), want %v (%d bytes)", c.Rank(), k, out, total, wantOut, wantTotal)
 			}
-			if err := c.AllreduceHosted(dense[k][lo:hi], sum); err != nil {
-				return err
+			if k%2 == 0 {
+				if err := c.AllreduceHosted(dense[k][lo:hi], sum); err != nil {
+					return err
+				}
 			}
 			collective.TreeSum(want, dense[k], scratch)
 			for j := range want {
@@ -180,6 +192,53 @@ func TestHostedNodeLeaves(t *testing.T) {
 		var lost *collective.RankLostError
 		if !errors.As(err, &lost) || lost.Rank != 2 {
 			t.Errorf("node %d: %v, want the loss of node 2", q, err)
+		}
+	}
+}
+
+// TestAggregateReduceDisagreement: when one node passes its dense vectors
+// to AggregateReduceHosted and another does not, every node gets an error
+// naming the mismatch instead of a sum over missing vectors.
+func TestAggregateReduceDisagreement(t *testing.T) {
+	for _, with := range []int{0, 1} {
+		t.Run(fmt.Sprintf("only node %d", with), func(t *testing.T) { aggregateReduceDisagreement(t, with) })
+	}
+}
+
+func aggregateReduceDisagreement(t *testing.T, with int) {
+	const n, p, d = 4, 2, 3
+	world, err := NewHosted(n, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make([]error, p)
+	var wg sync.WaitGroup
+	for q, c := range world {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Finalize()
+			if errs[q] = c.Init(); errs[q] != nil {
+				return
+			}
+			lo, hi := c.Hosted()
+			msgs := make([]*sparse.Vector, hi-lo)
+			for i := range msgs {
+				msgs[i] = &sparse.Vector{Dim: d}
+			}
+			var srcs [][]float64
+			if q == with {
+				srcs = [][]float64{{1, 2, 3}, {4, 5, 6}}
+			}
+			sum := func(ms []sparse.Vector, out *sparse.Vector) error { out.Reset(d); return nil }
+			var out sparse.Vector
+			_, errs[q] = c.AggregateReduceHosted(msgs, sum, &out, srcs, make([]float64, d))
+		}()
+	}
+	wg.Wait()
+	for q, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), "contributes") {
+			t.Errorf("node %d: %v, want the mismatch reported", q, err)
 		}
 	}
 }
