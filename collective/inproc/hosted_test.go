@@ -39,8 +39,18 @@ func TestBlock(t *testing.T) {
 	}
 }
 
-// runNodes runs f on every node of a hosted world in its own goroutine.
+// runNodes runs f on every node of a hosted world in its own goroutine and
+// fails the test on any node's error.
 func runNodes(t *testing.T, n, p int, f func(c *Comm) error) {
+	t.Helper()
+	if err := errors.Join(nodeErrors(t, n, p, f)...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// nodeErrors runs f on every node of a hosted world in its own goroutine
+// and returns each node's error.
+func nodeErrors(t *testing.T, n, p int, f func(c *Comm) error) []error {
 	t.Helper()
 	world, err := NewHosted(n, p)
 	if err != nil {
@@ -49,19 +59,15 @@ func runNodes(t *testing.T, n, p int, f func(c *Comm) error) {
 	errs := make([]error, p)
 	var wg sync.WaitGroup
 	for q, c := range world {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer c.Finalize()
 			if errs[q] = c.Init(); errs[q] == nil {
 				errs[q] = f(c)
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
+	return errs
 }
 
 // TestHostedCollectives checks the hosted aggregate and allreduce of 7 ranks
@@ -207,35 +213,21 @@ func TestAggregateReduceDisagreement(t *testing.T) {
 
 func aggregateReduceDisagreement(t *testing.T, with int) {
 	const n, p, d = 4, 2, 3
-	world, err := NewHosted(n, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	errs := make([]error, p)
-	var wg sync.WaitGroup
-	for q, c := range world {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer c.Finalize()
-			if errs[q] = c.Init(); errs[q] != nil {
-				return
-			}
-			lo, hi := c.Hosted()
-			msgs := make([]*sparse.Vector, hi-lo)
-			for i := range msgs {
-				msgs[i] = &sparse.Vector{Dim: d}
-			}
-			var srcs [][]float64
-			if q == with {
-				srcs = [][]float64{{1, 2, 3}, {4, 5, 6}}
-			}
-			sum := func(ms []sparse.Vector, out *sparse.Vector) error { out.Reset(d); return nil }
-			var out sparse.Vector
-			_, errs[q] = c.AggregateReduceHosted(msgs, sum, &out, srcs, make([]float64, d))
-		}()
-	}
-	wg.Wait()
+	errs := nodeErrors(t, n, p, func(c *Comm) error {
+		lo, hi := c.Hosted()
+		msgs := make([]*sparse.Vector, hi-lo)
+		for i := range msgs {
+			msgs[i] = &sparse.Vector{Dim: d}
+		}
+		var srcs [][]float64
+		if c.Rank() == with {
+			srcs = [][]float64{{1, 2, 3}, {4, 5, 6}}
+		}
+		sum := func(ms []sparse.Vector, out *sparse.Vector) error { out.Reset(d); return nil }
+		var out sparse.Vector
+		_, err := c.AggregateReduceHosted(msgs, sum, &out, srcs, make([]float64, d))
+		return err
+	})
 	for q, err := range errs {
 		if err == nil || !strings.Contains(err.Error(), "contributes") {
 			t.Errorf("node %d: %v, want the mismatch reported", q, err)
