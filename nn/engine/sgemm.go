@@ -2,11 +2,24 @@ package engine
 
 import "github.com/efmpi/efmpi/internal/par"
 
+// Gemm computes single-precision matrix products on a pool of threads. It
+// owns the packing buffers of every thread, so a product allocates nothing.
+// A Gemm is used by one caller at a time.
+type Gemm struct {
+	pool *par.Pool
+}
+
+// NewGemm returns a Gemm running on pool (nil: the calling goroutine only).
+func NewGemm(pool *par.Pool) *Gemm { return &Gemm{pool: pool} }
+
+// Pool is the pool the Gemm runs on.
+func (g *Gemm) Pool() *par.Pool { return g.pool }
+
 // Sgemm computes C = op(A)·op(B), or C += op(A)·op(B) when acc is set, for
 // row-major float32 matrices: op(A) is m×k (A itself k×m when tA), op(B) is
 // k×n (B itself n×k when tB), C is m×n with row stride ldc. The bits follow
-// the package's contract whatever pool (nil: the calling goroutine) runs it.
-func Sgemm(p *par.Pool, tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, c []float32, ldc int) {
+// the package's contract whatever the pool's thread count.
+func (g *Gemm) Sgemm(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, c []float32, ldc int) {
 	sgemmRef(tA, tB, m, n, k, a, lda, b, ldb, acc, c, ldc)
 }
 
