@@ -58,7 +58,10 @@ type NodeConfig struct {
 	Oracles     []Oracle
 	// InitOracles, when set, give the gradients of the initial round (a
 	// minibatch of init_batch); Oracles are used otherwise.
-	InitOracles   []Oracle
+	InitOracles []Oracle
+	// Extras, when set, are the hosted clients' extra oracles (capabilities,
+	// capability.go), in the same order; a Binder client gets its own.
+	Extras        []any
 	Schedule      Schedule
 	Participation Participation
 }
@@ -85,12 +88,15 @@ type Node struct {
 	agg     sparse.Vector
 	// fresh[i]: grads[i] holds hosted client i's gradient at the current x.
 	fresh []bool
+	// evals[i]: hosted client i's gradient evaluations so far.
+	evals []int64
 }
 
 // NewNode builds the replica and the hosted clients.
 func NewNode(cfg NodeConfig) (*Node, error) {
 	h := len(cfg.Ranks)
-	if len(cfg.Compressors) != h || len(cfg.Oracles) != h || (cfg.InitOracles != nil && len(cfg.InitOracles) != h) {
+	if len(cfg.Compressors) != h || len(cfg.Oracles) != h || (cfg.InitOracles != nil && len(cfg.InitOracles) != h) ||
+		(cfg.Extras != nil && len(cfg.Extras) != h) {
 		return nil, fmt.Errorf("core: %d hosted clients but %d compressors and %d oracles", h, len(cfg.Compressors), len(cfg.Oracles))
 	}
 	rep, err := cfg.Method.NewReplica(cfg.X0)
@@ -99,7 +105,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	}
 	d := len(cfg.X0)
 	nd := &Node{Method: cfg.Method, Replica: rep, Clients: make([]Client, h), cfg: cfg, traits: cfg.Method.Traits(),
-		grads: make([][]float64, h), msgs: make([]*sparse.Vector, h), fresh: make([]bool, h)}
+		grads: make([][]float64, h), msgs: make([]*sparse.Vector, h), fresh: make([]bool, h), evals: make([]int64, h)}
 	for i := range nd.grads {
 		nd.grads[i] = make([]float64, d)
 	}
@@ -107,6 +113,15 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	for i, r := range cfg.Ranks {
 		if nd.Clients[i], err = cfg.Method.NewClient(r, cfg.Compressors[i]); err != nil {
 			return nil, err
+		}
+		if b, ok := nd.Clients[i].(Binder); ok {
+			var extra any
+			if cfg.Extras != nil {
+				extra = cfg.Extras[i]
+			}
+			if err := b.Bind(cfg.Oracles[i], extra); err != nil {
+				return nil, fmt.Errorf("rank %d: %w", r, err)
+			}
 		}
 	}
 	return nd, nil
@@ -120,6 +135,34 @@ func (nd *Node) Grad(i int) []float64 { return nd.grads[i] }
 // current x (it took part in the round and x has not moved since), so a
 // metric that needs that gradient can reuse it when the oracle is exact.
 func (nd *Node) GradAtX(i int) bool { return nd.fresh[i] }
+
+// Evals is hosted client i's number of gradient evaluations (gradients and
+// Hessian-vector products, each on one minibatch) so far, the initial round's
+// included.
+func (nd *Node) Evals(i int) int64 { return nd.evals[i] }
+
+// SetRounds sets the evaluation counters to what they are after the initial
+// round and rounds 0, …, k−1 (a resumed run), from the participation sets.
+func (nd *Node) SetRounds(k int) {
+	for i, r := range nd.cfg.Ranks {
+		n := int64(0)
+		if nd.traits.InitRound {
+			n = 1
+		}
+		if nd.cfg.Participation.Full() {
+			n += int64(k) * nd.perRound()
+		} else {
+			for j := 0; j < k; j++ {
+				if nd.cfg.Participation.In(j, r) {
+					n += nd.perRound()
+				}
+			}
+		}
+		nd.evals[i] = n
+	}
+}
+
+func (nd *Node) perRound() int64 { return int64(max(1, nd.traits.Evals)) }
 
 // Aggregate is the last aggregate the node received.
 func (nd *Node) Aggregate() *sparse.Vector { return &nd.agg }
@@ -154,7 +197,11 @@ func (nd *Node) Init(ex Exchanger) error {
 			orc = nd.cfg.InitOracles[i]
 		}
 		orc(nd.grads[i], x)
+		nd.evals[i]++
 		mark(ex, PhaseGradient)
+		if st, ok := c.(Starter); ok {
+			st.SetStart(x)
+		}
 		nd.msgs[i] = c.Init(nd.grads[i])
 		mark(ex, PhaseCompression)
 		nd.fresh[i] = true
@@ -199,6 +246,15 @@ func (nd *Node) Round(k int, ex Exchanger) error {
 		if !nd.cfg.Participation.In(k, nd.cfg.Ranks[i]) {
 			nd.msgs[i] = nil
 			continue
+		}
+		nd.evals[i] += nd.perRound()
+		if b, ok := c.(Binder); ok {
+			nd.msgs[i] = b.StepAt(k, x, gamma)
+			mark(ex, PhaseCompression)
+			continue
+		}
+		if rs, ok := c.(RoundSetter); ok {
+			rs.SetRound(k)
 		}
 		nd.cfg.Oracles[i](nd.grads[i], x)
 		mark(ex, PhaseGradient)

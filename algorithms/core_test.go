@@ -24,17 +24,25 @@ func methodCases(n int) map[string]Config {
 		"signum":      {Method: SignSGD, Eta: 0.2},
 		"ef21-w-pp":   {Method: EF21W, Smoothness: li, Participation: 0.6, ParticipationSeed: 2},
 		"ef21 init c": {Method: EF21, InitCompressed: true},
+		// issue 24's methods (their extra oracles: caseProblem's Extras)
+		"ef21-igt":       {Method: EF21IGT, Normalize: true, Eta: 0.3},
+		"ef21-storm":     {Method: EF21STORM, Normalize: true, Eta: 0.3},
+		"ef21-hm":        {Method: EF21HM, Normalize: true, Eta: 0.3},
+		"ef21-rhm":       {Method: EF21RHM, Normalize: true, Eta: 0.3, Seed: 5},
+		"ef21-hm poly":   {Method: EF21HM, Normalize: true, Eta: 1, EtaQ: QHessian, EtaEvery: 3},
+		"ef21-sgdm poly": {Method: EF21SGDM, Normalize: true, Eta: 1, EtaQ: QHeavyBall},
+		"econtrol":       {Method: EControl, Eta: 0.3},
 	}
 }
 
 func caseProblem(t testing.TB, c Config, n, d, K int) Problem {
 	c.Clients, c.Dim = n, d
-	oracles, _ := randomQuartics(n, d, 17)
+	oracles, bs := randomQuartics(n, d, 17)
 	x0 := make([]float64, d)
 	for j := range x0 {
 		x0[j] = 0.5 * float64(j%4-1)
 	}
-	return Problem{Config: c, Compressors: mustCompressors(t, "top-k", 2, d, n), Oracles: oracles, X0: x0,
+	return Problem{Config: c, Compressors: mustCompressors(t, "top-k", 2, d, n), Oracles: oracles, Extras: quarticExtras(bs), X0: x0,
 		Schedule: Schedule{Gamma: 0.02, Decreasing: true}, Iterations: K}
 }
 
@@ -136,7 +144,7 @@ func TestNodesPerRankMatchReference(t *testing.T) {
 		nodes := make([]*Node, n)
 		for r := range nodes {
 			nodes[r], err = NewNode(NodeConfig{Method: m, X0: p.X0, Ranks: []int{r}, Compressors: p.Compressors[r : r+1],
-				Oracles: p.Oracles[r : r+1], Schedule: p.Schedule,
+				Oracles: p.Oracles[r : r+1], Extras: p.Extras[r : r+1], Schedule: p.Schedule,
 				Participation: Participation{P: p.Config.Participation, Seed: p.Config.ParticipationSeed}})
 			if err != nil {
 				t.Fatal(err)

@@ -54,7 +54,11 @@ func (m *ef21) Name() string { return m.cfg.Method }
 
 // Traits implements Method.
 func (m *ef21) Traits() Traits {
-	return Traits{InitRound: true, Stochastic: m.momentum, Estimator: true}
+	t := Traits{InitRound: true, Stochastic: m.momentum, Estimator: true}
+	if m.momentum {
+		t.DefaultQ = QHeavyBall
+	}
+	return t
 }
 
 // NewClient implements Method.
@@ -64,6 +68,7 @@ func (m *ef21) NewClient(r int, comp Compressor) (Client, error) {
 	}
 	d := m.cfg.Dim
 	c := &ef21Client{comp: comp, eta: m.cfg.Eta, momentum: m.momentum,
+		sched:          EtaSchedule{Eta0: m.cfg.Eta, Q: m.cfg.EtaQ, Every: m.cfg.EtaEvery},
 		initCompressed: m.cfg.InitCompressed, absolute: m.cfg.Absolute,
 		g: make([]float64, d), scratch: make([]float64, d)}
 	c.msg = sparse.Vector{Dim: d, Idx: make([]int32, 0, d), Val: make([]float64, 0, d)}
@@ -89,6 +94,7 @@ func (m *ef21) NewReplica(x0 []float64) (Replica, error) {
 type ef21Client struct {
 	comp                     Compressor
 	eta                      float64
+	sched                    EtaSchedule // eta_rule = "poly" when sched.Q > 0
 	momentum                 bool
 	initCompressed, absolute bool
 	// EF21-W: the client tracks s·∇f_i with s = 1/(n w_i) and sends u·c with
@@ -124,6 +130,13 @@ func (c *ef21Client) Init(grad []float64) *sparse.Vector {
 	}
 	c.rescale()
 	return &c.msg
+}
+
+// SetRound implements RoundSetter: η_k of eta_rule = "poly" (issue 24).
+func (c *ef21Client) SetRound(k int) {
+	if c.momentum && c.sched.Q != 0 {
+		c.eta = c.sched.At(k)
+	}
 }
 
 // Step implements Client: c = C(v − g_i), g_i += c, with v the gradient or

@@ -52,6 +52,12 @@ type Config struct {
 	// shared stream the participating sets are drawn from.
 	Participation     float64
 	ParticipationSeed uint64
+	// EtaQ > 0 makes η a schedule (eta_rule = "poly", issue 24): η_k =
+	// Eta·(2/(t+2))^EtaQ with t = k/EtaEvery (EtaEvery ≤ 1: per iteration).
+	EtaQ     float64
+	EtaEvery int
+	// Seed names the stateless random draws of a method (ef21-rhm's q).
+	Seed uint64
 }
 
 // Validate reports a configuration the methods cannot run.
@@ -123,6 +129,15 @@ type Traits struct {
 	// MovesXInApply: x changes when the aggregate is applied, so a gradient
 	// taken during the round is not at the new x.
 	MovesXInApply bool
+	// Needs are the oracle capabilities beyond the gradient at x that the
+	// clients ask for (issue 24); the driver must offer them.
+	Needs Capability
+	// Evals is the number of gradient evaluations (gradients and
+	// Hessian-vector products) a client makes per round; 0 means 1.
+	Evals int
+	// DefaultQ is the exponent of eta_rule = "poly" when none is configured
+	// (0: the method has no default).
+	DefaultQ float64
 }
 
 // Client is the half of a method that runs on one rank. Its vectors are its

@@ -14,9 +14,11 @@ type Problem struct {
 	Config      Config
 	Compressors []Compressor // one per client, in rank order
 	Oracles     []Oracle     // one per client, in rank order
-	X0          []float64
-	Schedule    Schedule
-	Iterations  int // K
+	// Extras are the clients' extra oracles (capability.go), or nil.
+	Extras     []any
+	X0         []float64
+	Schedule   Schedule
+	Iterations int // K
 }
 
 // Observer is called with the state after initialisation (k = 0) and after
@@ -55,7 +57,7 @@ func NewLoop(p Problem) (*Loop, error) {
 	for i := range ranks {
 		ranks[i] = i
 	}
-	nd, err := NewNode(NodeConfig{Method: m, X0: p.X0, Ranks: ranks, Compressors: p.Compressors, Oracles: p.Oracles,
+	nd, err := NewNode(NodeConfig{Method: m, X0: p.X0, Ranks: ranks, Compressors: p.Compressors, Oracles: p.Oracles, Extras: p.Extras,
 		Schedule: p.Schedule, Participation: Participation{P: p.Config.Participation, Seed: p.Config.ParticipationSeed}})
 	if err != nil {
 		return nil, err

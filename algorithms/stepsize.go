@@ -85,10 +85,25 @@ type Schedule struct {
 	Rule       string
 	Gamma      float64
 	Decreasing bool
+	// Power > 0 is rule "poly" (issue 24): γ_k = Gamma/(t+1)^Power with
+	// t = k/Every (Every ≤ 1: per iteration; else iterations per epoch).
+	Power float64
+	Every int
 }
+
+// RulePoly is the parameter-agnostic step γ_t = γ0/(t+1)^p of issue 24 (the
+// sequel's code: train.py's LambdaLR 1/(epoch+1)^p, per epoch).
+const RulePoly = "poly"
 
 // At returns γ_k.
 func (s Schedule) At(k int) float64 {
+	if s.Power != 0 {
+		t := k
+		if s.Every > 1 {
+			t = k / s.Every
+		}
+		return s.Gamma / math.Pow(float64(t+1), s.Power)
+	}
 	if s.Decreasing {
 		return s.Gamma / math.Sqrt(float64(k+1))
 	}
