@@ -41,6 +41,7 @@ var columnInfo = []ColumnInfo{
 	{"trajectory/wire_bytes_up", "byte", "cumulative bytes of algorithm traffic sent to rank 0 by all ranks, frame headers and indices included"},
 	{"trajectory/wire_bytes_down", "byte", "cumulative bytes of algorithm traffic sent by rank 0 to all ranks, frame headers and indices included"},
 	{"trajectory/time_s", "s", "wall-clock seconds since the first iteration began"},
+	{"trajectory/grad_evals", "1", "cumulative gradient evaluations of one worker (rank 0): gradients and Hessian-vector products, each on one minibatch, the initial one included (absent in files written before it existed)"},
 	{"eval/iteration", "1", "iteration k of the evaluation (every eval_every iterations, and the last)"},
 	{"eval/train_loss", "1", "data loss (logistic or half squared error, no regulariser) on the training set at x^k"},
 	{"eval/train_accuracy", "1", "fraction of training samples with b_j a_j^T x^k > 0"},

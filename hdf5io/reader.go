@@ -67,6 +67,9 @@ func Open(path string) (*Run, error) {
 	}
 	for _, name := range Columns {
 		full := "trajectory/" + name
+		if f.LinkExists("trajectory") && !f.LinkExists(full) && optionalColumn(name) {
+			continue // a file written before the column existed
+		}
 		if !f.LinkExists("trajectory") || !f.LinkExists(full) {
 			return nil, fmt.Errorf("hdf5 %s: missing dataset /%s", path, full)
 		}

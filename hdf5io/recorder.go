@@ -33,16 +33,23 @@ type Row struct {
 	WireBytesUp   int64   // cumulative bytes sent by all ranks to rank 0
 	WireBytesDown int64   // cumulative bytes sent by rank 0 to all ranks
 	TimeS         float64 // wall seconds since start
+	// GradEvals is one worker's cumulative gradient evaluations (gradients
+	// and Hessian-vector products, each on one minibatch; issue 24).
+	GradEvals int64
 }
 
 // Columns names the /trajectory datasets in Row order.
 var Columns = []string{"iteration", "f", "grad_norm_sq", "est_err_sq", "step_size",
-	"bits_per_worker", "wire_bytes_up", "wire_bytes_down", "time_s"}
+	"bits_per_worker", "wire_bytes_up", "wire_bytes_down", "time_s", "grad_evals"}
+
+// optionalColumn reports a column that files written before it existed lack:
+// Open reads such a file without it (issue 24 added grad_evals).
+func optionalColumn(name string) bool { return name == "grad_evals" }
 
 // intColumn reports whether a column is stored as int64 (else float64).
 func intColumn(name string) bool {
 	switch name {
-	case "iteration", "bits_per_worker", "wire_bytes_up", "wire_bytes_down":
+	case "iteration", "bits_per_worker", "wire_bytes_up", "wire_bytes_down", "grad_evals":
 		return true
 	}
 	return false
@@ -251,8 +258,8 @@ func (r *Recorder) Append(row Row) error {
 	if r.failed != nil {
 		return r.failed
 	}
-	vals := [...]float64{0, row.F, row.GradNormSq, row.EstErrSq, row.StepSize, 0, 0, 0, row.TimeS}
-	ints := [...]int64{row.Iteration, 0, 0, 0, 0, row.BitsPerWorker, row.WireBytesUp, row.WireBytesDown, 0}
+	vals := [...]float64{0, row.F, row.GradNormSq, row.EstErrSq, row.StepSize, 0, 0, 0, row.TimeS, 0}
+	ints := [...]int64{row.Iteration, 0, 0, 0, 0, row.BitsPerWorker, row.WireBytesUp, row.WireBytesDown, 0, row.GradEvals}
 	for i := range Columns {
 		if r.ints[i] != nil {
 			r.ints[i] = append(r.ints[i], ints[i])

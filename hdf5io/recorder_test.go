@@ -18,7 +18,8 @@ func testRows(n int) []Row {
 	for i := range rows {
 		k := float64(i)
 		rows[i] = Row{Iteration: int64(3 * i), F: 1 / (k + 1), GradNormSq: math.Exp(-k), EstErrSq: k * 0.5,
-			StepSize: 0.125, BitsPerWorker: int64(32 * i), WireBytesUp: int64(100 * i), WireBytesDown: int64(7 * i), TimeS: k / 8}
+			StepSize: 0.125, BitsPerWorker: int64(32 * i), WireBytesUp: int64(100 * i), WireBytesDown: int64(7 * i), TimeS: k / 8,
+			GradEvals: int64(1 + 2*i)}
 	}
 	return rows
 }
@@ -110,7 +111,7 @@ a = f.attrs
 assert type(a["status"]) is str and a["status"] == "completed", repr(a["status"])
 assert a["k"] == 1 and a["alpha"] == 0.25 and a["normalize"] == 1
 t = f["trajectory"]
-assert sorted(t.keys()) == sorted(["iteration","f","grad_norm_sq","est_err_sq","step_size","bits_per_worker","wire_bytes_up","wire_bytes_down","time_s"]), list(t.keys())
+assert sorted(t.keys()) == sorted(["iteration","f","grad_norm_sq","est_err_sq","step_size","bits_per_worker","wire_bytes_up","wire_bytes_down","time_s","grad_evals"]), list(t.keys())
 assert all(t[k].shape == (5,) for k in t.keys())
 assert t["iteration"].dtype.kind == "i" and t["f"].dtype.kind == "f"
 assert list(t["iteration"][:]) == [0, 3, 6, 9, 12]
@@ -134,6 +135,34 @@ print("ok")
 	out, err := exec.Command(py, "-c", script, path).CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "ok" {
 		t.Fatalf("h5py check failed: %v\n%s", err, out)
+	}
+}
+
+// A file written before grad_evals existed (the column deleted by h5py)
+// is still read, without the column; a new file has it with its values.
+func TestReadWithoutGradEvals(t *testing.T) {
+	py := testenv.PythonWithH5py(t)
+	path := filepath.Join(t.TempDir(), "old.h5")
+	writeRun(t, path, testRows(4), 2)
+	run, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := run.Ints["grad_evals"]; len(got) != 4 || got[3] != 7 {
+		t.Fatalf("grad_evals = %v, want [1 3 5 7]", got)
+	}
+	if out, err := exec.Command(py, "-c", `import h5py, sys
+f = h5py.File(sys.argv[1], "r+")
+del f["trajectory/grad_evals"]
+f.close()`, path).CombinedOutput(); err != nil {
+		t.Fatalf("h5py: %v\n%s", err, out)
+	}
+	run, err = Open(path)
+	if err != nil {
+		t.Fatalf("a file without grad_evals: %v", err)
+	}
+	if _, ok := run.Ints["grad_evals"]; ok || len(run.Ints["iteration"]) != 4 {
+		t.Fatalf("columns %v", run.Ints)
 	}
 }
 
