@@ -88,6 +88,13 @@ type Algorithm struct {
 	// Participation is EF21-PP's probability p ∈ (0, 1] that a client takes
 	// part in an iteration (ef21, ef21-w); unset (0) is 1.
 	Participation float64 `toml:"participation,omitempty"`
+	// Issue 24 (config/schedules.go): the momentum schedule, how
+	// Hessian-vector products are computed.
+	EtaRule string  `toml:"eta_rule,omitempty"` // "constant" | "poly"; default constant
+	EtaQ    float64 `toml:"eta_q,omitempty"`    // poly: η_t = eta·(2/(t+2))^eta_q; default the method's
+	EtaPer  string  `toml:"eta_per,omitempty"`  // "iteration" | "epoch"; default iteration
+	HVP     string  `toml:"hvp,omitempty"`      // "analytic" | "central"; default analytic
+	HVPEps  float64 `toml:"hvp_eps,omitempty"`  // central differences' ε; default 1e-4
 }
 
 // Noise is [noise]: heavy-tailed noise added to every stochastic gradient
@@ -104,6 +111,9 @@ type Stepsize struct {
 	Gamma  float64 `toml:"gamma"`  // constant rule
 	Gamma0 float64 `toml:"gamma0"` // norm-theory and decreasing; default 1
 	Factor float64 `toml:"factor"` // multiplier of the theory rules (ef21-theory, ef21-theory-am, ef21-pp-theory); default 1
+	// rule = "poly" (issue 24): γ_t = gamma0/(t+1)^p, t per iteration or epoch.
+	P   float64 `toml:"p,omitempty"`
+	Per string  `toml:"per,omitempty"` // "iteration" | "epoch"; default iteration
 }
 
 // Init is [init].
@@ -424,7 +434,7 @@ func (c *Config) validate() error {
 		oneOf("algorithm.compressor", a.Compressor, algorithms.CompressorNames()...), // built in, or registered (algorithms/registry.go)
 		oneOf("algorithm.init", a.Init, "uncompressed", "compressed"),
 		oneOf("algorithm.momentum", a.Momentum, "constant", "eta-theory"),
-		oneOf("stepsize.rule", s.Rule, "ef21-theory", "ef21-theory-am", "ef21-pp-theory", "norm-theory", "constant", "decreasing"),
+		oneOf("stepsize.rule", s.Rule, "ef21-theory", "ef21-theory-am", "ef21-pp-theory", "norm-theory", "constant", "decreasing", "poly"),
 		oneOf("run.downlink", r.Downlink, "sparse", "dense"),
 		oneOf("run.transport", r.Transport, "inproc", "tcp", "btracey", "mpi"),
 	} {
@@ -441,7 +451,10 @@ func (c *Config) validate() error {
 			return fmt.Errorf("key %s does not apply %s", k, why)
 		}
 	}
-	sgdm := a.Method == "ef21-sgdm" || a.Method == "signsgd" // minibatches and momentum
+	sgdm := a.Method == "ef21-sgdm" || a.Method == "signsgd" || momentumMethod(a.Method) // minibatches and momentum
+	if err := c.validateSchedules(); err != nil {
+		return err
+	}
 	if c.Noise.Kind != "" {
 		if err := oneOf("noise.kind", c.Noise.Kind, "gaussian", "student-t", "pareto"); err != nil {
 			return err
@@ -557,7 +570,8 @@ func (c *Config) inapplicable() map[string]string {
 			}
 		}
 	}
-	sgdm := a.Method == "ef21-sgdm" || a.Method == "signsgd"
+	sgdm := a.Method == "ef21-sgdm" || a.Method == "signsgd" || momentumMethod(a.Method)
+	c.schedulesInapplicable(notFor)
 	notFor(a.Method != "ef21" && a.Method != "ef21-w", "to method "+a.Method+" (partial participation is EF21-PP: ef21 and ef21-w)", "algorithm.participation")
 	notFor(c.Noise.Kind == "", "without [noise] kind", "noise.scale", "noise.nu")
 	// unset: left out of the effective configuration (p = 1, no noise)
@@ -582,7 +596,7 @@ func (c *Config) inapplicable() map[string]string {
 	notFor(!algorithms.CompressorUsesK(a.Compressor), "to compressor "+a.Compressor, "algorithm.k", "algorithm.k_fraction")
 	notFor(a.Method == "ef14", "to method ef14 (it has no estimator to initialise)", "algorithm.init")
 	notFor(s.Rule != "constant", "to rule "+s.Rule+" (gamma is for rule = \"constant\")", "stepsize.gamma")
-	notFor(s.Rule != "norm-theory" && s.Rule != "decreasing", "to rule "+s.Rule+" (gamma0 is for norm-theory and decreasing)", "stepsize.gamma0")
+	notFor(s.Rule != "norm-theory" && s.Rule != "decreasing" && s.Rule != "poly", "to rule "+s.Rule+" (gamma0 is for norm-theory, decreasing and poly)", "stepsize.gamma0")
 	notFor(s.Rule != "ef21-theory" && s.Rule != "ef21-theory-am" && s.Rule != "ef21-pp-theory", "to rule "+s.Rule+" (factor is for ef21-theory, ef21-theory-am and ef21-pp-theory)", "stepsize.factor")
 	notFor(c.Init.X0 != "normal", "unless x0 = \"normal\"", "init.sigma0")
 	return out

@@ -416,6 +416,7 @@ func (l *loop) restore() (resumePoint, error) {
 	}
 	k := int64(pick[0])
 	at := resumePoint{restored: true, iter: k}
+	l.node.SetRounds(int(k))
 	err := func() error {
 		for i, r := range l.ranks {
 			path := ckptRankFile(dir, k, r)

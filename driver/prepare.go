@@ -67,6 +67,21 @@ type Spec struct {
 	InitBatch      int
 	Momentum       string // "constant" | "eta-theory"
 	Eta, Eta0      float64
+	// EtaRule "poly" (issue 24): η_t = Eta·(2/(t+2))^EtaQ (EtaQ 0: the
+	// method's default exponent), t counted per EtaPer ("iteration" or
+	// "epoch"; "" is per iteration).
+	EtaRule string
+	EtaQ    float64
+	EtaPer  string
+	// Power and StepPer are rule "poly"'s γ_t = Gamma0/(t+1)^Power, t per
+	// StepPer ("iteration", "epoch").
+	Power   float64
+	StepPer string
+	// HVP is how Hessian-vector products are computed for the methods that
+	// need them: "analytic" (the problem's own; "" too) or "central"
+	// (problems.CentralHVP with displacement HVPEps, 0: the default).
+	HVP    string
+	HVPEps float64
 	// Participation is EF21-PP's p (0: every client, every iteration).
 	Participation float64
 	// Noise is added to every stochastic gradient (the stochastic methods).
@@ -131,6 +146,10 @@ type Shared struct {
 	// Schedule is the step size; Eta the momentum actually used.
 	Schedule algorithms.Schedule
 	Eta      float64
+	// EtaQ and EtaEvery are the momentum schedule of eta_rule = "poly"
+	// (EtaQ 0: constant η).
+	EtaQ     float64
+	EtaEvery int
 	// Alpha is the compressor's contraction; Theory is set for ef21-theory.
 	Alpha  float64
 	Theory *algorithms.Theory
@@ -296,6 +315,17 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 	if sgdm && spec.Momentum == "eta-theory" {
 		sh.Eta = algorithms.EtaTheory(spec.Eta0, spec.Iterations)
 	}
+	if spec.EtaRule == "poly" {
+		if sh.EtaQ = spec.EtaQ; sh.EtaQ == 0 {
+			sh.EtaQ = sh.Traits.DefaultQ
+		}
+		if !(sh.EtaQ > 0) {
+			return nil, invalid("eta_rule poly: method %s has no default exponent q; set [algorithm] eta_q", spec.Method)
+		}
+		if sh.EtaEvery, err = sh.epochLength(spec.EtaPer); err != nil {
+			return nil, err
+		}
+	}
 	sh.Schedule = algorithms.Schedule{Rule: spec.Rule}
 	switch spec.Rule {
 	case algorithms.RuleEF21Theory, algorithms.RuleEF21TheoryAM, algorithms.RuleEF21PPTheory:
@@ -316,6 +346,14 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 		sh.Schedule.Gamma = spec.Gamma
 	case algorithms.RuleDecreasing:
 		sh.Schedule.Gamma, sh.Schedule.Decreasing = spec.Gamma0, true
+	case algorithms.RulePoly:
+		if !(spec.Power > 0) {
+			return nil, invalid("rule poly: exponent p = %v must be positive", spec.Power)
+		}
+		sh.Schedule.Gamma, sh.Schedule.Power = spec.Gamma0, spec.Power
+		if sh.Schedule.Every, err = sh.epochLength(spec.StepPer); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, invalid("unknown step-size rule %q", spec.Rule)
 	}
@@ -329,6 +367,20 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 		}
 	}
 	return sh, sh.checkGamma()
+}
+
+// epochLength is the number of iterations a schedule counted per "epoch"
+// holds: ⌈m_0/b⌉, rank 0's shard in minibatches (the sequel's train.py runs
+// len(train_loader_workers[0]) iterations per epoch); 1 per iteration.
+func (sh *Shared) epochLength(per string) (int, error) {
+	if per != "epoch" {
+		return 1, nil
+	}
+	if len(sh.ShardSizes) == 0 || sh.ShardSizes[0] == 0 || !sh.stochastic() {
+		return 0, invalid("a schedule per epoch needs minibatches of a data problem (method %s, problem %s)", sh.Spec.Method, sh.Spec.Problem)
+	}
+	b := int64(sh.Spec.Batch)
+	return int((sh.ShardSizes[0] + b - 1) / b), nil
 }
 
 // setTheory sets the ef21-theory (ef21-theory-am, ef21-pp-theory) step from L

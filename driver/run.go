@@ -106,6 +106,8 @@ type oracle struct {
 	batch []int32
 	rng   *rand.Rand
 	src   *rand.PCG // rng's state, for checkpoints
+	lastB int       // the size of the last minibatch (perm[:lastB])
+	hvp   problems.HessVecer
 	// noise is added to every gradient of a stochastic method, drawn from
 	// the same stream after the batch (so checkpoints need no new state).
 	noise algorithms.Noise
@@ -143,11 +145,74 @@ func (o *oracle) grad(dst, x []float64, b int) {
 			j := i + o.rng.IntN(m-i)
 			o.perm[i], o.perm[j] = o.perm[j], o.perm[i]
 		}
+		o.lastB = b
 		o.obj.MinibatchGrad(dst, x, o.perm[:b])
 	}
 	if o.noise.Kind != algorithms.NoiseNone {
 		o.noise.Add(dst, o.rng)
 	}
+}
+
+// lastBatch is the minibatch of the last gradient (nil: the full shard).
+func (o *oracle) lastBatch() []int32 {
+	if o.perm == nil {
+		return nil
+	}
+	return o.perm[:o.lastB]
+}
+
+// sameBatch is a rank's extra oracle (algorithms.SameBatchOracle): the
+// gradient at another point on the minibatch of its last gradient.
+type sameBatch struct{ o *oracle }
+
+// GradSameBatch implements algorithms.SameBatchOracle.
+func (s sameBatch) GradSameBatch(dst, y []float64) {
+	if b := s.o.lastBatch(); b != nil {
+		s.o.obj.MinibatchGrad(dst, y, b)
+	} else {
+		s.o.obj.Grad(dst, y)
+	}
+}
+
+// sameBatchHVP adds Hessian-vector products (algorithms.HessVecOracle).
+type sameBatchHVP struct{ sameBatch }
+
+// HessVecSameBatch implements algorithms.HessVecOracle.
+func (s sameBatchHVP) HessVecSameBatch(dst, z, v []float64) {
+	s.o.hvp.MinibatchHessVec(dst, z, v, s.o.lastBatch())
+}
+
+// extra returns the extra oracle the method needs of orc (nil when it needs
+// none), or an error naming the method and the problem.
+func (sh *Shared) extra(orc *oracle) (any, error) {
+	needs := sh.Traits.Needs
+	if needs == 0 {
+		return nil, nil
+	}
+	if sh.Spec.Noise.Kind != algorithms.NoiseNone {
+		return nil, invalid("method %s needs %s, which is not defined with [noise] (the second evaluation would need the same noise)", sh.Spec.Method, needs)
+	}
+	if needs&algorithms.CapHessVec == 0 {
+		return sameBatch{orc}, nil
+	}
+	if sh.Spec.HVP == "central" {
+		eps := sh.Spec.HVPEps
+		if eps == 0 {
+			eps = problems.DefaultHVPEps
+		}
+		c, err := problems.NewCentralHVP(orc.obj, eps)
+		if err != nil {
+			return nil, invalid("%v", err)
+		}
+		orc.hvp = c
+		return sameBatchHVP{sameBatch{orc}}, nil
+	}
+	hv, ok := orc.obj.(problems.HessVecer)
+	if !ok {
+		return nil, invalid("method %s needs Hessian-vector products; problem %s has no analytic one (set [algorithm] hvp = \"central\" for central differences of its gradients)", sh.Spec.Method, sh.Spec.Problem)
+	}
+	orc.hvp = hv
+	return sameBatchHVP{sameBatch{orc}}, nil
 }
 
 // Oracles returns the gradient oracles of all n clients exactly as RunRank
@@ -192,6 +257,7 @@ func (sh *Shared) MethodConfig() algorithms.Config {
 		InitCompressed: sh.Spec.InitCompressed, Clients: sh.Ranks, Dim: sh.Dim,
 		Absolute: sh.Spec.Compressor == "identity", Smoothness: sh.LI,
 		Participation: sh.Spec.Participation, ParticipationSeed: sh.Spec.Seed,
+		EtaQ: sh.EtaQ, EtaEvery: sh.EtaEvery, Seed: sh.Spec.Seed,
 	}
 }
 
@@ -327,7 +393,7 @@ func (l *loop) setup() error {
 	batch, initBatch := sh.Spec.Batch, sh.Spec.InitBatch
 	cfg := algorithms.NodeConfig{Method: method, X0: sh.X0, Ranks: l.ranks,
 		Compressors: make([]algorithms.Compressor, h), Oracles: make([]algorithms.Oracle, h),
-		InitOracles: make([]algorithms.Oracle, h), Schedule: sh.Schedule,
+		InitOracles: make([]algorithms.Oracle, h), Extras: make([]any, h), Schedule: sh.Schedule,
 		Participation: algorithms.Participation{P: sh.Spec.Participation, Seed: sh.Spec.Seed}}
 	l.orcs, l.compSrcs = make([]*oracle, h), make([]*rand.PCG, h)
 	for i, r := range l.ranks {
@@ -342,6 +408,9 @@ func (l *loop) setup() error {
 		l.orcs[i] = orc
 		cfg.Oracles[i] = func(dst, x []float64) { orc.grad(dst, x, batch) }
 		cfg.InitOracles[i] = func(dst, x []float64) { orc.grad(dst, x, initBatch) }
+		if cfg.Extras[i], err = sh.extra(orc); err != nil {
+			return err
+		}
 	}
 	if l.node, err = algorithms.NewNode(cfg); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
@@ -781,7 +850,7 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 	}
 	if l.root && (record || status != "") {
 		row := hdf5io.Row{Iteration: int64(k), F: f, GradNormSq: gn, EstErrSq: mt.EstErrSq,
-			StepSize: l.sh.Schedule.At(k), BitsPerWorker: l.node.Clients[0].Bits(),
+			StepSize: l.sh.Schedule.At(k), BitsPerWorker: l.node.Clients[0].Bits(), GradEvals: l.node.Evals(0),
 			WireBytesUp: l.up[0], WireBytesDown: l.down[0], TimeS: time.Since(l.start).Seconds()}
 		if err := l.rec.Append(row); err != nil {
 			return StatusFailed, err.Error(), err

@@ -123,6 +123,7 @@ func specFrom(cfg *config.Config, overwrite bool) driver.Spec {
 		Momentum: a.Momentum, Eta: a.Eta, Eta0: a.Eta0, Participation: a.Participation,
 		Noise: algorithms.Noise{Kind: cfg.Noise.Kind, Scale: cfg.Noise.Scale, Nu: cfg.Noise.Nu},
 		Rule:  s.Rule, Gamma: s.Gamma, Gamma0: s.Gamma0, Factor: s.Factor,
+		EtaRule: a.EtaRule, EtaQ: a.EtaQ, EtaPer: a.EtaPer, Power: s.P, StepPer: s.Per, HVP: a.HVP, HVPEps: a.HVPEps,
 		X0: x0Spec(cfg), Sigma0: cfg.Init.Sigma0,
 		Iterations: cfg.Run.Iterations, Seed: cfg.Run.Seed, LogEvery: cfg.Run.LogEvery,
 		FlushEvery: cfg.Run.FlushEvery, Tolerance: cfg.Run.Tolerance,
