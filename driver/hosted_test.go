@@ -58,6 +58,21 @@ var methodCases = map[string]func(*Spec){
 		s.Method, s.Split, s.Rule = algorithms.EF21W, "label", algorithms.RuleEF21TheoryAM
 	},
 	"ef21-pp p=0.3": func(s *Spec) { s.Participation = 0.3 },
+	// issue 24: the sequel's momenta under the poly schedules (per iteration
+	// and per epoch), the central-difference HVP, EControl
+	"ef21-igt poly": func(s *Spec) {
+		s.Method, s.Normalize, s.Eta, s.EtaRule, s.Rule, s.Power = algorithms.EF21IGT, true, 1, "poly", algorithms.RulePoly, 5.0/7
+	},
+	"ef21-storm": func(s *Spec) {
+		s.Method, s.Normalize, s.Eta, s.Rule, s.Power, s.StepPer = algorithms.EF21STORM, true, 0.3, algorithms.RulePoly, 2.0/3, "epoch"
+	},
+	"ef21-hm epoch": func(s *Spec) {
+		s.Method, s.Normalize, s.Eta, s.EtaRule, s.EtaPer, s.Rule, s.Power = algorithms.EF21HM, true, 1, "poly", "epoch", algorithms.RulePoly, 2.0/3
+	},
+	"ef21-rhm central": func(s *Spec) {
+		s.Method, s.Normalize, s.Eta, s.Rule, s.Power, s.HVP = algorithms.EF21RHM, true, 0.3, algorithms.RulePoly, 2.0/3, "central"
+	},
+	"econtrol": func(s *Spec) { s.Method, s.Eta, s.Rule, s.Gamma = algorithms.EControl, 0.1, algorithms.RuleConstant, 0.5 },
 	"signum student-t noise": func(s *Spec) {
 		s.Method, s.Eta, s.Rule, s.Gamma = algorithms.SignSGD, 0.5, algorithms.RuleConstant, 0.002
 		s.Noise = algorithms.Noise{Kind: algorithms.NoiseStudentT, Nu: 3, Scale: 0.5}
