@@ -72,7 +72,9 @@ var methodCases = map[string]func(*Spec){
 	"ef21-rhm central": func(s *Spec) {
 		s.Method, s.Normalize, s.Eta, s.Rule, s.Power, s.HVP = algorithms.EF21RHM, true, 0.3, algorithms.RulePoly, 2.0/3, "central"
 	},
-	"econtrol": func(s *Spec) { s.Method, s.Eta, s.Rule, s.Gamma = algorithms.EControl, 0.1, algorithms.RuleConstant, 0.5 },
+	"econtrol": func(s *Spec) {
+		s.Method, s.Eta, s.Rule, s.Gamma = algorithms.EControl, 0.1, algorithms.RuleConstant, 0.5
+	},
 	"signum student-t noise": func(s *Spec) {
 		s.Method, s.Eta, s.Rule, s.Gamma = algorithms.SignSGD, 0.5, algorithms.RuleConstant, 0.002
 		s.Noise = algorithms.Noise{Kind: algorithms.NoiseStudentT, Nu: 3, Scale: 0.5}

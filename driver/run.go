@@ -490,6 +490,24 @@ func (l *loop) attrs() []hdf5io.Attr {
 	if l.traits.Stochastic {
 		a = append(a, attr("eta", sh.Eta), attr("batch", s.Batch))
 	}
+	if sh.EtaQ != 0 { // eta_rule = "poly" (issue 24)
+		a = append(a, attr("eta_rule", "poly"), attr("eta_q", sh.EtaQ), attr("eta_every", sh.EtaEvery))
+	}
+	if s.Rule == algorithms.RulePoly {
+		a = append(a, attr("gamma0", s.Gamma0), attr("p", s.Power), attr("step_every", sh.Schedule.Every))
+	}
+	if l.traits.Needs&algorithms.CapHessVec != 0 {
+		hvp := "analytic"
+		if s.HVP == "central" {
+			hvp = "central"
+			eps := s.HVPEps
+			if eps == 0 {
+				eps = problems.DefaultHVPEps
+			}
+			a = append(a, attr("hvp_eps", eps))
+		}
+		a = append(a, attr("hvp", hvp))
+	}
 	a = append(a, sh.theoryAttrs()...) // L_AM, EF21-PP's θ_p, B_p, ρ (prepare.go)
 	if s.Participation != 0 {
 		a = append(a, attr("participation", s.Participation))

@@ -11,7 +11,8 @@ import (
 )
 
 // methodNames are the printed names of the config's method keys.
-var methodNames = map[string]string{"ef21": "EF21", "ef21-sgdm": "EF21-SGDM", "ef14": "EF14", "ef21-w": "EF21-W"}
+var methodNames = map[string]string{"ef21": "EF21", "ef21-sgdm": "EF21-SGDM", "ef14": "EF14", "ef21-w": "EF21-W",
+	"ef21-igt": "EF21-IGT", "ef21-storm": "EF21-STORM", "ef21-hm": "EF21-HM", "ef21-rhm": "EF21-RHM", "econtrol": "EControl"}
 
 // MethodLabel names a run's method the way the paper does, from its root
 // attributes, compressor included: "||EF21|| top-1", "EF21-SGDM top-1",
