@@ -11,7 +11,7 @@ import (
 // configurations that do not use them render as before.
 //
 //	[algorithm] eta_rule = "constant" | "poly"   η_t = eta·(2/(t+2))^eta_q
-//	            eta_q    (default: the method's exponent, algorithms.Q*)
+//	            eta_q    (0 or unset: the method's exponent, algorithms.Q*)
 //	            eta_per  = "iteration" | "epoch"
 //	            hvp      = "analytic" | "central" (ef21-hm, ef21-rhm)
 //	            hvp_eps  (central differences; default problems.DefaultHVPEps)
@@ -49,8 +49,8 @@ func (c *Config) validateSchedules() error {
 		return fmt.Errorf("[algorithm] eta_rule = \"poly\" and momentum = \"eta-theory\" exclude each other")
 	case a.EtaRule == "poly" && (a.Method == "econtrol" || a.Method == "signsgd"):
 		return fmt.Errorf("[algorithm] eta_rule = \"poly\" is not defined for method %s", a.Method)
-	case c.set["algorithm.eta_q"] && !(a.EtaQ > 0) || math.IsInf(a.EtaQ, 0):
-		return fmt.Errorf("[algorithm] eta_q = %v must be a positive finite number", a.EtaQ)
+	case !(a.EtaQ >= 0) || math.IsInf(a.EtaQ, 0):
+		return fmt.Errorf("[algorithm] eta_q = %v must be a positive finite number (0: the method's default)", a.EtaQ)
 	case c.set["algorithm.hvp_eps"] && (!(a.HVPEps > 0) || math.IsInf(a.HVPEps, 0)):
 		return fmt.Errorf("[algorithm] hvp_eps = %v must be a positive finite number", a.HVPEps)
 	case s.Rule == "poly" && !c.set["stepsize.p"]:

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Experiment (g) of issue 24 (EXPERIMENTS.md): every method with its
 # parameter-agnostic schedule on a1a (T = 10^5, a row every 10 iterations) and
-# mushrooms (T = 3·10^4, a row every 50), 3 seeds each. One run of length T
+# mushrooms (T = 10^5, a row every 50), 3 seeds each. One run of length T
 # gives min_{t ≤ T'} ‖∇f(x^t)‖ for every T' ≤ T (over the recorded rows).
 # Usage: configs/g_run.sh [efmpi binary] [output dir]
 set -eu
@@ -11,7 +11,7 @@ mkdir -p "$OUT"
 cd "$(dirname "$0")"
 # method  p (γ_t = γ0/(t+1)^p; η_t = (2/(t+2))^q with the method's default q)
 for ds in a1a mushrooms; do
-	case $ds in a1a) T=100000 LOG=10 ;; mushrooms) T=30000 LOG=50 ;; esac
+	case $ds in a1a) T=100000 LOG=10 ;; mushrooms) T=100000 LOG=50 ;; esac
 	for seed in 1 2 3; do
 		for mp in ef21-sgdm:0.75 ef21-igt:0.7142857142857143 ef21-storm:0.6666666666666666 ef21-hm:0.6666666666666666 ef21-rhm:0.6666666666666666; do
 			m=${mp%%:*} p=${mp#*:}
