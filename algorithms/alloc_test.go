@@ -28,7 +28,8 @@ func TestRoundAllocatesNothingEveryMethod(t *testing.T) {
 // compressor), quartic oracles: the method's own cost plus the aggregation.
 func BenchmarkRound(b *testing.B) {
 	const n, d = 8, 4096
-	for _, name := range []string{"ef21", "ef21-w", "ef21-pp", "ef14", "signsgd", "signum", "ef21-sgdm"} {
+	for _, name := range []string{"ef21", "ef21-w", "ef21-pp", "ef14", "signsgd", "signum", "ef21-sgdm",
+		"ef21-igt", "ef21-storm", "ef21-hm", "ef21-rhm", "econtrol"} {
 		b.Run(name, func(b *testing.B) {
 			c := methodCases(n)[name]
 			p := caseProblem(b, c, n, d, 1<<30)
