@@ -56,7 +56,7 @@ func MethodName(attrs map[string]any) string {
 		name = method
 	}
 	if method == "ef21-sgdm" {
-		if eta, ok := Number(attrs["eta"]); ok && eta == 1 {
+		if eta, ok := Number(attrs["eta"]); ok && eta == 1 && attrs["eta_rule"] != "poly" { // poly: η0 = 1, then decaying
 			name = "EF21-SGD"
 		}
 	}
