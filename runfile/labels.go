@@ -145,6 +145,12 @@ func RuleLabel(attrs map[string]any) string {
 		return "γ = γ0/√(k+1), γ0 = " + g0
 	case "constant":
 		return "γ = " + FormatNumber(attrs["gamma"])
+	case "poly": // issue 24
+		out := "γ = γ0/(t+1)^p, γ0 = " + g0 + ", p = " + FormatNumber(attrs["p"])
+		if q, ok := Number(attrs["eta_q"]); ok {
+			out += ", η = η0(2/(t+2))^q, q = " + FormatNumber(q)
+		}
+		return out
 	}
 	return rule
 }
