@@ -17,8 +17,8 @@ import sys
 import h5py
 import numpy as np
 
-METHODS = ["ef21-sgdm", "ef21-igt", "ef21-storm", "ef21-hm", "ef21-rhm", "econtrol"]
-THEORY = {"ef21-sgdm": "1/4", "ef21-igt": "2/7", "ef21-storm": "1/3", "ef21-hm": "1/3", "ef21-rhm": "1/3", "econtrol": "-"}
+METHODS = ["ef21-sgdm", "ef21-sgdm-q23", "ef21-igt", "ef21-storm", "ef21-hm", "ef21-rhm", "econtrol"]
+THEORY = {"ef21-sgdm": "1/4", "ef21-sgdm-q23": "-", "ef21-igt": "2/7", "ef21-storm": "1/3", "ef21-hm": "1/3", "ef21-rhm": "1/3", "econtrol": "-"}
 TS = [1000, 3000, 10000, 30000, 100000]
 
 
