@@ -112,3 +112,32 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSgemmBlocking compares depths kc of the cache blocking on the
+// products most sensitive to it (the best kernel, one thread).
+func BenchmarkSgemmBlocking(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	big := randVals(rng, 128*1024*144)
+	big2 := randVals(rng, 128*1024*144)
+	out := make([]float32, 144*128*1024)
+	for _, s := range benchShapes {
+		if s.name != "resnet16/dW" && s.name != "resnet16/fwd" && s.name != "resnet64/fwd" && s.name != "resnet64/dW" {
+			continue
+		}
+		lda, ldb := s.k, s.n
+		if s.tB {
+			ldb = s.k
+		}
+		a, bm := big[:s.m*s.k], big2[:s.k*s.n]
+		for _, kc := range []int{128, 256, 512, 1024} {
+			g := NewGemm(nil)
+			g.kc = kc
+			b.Run(fmt.Sprintf("%s/kc=%d", s.name, kc), func(b *testing.B) {
+				for b.Loop() {
+					g.Sgemm(s.tA, s.tB, s.m, s.n, s.k, a, lda, bm, ldb, false, out, s.n)
+				}
+				b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+			})
+		}
+	}
+}

@@ -15,19 +15,7 @@ func packA(dst []float32, mr int, tA bool, a []float32, lda, i0, mc, l0, kc int)
 			}
 			continue
 		}
-		for r := range mr {
-			if r >= rows {
-				for l := range kc {
-					d[l*mr+r] = 0
-				}
-				continue
-			}
-			row := a[(i0+s*mr+r)*lda+l0:]
-			row = row[:kc]
-			for l, v := range row {
-				d[l*mr+r] = v
-			}
-		}
+		packT(d, mr, a[(i0+s*mr)*lda+l0:], lda, rows, kc)
 	}
 }
 
@@ -46,18 +34,32 @@ func packB(dst []float32, nr int, tB bool, b []float32, ldb, l0, kc, j0, nc int)
 			}
 			continue
 		}
-		for c := range nr {
-			if c >= cols {
-				for l := range kc {
-					d[l*nr+c] = 0
-				}
-				continue
-			}
-			col := b[(j0+s*nr+c)*ldb+l0:]
-			col = col[:kc]
-			for l, v := range col {
-				d[l*nr+c] = v
-			}
+		packT(d, nr, b[(j0+s*nr)*ldb+l0:], ldb, cols, kc)
+	}
+}
+
+// packT transposes rows < w lines of src (stride ld), kc elements each, into
+// dst: dst[l·w + r] = src[r·ld + l], and zeroes dst[l·w + r] for r ≥ rows.
+// Eight lines at a time, so that each step of l writes 32 contiguous bytes.
+func packT(dst []float32, w int, src []float32, ld, rows, kc int) {
+	r := 0
+	for ; r+8 <= rows; r += 8 {
+		s0, s1, s2, s3 := src[r*ld:][:kc], src[(r+1)*ld:][:kc], src[(r+2)*ld:][:kc], src[(r+3)*ld:][:kc]
+		s4, s5, s6, s7 := src[(r+4)*ld:][:kc], src[(r+5)*ld:][:kc], src[(r+6)*ld:][:kc], src[(r+7)*ld:][:kc]
+		for l := range kc {
+			d := dst[l*w+r:][:8]
+			d[0], d[1], d[2], d[3] = s0[l], s1[l], s2[l], s3[l]
+			d[4], d[5], d[6], d[7] = s4[l], s5[l], s6[l], s7[l]
+		}
+	}
+	for ; r < rows; r++ {
+		for l, v := range src[r*ld:][:kc] {
+			dst[l*w+r] = v
+		}
+	}
+	if rows < w {
+		for l := range kc {
+			clear(dst[l*w+rows : (l+1)*w])
 		}
 	}
 }

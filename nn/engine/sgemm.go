@@ -28,8 +28,11 @@ type Gemm struct {
 	// packAllB packs B even where the kernel could read it in place (B not
 	// transposed); tests set it to run both paths.
 	packAllB bool
-	bufs     []buffers
-	task     gemmTask
+	// kc, mc, nc are the blocking (blockK, blockM, blockN; mc a multiple
+	// of mr, nc of nr); tests and tuning benchmarks change them.
+	kc, mc, nc int
+	bufs       []buffers
+	task       gemmTask
 }
 
 // buffers are one thread's scratch space.
@@ -48,6 +51,7 @@ func NewGemm(pool *par.Pool) *Gemm { return newGemm(pool, bestKernel()) }
 func newGemm(pool *par.Pool, k kernel) *Gemm {
 	g := &Gemm{pool: pool, kern: k}
 	g.mr, g.nr = k.tile()
+	g.kc, g.mc, g.nc = blockK, blockM, blockN
 	g.bufs = make([]buffers, pool.Threads())
 	g.task.g = g
 	return g
@@ -160,9 +164,10 @@ func (g *Gemm) block(th, i0, i1, j0, j1 int) {
 	mr, nr := g.mr, g.nr
 	buf := &g.bufs[th]
 	direct := !t.tB && !g.packAllB
-	kcMax := min(blockK, t.k)
-	mcMax := min(blockM/mr*mr, (i1-i0+mr-1)/mr*mr)
-	ncMax := min(blockN/nr*nr, (j1-j0+nr-1)/nr*nr)
+	kcB, mcB, ncB := g.kc, max(g.mc/mr, 1)*mr, max(g.nc/nr, 1)*nr
+	kcMax := min(kcB, t.k)
+	mcMax := min(mcB, (i1-i0+mr-1)/mr*mr)
+	ncMax := min(ncB, (j1-j0+nr-1)/nr*nr)
 	buf.a = grow(buf.a, mcMax*kcMax)
 	if !direct {
 		buf.b = grow(buf.b, kcMax*ncMax)
@@ -170,16 +175,16 @@ func (g *Gemm) block(th, i0, i1, j0, j1 int) {
 	buf.edge = grow(buf.edge, kcMax*nr)
 	buf.tile = grow(buf.tile, mr*nr)
 
-	for jc := j0; jc < j1; jc += blockN / nr * nr {
-		nc := min(blockN/nr*nr, j1-jc)
-		for pc := 0; pc < t.k; pc += blockK {
-			kc := min(blockK, t.k-pc)
+	for jc := j0; jc < j1; jc += ncB {
+		nc := min(ncB, j1-jc)
+		for pc := 0; pc < t.k; pc += kcB {
+			kc := min(kcB, t.k-pc)
 			load := t.acc || pc > 0
 			if !direct {
 				packB(buf.b, nr, t.tB, t.b, t.ldb, pc, kc, jc, nc)
 			}
-			for ic := i0; ic < i1; ic += blockM / mr * mr {
-				mc := min(blockM/mr*mr, i1-ic)
+			for ic := i0; ic < i1; ic += mcB {
+				mc := min(mcB, i1-ic)
 				packA(buf.a, mr, t.tA, t.a, t.lda, ic, mc, pc, kc)
 				for jr := 0; jr < nc; jr += nr {
 					cols := min(nr, nc-jr)

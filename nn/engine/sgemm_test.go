@@ -95,7 +95,8 @@ func testShapes(rng *rand.Rand) [][3]int {
 }
 
 // TestSgemmMatchesRef: every kernel, all four transposes, acc on and off,
-// many shapes, B packed or read in place: the bits of the naive FMA32 chain.
+// many shapes, B packed or read in place, the default cache blocking and
+// odd small ones: the bits of the naive FMA32 chain.
 func TestSgemmMatchesRef(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, sh := range testShapes(rng) {
@@ -105,9 +106,12 @@ func TestSgemmMatchesRef(t *testing.T) {
 			want := c.ref(a, b, cm)
 			for _, k := range kernels() {
 				for _, packAll := range []bool{false, true} {
-					g := newGemm(nil, k)
-					g.packAllB = packAll
-					requireBits(t, fmt.Sprintf("%v %v packAllB=%v", g.Kernel(), c, packAll), c.run(g, a, b, cm), want)
+					for _, blk := range [][3]int{{blockK, blockM, blockN}, {7, 1, 1}, {33, 17, 50}} {
+						g := newGemm(nil, k)
+						g.packAllB = packAll
+						g.kc, g.mc, g.nc = blk[0], blk[1], blk[2]
+						requireBits(t, fmt.Sprintf("%v %v packAllB=%v blocks %v", g.Kernel(), c, packAll, blk), c.run(g, a, b, cm), want)
+					}
 				}
 			}
 		}
