@@ -15,6 +15,24 @@ func sgemm4x24AVX2(kc int, a, b *float32, bstride int, c *float32, ldc int, load
 //go:noescape
 func sgemm8x32AVX512(kc int, a, b *float32, bstride int, c *float32, ldc int, load bool)
 
+// transpose8AVX2 is packT's step for eight lines and 8·blocks columns.
+//
+//go:noescape
+func transpose8AVX2(dst *float32, w int, src *float32, ld int, blocks int)
+
+// transpose8 runs transpose8AVX2 for the largest multiple of 8 columns ≤ kc
+// and returns it (0 without AVX2: packT then does it all).
+func transpose8(dst []float32, w int, src []float32, ld, kc int) int {
+	n8 := kc / 8
+	if !x86.HasAVX2 || n8 == 0 {
+		return 0
+	}
+	_ = dst[(8*n8-1)*w+7] // the assembly writes these without bounds checks
+	_ = src[7*ld+8*n8-1]
+	transpose8AVX2(&dst[0], w, &src[0], ld, n8)
+	return 8 * n8
+}
+
 // asmKernels lists the assembly kernels this CPU runs, fastest last.
 func asmKernels() []kernel {
 	var ks []kernel

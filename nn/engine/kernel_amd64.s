@@ -177,3 +177,75 @@ z512loop:
 	STOREROW((R10)(BX*1), 64(R10)(BX*1), Z14, Z15)
 	VZEROUPPER
 	RET
+
+// func transpose8AVX2(dst *float32, w int, src *float32, ld int, blocks int)
+//
+// packT's eight-line step: for b < blocks, the 8×8 block of src at lines
+// 0…7 (stride ld), columns 8b…8b+7 goes transposed to dst: column 8b+q of
+// the eight lines becomes the eight floats at dst[(8b+q)·w]. w and ld are in
+// elements. Pure data movement (unpack, shuffle, lane permute).
+TEXT ·transpose8AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ w+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ ld+24(FP), R9
+	SHLQ $2, R9
+	MOVQ blocks+32(FP), CX
+	LEAQ (R9)(R9*2), BX // 3·ld
+	LEAQ (SI)(R9*4), R10 // line 4
+	LEAQ (R8)(R8*2), R11 // 3·w
+	TESTQ CX, CX
+	JZ tdone
+
+tloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R9*1), Y1
+	VMOVUPS (SI)(R9*2), Y2
+	VMOVUPS (SI)(BX*1), Y3
+	VMOVUPS (R10), Y4
+	VMOVUPS (R10)(R9*1), Y5
+	VMOVUPS (R10)(R9*2), Y6
+	VMOVUPS (R10)(BX*1), Y7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, (DI)(R8*1)
+	VMOVUPS Y10, (DI)(R8*2)
+	VMOVUPS Y11, (DI)(R11*1)
+	LEAQ (DI)(R8*4), DI
+	VMOVUPS Y12, (DI)
+	VMOVUPS Y13, (DI)(R8*1)
+	VMOVUPS Y14, (DI)(R8*2)
+	VMOVUPS Y15, (DI)(R11*1)
+	LEAQ (DI)(R8*4), DI
+	ADDQ $32, SI
+	ADDQ $32, R10
+	DECQ CX
+	JNZ tloop
+
+tdone:
+	VZEROUPPER
+	RET

@@ -163,6 +163,7 @@ func (g *Gemm) block(th, i0, i1, j0, j1 int) {
 	}
 	mr, nr := g.mr, g.nr
 	buf := &g.bufs[th]
+	asm := g.kern != kernGo // the Go twin packs in Go too
 	direct := !t.tB && !g.packAllB
 	kcB, mcB, ncB := g.kc, max(g.mc/mr, 1)*mr, max(g.nc/nr, 1)*nr
 	kcMax := min(kcB, t.k)
@@ -181,11 +182,11 @@ func (g *Gemm) block(th, i0, i1, j0, j1 int) {
 			kc := min(kcB, t.k-pc)
 			load := t.acc || pc > 0
 			if !direct {
-				packB(buf.b, nr, t.tB, t.b, t.ldb, pc, kc, jc, nc)
+				packB(buf.b, nr, t.tB, t.b, t.ldb, pc, kc, jc, nc, asm)
 			}
 			for ic := i0; ic < i1; ic += mcB {
 				mc := min(mcB, i1-ic)
-				packA(buf.a, mr, t.tA, t.a, t.lda, ic, mc, pc, kc)
+				packA(buf.a, mr, t.tA, t.a, t.lda, ic, mc, pc, kc, asm)
 				for jr := 0; jr < nc; jr += nr {
 					cols := min(nr, nc-jr)
 					var bp []float32
@@ -197,7 +198,7 @@ func (g *Gemm) block(th, i0, i1, j0, j1 int) {
 						bp, bstride = t.b[pc*t.ldb+jc+jr:], t.ldb
 					default:
 						bp = buf.edge[:kc*nr]
-						packB(bp, nr, false, t.b, t.ldb, pc, kc, jc+jr, cols)
+						packB(bp, nr, false, t.b, t.ldb, pc, kc, jc+jr, cols, asm)
 					}
 					for ir := 0; ir < mc; ir += mr {
 						rows := min(mr, mc-ir)

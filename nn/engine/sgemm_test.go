@@ -264,3 +264,37 @@ func TestSgemmAllocs(t *testing.T) {
 		pool.Close()
 	}
 }
+
+// TestPackT: the AVX2 transposing pack gives the Go loop's slivers, for line
+// counts below, at and above 8, widths 4, 8, 24, 32 and lengths around
+// multiples of 8.
+func TestPackT(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	for _, w := range []int{4, 8, 24, 32} {
+		for _, rows := range []int{1, 7, 8, 9, 16, 24, 32} {
+			if rows > w {
+				continue
+			}
+			for _, kc := range []int{1, 7, 8, 9, 16, 31, 256} {
+				ld := kc + rng.IntN(5)
+				src := randVals(rng, rows*ld)
+				want := randVals(rng, kc*w)
+				got := randVals(rng, kc*w)
+				packT(want, w, src, ld, rows, kc, false)
+				packT(got, w, src, ld, rows, kc, true)
+				for l := range kc {
+					for r := range w {
+						v := float32(0)
+						if r < rows {
+							v = src[r*ld+l]
+						}
+						if want[l*w+r] != v {
+							t.Fatalf("Go packT w=%d rows=%d kc=%d: [%d][%d] = %v, want %v", w, rows, kc, l, r, want[l*w+r], v)
+						}
+					}
+				}
+				requireBits(t, fmt.Sprintf("packT w=%d rows=%d kc=%d", w, rows, kc), got, want)
+			}
+		}
+	}
+}
