@@ -2,9 +2,13 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
+	"syscall"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -41,11 +45,15 @@ var benchShapes = []benchShape{
 	{"mlp/dW", true, false, 256, 784, 128},
 }
 
-// BenchmarkSgemm runs every shape with every implementation side by side:
-// the best kernel on 1 and 2 threads, the AVX2 kernel, the Go twin (on a
-// sixteenth of the shape: it is slow), gonum's Sgemm on 1 thread
-// (GOMAXPROCS 1) and on all, and OpenBLAS's cblas_sgemm with -tags openblas
-// (its threads: OPENBLAS_NUM_THREADS). The metric is GFLOPS (2·m·n·k per op).
+// BenchmarkSgemm runs every shape with every implementation side by side,
+// interleaved (each b.N step is one round: every variant once, in turn, so
+// that the load of a shared machine falls on all alike): the best kernel on
+// 1 and 2 threads, the AVX2 kernel, the Go twin (on a sixteenth of n: it is
+// slow), gonum's Sgemm on 1 thread (GOMAXPROCS 1) and on all, and OpenBLAS's
+// cblas_sgemm with -tags openblas (threads: OPENBLAS_NUM_THREADS). Metrics,
+// per variant, the median over the rounds of GFLOPS (2·m·n·k per product)
+// per wall-clock second (…/wall) and per CPU-second of the process (…/cpu).
+// Run it with -benchtime=Nx for N rounds.
 func BenchmarkSgemm(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	big := randVals(rng, 128*1024*144)
@@ -62,28 +70,22 @@ func BenchmarkSgemm(b *testing.B) {
 			ldb = s.k
 		}
 		a, bm := big[:s.m*s.k], big2[:s.k*s.n]
-		run := func(name string, n int, f func(n int)) {
-			b.Run(s.name+"/"+name, func(b *testing.B) {
-				f(n) // grow buffers, warm caches
-				for b.Loop() {
-					f(n)
-				}
-				b.ReportMetric(2*float64(s.m)*float64(n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
-			})
-		}
 		own := func(g *Gemm) func(n int) {
 			return func(n int) { g.Sgemm(s.tA, s.tB, s.m, n, s.k, a, lda, bm, ldb, false, out, n) }
 		}
-		run(NewGemm(nil).Kernel()+"/1thread", s.n, own(NewGemm(nil)))
-		run(NewGemm(nil).Kernel()+"/2threads", s.n, own(NewGemm(pool2)))
+		best := NewGemm(nil).Kernel()
+		vs := []variant{
+			{best + "/1t", s.n, own(NewGemm(nil))},
+			{best + "/2t", s.n, own(NewGemm(pool2))},
+		}
 		for _, k := range asmKernels() {
 			if k != bestKernel() {
 				g := newGemm(nil, k)
-				run(g.Kernel()+"/1thread", s.n, own(g))
+				vs = append(vs, variant{g.Kernel() + "/1t", s.n, own(g)})
 			}
 		}
 		if s.n >= 64 {
-			run("go-twin/1thread/n÷16", s.n/16, own(newGemm(nil, kernGo)))
+			vs = append(vs, variant{"go-twin/1t", s.n / 16, own(newGemm(nil, kernGo))})
 		}
 		gonumRun := func(n int) {
 			ta, tb := blas.NoTrans, blas.NoTrans
@@ -95,49 +97,94 @@ func BenchmarkSgemm(b *testing.B) {
 			}
 			gonum.Implementation{}.Sgemm(ta, tb, s.m, n, s.k, 1, a, lda, bm, ldb, 0, out, n)
 		}
-		b.Run(s.name+"/gonum/1thread", func(b *testing.B) {
+		vs = append(vs, variant{"gonum/1t", s.n, func(n int) {
 			old := runtime.GOMAXPROCS(1)
-			defer runtime.GOMAXPROCS(old)
-			gonumRun(s.n)
-			for b.Loop() {
-				gonumRun(s.n)
-			}
-			b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
-		})
-		run(fmt.Sprintf("gonum/%dthreads", runtime.GOMAXPROCS(0)), s.n, gonumRun)
+			gonumRun(n)
+			runtime.GOMAXPROCS(old)
+		}}, variant{fmt.Sprintf("gonum/%dt", runtime.GOMAXPROCS(0)), s.n, gonumRun})
 		if openblas.Available {
-			run("openblas", s.n, func(n int) {
+			vs = append(vs, variant{"openblas", s.n, func(n int) {
 				openblas.Sgemm(s.tA, s.tB, s.m, n, s.k, a, lda, bm, ldb, false, out, n)
-			})
+			}})
 		}
+		b.Run(s.name, func(b *testing.B) { sideBySide(b, s, vs) })
 	}
 }
 
+// variant is one implementation of a benchmark shape: f computes the
+// product with n columns (n < the shape's for the slow Go twin).
+type variant struct {
+	name string
+	n    int
+	f    func(n int)
+}
+
+// sideBySide runs the variants in turn, once each per b.N step, and reports
+// each one's median GFLOPS per wall-clock second (name/wall) and per
+// CPU-second of the process (name/cpu).
+func sideBySide(b *testing.B, s benchShape, vs []variant) {
+	wall := make([][]float64, len(vs))
+	cpu := make([][]float64, len(vs))
+	for _, v := range vs {
+		v.f(v.n) // grow buffers, warm up
+	}
+	for b.Loop() {
+		for i, v := range vs {
+			flop := 2 * float64(s.m) * float64(v.n) * float64(s.k)
+			c0, t0 := cpuTime(), time.Now()
+			v.f(v.n)
+			wall[i] = append(wall[i], flop/time.Since(t0).Seconds()/1e9)
+			cpu[i] = append(cpu[i], flop/(cpuTime()-c0)/1e9)
+		}
+	}
+	for i, v := range vs {
+		b.ReportMetric(median(wall[i]), v.name+"/wall")
+		b.ReportMetric(median(cpu[i]), v.name+"/cpu")
+	}
+}
+
+// cpuTime is the process's user + system CPU time in seconds.
+func cpuTime() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return math.NaN()
+	}
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
+}
+
+func median(x []float64) float64 {
+	x = slices.Clone(x)
+	slices.Sort(x)
+	if len(x) == 0 {
+		return math.NaN()
+	}
+	return x[len(x)/2]
+}
+
 // BenchmarkSgemmBlocking compares depths kc of the cache blocking on the
-// products most sensitive to it (the best kernel, one thread).
+// products most sensitive to it (the best kernel, one thread), side by side.
 func BenchmarkSgemmBlocking(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	big := randVals(rng, 128*1024*144)
 	big2 := randVals(rng, 128*1024*144)
 	out := make([]float32, 144*128*1024)
 	for _, s := range benchShapes {
-		if s.name != "resnet16/dW" && s.name != "resnet16/fwd" && s.name != "resnet64/fwd" && s.name != "resnet64/dW" {
-			continue
-		}
 		lda, ldb := s.k, s.n
+		if s.tA {
+			lda = s.m
+		}
 		if s.tB {
 			ldb = s.k
 		}
 		a, bm := big[:s.m*s.k], big2[:s.k*s.n]
+		var vs []variant
 		for _, kc := range []int{128, 256, 512, 1024} {
 			g := NewGemm(nil)
 			g.kc = kc
-			b.Run(fmt.Sprintf("%s/kc=%d", s.name, kc), func(b *testing.B) {
-				for b.Loop() {
-					g.Sgemm(s.tA, s.tB, s.m, s.n, s.k, a, lda, bm, ldb, false, out, s.n)
-				}
-				b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
-			})
+			vs = append(vs, variant{fmt.Sprintf("kc=%d", kc), s.n, func(n int) {
+				g.Sgemm(s.tA, s.tB, s.m, n, s.k, a, lda, bm, ldb, false, out, n)
+			}})
 		}
+		b.Run(s.name, func(b *testing.B) { sideBySide(b, s, vs) })
 	}
 }

@@ -63,9 +63,9 @@ func (g *Gemm) Pool() *par.Pool { return g.pool }
 // Threads is the number of threads a product runs on.
 func (g *Gemm) Threads() int { return g.pool.Threads() }
 
-// Kernel names the micro-kernel in use ("avx512 8x32", "avx2 4x24", "go
+// Kernel names the micro-kernel in use ("avx512-8x32", "avx2-4x24", "go-
 // 4x24"), for benchmark and log lines.
-func (g *Gemm) Kernel() string { return fmt.Sprintf("%s %dx%d", g.kern, g.mr, g.nr) }
+func (g *Gemm) Kernel() string { return fmt.Sprintf("%s-%dx%d", g.kern, g.mr, g.nr) }
 
 // Sgemm computes C = op(A)·op(B), or C += op(A)·op(B) when acc is set, for
 // row-major float32 matrices: op(A) is m×k (A itself k×m when tA), op(B) is
