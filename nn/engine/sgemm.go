@@ -71,7 +71,8 @@ func (g *Gemm) Kernel() string { return fmt.Sprintf("%s-%dx%d", g.kern, g.mr, g.
 // row-major float32 matrices: op(A) is m×k (A itself k×m when tA), op(B) is
 // k×n (B itself n×k when tB), C is m×n with row stride ldc. The bits follow
 // the package's contract whatever the pool's thread count. It panics when a
-// slice is too short for its shape and stride.
+// slice is too short for its shape and stride. It runs a For on the Gemm's
+// pool, so it must not be called from inside a Task of that pool.
 func (g *Gemm) Sgemm(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, c []float32, ldc int) {
 	if m <= 0 || n <= 0 {
 		return
