@@ -11,14 +11,20 @@ import "math"
 // may have made the tie) or lies below float32's normal range (where a
 // midpoint is elsewhere): those rare cases take fma32Odd.
 func FMA32(a, b, c float32) float32 {
+	if r, ok := fma32Fast(a, b, c); ok {
+		return r
+	}
+	return fma32Odd(a, b, c)
+}
+
+// fma32Fast is FMA32's common case: the float64 FMA rounded to float32, and
+// whether that is the correct rounding (small enough to be inlined).
+func fma32Fast(a, b, c float32) (float32, bool) {
 	s := math.FMA(float64(a), float64(b), float64(c))
 	bits := math.Float64bits(s)
 	// 1023−126: the biased float64 exponent of float32's smallest normal.
 	// A float32 midpoint has the 29 low mantissa bits 1000…0.
-	if (bits>>52)&0x7ff >= 1023-126 && bits&(1<<29-1) != 1<<28 {
-		return float32(s)
-	}
-	return fma32Odd(a, b, c)
+	return float32(s), (bits>>52)&0x7ff >= 1023-126 && bits&(1<<29-1) != 1<<28
 }
 
 // fma32Odd is FMA32 by rounding to odd: the product of two float32 values

@@ -58,7 +58,11 @@ func kernelGo(mr, nr, kc int, a, b []float32, bstride int, c []float32, ldc int,
 		for i, av := range ar {
 			row := acc[i*nr : (i+1)*nr]
 			for j, bv := range br {
-				row[j] = FMA32(av, bv, row[j])
+				r, ok := fma32Fast(av, bv, row[j]) // FMA32, inlined
+				if !ok {
+					r = fma32Odd(av, bv, row[j])
+				}
+				row[j] = r
 			}
 		}
 	}
