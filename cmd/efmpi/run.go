@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -188,21 +187,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	}
 }
 
-// runAttrs are the root attributes cmd adds to every run file.
-func runAttrs(cfg *config.Config, launcher string, hosts []string) []hdf5io.Attr {
-	uniq := map[string]bool{}
-	for _, h := range hosts {
-		uniq[h] = true
-	}
-	names := make([]string, 0, len(uniq))
-	for h := range uniq {
-		names = append(names, h)
-	}
-	sort.Strings(names)
+// runAttrs are the root attributes cmd adds to every run file (what
+// describes one start of it is startAttrs).
+func runAttrs(cfg *config.Config) []hdf5io.Attr {
 	attrs := []hdf5io.Attr{
-		{Name: "efmpi_version", Value: Version},
-		{Name: "launcher", Value: launcher},
-		{Name: "hosts", Value: strings.Join(names, ",")},
 		{Name: "config", Value: cfg.Effective()},
 		{Name: "config_path", Value: cfg.Path},
 		{Name: "ranks_configured", Value: cfg.Run.Ranks},
@@ -322,7 +310,7 @@ func runInproc(ctx context.Context, sh *driver.Shared, cfg *config.Config, f *ru
 	for i := range hosts {
 		hosts[i] = hostname()
 	}
-	return driver.RunInproc(ctx, sh, driver.Options{Attrs: runAttrs(cfg, "inproc", hosts), Hosts: hosts,
+	return driver.RunInproc(ctx, sh, driver.Options{Attrs: runAttrs(cfg), Start: startAttrs("inproc", hosts), Hosts: hosts,
 		Progress: progressPrinter(stdout, f.quiet, launch.LauncherNone), ProgressEvery: f.progress})
 }
 
@@ -405,7 +393,7 @@ func runRank(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFl
 	out := io.Discard
 	if env.Rank == 0 {
 		out = stdout
-		opts = driver.Options{Attrs: runAttrs(cfg, env.Launcher, hosts), Hosts: hosts,
+		opts = driver.Options{Attrs: runAttrs(cfg), Start: startAttrs(env.Launcher, hosts), Hosts: hosts,
 			Progress: progressPrinter(stdout, f.quiet, env.Launcher), ProgressEvery: f.progress,
 			OnRecorder: onRecorder}
 	}
