@@ -19,6 +19,7 @@ import (
 	"github.com/efmpi/efmpi/config"
 	"github.com/efmpi/efmpi/driver"
 	"github.com/efmpi/efmpi/hdf5io"
+	"github.com/efmpi/efmpi/runfile"
 )
 
 // multiFlag collects a repeatable flag.
@@ -158,6 +159,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 		return ExitBadInput, err
 	}
 	spec := specFrom(cfg, f.overwrite)
+	if spec.Resume && env.Rank == 0 && env.Launcher != launch.LauncherSpawned {
+		if note := resumeNote(spec.Output); note != "" {
+			fmt.Fprintln(stdout, note)
+		}
+	}
 	switch {
 	case env.Launcher != launch.LauncherNone:
 		if w := worldSizeWarning(cfg, f, env); w != "" {
@@ -185,6 +191,22 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	default:
 		return runSpawned(ctx, cfg, spec, f, stdout, stderr)
 	}
+}
+
+// resumeNote says, before a -resume, what became of the run in path when
+// its file still says running: its writer is gone (or alive), and where its
+// rows end. "" for any other file.
+func resumeNote(path string) string {
+	s, err := runfile.SummarizeFile(path)
+	if err != nil || s.Writer == nil {
+		return ""
+	}
+	last := "no rows"
+	if s.Rows > 0 {
+		last = fmt.Sprintf("last row at iteration %d", s.LastIteration)
+	}
+	return fmt.Sprintf("resume %s: its status is still running; %s; %s, file last written %s",
+		path, s.Writer.Words(), last, s.Writer.LastWrite.Format(time.RFC3339))
 }
 
 // runAttrs are the root attributes cmd adds to every run file (what
