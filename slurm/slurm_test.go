@@ -121,6 +121,10 @@ func needSlurm(t *testing.T) {
 // the test binary and EFMPI_REQUEUE=requeue, and returns the job id.
 func submit(t *testing.T, dir, requeue string, args ...string) string {
 	t.Helper()
+	// the scripts' #SBATCH --output=logs/...: Slurm does not create the folder
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command("sbatch", append([]string{"--parsable"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "EFMPI="+efmpiBin, "EFMPI_REQUEUE="+requeue)
@@ -208,9 +212,9 @@ func wait(t *testing.T, id string, n int, dir string, timeout time.Duration) []j
 	}
 }
 
-// logs returns the contents of the job logs (*.out) in dir.
+// logs returns the contents of the job logs (logs/*.out) in dir.
 func logs(dir string) string {
-	files, _ := filepath.Glob(filepath.Join(dir, "*.out"))
+	files, _ := filepath.Glob(filepath.Join(dir, "logs", "*.out"))
 	var b strings.Builder
 	for _, f := range files {
 		text, _ := os.ReadFile(f)
