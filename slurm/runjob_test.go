@@ -23,6 +23,10 @@ func requeueWhenPending(t *testing.T, id, dir string) {
 			t.Fatal(err)
 		}
 		if len(js) == 1 && js[0].Restarts != "0" && js[0].State == "PENDING" {
+			// Slurm revokes the job's credential when it requeues it, to the
+			// second: a start within that second is refused ("Job credential
+			// revoked") and ends the job.
+			time.Sleep(2 * time.Second)
 			exec.Command("scontrol", "update", "JobId="+id, "StartTime=now").Run()
 			return
 		}
