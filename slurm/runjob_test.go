@@ -187,3 +187,60 @@ func TestKilledRank0UnderSrun(t *testing.T) {
 		}
 	}
 }
+
+// sbatchValue returns the value of `#SBATCH --name=value` in script.
+func sbatchValue(t *testing.T, script, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repo, "slurm", script))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "#SBATCH --"+name+"="); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("%s has no #SBATCH --%s", script, name)
+	return ""
+}
+
+// Without Slurm: logreg.sbatch's --ntasks is the default config's ranks (a
+// default submission does not warn that they differ), and both scripts
+// write their logs into logs/, a folder of the repository whose contents
+// git ignores.
+func TestScriptsAgreeWithRepository(t *testing.T) {
+	cfg, err := os.ReadFile(filepath.Join(repo, "configs", "logreg_a1a.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ranks := ""
+	for _, line := range strings.Split(string(cfg), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "ranks" {
+			ranks = strings.TrimSpace(v)
+		}
+	}
+	if n := sbatchValue(t, "logreg.sbatch", "ntasks"); n != ranks || ranks == "" {
+		t.Errorf("logreg.sbatch --ntasks=%s, configs/logreg_a1a.toml ranks = %s", n, ranks)
+	}
+	for _, script := range []string{"logreg.sbatch", "sweep.sbatch"} {
+		out := sbatchValue(t, script, "output")
+		if !strings.HasPrefix(out, "logs/") {
+			t.Errorf("%s: --output=%s, not in logs/", script, out)
+		}
+	}
+	if st, err := os.Stat(filepath.Join(repo, "logs")); err != nil || !st.IsDir() {
+		t.Fatalf("logs/ is not a folder of the repository: %v", err)
+	}
+	for _, log := range []string{"logs/efmpi-logreg-12.out", "efmpi-logreg-12.out"} {
+		cmd := exec.Command("git", "check-ignore", "-q", log)
+		cmd.Dir = repo
+		if err := cmd.Run(); err != nil {
+			t.Errorf("git does not ignore %s: %v", log, err)
+		}
+	}
+	cmd := exec.Command("git", "check-ignore", "-q", "logs/.gitignore")
+	cmd.Dir = repo
+	if cmd.Run() == nil {
+		t.Errorf("logs/.gitignore is ignored: the folder would not be in a checkout")
+	}
+}
