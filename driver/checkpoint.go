@@ -439,8 +439,12 @@ func (l *loop) restore() (resumePoint, error) {
 		if l.root {
 			l.rec, err = hdf5io.Resume(l.sh.Spec.Output, l.sh.Spec.FlushEvery, k)
 			if err == nil {
-				err = l.rec.SetAttrs(attr("resumed_from_iteration", k),
-					attr("resumed_at", time.Now().UTC().Format(time.RFC3339)), attr("transport", l.comm.Transport()))
+				err = l.rec.SetAttrs(append([]hdf5io.Attr{attr("resumed_from_iteration", k),
+					attr("resumed_at", time.Now().UTC().Format(time.RFC3339)), attr("transport", l.comm.Transport())},
+					l.opts.Start...)...)
+			}
+			if err == nil {
+				err = l.rec.BeginSegment(l.segmentAttrs(k)...)
 			}
 		}
 		return err

@@ -45,6 +45,13 @@ type Options struct {
 	// Attrs are extra root attributes for the HDF5 file (config text,
 	// transport, launcher, version…); rank 0 only.
 	Attrs []hdf5io.Attr
+	// Start describes this start of the run (launcher, hosts, Slurm ids,
+	// binary, command line…; rank 0 only): written to the root attributes,
+	// replacing those of an earlier start when the run is resumed, and to
+	// the start's own segment /segments/<n> (hdf5io.BeginSegment) with
+	// start_iteration, started_at and transport; at the end the segment
+	// gets end_iteration, finished_at, status and stop_reason.
+	Start []hdf5io.Attr
 	// Hosts[r] names the host of rank r for /ranks (rank 0 only; may be nil).
 	Hosts []string
 	// Progress is called on rank 0 at most every ProgressEvery (default 2 s).
@@ -443,6 +450,9 @@ func (l *loop) setup() error {
 		if l.rec, err = hdf5io.Create(sh.Spec.Output, sh.Spec.Overwrite, sh.Spec.FlushEvery, l.attrs()); err != nil {
 			return err
 		}
+		if err := l.rec.BeginSegment(l.segmentAttrs(0)...); err != nil {
+			return err
+		}
 		if err := l.rec.WriteVector("x0", sh.X0); err != nil {
 			return err
 		}
@@ -536,7 +546,8 @@ func (l *loop) attrs() []hdf5io.Attr {
 		}
 	}
 	a = append(a, sh.nnAttrs()...)
-	return append(a, l.opts.Attrs...)
+	a = append(a, l.opts.Attrs...)
+	return append(a, l.opts.Start...)
 }
 
 // commErr wraps an error of the communication layer.
@@ -1018,7 +1029,9 @@ func (l *loop) mark(status, reason string, final bool) {
 	if l.recClosed {
 		return
 	}
-	l.rec.SetAttrs(attr("stop_reason", reason), attr("finished_at", time.Now().UTC().Format(time.RFC3339)))
+	now := time.Now().UTC().Format(time.RFC3339)
+	l.rec.SetAttrs(attr("stop_reason", reason), attr("finished_at", now))
+	l.rec.SetSegmentAttrs(attr("stop_reason", reason), attr("finished_at", now), attr("status", status))
 	if final {
 		l.recClosed = true
 		l.rec.Close(status)
@@ -1051,6 +1064,7 @@ func (l *loop) finish(res *Result, runErr error) error {
 	}
 	errs := []error{
 		l.rec.SetAttrs(attrs...),
+		l.rec.SetSegmentAttrs(attrs[0], attrs[1], attr("end_iteration", res.Iterations), attr("status", status)),
 		l.rec.WriteVector("x_final", res.X),
 		l.rec.WriteTiming([]hdf5io.Attr{attr("setup_s", l.t.Setup), attr("gradient_s", l.t.Gradient),
 			attr("compression_s", l.t.Compression), attr("communication_s", l.t.Communication),
@@ -1066,6 +1080,15 @@ func (l *loop) finish(res *Result, runErr error) error {
 		os.RemoveAll(CheckpointDir(l.sh.Spec.Output))
 	}
 	return nil
+}
+
+// segmentAttrs are the attributes that open the segment of this start of
+// the run, which begins at iteration start: Options.Start, the transport,
+// start_iteration and started_at.
+func (l *loop) segmentAttrs(start int64) []hdf5io.Attr {
+	a := append([]hdf5io.Attr(nil), l.opts.Start...)
+	return append(a, attr("transport", l.comm.Transport()), attr("start_iteration", start),
+		attr("started_at", time.Now().UTC().Format(time.RFC3339)), attr("status", StatusRunning))
 }
 
 // attr is shorthand for a named HDF5 attribute.

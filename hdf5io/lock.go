@@ -63,22 +63,44 @@ func AcquireLock(path string) (*Lock, error) {
 // CheckUnlocked reports ErrLocked if another process holds the lock of path,
 // without creating anything: a missing lock file means nobody writes it.
 func CheckUnlocked(path string) error {
+	if st := ProbeLock(path); st.Held {
+		return fmt.Errorf("%s %w (%s; lock file %s): wait for it to end or choose another -out",
+			path, ErrLocked, st.Holder, LockPath(path))
+	}
+	return nil
+}
+
+// LockState is what the lock file of a run file says about its writer.
+type LockState struct {
+	// Exists: the lock file is there. A writer removes it when it ends;
+	// one that was killed (kill -9, a step killed by Slurm, a node that
+	// died) leaves it behind, unheld: a stale lock, which is harmless
+	// (the next writer takes it over).
+	Exists bool
+	// Held: a live process holds the lock, so the file is being written.
+	Held bool
+	// Holder is the lock file's text, "pid <pid> on <host>" as its writer
+	// wrote it ("" without a lock file).
+	Holder string
+}
+
+// ProbeLock reads the lock of the run file path without taking it and
+// without creating anything.
+func ProbeLock(path string) LockState {
 	lp := LockPath(path)
 	f, err := os.Open(lp)
 	if err != nil {
-		return nil
+		return LockState{}
 	}
 	defer f.Close()
+	text, _ := os.ReadFile(lp)
+	st := LockState{Exists: true, Holder: strings.TrimSpace(string(text))}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			holder, _ := os.ReadFile(lp)
-			return fmt.Errorf("%s %w (%s; lock file %s): wait for it to end or choose another -out",
-				path, ErrLocked, strings.TrimSpace(string(holder)), lp)
-		}
-		return nil
+		st.Held = errors.Is(err, syscall.EWOULDBLOCK)
+		return st
 	}
 	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	return nil
+	return st
 }
 
 // Release removes the lock file and releases the lock. Nil-safe.

@@ -31,6 +31,9 @@ type Run struct {
 	// test_accuracy).
 	EvalIteration []int64
 	Eval          map[string][]float64
+	// Segments holds the attributes of each start of the run (/segments/<n>,
+	// see BeginSegment), in order; nil for files written before segments.
+	Segments []map[string]any
 }
 
 // Rows is the number of trajectory rows.
@@ -130,6 +133,9 @@ func Open(path string) (*Run, error) {
 		if err := readEval(f, run); err != nil {
 			return nil, fmt.Errorf("hdf5 %s: /eval: %w", path, err)
 		}
+	}
+	if run.Segments, err = readSegments(f); err != nil {
+		return nil, fmt.Errorf("hdf5 %s: %w", path, err)
 	}
 	if f.LinkExists("timing") {
 		g, err := f.OpenGroup("timing")

@@ -80,6 +80,7 @@ type Recorder struct {
 	// swmr: the file is in SWMR writing mode (see swmr.go); swmrDone: it
 	// left it for the final writes; noSWMR: the library refused it.
 	swmr, swmrDone, noSWMR bool
+	segment                string // the group of the current segment ("segments/<n>"), "" before BeginSegment
 }
 
 // ChunkRows is the chunk length of the trajectory datasets.

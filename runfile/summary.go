@@ -38,6 +38,11 @@ type Summary struct {
 	FinalTestAccuracy  float64        `json:"final_test_accuracy"`
 	Attrs              map[string]any `json:"attrs"`
 	Timing             map[string]any `json:"timing,omitempty"`
+	// Segments are the starts of the run (/segments; nil for older files).
+	Segments []map[string]any `json:"segments,omitempty"`
+	// Writer is set for a run whose status is still running: whether its
+	// writer is alive or gone (see WriterOf).
+	Writer *Writer `json:"writer,omitempty"`
 
 	iteration, bits []int64
 	gradNormSq      []float64
@@ -46,11 +51,14 @@ type Summary struct {
 // Summarize computes the summary of a run read back from its file.
 func Summarize(run *hdf5io.Run) *Summary {
 	s := &Summary{File: run.Path, Label: MethodLabel(run.Attrs), Status: run.String("status"), Rows: run.Rows(),
-		Attrs: run.Attrs, Timing: run.Timing, FinalF: math.NaN(), FinalGradNormSq: math.NaN(),
+		Attrs: run.Attrs, Timing: run.Timing, Segments: run.Segments, FinalF: math.NaN(), FinalGradNormSq: math.NaN(),
 		MinGradNormSq: math.NaN(), TimeS: math.NaN(),
 		FinalTrainAccuracy: math.NaN(), FinalTestLoss: math.NaN(), FinalTestAccuracy: math.NaN(),
 		iteration: run.Ints["iteration"], bits: run.Ints["bits_per_worker"], gradNormSq: run.Floats["grad_norm_sq"]}
 	s.Method, _ = run.Attrs["method"].(string)
+	if s.Status == StatusRunning {
+		s.Writer = WriterOf(run.Path)
+	}
 	if n := run.Rows(); n > 0 {
 		s.LastIteration = run.Ints["iteration"][n-1]
 		s.FinalF = run.Floats["f"][n-1]
@@ -268,25 +276,27 @@ func (s *Summary) MarshalJSON() ([]byte, error) {
 		timing = nil
 	}
 	return json.Marshal(struct {
-		File               string         `json:"file"`
-		Label              string         `json:"label"`
-		Method             string         `json:"method"`
-		Status             string         `json:"status"`
-		Rows               int            `json:"rows"`
-		LastIteration      int64          `json:"last_iteration"`
-		FinalF             jsonNumber     `json:"final_f"`
-		FinalGradNormSq    jsonNumber     `json:"final_grad_norm_sq"`
-		MinGradNormSq      jsonNumber     `json:"min_grad_norm_sq"`
-		BitsPerWorker      int64          `json:"bits_per_worker"`
-		WireBytesUp        int64          `json:"wire_bytes_up"`
-		WireBytesDown      int64          `json:"wire_bytes_down"`
-		TimeS              jsonNumber     `json:"time_s"`
-		FinalTrainAccuracy jsonNumber     `json:"final_train_accuracy"`
-		FinalTestLoss      jsonNumber     `json:"final_test_loss"`
-		FinalTestAccuracy  jsonNumber     `json:"final_test_accuracy"`
-		Attrs              map[string]any `json:"attrs"`
-		Timing             map[string]any `json:"timing,omitempty"`
+		File               string           `json:"file"`
+		Label              string           `json:"label"`
+		Method             string           `json:"method"`
+		Status             string           `json:"status"`
+		Rows               int              `json:"rows"`
+		LastIteration      int64            `json:"last_iteration"`
+		FinalF             jsonNumber       `json:"final_f"`
+		FinalGradNormSq    jsonNumber       `json:"final_grad_norm_sq"`
+		MinGradNormSq      jsonNumber       `json:"min_grad_norm_sq"`
+		BitsPerWorker      int64            `json:"bits_per_worker"`
+		WireBytesUp        int64            `json:"wire_bytes_up"`
+		WireBytesDown      int64            `json:"wire_bytes_down"`
+		TimeS              jsonNumber       `json:"time_s"`
+		FinalTrainAccuracy jsonNumber       `json:"final_train_accuracy"`
+		FinalTestLoss      jsonNumber       `json:"final_test_loss"`
+		FinalTestAccuracy  jsonNumber       `json:"final_test_accuracy"`
+		Attrs              map[string]any   `json:"attrs"`
+		Timing             map[string]any   `json:"timing,omitempty"`
+		Segments           []map[string]any `json:"segments,omitempty"`
+		Writer             *Writer          `json:"writer,omitempty"`
 	}{s.File, s.Label, s.Method, s.Status, s.Rows, s.LastIteration, jsonNumber(s.FinalF), jsonNumber(s.FinalGradNormSq),
 		jsonNumber(s.MinGradNormSq), s.BitsPerWorker, s.WireBytesUp, s.WireBytesDown, jsonNumber(s.TimeS),
-		jsonNumber(s.FinalTrainAccuracy), jsonNumber(s.FinalTestLoss), jsonNumber(s.FinalTestAccuracy), attrs, timing})
+		jsonNumber(s.FinalTrainAccuracy), jsonNumber(s.FinalTestLoss), jsonNumber(s.FinalTestAccuracy), attrs, timing, s.Segments, s.Writer})
 }

@@ -121,6 +121,10 @@ func needSlurm(t *testing.T) {
 // the test binary and EFMPI_REQUEUE=requeue, and returns the job id.
 func submit(t *testing.T, dir, requeue string, args ...string) string {
 	t.Helper()
+	// the scripts' #SBATCH --output=logs/...: Slurm does not create the folder
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command("sbatch", append([]string{"--parsable"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "EFMPI="+efmpiBin, "EFMPI_REQUEUE="+requeue)
@@ -208,9 +212,9 @@ func wait(t *testing.T, id string, n int, dir string, timeout time.Duration) []j
 	}
 }
 
-// logs returns the contents of the job logs (*.out) in dir.
+// logs returns the contents of the job logs (logs/*.out) in dir.
 func logs(dir string) string {
-	files, _ := filepath.Glob(filepath.Join(dir, "*.out"))
+	files, _ := filepath.Glob(filepath.Join(dir, "logs", "*.out"))
 	var b strings.Builder
 	for _, f := range files {
 		text, _ := os.ReadFile(f)
@@ -539,24 +543,7 @@ func TestRequeueResumes(t *testing.T) {
 	}
 	// A requeued job waits for its credentials to expire (120 s by default)
 	// before it may start again; as its owner, allow it to start now.
-	deadline := time.Now().Add(time.Minute)
-	for {
-		js, err := jobs(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(js) == 1 && js[0].Restarts != "0" && js[0].State == "PENDING" {
-			exec.Command("scontrol", "update", "JobId="+id, "StartTime=now").Run()
-			break
-		}
-		if len(js) == 1 && js[0].Restarts == "0" && terminal(js[0].State) {
-			t.Fatalf("job %s ended without a requeue: %+v\n%s", id, js[0], logs(dir))
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job %s not requeued after 1 min: %+v\n%s", id, js, logs(dir))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	requeueWhenPending(t, id, dir)
 	js := wait(t, id, 1, dir, 4*time.Minute)
 	t.Logf("job %s: %s, exit %s, restarts %s, %.1f s from submission", id, js[0].State, js[0].ExitCode, js[0].Restarts,
 		time.Since(start).Seconds())

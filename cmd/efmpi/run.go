@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/efmpi/efmpi/config"
 	"github.com/efmpi/efmpi/driver"
 	"github.com/efmpi/efmpi/hdf5io"
+	"github.com/efmpi/efmpi/runfile"
 )
 
 // multiFlag collects a repeatable flag.
@@ -160,6 +160,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 		return ExitBadInput, err
 	}
 	spec := specFrom(cfg, f.overwrite)
+	if spec.Resume && env.Rank == 0 && env.Launcher != launch.LauncherSpawned {
+		if note := resumeNote(spec.Output); note != "" {
+			fmt.Fprintln(stdout, note)
+		}
+	}
 	switch {
 	case env.Launcher != launch.LauncherNone:
 		if w := worldSizeWarning(cfg, f, env); w != "" {
@@ -189,21 +194,26 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	}
 }
 
-// runAttrs are the root attributes cmd adds to every run file.
-func runAttrs(cfg *config.Config, launcher string, hosts []string) []hdf5io.Attr {
-	uniq := map[string]bool{}
-	for _, h := range hosts {
-		uniq[h] = true
+// resumeNote says, before a -resume, what became of the run in path when
+// its file still says running: its writer is gone (or alive), and where its
+// rows end. "" for any other file.
+func resumeNote(path string) string {
+	s, err := runfile.SummarizeFile(path)
+	if err != nil || s.Writer == nil {
+		return ""
 	}
-	names := make([]string, 0, len(uniq))
-	for h := range uniq {
-		names = append(names, h)
+	last := "no rows"
+	if s.Rows > 0 {
+		last = fmt.Sprintf("last row at iteration %d", s.LastIteration)
 	}
-	sort.Strings(names)
+	return fmt.Sprintf("resume %s: its status is still running; %s; %s, file last written %s",
+		path, s.Writer.Words(), last, s.Writer.LastWrite.Format(time.RFC3339))
+}
+
+// runAttrs are the root attributes cmd adds to every run file (what
+// describes one start of it is startAttrs).
+func runAttrs(cfg *config.Config) []hdf5io.Attr {
 	attrs := []hdf5io.Attr{
-		{Name: "efmpi_version", Value: Version},
-		{Name: "launcher", Value: launcher},
-		{Name: "hosts", Value: strings.Join(names, ",")},
 		{Name: "config", Value: cfg.Effective()},
 		{Name: "config_path", Value: cfg.Path},
 		{Name: "ranks_configured", Value: cfg.Run.Ranks},
@@ -323,7 +333,7 @@ func runInproc(ctx context.Context, sh *driver.Shared, cfg *config.Config, f *ru
 	for i := range hosts {
 		hosts[i] = hostname()
 	}
-	return driver.RunInproc(ctx, sh, driver.Options{Attrs: runAttrs(cfg, "inproc", hosts), Hosts: hosts,
+	return driver.RunInproc(ctx, sh, driver.Options{Attrs: runAttrs(cfg), Start: startAttrs("inproc", hosts), Hosts: hosts,
 		Progress: progressPrinter(stdout, f.quiet, launch.LauncherNone), ProgressEvery: f.progress})
 }
 
@@ -406,7 +416,7 @@ func runRank(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFl
 	out := io.Discard
 	if env.Rank == 0 {
 		out = stdout
-		opts = driver.Options{Attrs: runAttrs(cfg, env.Launcher, hosts), Hosts: hosts,
+		opts = driver.Options{Attrs: runAttrs(cfg), Start: startAttrs(env.Launcher, hosts), Hosts: hosts,
 			Progress: progressPrinter(stdout, f.quiet, env.Launcher), ProgressEvery: f.progress,
 			OnRecorder: onRecorder}
 	}

@@ -56,8 +56,8 @@ func sameRunFile(t *testing.T, a, b string) {
 	}
 	for k, v := range ra.Attrs {
 		switch k {
-		case "started_at", "finished_at", "config_path", "output_path", "output_path_abs":
-			// when it ran and where the sweep's folder is
+		case "started_at", "finished_at", "config_path", "output_path", "output_path_abs", "command_line":
+			// when it ran, where the sweep's folder is, the sweep's command (its -jobs)
 			continue
 		}
 		va, vb := fmt.Sprint(v), fmt.Sprint(rb.Attrs[k])

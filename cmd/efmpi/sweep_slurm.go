@@ -71,6 +71,11 @@ func submitSweep(sw *sweep.Sweep, points []sweep.Point, m sweep.Manifest, mode s
 	}
 	args := sbatchArgs(sweep.ArraySpec(todo), userFlags, script, grid, m.Config, m.Sets)
 	fmt.Fprintf(stdout, "sweep: %d points (%d to run) → %s\n%s %s\n", len(points), len(todo), sw.Dir, sbatch, strings.Join(args, " "))
+	// slurm/sweep.sbatch logs into logs/ (#SBATCH --output), a folder
+	// Slurm does not create: make it where sbatch runs.
+	if err := os.MkdirAll("logs", 0o755); err != nil {
+		return ExitOther, fmt.Errorf("sweep -slurm: the job logs' folder: %w", err)
+	}
 	cmd := exec.Command(sbatch, args...)
 	cmd.Env = append(os.Environ(), "EFMPI_SWEEP_DIR="+sw.Dir)
 	out, err := cmd.CombinedOutput()
