@@ -6,9 +6,9 @@
 #   scripts/twohost.sh up ID            make hosts h1 (10.R.S.1) and h2 (10.R.S.2);
 #                                       prints the subnet, e.g. 10.251.17.0/24
 #   scripts/twohost.sh exec ID H CMD…   run CMD on host hH (H = 1 or 2)
-#   scripts/twohost.sh rsh ID HOST CMD… the same for an ssh-like caller
-#                                       (Open MPI's plm_rsh_agent): HOST is h1|h2
-#                                       and CMD one shell command line
+#   scripts/twohost.sh rsh ID [-FLAGS] HOST CMD…  the same for an ssh-like caller
+#                                       (Open MPI's plm_rsh_agent, Hydra's -launcher-exec):
+#                                       HOST is h1|h2, CMD one shell command line
 #   scripts/twohost.sh down ID          remove both namespaces and the files
 # ID (letters and digits, at most 8) keeps concurrent pairs apart; the
 # namespaces are efmpi-ID-1 and efmpi-ID-2, the files /tmp/efmpi-twohost-ID/.
@@ -56,9 +56,9 @@ exec)
     sh -c 'hostname "$1" && mount --bind "$2" /etc/hosts && shift 2 && exec "$@"' sh "h$h" "$dir/hosts" "$@"
   ;;
 rsh)
-  host=${1:?no host}; shift
-  # ssh's options that Open MPI may pass first
+  # ssh's flags that a launcher may pass before the host (Hydra: -x)
   while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do shift; done
+  host=${1:?no host}; shift
   exec "$self" exec "$id" "${host#h}" sh -c "$*"
   ;;
 down)

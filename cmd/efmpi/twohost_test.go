@@ -167,3 +167,71 @@ func TestTwoHostsSrunTCP(t *testing.T) {
 	}
 	t.Logf("exit codes after kill -9 of rank 3 on h2: %v", codes)
 }
+
+// Four ranks on two hosts under the MPI launchers, two per host: Open MPI's
+// mpirun --hostfile with plm_rsh_agent entering the other host, and MPICH's
+// mpiexec -f with Hydra's ssh launcher likewise (scripts/twohost.sh rsh),
+// each with the default build (tcp transport; Open MPI: the rendezvous
+// file, MPICH: PMI) and the MPI build (mpi transport; Open MPI's btl
+// self,vader,tcp restricted to the pair's subnet). Every run is bitwise the
+// in-process run.
+func TestTwoHostsMPILaunchers(t *testing.T) {
+	script, id, subnet := twoHosts(t)
+	data := testenv.Dataset(t, "a1a")
+	dir := t.TempDir()
+	cfg := write(t, dir, "det.toml", strings.ReplaceAll(determinismConfig, "%DATA%", data))
+	runCmd(t, dir, childEnv(), efmpiBin, "run", "-config", cfg, "-quiet", "-out", "inproc.h5")
+	ref, err := hdf5io.Open(filepath.Join(dir, "inproc.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent := write(t, dir, "agent.sh", "#!/bin/sh\nexec "+script+" rsh "+id+" \"$@\"\n")
+	if err := os.Chmod(agent, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "hosts.openmpi", "h1 slots=2\nh2 slots=2\n")
+	write(t, dir, "hosts.mpich", "h1:2\nh2:2\n")
+	legs := 0
+	for _, flavour := range []string{"openmpi", "mpich"} {
+		fl := mpiFlavours[flavour]
+		launcher, err := exec.LookPath(fl.launcher)
+		if err != nil {
+			t.Logf("%s not installed: %s legs skipped", fl.launcher, flavour)
+			continue
+		}
+		bins := map[string]string{"tcp": efmpiBin}
+		if bin, _, why := mpiBinMaybe(t, flavour); why == "" {
+			bins["mpi"] = bin
+		} else {
+			t.Log(why)
+		}
+		for transport, bin := range bins {
+			var args []string
+			if flavour == "openmpi" {
+				args = []string{"--hostfile", "hosts.openmpi", "-np", "4", "--mca", "plm_rsh_agent", agent,
+					"--mca", "oob_tcp_if_include", subnet, "--mca", "btl", "self,vader,tcp", "--mca", "btl_tcp_if_include", subnet}
+			} else {
+				args = []string{"-f", "hosts.mpich", "-n", "4", "-launcher", "ssh", "-launcher-exec", agent}
+			}
+			out := flavour + "-" + transport + ".h5"
+			c := onHost(script, id, 1, launcher, append(args, bin, "run", "-config", cfg, "-quiet", "-out", out)...)
+			c.Dir, c.Env = dir, mpiEnv()
+			b, err := c.CombinedOutput()
+			if err != nil {
+				t.Errorf("%s (%s transport) on two hosts: %v\n%s", fl.launcher, transport, err, b)
+				continue
+			}
+			name := fl.launcher + " (" + transport + " transport) on two hosts"
+			compareToInproc(t, name, ref, filepath.Join(dir, out))
+			got, _ := hdf5io.Open(filepath.Join(dir, out))
+			if got.String("transport") != transport {
+				t.Errorf("%s: transport attribute %q", name, got.String("transport"))
+			}
+			legs++
+		}
+	}
+	if legs == 0 {
+		t.Skip("neither Open MPI nor MPICH installed")
+	}
+	t.Logf("%d launcher legs across two hosts bitwise equal to the in-process run", legs)
+}
