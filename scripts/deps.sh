@@ -2,7 +2,7 @@
 # Installs the system packages efmpi needs, when they are missing.
 #   scripts/deps.sh run    what the job needs: a C compiler and libhdf5 (cgo)
 #   scripts/deps.sh test   also what the tests need: Open MPI, MPICH, h5dump,
-#                          h5py/numpy, Slurm and munge
+#                          h5py/numpy, Slurm and munge, iproute2 (the two-host tests)
 #   scripts/deps.sh mpi    what `make build-mpi` needs: also Open MPI and MPICH
 #                          with their headers and wrapper compilers
 # Debian/Ubuntu: installs with apt-get (as root, or through sudo). Elsewhere:
@@ -17,7 +17,7 @@ if [ "${1:-}" = --debian-only ]; then debian_only=1; shift; fi
 what=${1:-run}
 
 run_pkgs=(gcc libhdf5-dev)
-test_pkgs=(hdf5-tools openmpi-bin libopenmpi-dev mpich python3-h5py python3-numpy python3-scipy slurm-wlm munge)
+test_pkgs=(hdf5-tools openmpi-bin libopenmpi-dev mpich python3-h5py python3-numpy python3-scipy slurm-wlm munge iproute2)
 
 mpi_pkgs=(openmpi-bin libopenmpi-dev mpich libmpich-dev)
 
