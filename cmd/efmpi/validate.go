@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/efmpi/efmpi/collective/launch"
+	"github.com/efmpi/efmpi/collective/mpi"
 	"github.com/efmpi/efmpi/config"
 	"github.com/efmpi/efmpi/driver"
 )
@@ -39,7 +40,17 @@ func cmdValidate(cfg *config.Config, spec driver.Spec, f *runFlags, env launch.E
 	if launcher == launch.LauncherNone {
 		launcher = "none"
 	}
-	fmt.Fprintf(w, "  %d ranks, transport %s, launcher %s\n", n, cfg.Run.Transport, launcher)
+	transport := cfg.Run.Transport
+	if transport == "inproc" && env.Launcher != launch.LauncherNone {
+		transport = "tcp" // as runJoined decides
+		if mpi.Linked() && env.Launcher != launch.LauncherSpawned {
+			transport = "mpi"
+		}
+	}
+	fmt.Fprintf(w, "  %d ranks, transport %s, launcher %s\n", n, transport, launcher)
+	if warn := worldSizeWarning(cfg, f, env); warn != "" {
+		fmt.Fprintln(w, "  "+warn)
+	}
 	fmt.Fprintf(w, "output     %s", spec.Output)
 	if env.Rank == 0 {
 		if err := checkOutput(spec.Output, f.overwrite, spec.Resume, runInputs(cfg)); err != nil {
