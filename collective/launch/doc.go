@@ -21,7 +21,11 @@
 //     passes it to the other ranks as EFMPI_COORDINATOR;
 //  3. under srun: the first host of SLURM_STEP_NODELIST (or SLURM_JOB_NODELIST,
 //     SLURM_NODELIST) with port EFMPI_PORT, or 20000 + (7919·job id + step id)
-//     mod 12768 (below the ephemeral ports); rank 0 binds every interface on that port;
+//     mod 12768 (below the ephemeral ports); rank 0 binds every interface on that port
+//     (loopback when the step is on one node). A secret rank 0 generates still
+//     travels through the rendezvous file <dir>/.efmpi-rendezvous-<job>.<step>
+//     (below), so the output directory must be shared unless EFMPI_SECRET or
+//     EFMPI_SECRET_FILE gives it;
 //  4. under MPICH's Hydra: through the process manager's key-value space (the
 //     PMI-1 wire protocol on PMI_FD), so no shared directory is needed;
 //  5. otherwise (Open MPI's mpirun, PMIx): a rendezvous file
