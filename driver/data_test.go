@@ -3,11 +3,13 @@ package driver
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -468,5 +470,28 @@ func TestPrepareRankWholeDataForEvaluation(t *testing.T) {
 	}
 	if len(sh.views) != 3 || sh.full == nil || sh.Test == nil || sh.Test.Rows() != 321 {
 		t.Fatalf("holds %d views, full %v, test %v", len(sh.views), sh.full != nil, sh.Test)
+	}
+}
+
+// A LIBSVM feature index of 2 147 483 647 makes d too large for memory: the
+// refusal names the index, the file and the line that set d, for a process
+// holding every rank (whole read) and one holding a single rank (counted,
+// shard-local read).
+func TestHugeIndexNamesLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "huge.svm")
+	if err := os.WriteFile(path, []byte("+1 1:1\n-1 3:1\n+1 2147483647:1\n-1 2:1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if avail, ok := availableMemory(); !ok || float64(avail) >= 2147483647*8*vectorsPerRank {
+		t.Skip("this machine has the memory for d = 2^31−1")
+	}
+	spec := baseSpec(t)
+	spec.Source, spec.DataPath, spec.Features, spec.Rule = SourceLIBSVM, path, 0, algorithms.RuleNormTheory
+	want := "feature index 2147483647 on libsvm " + path + " line 3"
+	if _, err := Prepare(spec, 2); err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("Prepare: %v; want an invalid-input error naming %q", err, want)
+	}
+	if _, err := PrepareRank(spec, 2, 1); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("PrepareRank: %v; want an error naming %q", err, want)
 	}
 }

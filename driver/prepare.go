@@ -110,10 +110,13 @@ type Shared struct {
 	Dim   int
 	// First is the first rank whose data this process holds; views[r−First]
 	// is rank r's shard, a view of block (rows in shard order).
-	First  int
-	block  *datasets.Dataset
-	views  []*datasets.Dataset
-	source string
+	First int
+	block *datasets.Dataset
+	views []*datasets.Dataset
+	// dimFrom says what set Dim (the LIBSVM line of the largest index), for
+	// the memory check's message
+	dimFrom string
+	source  string
 	// rowsHash is a SHA-256 of this process's rows (every held rank's
 	// shard, in rank order: dimension, row pointers, columns, values,
 	// labels); zero for the polynomial.
@@ -216,6 +219,7 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 		}
 		block := ld.block
 		sh.block, sh.Dim, sh.source, sh.Data, sh.Test = block, block.Cols(), block.Source, ld.print, ld.test
+		sh.dimFrom = block.ColsFrom
 		sh.ShardSizes = ld.plan.Sizes()
 		base, _ := ld.plan.Bounds(r0)
 		h := sha256.New()
@@ -265,7 +269,7 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 		return nil, invalid("unknown problem %q", spec.Problem)
 	}
 	d := sh.Dim
-	if err := checkDimension(d, 1); err != nil { // every process holds at least one rank
+	if err := checkDimension(d, 1, sh.dimFrom); err != nil { // every process holds at least one rank
 		return nil, err
 	}
 	if spec.KFraction > 0 {
