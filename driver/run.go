@@ -403,7 +403,7 @@ func (l *loop) attrs() []hdf5io.Attr {
 	gamma := sh.Schedule.Gamma
 	a := []hdf5io.Attr{
 		attr("method", s.Method), attr("normalize", s.Normalize), attr("compressor", s.Compressor),
-		attr("k", s.K), attr("compressor_alpha", sh.Alpha), attr("n_ranks", l.n), attr("d", l.d),
+		attr("k", s.K), attr("contraction_alpha", sh.Alpha), attr("n_ranks", l.n), attr("d", l.d),
 		attr("iterations", s.Iterations), attr("stepsize_rule", s.Rule), attr("gamma", gamma),
 		attr("seed", int64(s.Seed)), attr("problem", s.Problem), attr("downlink", s.Downlink),
 		attr("started_at", time.Now().UTC().Format(time.RFC3339)),

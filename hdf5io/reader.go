@@ -35,10 +35,10 @@ type Run struct {
 
 // LegacyAttrs maps the root attributes that files of earlier versions wrote
 // under an ambiguous name to the name they have now: `alpha` was the
-// compressor's contraction (now compressor_alpha), while the config's
+// compressor's contraction (now contraction_alpha), while the config's
 // [data] alpha, the Dirichlet concentration, was written as split_alpha (now
 // dirichlet_alpha).
-var LegacyAttrs = map[string]string{"alpha": "compressor_alpha", "split_alpha": "dirichlet_alpha"}
+var LegacyAttrs = map[string]string{"alpha": "contraction_alpha", "split_alpha": "dirichlet_alpha"}
 
 // RenameLegacyAttrs moves every attribute of attrs with a name of
 // LegacyAttrs to its current name (unless the current name is present, in

@@ -25,7 +25,7 @@ func testRows(n int) []Row {
 
 func writeRun(t *testing.T, path string, rows []Row, flushEvery int) {
 	t.Helper()
-	r, err := Create(path, false, flushEvery, []Attr{{"method", "ef21"}, {"k", 1}, {"compressor_alpha", 0.25}, {"normalize", true}})
+	r, err := Create(path, false, flushEvery, []Attr{{"method", "ef21"}, {"k", 1}, {"contraction_alpha", 0.25}, {"normalize", true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestRoundTrip(t *testing.T) {
 		}
 	}
 	if run.Attrs["status"] != "completed" || run.Attrs["method"] != "ef21" || run.Attrs["k"] != int64(1) ||
-		run.Attrs["compressor_alpha"] != 0.25 || run.Attrs["normalize"] != int64(1) {
+		run.Attrs["contraction_alpha"] != 0.25 || run.Attrs["normalize"] != int64(1) {
 		t.Fatalf("attributes %v", run.Attrs)
 	}
 	if !slices.Equal(run.XFinal, []float64{-1, 0.5, math.Pi}) || !slices.Equal(run.Hosts, []string{"node01", "n2"}) ||
@@ -108,7 +108,7 @@ import h5py, sys, math
 f = h5py.File(sys.argv[1], "r")
 a = f.attrs
 assert type(a["status"]) is str and a["status"] == "completed", repr(a["status"])
-assert a["k"] == 1 and a["compressor_alpha"] == 0.25 and a["normalize"] == 1
+assert a["k"] == 1 and a["contraction_alpha"] == 0.25 and a["normalize"] == 1
 t = f["trajectory"]
 assert sorted(t.keys()) == sorted(["iteration","f","grad_norm_sq","est_err_sq","step_size","bits_per_worker","wire_bytes_up","wire_bytes_down","time_s"]), list(t.keys())
 assert all(t[k].shape == (5,) for k in t.keys())
@@ -159,7 +159,7 @@ func TestReadBackWithH5dump(t *testing.T) {
 }
 
 // A file of the old layout (root attributes alpha and split_alpha) reads
-// under the current names, compressor_alpha and dirichlet_alpha, with the
+// under the current names, contraction_alpha and dirichlet_alpha, with the
 // old names gone; where both names are present the current one is kept.
 func TestLegacyAttrsRenamed(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.h5")
@@ -182,7 +182,7 @@ func TestLegacyAttrsRenamed(t *testing.T) {
 	a := run.Attrs
 	_, hasAlpha := a["alpha"]
 	_, hasSplit := a["split_alpha"]
-	if a["compressor_alpha"] != 0.25 || a["dirichlet_alpha"] != 0.5 || hasAlpha || hasSplit || a["method"] != "ef21" {
+	if a["contraction_alpha"] != 0.25 || a["dirichlet_alpha"] != 0.5 || hasAlpha || hasSplit || a["method"] != "ef21" {
 		t.Fatalf("attributes %v", a)
 	}
 }

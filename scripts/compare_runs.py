@@ -34,7 +34,7 @@ SKIP_COLUMNS = {"time_s", "file"}
 # Root attributes that earlier versions wrote under an ambiguous name, and
 # their current names (hdf5io.LegacyAttrs): a file of either layout compares
 # with one of the other.
-RENAMED_ATTRS = {"alpha": "compressor_alpha", "split_alpha": "dirichlet_alpha"}
+RENAMED_ATTRS = {"alpha": "contraction_alpha", "split_alpha": "dirichlet_alpha"}
 
 
 def root_attrs(f):

@@ -17,14 +17,14 @@ import (
 const toOldLayout = `
 import sys, h5py
 with h5py.File(sys.argv[1], "r+") as f:
-    for old, cur in (("alpha", "compressor_alpha"), ("split_alpha", "dirichlet_alpha")):
+    for old, cur in (("alpha", "contraction_alpha"), ("split_alpha", "dirichlet_alpha")):
         f.attrs[old] = f.attrs[cur]
         del f.attrs[cur]
-    assert "compressor_alpha" not in f.attrs and f.attrs["alpha"] == 0.1
+    assert "contraction_alpha" not in f.attrs and f.attrs["alpha"] == 0.1
 `
 
 // A run file of the old layout (root attributes alpha and split_alpha) reads
-// in every command under the current names: inspect shows compressor_alpha
+// in every command under the current names: inspect shows contraction_alpha
 // = k/d and dirichlet_alpha, export and summarize give the same cells as for
 // the file of the new layout, plot draws it, and compare_runs.py finds the
 // two files equal. A new file has no attribute named alpha.
@@ -63,8 +63,8 @@ func TestOldLayoutReadable(t *testing.T) {
 	}
 	for _, file := range []string{"out.h5", "old/out.h5"} {
 		a := attrs(file)
-		if a["compressor_alpha"] != 0.1 || a["dirichlet_alpha"] != 0.7 {
-			t.Errorf("%s: compressor_alpha %v (want k/d = 1/10), dirichlet_alpha %v (want 0.7)", file, a["compressor_alpha"], a["dirichlet_alpha"])
+		if a["contraction_alpha"] != 0.1 || a["dirichlet_alpha"] != 0.7 {
+			t.Errorf("%s: contraction_alpha %v (want k/d = 1/10), dirichlet_alpha %v (want 0.7)", file, a["contraction_alpha"], a["dirichlet_alpha"])
 		}
 		if _, ok := a["alpha"]; ok {
 			t.Errorf("%s: an attribute named alpha: %v", file, a["alpha"])
@@ -80,10 +80,10 @@ func TestOldLayoutReadable(t *testing.T) {
 		}
 		return strings.ReplaceAll(stdout, "old/", "")
 	}
-	if nw, old := table("export", "-what", "attrs", "out.h5"), table("export", "-what", "attrs", "old/out.h5"); nw != old || !strings.Contains(nw, "compressor_alpha,0.1") {
+	if nw, old := table("export", "-what", "attrs", "out.h5"), table("export", "-what", "attrs", "old/out.h5"); nw != old || !strings.Contains(nw, "contraction_alpha,0.1") {
 		t.Errorf("export differs between the layouts:\n%s\n---\n%s", nw, old)
 	}
-	if nw, old := table("summarize", "out.h5"), table("summarize", "old/out.h5"); nw != old {
+	if nw, old := table("summarize", "out.h5"), table("summarize", "old/out.h5"); nw != old || strings.Contains(nw, "alpha =") {
 		t.Errorf("summarize differs between the layouts:\n%s\n---\n%s", nw, old)
 	}
 	if code, _, stderr := efmpi(t, dir, "plot", "-o", "fig.png", "out.h5", "old/out.h5"); code != 0 {
