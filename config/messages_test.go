@@ -57,9 +57,9 @@ func TestMessages(t *testing.T) {
 		{"unknown section with line", base + "[algoritm]\nk = 3\n", nil,
 			`config e.toml line 12: unknown section [algoritm]; did you mean [algorithm]?`},
 		{"bad value by -set", base, []string{"algorithm.compressor=topk"},
-			`-set algorithm.compressor=topk: unknown value "topk" (want top-k, rand-k, sign, identity); did you mean "top-k"?`},
+			`-set algorithm.compressor=topk: unknown value "topk" (want top-k, rand-k, sign, identity`},
 		{"bad value in the file", strings.Replace(base, `"top-k"`, `"topk"`, 1), []string{"run.seed=3"},
-			`config e.toml line 8: [algorithm.compressor] = "topk": unknown value (want top-k, rand-k, sign, identity); did you mean "top-k"?`},
+			`config e.toml line 8: [algorithm.compressor] = "topk": unknown value (want top-k, rand-k, sign, identity`},
 		{"override makes the file's key inapplicable", base, []string{"run.seed=3", "stepsize.rule=ef21-theory"},
 			`-set stepsize.rule=ef21-theory: key stepsize.gamma0 does not apply to rule ef21-theory (gamma0 is for norm-theory and decreasing); config e.toml line 11 sets it: drop it with -unset stepsize.gamma0`},
 		{"inapplicable key in the file", strings.Replace(base, `"norm-theory"`, `"ef21-theory"`, 1), []string{"run.seed=3"},
@@ -67,7 +67,8 @@ func TestMessages(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.text), "e.toml", tc.sets)
-			if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
+			if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want) ||
+				strings.Contains(tc.name, "value") && !strings.HasSuffix(err.Error(), `; did you mean "top-k"?`) {
 				t.Fatalf("got  %v\nwant …%s", err, tc.want)
 			}
 		})

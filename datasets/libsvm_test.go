@@ -77,8 +77,9 @@ func TestParseSmall(t *testing.T) {
 			ColIdx: []int32{0, 2, 1, 4, 4, 1},
 			Val:    []float64{0.5, -2, 1e-3, 7, 3, -0.25},
 		},
-		Labels: []float64{1, -1, 1, -1, 1},
-		Source: "small",
+		Labels:   []float64{1, -1, 1, -1, 1},
+		Source:   "small",
+		ColsFrom: "feature index 5 on libsvm small line 4", // the first 5: on line 4
 	}
 	if !reflect.DeepEqual(ds, want) {
 		t.Errorf("got  %+v %+v\nwant %+v %+v", ds, ds.Sparse, want, want.Sparse)
