@@ -108,3 +108,27 @@ func TestDivergenceIterationIndependentOfLogEvery(t *testing.T) {
 		t.Fatalf("diverged at %d with log_every 1, at %d with log_every 10", iters[1], iters[10])
 	}
 }
+
+// The per-iteration divergence check at d = 10⁶: finitePair over x and g
+// (what rowDue runs) beside allFinite over x alone (what it ran before).
+func BenchmarkFiniteCheck(b *testing.B) {
+	const d = 1_000_000
+	x, g := make([]float64, d), make([]float64, d)
+	for i := range x {
+		x[i], g[i] = math.Sin(float64(i)), math.Cos(float64(i))
+	}
+	b.Run("finitePair-x-g", func(b *testing.B) {
+		for range b.N {
+			if !finitePair(x, g) {
+				b.Fatal("not finite")
+			}
+		}
+	})
+	b.Run("allFinite-x", func(b *testing.B) {
+		for range b.N {
+			if !allFinite(x) {
+				b.Fatal("not finite")
+			}
+		}
+	})
+}
