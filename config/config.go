@@ -198,25 +198,46 @@ func Load(path string, overrides []string) (*Config, error) {
 }
 
 // Parse is Load for text already in memory; name is used in messages and to
-// resolve relative paths (its directory).
+// resolve relative paths (its directory). An error names the line of the
+// file (a key the file sets) or the -set override it comes from, and an
+// unknown key or value gets the nearest known one as a suggestion.
 func Parse(data []byte, name string, overrides []string) (*Config, error) {
-	fail := func(format string, args ...any) error {
-		return fmt.Errorf("%w: config %s: %s", ErrInvalid, name, fmt.Sprintf(format, args...))
-	}
 	// First pass: strict decode of the file alone, so an unknown key or a
 	// wrong type is reported against the file's own lines.
 	var probe Config
 	md, err := toml.Decode(string(data), &probe)
 	if err != nil {
-		return nil, fail("%v", err)
+		return nil, fileError(name, 0, "%v", err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
-		return nil, fail("unknown key %s", describeKey(und[0]))
+		k := und[0]
+		table := md.Type(k...) == "Hash"
+		return nil, fileError(name, keyLine(data, k.String(), table), "%s", unknownKey(k, table))
 	}
-	// Second pass: apply the overrides on the generic tree and decode again.
+	c, err := decode(data, name, overrides)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.validate(); err != nil {
+		return nil, blame(data, name, overrides, err)
+	}
+	return c, nil
+}
+
+// fileError is an error of the config file name, at line (0: no line).
+func fileError(name string, line int, format string, args ...any) error {
+	if line > 0 {
+		return fmt.Errorf("%w: config %s line %d: %s", ErrInvalid, name, line, fmt.Sprintf(format, args...))
+	}
+	return fmt.Errorf("%w: config %s: %s", ErrInvalid, name, fmt.Sprintf(format, args...))
+}
+
+// decode applies the overrides to the file's tree and decodes the result
+// with the defaults filled in, not yet validated.
+func decode(data []byte, name string, overrides []string) (*Config, error) {
 	var tree map[string]any
 	if _, err := toml.Decode(string(data), &tree); err != nil {
-		return nil, fail("%v", err)
+		return nil, fileError(name, 0, "%v", err)
 	}
 	for _, o := range overrides {
 		if err := applyOverride(tree, o); err != nil {
@@ -225,10 +246,10 @@ func Parse(data []byte, name string, overrides []string) (*Config, error) {
 	}
 	var buf bytes.Buffer
 	if err := toml.NewEncoder(&buf).Encode(tree); err != nil {
-		return nil, fail("%v", err)
+		return nil, fileError(name, 0, "%v", err)
 	}
 	var c Config
-	md, err = toml.Decode(buf.String(), &c)
+	md, err := toml.Decode(buf.String(), &c)
 	if err != nil {
 		if o, oerr := blameOverride(overrides); oerr != nil {
 			return nil, fmt.Errorf("%w: -set %s: %v", ErrInvalid, o, oerr)
@@ -236,7 +257,14 @@ func Parse(data []byte, name string, overrides []string) (*Config, error) {
 		return nil, fmt.Errorf("%w: config %s with -set overrides: %v", ErrInvalid, name, err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
-		return nil, fmt.Errorf("%w: -set: unknown key %s", ErrInvalid, describeKey(und[0]))
+		k := und[0]
+		table := md.Type(k...) == "Hash"
+		for _, o := range overrides {
+			if ok := overrideKey(o); ok == k.String() || table && strings.HasPrefix(ok, k.String()+".") {
+				return nil, fmt.Errorf("%w: -set %s: %s", ErrInvalid, o, unknownKey(k, table))
+			}
+		}
+		return nil, fmt.Errorf("%w: -set: %s", ErrInvalid, unknownKey(k, table))
 	}
 	c.Path = name
 	c.set = map[string]bool{}
@@ -246,20 +274,50 @@ func Parse(data []byte, name string, overrides []string) (*Config, error) {
 		}
 	}
 	c.defaults()
-	if err := c.validate(); err != nil {
-		return nil, fail("%v", err)
-	}
 	return &c, nil
 }
 
-func describeKey(k toml.Key) string {
-	if len(k) == 2 {
-		return fmt.Sprintf("%q in [%s]", k[1], k[0])
+// blame words a validation error err of the file with the overrides: against
+// the first override after which it appears (the file alone, and the
+// overrides before, do not give it), else against the file, at the line of
+// the key it names. A key the file sets that an override made inapplicable
+// comes with the -unset that drops it.
+func blame(data []byte, name string, overrides []string, err error) error {
+	msg, key := err.Error(), keyOf(err)
+	gives := func(overrides []string) bool {
+		c, derr := decode(data, name, overrides)
+		if derr != nil {
+			return false
+		}
+		verr := c.validate()
+		return verr != nil && verr.Error() == msg
 	}
-	if len(k) == 1 {
-		return fmt.Sprintf("%q (top level: keys belong to a section such as [run])", k[0])
+	if len(overrides) > 0 && !gives(nil) {
+		for i := 1; i <= len(overrides); i++ {
+			if !gives(overrides[:i]) {
+				continue
+			}
+			o := overrides[i-1]
+			var ve *valueError
+			if errors.As(err, &ve) && ve.key == overrideKey(o) {
+				msg = fmt.Sprintf("unknown value %q (want %s)%s", ve.value, strings.Join(ve.allowed, ", "), didYouMean(ve.value, ve.allowed))
+			}
+			var ie *inapplicableError
+			if errors.As(err, &ie) && ie.key != overrideKey(o) {
+				if line := keyLine(data, ie.key, false); line > 0 {
+					msg += fmt.Sprintf("; config %s line %d sets it: drop it with -unset %s", name, line, ie.key)
+				} else {
+					msg += fmt.Sprintf("; drop it with -unset %s", ie.key)
+				}
+			}
+			return fmt.Errorf("%w: -set %s: %s", ErrInvalid, o, msg)
+		}
 	}
-	return fmt.Sprintf("%q", k.String())
+	line := 0
+	if key != "" {
+		line = keyLine(data, key, false)
+	}
+	return fileError(name, line, "%s", msg)
 }
 
 func applyOverride(tree map[string]any, o string) error {
@@ -419,7 +477,7 @@ func oneOf(key, v string, allowed ...string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("[%s] = %q: unknown value (want %s)", key, v, strings.Join(allowed, ", "))
+	return &valueError{key: key, value: v, allowed: allowed}
 }
 
 // validate checks names, ranges and keys that do not apply. Checks that need
@@ -448,7 +506,7 @@ func (c *Config) validate() error {
 	inapplicable := c.inapplicable()
 	for _, k := range c.Keys() {
 		if why, ok := inapplicable[k]; ok {
-			return fmt.Errorf("key %s does not apply %s", k, why)
+			return &inapplicableError{key: k, why: why}
 		}
 	}
 	sgdm := a.Method == "ef21-sgdm" || a.Method == "signsgd" || momentumMethod(a.Method) // minibatches and momentum

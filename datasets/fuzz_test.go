@@ -3,6 +3,7 @@ package datasets
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -74,7 +75,8 @@ func naiveParseBytes(t *testing.T, in []byte, features int) *Dataset {
 	t.Helper()
 	c := &CSR{Cols: features, RowPtr: []int{0}}
 	var raw []float64
-	for _, line := range strings.Split(string(in), "\n") {
+	colsLine := 0 // the line whose index first reached the dimension
+	for n, line := range strings.Split(string(in), "\n") {
 		line, _, _ = strings.Cut(line, "#")
 		fs := strings.Fields(line)
 		if len(fs) == 0 {
@@ -92,7 +94,9 @@ func naiveParseBytes(t *testing.T, in []byte, features int) *Dataset {
 			if err1 != nil || err2 != nil {
 				t.Fatalf("naive: token %q", tok)
 			}
-			c.Cols = max(c.Cols, i)
+			if i > c.Cols {
+				c.Cols, colsLine = i, n+1
+			}
 			if v != 0 {
 				c.ColIdx = append(c.ColIdx, int32(i-1))
 				c.Val = append(c.Val, v)
@@ -109,5 +113,9 @@ func naiveParseBytes(t *testing.T, in []byte, features int) *Dataset {
 			labels[j] = -1
 		}
 	}
-	return &Dataset{Sparse: c, Labels: labels, Source: "fuzz"}
+	ds := &Dataset{Sparse: c, Labels: labels, Source: "fuzz"}
+	if features == 0 {
+		ds.ColsFrom = fmt.Sprintf("feature index %d on libsvm fuzz line %d", c.Cols, colsLine)
+	}
+	return ds
 }

@@ -114,14 +114,17 @@ type parser struct {
 	fixed  bool // the dimension was given in ReadOptions
 	line   int
 	maxIdx int // largest 1-based index seen, or the fixed dimension
-	rowPtr []int
-	colIdx []int32
-	val    []float64
-	labels []float64 // raw labels until finish maps them to ±1
-	lab    [2]float64
-	nlab   int
-	rows   int // samples parsed (kept or not)
-	nnz    int // entries parsed (kept or not)
+	// maxLine is the line (1-based) whose index set maxIdx; 0 when the
+	// dimension was fixed
+	maxLine int
+	rowPtr  []int
+	colIdx  []int32
+	val     []float64
+	labels  []float64 // raw labels until finish maps them to ±1
+	lab     [2]float64
+	nlab    int
+	rows    int // samples parsed (kept or not)
+	nnz     int // entries parsed (kept or not)
 	// keep, when set, selects the samples to store: sample j (0-based, in
 	// file order) is stored iff keep[j]; the others are parsed, validated and
 	// dropped.
@@ -130,6 +133,15 @@ type parser struct {
 	// the end); the buffers are then reused.
 	emit  func(*Block) error
 	chunk int
+}
+
+// colsFrom says where the dimension came from: the file and line of the
+// largest feature index, for messages about d; empty when it was fixed.
+func (p *parser) colsFrom() string {
+	if p.fixed || p.maxLine == 0 {
+		return ""
+	}
+	return fmt.Sprintf("feature index %d on libsvm %s line %d", p.maxIdx, p.name, p.maxLine)
 }
 
 func (p *parser) errorf(format string, args ...any) error {
@@ -241,7 +253,7 @@ func (p *parser) parseLine(b []byte) error {
 			if p.fixed {
 				return p.errorf("feature index %d exceeds the dimension %d", idx, p.maxIdx)
 			}
-			p.maxIdx = idx
+			p.maxIdx, p.maxLine = idx, p.line
 		}
 		if len(vb) == 0 {
 			return p.errorf("empty value in token %s", quote(b[start:pos]))
@@ -378,7 +390,8 @@ func (p *parser) finish() (*Dataset, error) {
 			ColIdx: p.colIdx,
 			Val:    p.val,
 		},
-		Labels: p.labels,
-		Source: p.name,
+		Labels:   p.labels,
+		Source:   p.name,
+		ColsFrom: p.colsFrom(),
 	}, nil
 }

@@ -77,8 +77,9 @@ func TestParseSmall(t *testing.T) {
 			ColIdx: []int32{0, 2, 1, 4, 4, 1},
 			Val:    []float64{0.5, -2, 1e-3, 7, 3, -0.25},
 		},
-		Labels: []float64{1, -1, 1, -1, 1},
-		Source: "small",
+		Labels:   []float64{1, -1, 1, -1, 1},
+		Source:   "small",
+		ColsFrom: "feature index 5 on libsvm small line 4", // the first 5: on line 4
 	}
 	if !reflect.DeepEqual(ds, want) {
 		t.Errorf("got  %+v %+v\nwant %+v %+v", ds, ds.Sparse, want, want.Sparse)
@@ -394,5 +395,39 @@ func TestParseAllocs(t *testing.T) {
 	})
 	if allocs > 100 {
 		t.Errorf("%v allocations to parse 60 000 entries", allocs)
+	}
+}
+
+// The dimension of a LIBSVM file is its largest feature index; the reader
+// names the file and line that set it (ColsFrom), for the in-memory and the
+// streaming reader alike, and keeps it through shards; a fixed dimension
+// has none.
+func TestLIBSVMColsFrom(t *testing.T) {
+	text := "+1 1:1 5:2\n-1 2147483647:1\n+1 3:1 9:1\n"
+	ds, err := ParseLIBSVM(strings.NewReader(text), "huge.svm", ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "feature index 2147483647 on libsvm huge.svm line 2"
+	if ds.Cols() != 2147483647 || ds.ColsFrom != want {
+		t.Fatalf("d = %d from %q, want 2147483647 from %q", ds.Cols(), ds.ColsFrom, want)
+	}
+	if s := ds.Slice(1, 3); s.ColsFrom != want {
+		t.Fatalf("a slice says %q", s.ColsFrom)
+	}
+	info, err := StreamLIBSVM(strings.NewReader(text), "huge.svm", ReadOptions{}, 2, func(*Block) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Cols != 2147483647 || info.ColsFrom != want {
+		t.Fatalf("stream: d = %d from %q", info.Cols, info.ColsFrom)
+	}
+	small, err := ParseLIBSVM(strings.NewReader("+1 1:1 5:2\n-1 7:1\n+1 3:1\n"), "s.svm", ReadOptions{})
+	if err != nil || small.ColsFrom != "feature index 7 on libsvm s.svm line 2" {
+		t.Fatalf("%v: %q", err, small.ColsFrom)
+	}
+	fixed, err := ParseLIBSVM(strings.NewReader("+1 1:1\n-1 3:1\n"), "f.svm", ReadOptions{Features: 10})
+	if err != nil || fixed.ColsFrom != "" {
+		t.Fatalf("%v: fixed dimension from %q", err, fixed.ColsFrom)
 	}
 }

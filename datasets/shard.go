@@ -141,7 +141,7 @@ func Shard(ds *Dataset, n, rank int, opts ShardOptions) (*Dataset, error) {
 
 // sliceRows returns rows [lo, hi) of ds, aliasing its arrays.
 func sliceRows(ds *Dataset, lo, hi int) *Dataset {
-	out := &Dataset{Labels: ds.Labels[lo:hi:hi], Source: ds.Source}
+	out := &Dataset{Labels: ds.Labels[lo:hi:hi], Source: ds.Source, ColsFrom: ds.ColsFrom}
 	if s := ds.Sparse; s != nil {
 		a, b := s.RowPtr[lo], s.RowPtr[hi]
 		rp := make([]int, hi-lo+1)
@@ -159,7 +159,7 @@ func sliceRows(ds *Dataset, lo, hi int) *Dataset {
 
 // gatherRows returns a copy of the rows rows of ds, in that order.
 func gatherRows(ds *Dataset, rows []int) *Dataset {
-	out := &Dataset{Labels: make([]float64, len(rows)), Source: ds.Source}
+	out := &Dataset{Labels: make([]float64, len(rows)), Source: ds.Source, ColsFrom: ds.ColsFrom}
 	for k, j := range rows {
 		out.Labels[k] = ds.Labels[j]
 	}

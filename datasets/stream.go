@@ -28,7 +28,10 @@ type Block struct {
 // StreamInfo summarises a streamed LIBSVM file.
 type StreamInfo struct {
 	Rows, Cols int
-	NNZ        int64
+	// ColsFrom names the feature index, file and line that set Cols (empty
+	// when ReadOptions.Features fixed it), for messages about d.
+	ColsFrom string
+	NNZ      int64
 	// Negative and Positive are the raw label values mapped to −1 and +1
 	// (the smaller and the larger).
 	Negative, Positive float64
@@ -54,7 +57,7 @@ func StreamLIBSVM(r io.Reader, name string, opts ReadOptions, chunk int, emit fu
 	if p.nlab < 2 {
 		return StreamInfo{}, &ParseError{File: p.name, Msg: fmt.Sprintf("only one distinct label %v; need exactly two", p.lab[0])}
 	}
-	return StreamInfo{Rows: p.rows, Cols: p.maxIdx, NNZ: int64(p.nnz),
+	return StreamInfo{Rows: p.rows, Cols: p.maxIdx, ColsFrom: p.colsFrom(), NNZ: int64(p.nnz),
 		Negative: math.Min(p.lab[0], p.lab[1]), Positive: math.Max(p.lab[0], p.lab[1])}, nil
 }
 

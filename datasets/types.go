@@ -30,6 +30,10 @@ type Dataset struct {
 	// Source names where the data came from (a file path or "synthetic"), for
 	// error messages and the HDF5 record.
 	Source string
+	// ColsFrom, when set, says what set the number of features, as a LIBSVM
+	// reader reports it ("feature index 123 on libsvm a1a line 17"), for
+	// messages about the dimension d. Shards and gathers keep it.
+	ColsFrom string
 }
 
 // Rows is the number of samples.

@@ -56,7 +56,7 @@ func TestDirichletLabelCounts(t *testing.T) {
 		}
 		total += neg + pos
 	}
-	if total != int64(full.Rows()) || run.Attrs["split"] != "dirichlet" || run.Attrs["split_alpha"] != 0.2 {
-		t.Errorf("total %d of %d, split %v α %v", total, full.Rows(), run.Attrs["split"], run.Attrs["split_alpha"])
+	if total != int64(full.Rows()) || run.Attrs["split"] != "dirichlet" || run.Attrs["dirichlet_alpha"] != 0.2 {
+		t.Errorf("total %d of %d, split %v α %v", total, full.Rows(), run.Attrs["split"], run.Attrs["dirichlet_alpha"])
 	}
 }

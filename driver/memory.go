@@ -69,11 +69,18 @@ func checkMemory(need float64, what string) error {
 // CheckMemory refuses a job whose ranksHere ranks in this process (all of
 // them for in-process runs, 1 under a launcher) would not fit in the
 // available memory. Prepare has checked one rank's worth already.
-func (sh *Shared) CheckMemory(ranksHere int) error { return checkDimension(sh.Dim, ranksHere) }
+func (sh *Shared) CheckMemory(ranksHere int) error {
+	return checkDimension(sh.Dim, ranksHere, sh.dimFrom)
+}
 
-// checkDimension is checkMemory for n ranks of dimension d in this process.
-func checkDimension(d, n int) error {
-	return checkMemory(float64(d)*8*vectorsPerRank*float64(n), fmt.Sprintf("dimension d = %d with %d rank(s) in this process", d, n))
+// checkDimension is checkMemory for n ranks of dimension d in this process;
+// from, when set, says what set d (datasets.Dataset.ColsFrom).
+func checkDimension(d, n int, from string) error {
+	what := fmt.Sprintf("dimension d = %d with %d rank(s) in this process", d, n)
+	if from != "" {
+		what = fmt.Sprintf("dimension d = %d (set by %s) with %d rank(s) in this process", d, from, n)
+	}
+	return checkMemory(float64(d)*8*vectorsPerRank*float64(n), what)
 }
 
 func humanBytes(b float64) string {

@@ -125,10 +125,13 @@ type Shared struct {
 	Dim   int
 	// First is the first rank whose data this process holds; views[r−First]
 	// is rank r's shard, a view of block (rows in shard order).
-	First  int
-	block  *datasets.Dataset
-	views  []*datasets.Dataset
-	source string
+	First int
+	block *datasets.Dataset
+	views []*datasets.Dataset
+	// dimFrom says what set Dim (the LIBSVM line of the largest index), for
+	// the memory check's message
+	dimFrom string
+	source  string
 	// rowsHash is a SHA-256 of this process's rows (every held rank's
 	// shard, in rank order: dimension, row pointers, columns, values,
 	// labels); zero for the polynomial.
@@ -235,6 +238,7 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 		}
 		block := ld.block
 		sh.block, sh.Dim, sh.source, sh.Data, sh.Test = block, block.Cols(), block.Source, ld.print, ld.test
+		sh.dimFrom = block.ColsFrom
 		sh.ShardSizes = ld.plan.Sizes()
 		base, _ := ld.plan.Bounds(r0)
 		h := sha256.New()
@@ -284,7 +288,7 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 		return nil, invalid("unknown problem %q", spec.Problem)
 	}
 	d := sh.Dim
-	if err := checkDimension(d, 1); err != nil { // every process holds at least one rank
+	if err := checkDimension(d, 1, sh.dimFrom); err != nil { // every process holds at least one rank
 		return nil, err
 	}
 	if spec.KFraction > 0 {
@@ -477,10 +481,13 @@ func (sh *Shared) Objective(r int) (problems.Objective, error) {
 
 // Smoothness returns L (of f) and every L_i, as SPEC §5 defines them. It
 // needs every rank's data in this process (Prepare); a process holding one
-// rank computes them with SmoothnessComm. For logistic regression L comes
-// from problems.LambdaMaxSum over the ranks' shards, with the products summed
+// rank computes them with SmoothnessComm. L is the constant of
+// f = (1/n) Σ_i f_i, where each f_i averages over its own m_i samples: for
+// logistic regression λ_max((1/n) Σ_i A_iᵀA_i/m_i)/4 + 2λ, from
+// problems.LambdaMaxShards over the ranks' shards, with the products summed
 // in the order of collective.Allreduce (sumLikeAllreduce), which is what the
-// distributed computation gives, bit for bit.
+// distributed computation gives, bit for bit. (λ_max(AᵀA)/(4m) + 2λ of the
+// whole data is the same number only when every shard has the same size.)
 func (sh *Shared) Smoothness() (float64, []float64, error) {
 	if !sh.holdsAll() {
 		return 0, nil, fmt.Errorf("smoothness: this process holds %d of %d ranks (use SmoothnessComm)", len(sh.views), sh.Ranks)
@@ -504,17 +511,22 @@ func (sh *Shared) Smoothness() (float64, []float64, error) {
 		return 0, nil, invalid("unknown problem %q", sh.Spec.Problem)
 	}
 	if dp.FromLambdaMax == nil { // a registered problem without the formula
+		// Its Smoothness on the whole data is L of (1/n) Σ_i f_i only when
+		// every f_i averages over as many samples.
+		if !slices.Equal(sh.ShardSizes[:len(sh.ShardSizes)-1], sh.ShardSizes[1:]) {
+			return 0, nil, invalid("problem %q: L of shards of unequal sizes %v needs its L as a function of λ_max (problems.DataProblem.FromLambdaMax)", sh.Spec.Problem, sh.ShardSizes)
+		}
 		l, err := dp.Smoothness(sh.block, sh.Spec.Lambda)
 		return l, li, err
 	}
 	scratch := make([]float64, (sh.Ranks-1)*sh.Dim)
-	lmax, err := problems.LambdaMaxSum(sh.views, func(dst []float64, parts [][]float64) {
+	lmax, err := problems.LambdaMaxShards(sh.views, func(dst []float64, parts [][]float64) {
 		sumLikeAllreduce(dst, parts, scratch)
 	})
 	if err != nil {
 		return 0, nil, fmt.Errorf("%s smoothness: %w", sh.Spec.Problem, err)
 	}
-	return dp.FromLambdaMax(lmax, sh.totalRows(), sh.Spec.Lambda), li, nil
+	return dp.FromLambdaMax(lmax, sh.Ranks, sh.Spec.Lambda), li, nil
 }
 
 // sumLikeAllreduce sets dst to the sum of parts (one per rank, in rank
@@ -527,20 +539,11 @@ func sumLikeAllreduce(dst []float64, parts [][]float64, scratch []float64) {
 	collective.TreeSum(dst, parts, scratch)
 }
 
-// totalRows is m, the number of samples of the whole dataset.
-func (sh *Shared) totalRows() int {
-	m := int64(0)
-	for _, s := range sh.ShardSizes {
-		m += s
-	}
-	return int(m)
-}
-
 // SmoothnessComm returns L and every L_i like Smoothness, for a process
 // holding one rank of comm: each rank computes its L_i from its own shard
 // (gathered by an allreduce of n values, each rank filling its own slot, so
 // the sum is exact), and L by a Lanczos iteration whose product
-// Σ_i A_iᵀA_i v is summed over the ranks by collective.Allreduce (in its fixed
+// Σ_i A_iᵀA_i v/m_i is summed over the ranks by collective.Allreduce (in its fixed
 // order, the same on every transport). Every rank must call it.
 func (sh *Shared) SmoothnessComm(comm collective.Comm) (float64, []float64, error) {
 	if sh.polys != nil || sh.holdsAll() {
@@ -573,7 +576,7 @@ func (sh *Shared) SmoothnessComm(comm collective.Comm) (float64, []float64, erro
 	}
 	local := make([]float64, op.Dim())
 	lmax, err := problems.LambdaMax(op.Dim(), sh.source, func(w, v []float64) error {
-		op.Apply(local, v)
+		op.ApplyMean(local, v)
 		if err := collective.Allreduce(comm, local, w); err != nil {
 			return commErr("smoothness: lanczos", err)
 		}
@@ -586,7 +589,7 @@ func (sh *Shared) SmoothnessComm(comm collective.Comm) (float64, []float64, erro
 		}
 		return 0, nil, err
 	}
-	return dp.FromLambdaMax(lmax, sh.totalRows(), sh.Spec.Lambda), li, nil
+	return dp.FromLambdaMax(lmax, sh.Ranks, sh.Spec.Lambda), li, nil
 }
 
 // connect completes what preparation left for the communicator, in a

@@ -482,7 +482,7 @@ func (l *loop) attrs() []hdf5io.Attr {
 	gamma := sh.Schedule.Gamma
 	a := []hdf5io.Attr{
 		attr("method", s.Method), attr("normalize", s.Normalize), attr("compressor", s.Compressor),
-		attr("k", s.K), attr("alpha", sh.Alpha), attr("n_ranks", l.n), attr("d", l.d),
+		attr("k", s.K), attr("contraction_alpha", sh.Alpha), attr("n_ranks", l.n), attr("d", l.d),
 		attr("iterations", s.Iterations), attr("stepsize_rule", s.Rule), attr("gamma", gamma),
 		attr("seed", int64(s.Seed)), attr("problem", s.Problem), attr("downlink", s.Downlink),
 		attr("started_at", time.Now().UTC().Format(time.RFC3339)),
@@ -533,7 +533,7 @@ func (l *loop) attrs() []hdf5io.Attr {
 	if sh.Source() != "" { // a data problem
 		a = append(a, attr("lambda", s.Lambda), attr("dataset", sh.Source()), attr("split", s.Split))
 		if s.Split == "dirichlet" {
-			a = append(a, attr("split_alpha", s.SplitAlpha))
+			a = append(a, attr("dirichlet_alpha", s.SplitAlpha))
 		}
 		if s.EvalEvery > 0 {
 			a = append(a, attr("eval_every", s.EvalEvery))
@@ -755,12 +755,15 @@ func (l *loop) iterate(ctx context.Context, start int) (Result, error) {
 }
 
 // rowDue reports whether row k is recorded: every log_every iterations,
-// the last, and whenever x^k is not finite — checked every iteration (O(d),
-// replicated on every rank, so no communication): the run then stops as
-// diverged at the first such iteration.
+// the last, and whenever x^k or the estimator g^k is not finite — checked
+// every iteration (one branch-free O(d) pass over both, replicated on every
+// rank, so no communication): the run then stops as diverged at the first
+// such iteration, whatever log_every is. (g^{k} holds the clients'
+// gradients at x^k, so a gradient that overflows is caught at k, not one
+// iteration later through x^{k+1}.)
 func (l *loop) rowDue(k int) bool {
 	spec := l.sh.Spec
-	return k%spec.LogEvery == 0 || k == spec.Iterations || !allFinite(l.x())
+	return k%spec.LogEvery == 0 || k == spec.Iterations || !finitePair(l.x(), l.g())
 }
 
 // metricsAfter reports, during round k of a fusing loop (x is x^{k+1} and
@@ -863,7 +866,7 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 		return StatusFailed, err.Error(), commErr("metrics", err)
 	}
 	l.clock.add(&l.t.Metrics)
-	xFinite := allFinite(x)
+	xFinite := finitePair(x, l.g())
 	if mt.Finite() && xFinite {
 		copy(l.lastX, x)
 	}
@@ -871,7 +874,7 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 	status, why := "", ""
 	switch algorithms.StopRule(mt, xFinite, stop, tol) {
 	case algorithms.Diverged:
-		status, why = StatusDiverged, fmt.Sprintf("non-finite values at iteration %d (f = %v, ‖∇f‖² = %v)", k, f, gn)
+		status, why = StatusDiverged, fmt.Sprintf("non-finite values at iteration %d (f = %v, ‖∇f‖² = %v%s)", k, f, gn, nonFinite(x, l.g()))
 	case algorithms.Interrupted:
 		status, why = StatusInterrupted, "interrupted by a signal"
 	case algorithms.StoppedTolerance:
@@ -967,6 +970,32 @@ func (l *loop) rowMetrics() (algorithms.RowMetrics, bool) {
 		mt.EstErrSq = math.NaN()
 	}
 	return mt, l.msum[l.d+1] != 0
+}
+
+// finitePair reports whether every entry of x and of g (of x's length) is
+// finite, in one branch-free pass: v·0 is 0 for a finite v and NaN for ±Inf
+// or NaN, so the sum is 0 exactly when all are finite.
+func finitePair(x, g []float64) bool {
+	g = g[:len(x)]
+	var s0, s1 float64
+	for i, v := range x {
+		s0 += v * 0
+		s1 += g[i] * 0
+	}
+	return s0+s1 == 0
+}
+
+// nonFinite names, for a divergence message, which of x and g hold a
+// non-finite entry.
+func nonFinite(x, g []float64) string {
+	out := ""
+	if !allFinite(x) {
+		out += ", x non-finite"
+	}
+	if !allFinite(g) {
+		out += ", g non-finite"
+	}
+	return out
 }
 
 func allFinite(x []float64) bool {

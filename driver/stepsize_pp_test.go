@@ -39,7 +39,7 @@ func TestEF21PPTheoryRun(t *testing.T) {
 		}
 		return v
 	}
-	l, lt, alpha, p := num("L"), num("L_tilde"), num("alpha"), num("participation")
+	l, lt, alpha, p := num("L"), num("L_tilde"), num("contraction_alpha"), num("participation")
 	s := 1/math.Sqrt(1-alpha) - 1
 	theta, beta := 1-(1-alpha)*(1+s), (1-alpha)*(1+1/s)
 	a, b, c := beta*p, p*theta, 1-p

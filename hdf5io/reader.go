@@ -36,6 +36,30 @@ type Run struct {
 	Segments []map[string]any
 }
 
+// LegacyAttrs maps the root attributes that files of earlier versions wrote
+// under an ambiguous name to the name they have now: `alpha` was the
+// compressor's contraction (now contraction_alpha), while the config's
+// [data] alpha, the Dirichlet concentration, was written as split_alpha (now
+// dirichlet_alpha).
+var LegacyAttrs = map[string]string{"alpha": "contraction_alpha", "split_alpha": "dirichlet_alpha"}
+
+// RenameLegacyAttrs moves every attribute of attrs with a name of
+// LegacyAttrs to its current name (unless the current name is present, in
+// which case the old one is dropped), so that every reader sees one
+// vocabulary whichever version wrote the file.
+func RenameLegacyAttrs(attrs map[string]any) {
+	for old, cur := range LegacyAttrs {
+		v, ok := attrs[old]
+		if !ok {
+			continue
+		}
+		if _, has := attrs[cur]; !has {
+			attrs[cur] = v
+		}
+		delete(attrs, old)
+	}
+}
+
 // Rows is the number of trajectory rows.
 func (r *Run) Rows() int { return len(r.Ints["iteration"]) }
 
@@ -68,6 +92,7 @@ func Open(path string) (*Run, error) {
 	if run.Attrs, err = readAttrs(root); err != nil {
 		return nil, fmt.Errorf("hdf5 %s: root attributes: %w", path, err)
 	}
+	RenameLegacyAttrs(run.Attrs)
 	for _, name := range Columns {
 		full := "trajectory/" + name
 		if f.LinkExists("trajectory") && !f.LinkExists(full) && optionalColumn(name) {

@@ -26,7 +26,7 @@ func testRows(n int) []Row {
 
 func writeRun(t *testing.T, path string, rows []Row, flushEvery int) {
 	t.Helper()
-	r, err := Create(path, false, flushEvery, []Attr{{"method", "ef21"}, {"k", 1}, {"alpha", 0.25}, {"normalize", true}})
+	r, err := Create(path, false, flushEvery, []Attr{{"method", "ef21"}, {"k", 1}, {"contraction_alpha", 0.25}, {"normalize", true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestRoundTrip(t *testing.T) {
 		}
 	}
 	if run.Attrs["status"] != "completed" || run.Attrs["method"] != "ef21" || run.Attrs["k"] != int64(1) ||
-		run.Attrs["alpha"] != 0.25 || run.Attrs["normalize"] != int64(1) {
+		run.Attrs["contraction_alpha"] != 0.25 || run.Attrs["normalize"] != int64(1) {
 		t.Fatalf("attributes %v", run.Attrs)
 	}
 	if !slices.Equal(run.XFinal, []float64{-1, 0.5, math.Pi}) || !slices.Equal(run.Hosts, []string{"node01", "n2"}) ||
@@ -109,7 +109,7 @@ import h5py, sys, math
 f = h5py.File(sys.argv[1], "r")
 a = f.attrs
 assert type(a["status"]) is str and a["status"] == "completed", repr(a["status"])
-assert a["k"] == 1 and a["alpha"] == 0.25 and a["normalize"] == 1
+assert a["k"] == 1 and a["contraction_alpha"] == 0.25 and a["normalize"] == 1
 t = f["trajectory"]
 assert sorted(t.keys()) == sorted(["iteration","f","grad_norm_sq","est_err_sq","step_size","bits_per_worker","wire_bytes_up","wire_bytes_down","time_s","grad_evals"]), list(t.keys())
 assert all(t[k].shape == (5,) for k in t.keys())
@@ -184,5 +184,34 @@ func TestReadBackWithH5dump(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Fatalf("h5dump output lacks %q:\n%s", want, s)
 		}
+	}
+}
+
+// A file of the old layout (root attributes alpha and split_alpha) reads
+// under the current names, contraction_alpha and dirichlet_alpha, with the
+// old names gone; where both names are present the current one is kept.
+func TestLegacyAttrsRenamed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.h5")
+	r, err := Create(path, false, 1, []Attr{{"method", "ef21"}, {"alpha", 0.25}, {"split_alpha", 0.3}, {"dirichlet_alpha", 0.5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range testRows(2) {
+		if err := r.Append(row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Close("completed"); err != nil {
+		t.Fatal(err)
+	}
+	run, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := run.Attrs
+	_, hasAlpha := a["alpha"]
+	_, hasSplit := a["split_alpha"]
+	if a["contraction_alpha"] != 0.25 || a["dirichlet_alpha"] != 0.5 || hasAlpha || hasSplit || a["method"] != "ef21" {
+		t.Fatalf("attributes %v", a)
 	}
 }

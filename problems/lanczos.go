@@ -53,14 +53,17 @@ func LambdaMaxAtA(ds *datasets.Dataset) (float64, error) {
 	return LambdaMax(op.d, ds.Source, func(w, v []float64) error { op.apply(w, v); return nil })
 }
 
-// LambdaMaxSum returns the largest eigenvalue of Σ_i A_iᵀA_i, the Gram
-// matrix of the rows of every part stacked, without forming the stack: each
-// Lanczos product computes every part's A_iᵀA_i v and adds them with sum
-// (dst ← Σ parts, in an order of sum's choosing). Passing the summation of a
+// LambdaMaxShards returns the largest eigenvalue of Σ_i A_iᵀA_i/m_i, where
+// part i has m_i rows: n times the Hessian-bound matrix (1/n) Σ_i A_iᵀA_i/m_i
+// of f = (1/n) Σ_i f_i when each f_i averages over its own m_i samples (SPEC
+// §5). It never forms the matrices: each Lanczos product computes every
+// part's A_iᵀA_i v/m_i (GramOp.ApplyMean) and adds them with sum (dst ← Σ
+// parts, in an order of sum's choosing). Passing the summation of a
 // distributed allreduce makes the result bit for bit that of a distributed
-// Lanczos iteration whose ranks hold the parts (see LambdaMax). All parts must
-// have the same number of columns.
-func LambdaMaxSum(parts []*datasets.Dataset, sum func(dst []float64, parts [][]float64)) (float64, error) {
+// Lanczos iteration whose ranks hold the parts (see LambdaMax). All parts
+// must have the same number of columns and at least one row. With one part
+// it is λ_max(AᵀA)/m.
+func LambdaMaxShards(parts []*datasets.Dataset, sum func(dst []float64, parts [][]float64)) (float64, error) {
 	if len(parts) == 0 {
 		return 0, errors.New("lambda_max: no parts")
 	}
@@ -82,7 +85,7 @@ func LambdaMaxSum(parts []*datasets.Dataset, sum func(dst []float64, parts [][]f
 	}
 	return LambdaMax(d, parts[0].Source, func(w, v []float64) error {
 		for i, op := range ops {
-			op.Apply(prods[i], v)
+			op.ApplyMean(prods[i], v)
 		}
 		sum(w, prods)
 		return nil
@@ -108,9 +111,18 @@ func (o *GramOp) Dim() int { return o.g.d }
 // Apply writes AᵀA v into w (both of length Dim).
 func (o *GramOp) Apply(w, v []float64) { o.g.apply(w, v) }
 
-// LogRegL is the smoothness constant λ_max/(4m) + 2λ of logistic regression
-// with the nonconvex regulariser on m samples whose Gram matrix has largest
-// eigenvalue lmax.
+// ApplyMean writes AᵀA v/m into w, m the number of rows of A (at least one,
+// as NewGramOp checks): the Gram operator of a shard's average loss, whose
+// sum over the ranks LambdaMaxShards takes.
+func (o *GramOp) ApplyMean(w, v []float64) {
+	o.g.apply(w, v)
+	scal(1/float64(o.g.m), w)
+}
+
+// LogRegL is the smoothness constant lmax/(4m) + 2λ of logistic regression
+// with the nonconvex regulariser: on m samples whose Gram matrix has largest
+// eigenvalue lmax, or, for f = (1/n) Σ_i f_i over n shards, with m = n and
+// lmax = λ_max(Σ_i A_iᵀA_i/m_i) (LambdaMaxShards; SPEC §5).
 func LogRegL(lmax float64, m int, lambda float64) float64 {
 	return lmax/(4*float64(m)) + 2*lambda
 }

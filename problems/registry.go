@@ -25,11 +25,14 @@ type DataProblem struct {
 	// Loss is the data loss of one sample with margin z = aᵀx and label b,
 	// without the regulariser: what Evaluate averages over a test set.
 	Loss func(z, b float64) float64
-	// FromLambdaMax, if set, is L as a function of λ_max(AᵀA) of the whole
-	// data, its m and λ (Smoothness = FromLambdaMax(LambdaMaxAtA(all), m, λ)):
-	// what lets L be computed without the whole matrix in one place, by a
-	// Lanczos iteration summed over the ranks (driver). Without it
-	// ef21-theory needs every rank's data in one process.
+	// FromLambdaMax, if set, is L of f = (1/n) Σ_i f_i as a function of
+	// μ = λ_max(Σ_i A_iᵀA_i/m_i) over the n shards (LambdaMaxShards), n and
+	// λ; with one shard of m samples, FromLambdaMax(λ_max(AᵀA), m, λ) is
+	// Smoothness(all, λ). It lets L be computed without the whole matrix in
+	// one place, by a Lanczos iteration summed over the ranks (driver), and
+	// for shards of unequal sizes, where Smoothness of the whole data is not
+	// L of f. Without it ef21-theory needs every rank's data in one process
+	// and shards of one size.
 	FromLambdaMax func(lmax float64, m int, lambda float64) float64
 }
 

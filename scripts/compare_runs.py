@@ -31,6 +31,20 @@ SKIP_GROUPS = ("timing/",)
 SKIP_ATTRS = {"started_at", "finished_at", "output_path", "output_path_abs",
               "config_path", "config_path_abs", "working_dir"}
 SKIP_COLUMNS = {"time_s", "file"}
+# Root attributes that earlier versions wrote under an ambiguous name, and
+# their current names (hdf5io.LegacyAttrs): a file of either layout compares
+# with one of the other.
+RENAMED_ATTRS = {"alpha": "contraction_alpha", "split_alpha": "dirichlet_alpha"}
+
+
+def root_attrs(f):
+    """The root attributes of an open run file, under their current names."""
+    out = dict(f.attrs)
+    for old, cur in RENAMED_ATTRS.items():
+        if old in out:
+            out.setdefault(cur, out[old])
+            del out[old]
+    return out
 
 
 def datasets(f):
@@ -71,12 +85,13 @@ def attr_equal(name, x, y):
 
 def compare_h5(pa, pb, diffs):
     with h5py.File(pa, "r") as fa, h5py.File(pb, "r") as fb:
-        for name in sorted(set(fa.attrs) | set(fb.attrs)):
+        aa, ab = root_attrs(fa), root_attrs(fb)
+        for name in sorted(set(aa) | set(ab)):
             if name in SKIP_ATTRS:
                 continue
-            if name not in fa.attrs or name not in fb.attrs:
+            if name not in aa or name not in ab:
                 diffs.append(f"{pa}: attribute {name} only in one file")
-            elif not attr_equal(name, fa.attrs[name], fb.attrs[name]):
+            elif not attr_equal(name, aa[name], ab[name]):
                 diffs.append(f"{pa}: attribute {name} differs")
         da, db = datasets(fa), datasets(fb)
         for name in sorted(set(da) | set(db)):

@@ -30,7 +30,7 @@ const markAfterSignal = 800 * time.Millisecond
 // the main goroutine, which package mpi has locked to the main thread; the
 // rank's loop runs synchronously on it, so every MPI call comes from that
 // thread.
-func runMPI(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFlags, env launch.Env, stdout io.Writer) (int, error) {
+func runMPI(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFlags, env launch.Env, stdout io.Writer, warn func()) (int, error) {
 	if !mpi.Linked() {
 		return ExitBadInput, usageError{"-transport mpi: " + mpi.ErrNotLinked.Error()}
 	}
@@ -74,6 +74,7 @@ func runMPI(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFla
 	if err != nil {
 		abortJob(env.Rank, ExitBadInput, err)
 	}
+	warn()
 	// Before the first iteration every rank must run the same config, binary
 	// and data (see runJoined).
 	return runRank(ctx, cfg, spec, f, env, comm, sh, stdout,

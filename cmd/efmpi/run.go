@@ -172,10 +172,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	}
 	switch {
 	case env.Launcher != launch.LauncherNone:
-		if w := worldSizeWarning(cfg, f, env); w != "" {
-			fmt.Fprintln(stderr, w)
+		// the world-size warning comes once the world is joined and this
+		// rank's input is read, so that a wrong launcher, a missing MPI or
+		// bad input is the first (and only) thing printed
+		warn := func() {
+			if w := worldSizeWarning(cfg, f, env); w != "" {
+				fmt.Fprintln(stderr, w)
+			}
 		}
-		return runJoined(ctx, cfg, spec, f, env, stdout)
+		return runJoined(ctx, cfg, spec, f, env, stdout, warn)
 	case cfg.Run.Transport == "mpi":
 		return ExitBadInput, usageError{"-transport mpi: not started by an MPI launcher (mpirun, mpiexec, srun --mpi=pmix|pmi2)"}
 	case cfg.Run.Transport == "inproc":
@@ -343,7 +348,8 @@ func runInproc(ctx context.Context, sh *driver.Shared, cfg *config.Config, f *ru
 }
 
 // runJoined runs this process as one rank of a launcher's job.
-func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFlags, env launch.Env, stdout io.Writer) (int, error) {
+// warn is called once the world is joined and this rank's data is read.
+func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFlags, env launch.Env, stdout io.Writer, warn func()) (int, error) {
 	transport := cfg.Run.Transport
 	if transport == "inproc" {
 		// under a launcher, ranks are processes: MPI if linked, else TCP
@@ -353,7 +359,7 @@ func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *run
 		}
 	}
 	if transport == "mpi" {
-		return runMPI(ctx, cfg, spec, f, env, stdout)
+		return runMPI(ctx, cfg, spec, f, env, stdout, warn)
 	}
 	sh, err := prepareJoined(cfg, spec, f, env)
 	if err != nil {
@@ -372,6 +378,7 @@ func runJoined(ctx context.Context, cfg *config.Config, spec driver.Spec, f *run
 		return ExitRankFailed, err
 	}
 	defer comm.Finalize()
+	warn()
 	return runRank(ctx, cfg, spec, f, env, comm, sh, stdout, nil, nil)
 }
 

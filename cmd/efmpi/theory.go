@@ -21,6 +21,7 @@ func cmdTheory(args []string, stdout io.Writer) error {
 	ranks := fs.Int("ranks", 0, "number of ranks (overrides [run] ranks)")
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a config value: `section.key=value` (repeatable)")
+	fs.Var(unsetFlag{&sets}, "unset", "drop a key of the config file, so its default applies: `section.key` (repeatable; the same as -set section.key=)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -43,7 +44,7 @@ func cmdTheory(args []string, stdout io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "config\t%s\n", nameOr(cfg.Path, "(embedded default)"))
 	fmt.Fprintf(tw, "problem\t%s, d = %d, n = %d ranks\n", cfg.Problem.Kind, sh.Dim, sh.Ranks)
-	fmt.Fprintf(tw, "L\t%.12g\n", l)
+	fmt.Fprintf(tw, "L\t%.12g\t(of f = (1/n) Σ_i f_i, each f_i the mean over its m_i samples)\n", l)
 	for i, x := range li {
 		fmt.Fprintf(tw, "L_%d\t%.12g\t(m_%d = %d)\n", i, x, i, sh.ShardSizes[i])
 	}
