@@ -115,8 +115,8 @@ type Shared struct {
 	// (PrepareRank), not an in-process world
 	oneRank bool
 	block   *datasets.Dataset
-	views  []*datasets.Dataset
-	source string
+	views   []*datasets.Dataset
+	source  string
 	// rowsHash is a SHA-256 of this process's rows (every held rank's
 	// shard, in rank order: dimension, row pointers, columns, values,
 	// labels); zero for the polynomial.

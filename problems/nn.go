@@ -60,9 +60,9 @@ type NN struct {
 	full      nn.Mode
 	eval, own []float64
 	cacheX    []float64
-	cacheG []float64
-	cacheF float64
-	cached bool
+	cacheG    []float64
+	cacheF    float64
+	cached    bool
 }
 
 // NewNN returns the objective of net over the images rows of data. The net's
