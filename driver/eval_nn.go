@@ -25,3 +25,51 @@ func (l *loop) evaluateNN(k int, x []float64) error {
 	}
 	return l.rec.AppendEval(row)
 }
+
+// setupStats prepares the broadcast of rank 0's batch-norm running statistics
+// (bn_eval = "running" on a network with batch norm): every hosted oracle's
+// full passes use l.evalStats.
+func (l *loop) setupStats() {
+	if l.sh.nn == nil || l.sh.nnBNEval() != "running" {
+		return
+	}
+	for _, o := range l.orcs {
+		rs, ok := o.obj.(problems.RunningStats)
+		if !ok || len(rs.Stats()) == 0 {
+			return
+		}
+		if l.evalStats == nil {
+			l.evalStats = make([]float64, len(rs.Stats()))
+		}
+		rs.SetEvalStats(l.evalStats)
+	}
+}
+
+// shareStats copies rank 0's running statistics to every rank before a
+// metric row's full passes. The traffic is not the algorithm's: it is not
+// counted in the wire bytes.
+func (l *loop) shareStats() error {
+	if l.evalStats == nil {
+		return nil
+	}
+	if l.root {
+		copy(l.evalStats, l.orcs[0].obj.(problems.RunningStats).Stats())
+	}
+	if err := l.coll.BroadcastDense(l.evalStats); err != nil {
+		return commErr("running statistics", err)
+	}
+	return nil
+}
+
+// closeOracles releases what the oracles hold beyond memory (a network's
+// threads).
+func (l *loop) closeOracles() {
+	for _, o := range l.orcs {
+		if o == nil {
+			continue
+		}
+		if c, ok := o.obj.(interface{ Close() }); ok {
+			c.Close()
+		}
+	}
+}

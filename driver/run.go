@@ -260,9 +260,12 @@ type loop struct {
 	start     time.Time
 	// up, down: the algorithm's wire bytes to and from each hosted rank
 	// (README "wire bytes"); rank 0's are recorded
-	up, down   []int64
-	lastX      []float64
-	lastRow    hdf5io.Row
+	up, down []int64
+	lastX    []float64
+	lastRow  hdf5io.Row
+	// evalStats: rank 0's running statistics, broadcast before every
+	// metric row's full passes (eval_nn.go); nil when there are none
+	evalStats  []float64
 	lastReport time.Time
 	lastIter   int
 }
@@ -291,6 +294,7 @@ func RunRank(ctx context.Context, sh *Shared, comm collective.Comm, opts Options
 	if err := sh.connect(comm); err != nil {
 		return Result{}, err
 	}
+	defer l.closeOracles()
 	if err := l.setup(); err != nil {
 		return Result{}, err
 	}
@@ -343,6 +347,7 @@ func (l *loop) setup() error {
 		cfg.Oracles[i] = func(dst, x []float64) { orc.grad(dst, x, batch) }
 		cfg.InitOracles[i] = func(dst, x []float64) { orc.grad(dst, x, initBatch) }
 	}
+	l.setupStats()
 	if l.node, err = algorithms.NewNode(cfg); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -758,8 +763,10 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 		l.fused = false
 		mt, stop = l.rowMetrics()
 	} else {
-		l.fillMetrics(stopRequested(ctx))
-		mt, stop, err = l.reduceMetrics()
+		if err = l.shareStats(); err == nil {
+			l.fillMetrics(stopRequested(ctx))
+			mt, stop, err = l.reduceMetrics()
+		}
 	}
 	if err != nil {
 		return StatusFailed, err.Error(), commErr("metrics", err)
