@@ -5,8 +5,9 @@ import (
 	"math/rand/v2"
 )
 
-// colBudget is the most values of one im2col block: a chunk of images whose
-// patches are unrolled together into one GEMM (at least one image).
+// colBudget is the most values of one im2col block (by default): a chunk of
+// images whose patches are unrolled together into one GEMM (at least one
+// image).
 const colBudget = 1 << 17
 
 // Conv2d is a 2-D convolution (cross-correlation, as in every framework) of
@@ -58,7 +59,7 @@ func (l *Conv2d[T]) Build(in Shape, maxBatch int, e *env[T]) (Shape, error) {
 	l.in, l.out, l.e = in, Shape{l.Cout, ho, wo}, e
 	l.ckk, l.hw = in.C*l.K*l.K, ho*wo
 	if l.Chunk < 1 {
-		l.Chunk = max(1, colBudget/(l.ckk*l.hw))
+		l.Chunk = max(1, e.colBudget/(l.ckk*l.hw))
 	}
 	// enough chunks for every thread
 	l.Chunk = max(1, min(l.Chunk, (maxBatch+e.threads()-1)/e.threads()))

@@ -26,6 +26,15 @@ const (
 //     average pooling, dense classes (272 474 parameters for 3×32×32 and 10
 //     classes). Convolutions have no bias (batch norm follows each).
 func NewOf[T Float](model string, in Shape, classes, maxBatch int, widths []int, threads int) (*Net[T], error) {
+	layers, err := modelLayers[T](model, classes, widths)
+	if err != nil {
+		return nil, err
+	}
+	return NewNet(in, classes, maxBatch, threads, layers...)
+}
+
+// modelLayers are the layers of a model by name (see NewOf).
+func modelLayers[T Float](model string, classes int, widths []int) ([]Layer[T], error) {
 	var layers []Layer[T]
 	switch model {
 	case ModelMLP:
@@ -60,7 +69,7 @@ func NewOf[T Float](model string, in Shape, classes, maxBatch int, widths []int,
 	if model != ModelMLP && len(widths) > 0 {
 		return nil, fmt.Errorf("nn: widths apply to the mlp only, not %s", model)
 	}
-	return NewNet(in, classes, maxBatch, threads, layers...)
+	return layers, nil
 }
 
 // BasicBlock is the residual block of ResNet for CIFAR (He et al. 2016 §4.2):
