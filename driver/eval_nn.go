@@ -73,3 +73,12 @@ func (l *loop) closeOracles() {
 		}
 	}
 }
+
+// imagesPerSec is Result.ImagesPerSec after k iterations.
+func (l *loop) imagesPerSec(k int) float64 {
+	t := l.t.Gradient + l.t.Compression + l.t.Communication + l.t.Step
+	if l.sh.nn == nil || k < 1 || t <= 0 {
+		return 0
+	}
+	return float64(k) * float64(l.n) * float64(l.sh.Spec.Batch) / t
+}

@@ -70,6 +70,11 @@ type Result struct {
 	X          []float64
 	G          []float64
 	Timing     Timing
+	// ImagesPerSec is, for a network, the training images of every rank
+	// (iterations × ranks × batch) per second of the rounds (rank 0's
+	// gradient, compression, communication and step time: metric rows and
+	// recording excluded); 0 otherwise.
+	ImagesPerSec float64
 	// CheckpointErr is set when a stop signal asked for a checkpoint and
 	// writing it failed: the run cannot be resumed from this point.
 	CheckpointErr error
@@ -312,6 +317,7 @@ func RunRank(ctx context.Context, sh *Shared, comm collective.Comm, opts Options
 	res, err := l.run(ctx, from)
 	l.t.Total = time.Since(t0).Seconds()
 	res.Timing = l.t
+	res.ImagesPerSec = l.imagesPerSec(res.Iterations)
 	if l.rec != nil {
 		res.Rows = l.rec.Rows()
 		if cerr := l.finish(&res, err); cerr != nil && err == nil {
@@ -969,13 +975,17 @@ func (l *loop) finish(res *Result, runErr error) error {
 	if errors.As(runErr, &lost) {
 		attrs = append(attrs, attr("failed_rank", lost.Rank))
 	}
+	timing := []hdf5io.Attr{attr("setup_s", l.t.Setup), attr("gradient_s", l.t.Gradient),
+		attr("compression_s", l.t.Compression), attr("communication_s", l.t.Communication),
+		attr("step_s", l.t.Step), attr("metrics_s", l.t.Metrics), attr("recording_s", l.t.Recording),
+		attr("total_s", time.Since(l.start).Seconds()+l.t.Setup)}
+	if res.ImagesPerSec > 0 { // a network (README "Neural networks")
+		timing = append(timing, attr("images_per_s", res.ImagesPerSec))
+	}
 	errs := []error{
 		l.rec.SetAttrs(attrs...),
 		l.rec.WriteVector("x_final", res.X),
-		l.rec.WriteTiming([]hdf5io.Attr{attr("setup_s", l.t.Setup), attr("gradient_s", l.t.Gradient),
-			attr("compression_s", l.t.Compression), attr("communication_s", l.t.Communication),
-			attr("step_s", l.t.Step), attr("metrics_s", l.t.Metrics), attr("recording_s", l.t.Recording),
-			attr("total_s", time.Since(l.start).Seconds()+l.t.Setup)}),
+		l.rec.WriteTiming(timing),
 		l.rec.Close(status),
 	}
 	if err := errors.Join(errs...); err != nil {
