@@ -27,9 +27,14 @@ const BNMomentum = 0.1
 // Channels are split among the net's threads; each channel's sums run over
 // the samples and positions in order, in float64.
 type BatchNorm2d[T Float] struct {
+	// ReLU fuses a ReLU after the normalisation: y = max(γ·x̂ + β, 0), and
+	// Backward takes the gradient with respect to that y.
+	ReLU bool
+
 	in   Shape
 	e    *env[T]
 	xhat []T       // normalised input of the last Forward
+	dyr  []T       // with ReLU: the gradient at the normalised output
 	inv  []float64 // per channel: 1/√(σ² + ε)
 	// run is the running mean then variance (a slice of Net.Stats)
 	run []float64
@@ -39,10 +44,17 @@ type BatchNorm2d[T Float] struct {
 	fwd, bwd            func(item, thread int)
 }
 
+// NewBatchNormReLU returns batch normalisation followed by a ReLU, fused.
+func NewBatchNormReLU[T Float]() *BatchNorm2d[T] { return &BatchNorm2d[T]{ReLU: true} }
+
 // Build implements Layer.
 func (l *BatchNorm2d[T]) Build(in Shape, maxBatch int, e *env[T]) (Shape, error) {
 	l.in, l.e = in, e
 	l.xhat = make([]T, maxBatch*in.Size())
+	l.dyr = nil
+	if l.ReLU {
+		l.dyr = make([]T, maxBatch*in.Size())
+	}
 	l.inv = make([]float64, in.C)
 	l.run = make([]float64, 2*in.C)
 	for c := range in.C {
@@ -97,6 +109,14 @@ func (l *BatchNorm2d[T]) forwardChannel(c, _ int) {
 		o := (s*C + c) * hw
 		xs, xh, ys := x[o:o+hw], l.xhat[o:o+hw], l.y[o:o+hw]
 		xh, ys = xh[:len(xs)], ys[:len(xs)]
+		if l.ReLU {
+			for i, v := range xs {
+				h := (v - mt) * it
+				xh[i] = h
+				ys[i] = max(g*h+b, 0)
+			}
+			continue
+		}
 		for i, v := range xs {
 			h := (v - mt) * it
 			xh[i] = h
@@ -116,6 +136,13 @@ func (l *BatchNorm2d[T]) backwardChannel(c, _ int) {
 	C, hw, n, dy := l.in.C, l.in.H*l.in.W, l.n, l.dy
 	m := float64(n * hw)
 	sdy, sdyx := 0.0, 0.0
+	if l.ReLU { // the gradient at the normalised output: dy where y > 0
+		for s := 0; s < n; s++ {
+			o := (s*C + c) * hw
+			reluBack(l.y[o:o+hw], dy[o:o+hw], l.dyr[o:o+hw])
+		}
+		dy = l.dyr
+	}
 	for s := 0; s < n; s++ {
 		o := (s*C + c) * hw
 		sdy += sum4(dy[o : o+hw])
@@ -150,10 +177,10 @@ func (l *BatchNorm2d[T]) backwardChannel(c, _ int) {
 }
 
 // Backward implements Layer.
-func (l *BatchNorm2d[T]) Backward(p, _, _, dy, dp, dx []T, n int) {
-	l.p, l.dy, l.dp, l.dx, l.n = p, dy, dp, dx, n
+func (l *BatchNorm2d[T]) Backward(p, _, y, dy, dp, dx []T, n int) {
+	l.p, l.y, l.dy, l.dp, l.dx, l.n = p, y, dy, dp, dx, n
 	l.e.each(l.in.C, l.bwd)
-	l.p, l.dy, l.dp, l.dx = nil, nil, nil, nil
+	l.p, l.y, l.dy, l.dp, l.dx = nil, nil, nil, nil, nil
 }
 
 // sum4 is Σ v in float64, in four interleaved partial sums (i mod 4, then the

@@ -57,6 +57,7 @@ func TestLayersFloat32MatchFloat64(t *testing.T) {
 		{"maxpool", NewMaxPool2d[float32](2), NewMaxPool2d[float64](2), Shape{2, 5, 4}, 3, Train, 0, false},
 		{"avgpool", &GlobalAvgPool[float32]{}, &GlobalAvgPool[float64]{}, Shape{3, 3, 4}, 2, Train, 0, false},
 		{"batchnorm", &BatchNorm2d[float32]{}, &BatchNorm2d[float64]{}, Shape{3, 3, 2}, 4, Train, 0.3, false},
+		{"batchnorm-relu", NewBatchNormReLU[float32](), NewBatchNormReLU[float64](), Shape{3, 5, 2}, 4, Train, 0.3, false},
 		{"batchnorm-eval", &BatchNorm2d[float32]{}, &BatchNorm2d[float64]{}, Shape{3, 3, 2}, 4, Eval, 0.3, false},
 		{"block-identity", NewBasicBlock[float32](4, 1), NewBasicBlock[float64](4, 1), Shape{4, 4, 4}, 3, Train, 0.3, false},
 		{"block-optionA", NewBasicBlock[float32](8, 2), NewBasicBlock[float64](8, 2), Shape{4, 6, 6}, 3, Train, 0.3, false},
