@@ -88,7 +88,7 @@ type BasicBlock[T Float] struct {
 	// a5 = bn2 a4; y = relu(a5 + shortcut x). d* hold their gradients.
 	a1, a3, a4, a5 []T
 	d2, d3, d4     []T
-	padLo              int
+	padLo          int
 }
 
 // NewBasicBlock returns a basic block to cout channels with the given stride
