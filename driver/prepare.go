@@ -126,8 +126,11 @@ type Shared struct {
 	// First is the first rank whose data this process holds; views[r−First]
 	// is rank r's shard, a view of block (rows in shard order).
 	First int
-	block *datasets.Dataset
-	views []*datasets.Dataset
+	// oneRank: this process runs one rank of a launcher's world
+	// (PrepareRank), not an in-process world
+	oneRank bool
+	block   *datasets.Dataset
+	views   []*datasets.Dataset
 	// dimFrom says what set Dim (the LIBSVM line of the largest index), for
 	// the memory check's message
 	dimFrom string
@@ -201,7 +204,11 @@ func PrepareRank(spec Spec, n, rank int) (*Shared, error) {
 	if n >= 1 && (rank < 0 || rank >= n) {
 		return nil, invalid("rank %d outside [0, %d)", rank, n)
 	}
-	return prepare(spec, n, rank, rank+1)
+	sh, err := prepare(spec, n, rank, rank+1)
+	if sh != nil {
+		sh.oneRank = true
+	}
+	return sh, err
 }
 
 // prepare holds ranks [r0, r1) of n.

@@ -17,7 +17,7 @@ if [ "${1:-}" = --debian-only ]; then debian_only=1; shift; fi
 what=${1:-run}
 
 run_pkgs=(gcc libhdf5-dev)
-test_pkgs=(hdf5-tools openmpi-bin libopenmpi-dev mpich python3-h5py python3-numpy python3-scipy slurm-wlm munge iproute2)
+test_pkgs=(hdf5-tools openmpi-bin libopenmpi-dev mpich python3-h5py python3-numpy python3-scipy python3-torch slurm-wlm munge iproute2)
 
 mpi_pkgs=(openmpi-bin libopenmpi-dev mpich libmpich-dev)
 

@@ -133,7 +133,8 @@ func specFrom(cfg *config.Config, overwrite bool) driver.Spec {
 		CheckpointEvery: cfg.Run.CheckpointEvery, Resume: cfg.Run.Resume,
 		KFraction: a.KFraction,
 		NN: driver.NNSpec{Model: cfg.NN.Model, Widths: cfg.NN.Widths, Data: cfg.NN.Data, Path: cfg.NNPath(),
-			TrainSamples: cfg.NN.TrainSamples, TestSamples: cfg.NN.TestSamples, Chunk: cfg.NN.Chunk},
+			TrainSamples: cfg.NN.TrainSamples, TestSamples: cfg.NN.TestSamples, Chunk: cfg.NN.Chunk,
+			Precision: cfg.NN.Precision, BNEval: cfg.NN.BNEval, Threads: cfg.Run.Threads},
 	}
 }
 
@@ -472,6 +473,9 @@ func finish(res driver.Result, err error, output string, stdout io.Writer) (int,
 	if res.Status != "" {
 		fmt.Fprintf(stdout, "status %s (%s) after %d iterations, %.2f s; %d rows in %s\n",
 			res.Status, res.Reason, res.Iterations, res.Timing.Total, res.Rows, output)
+		if res.ImagesPerSec > 0 {
+			fmt.Fprintf(stdout, "%.1f training images/s (every rank's minibatches per second of the rounds, metric rows excluded)\n", res.ImagesPerSec)
+		}
 	}
 	if err != nil {
 		return exitCode(err), err
