@@ -3,6 +3,7 @@ package hdf5io
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"gonum.org/v1/hdf5"
 )
@@ -71,18 +72,46 @@ func (r *Run) String(name string) string {
 	return ""
 }
 
-// Open reads a run file completely.
+// Open reads a run file completely. A file that a running job is writing is
+// read as a SWMR reader, which can meet a chunk the writer is flushing at that
+// moment (HDF5 then reports a checksum error): such a read is tried again,
+// up to swmrTries times, swmrWait apart.
 func Open(path string) (*Run, error) {
+	for try := 1; ; try++ {
+		run, swmr, err := openOnce(path)
+		if err == nil || !swmr || try == swmrTries {
+			return run, err
+		}
+		time.Sleep(swmrWait)
+	}
+}
+
+// swmrTries and swmrWait bound the retries of Open on a file being written.
+const (
+	swmrTries = 10
+	swmrWait  = 100 * time.Millisecond
+)
+
+// openOnce is one attempt of Open; swmr reports whether the file was being
+// written (opened as a SWMR reader).
+func openOnce(path string) (_ *Run, swmr bool, _ error) {
 	lib.Lock()
 	defer lib.Unlock()
 	if !hdf5.IsHDF5(path) {
-		return nil, fmt.Errorf("hdf5 %s: not an HDF5 file (or missing)", path)
+		return nil, false, fmt.Errorf("hdf5 %s: not an HDF5 file (or missing)", path)
 	}
 	f, swmr, err := openForReading(path)
 	if err != nil {
-		return nil, fmt.Errorf("hdf5 %s: open: %w", path, err)
+		return nil, false, fmt.Errorf("hdf5 %s: open: %w", path, err)
 	}
 	defer f.Close()
+	run, err := readRun(f, path, swmr)
+	return run, swmr, err
+}
+
+// readRun reads the whole run of the open file f.
+func readRun(f *hdf5.File, path string, swmr bool) (*Run, error) {
+	var err error
 	run := &Run{Path: path, Ints: map[string][]int64{}, Floats: map[string][]float64{}}
 	root, err := f.OpenGroup("/")
 	if err != nil {
