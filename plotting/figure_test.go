@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"image/png"
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -190,8 +189,8 @@ func TestAggregateSeeds(t *testing.T) {
 		t.Fatalf("%d series", len(out))
 	}
 	m := out[0]
-	if m.Label != "X (median of 3 seeds, min–max band)" || m.Runs != 3 {
-		t.Errorf("label %q runs %d", m.Label, m.Runs)
+	if m.Label != "X" || m.Runs != 3 || m.Over != "seed" {
+		t.Errorf("label %q runs %d over %q", m.Label, m.Runs, m.Over)
 	}
 	if !reflect.DeepEqual(m.Iterations, []float64{0, 10, 20}) || !reflect.DeepEqual(m.GradNormSq, []float64{2, 0.2, 0.2}) ||
 		!reflect.DeepEqual(m.Lo, []float64{1, 0.1, 0.1}) || !reflect.DeepEqual(m.Hi, []float64{4, 0.4, 0.3}) {
@@ -200,13 +199,18 @@ func TestAggregateSeeds(t *testing.T) {
 	if out[1].Label != "Y" || out[1].Lo != nil {
 		t.Errorf("single run changed: %+v", out[1])
 	}
-	if median([]float64{4, 1, 3, 2}) != 2.5 || !math.IsNaN(median([]float64{1, math.NaN()})) {
-		t.Error("median")
-	}
-	fig := &Figure{X: []XAxis{Iterations, Time}, Rows: GroupBy(out, "", nil), DPI: 60}
+	fig := &Figure{X: []XAxis{Iterations, Bits}, Rows: GroupBy(out, "", nil), DPI: 60}
 	var buf bytes.Buffer
-	if err := fig.WriteTo(&buf, "svg"); err != nil || !strings.Contains(buf.String(), "median of 3 seeds") {
-		t.Errorf("aggregate figure: %v", err)
+	if err := fig.WriteTo(&buf, "svg"); err != nil {
+		t.Fatalf("aggregate figure: %v", err)
+	}
+	// the aggregation is said once, in the note, never in a legend entry
+	svg := buf.String()
+	if n := strings.Count(svg, "median over 3 seeds"); n != 1 || strings.Contains(svg, "median of") {
+		t.Errorf("the note on the median appears %d times", n)
+	}
+	if !strings.Contains(svg, "32 bits per transmitted value") || !strings.Contains(svg, "indices not counted") {
+		t.Error("no bit convention on a figure with a bits panel")
 	}
 }
 
