@@ -23,13 +23,7 @@ func Aggregate(series []Series, attr string) []Series {
 	for i, s := range series {
 		labels[i], attrs[i] = s.Label, s.Attrs
 	}
-	// γ of a theory rule is computed from the data, which the seed may
-	// change (the polynomial's coefficients): not a difference of setup
-	ignore := []string{attr}
-	if !slices.ContainsFunc(series, func(s Series) bool { return s.Attrs["stepsize_rule"] == "constant" }) {
-		ignore = append(ignore, "gamma")
-	}
-	keys := Disambiguate(labels, attrs, ignore...)
+	keys := GroupKeys(labels, attrs, attr)
 	var order []string
 	groups := map[string][]Series{}
 	for i, k := range keys {
@@ -57,6 +51,21 @@ func plural(attr string, n int) string {
 		return attr
 	}
 	return attr + "s"
+}
+
+// GroupKeys returns the key under which Aggregate(…, attr) merges each of
+// the runs with these labels and attributes: runs with equal keys differ
+// only in attr (and, unless some run has a constant step, in the γ a theory
+// rule computed from the data, which the seed may change). The key is the
+// label disambiguated by every other attribute that tells runs apart. The
+// tables of `summarize` and `sweep` group runs with it too, so that they
+// and the figure merge the same runs.
+func GroupKeys(labels []string, attrs []map[string]any, attr string) []string {
+	ignore := []string{attr}
+	if !slices.ContainsFunc(attrs, func(a map[string]any) bool { return a["stepsize_rule"] == "constant" }) {
+		ignore = append(ignore, "gamma")
+	}
+	return Disambiguate(labels, attrs, ignore...)
 }
 
 // mergeSeries is the median / min–max of runs at the iterations they all

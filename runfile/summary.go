@@ -197,7 +197,11 @@ func (s *Summary) CellsBy(target float64, c Criterion) []string {
 		FloatText(s.FinalTrainAccuracy), FloatText(s.FinalTestLoss), FloatText(s.FinalTestAccuracy),
 	}
 	if withTarget {
-		out = append(out, FloatText(target), string(c))
+		crit := string(c)
+		if math.IsNaN(target) {
+			crit = "" // no target: the target columns are empty
+		}
+		out = append(out, FloatText(target), crit)
 		if it, b, ok := s.ReachBy(target, c); ok {
 			out = append(out, strconv.FormatInt(it, 10), strconv.FormatInt(b, 10))
 		} else {

@@ -46,7 +46,7 @@ func TestSweepSlurmSubmit(t *testing.T) {
 		t.Fatalf("local sweep: %v\n%s", err, out)
 	}
 	table := func(d string) [][]string {
-		c := exec.Command(efmpiBin, "summarize", d)
+		c := exec.Command(efmpiBin, "summarize", "-csv", d)
 		c.Dir = dir
 		out, err := c.Output()
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/efmpi/efmpi/plotting"
+	"github.com/efmpi/efmpi/runfile"
 )
 
 // cmdPlot draws convergence figures of recorded runs (package plotting), or
@@ -32,8 +33,9 @@ func cmdPlot(args []string, stdout, stderr io.Writer) (int, error) {
 	width := fs.Float64("width", 0, "figure width in inches (default: 4.2 per panel)")
 	height := fs.Float64("height", 0, "figure height in inches (default: 3.1 per row plus the legend)")
 	dpi := fs.Int("dpi", 150, "PNG resolution")
-	target := fs.Float64("target", 0, "draw a dotted line at ‖∇f‖² = `T` (with -table: at y = T)")
-	logbits := fs.Bool("logbits", false, "log scale on the bits axis (runs whose traffic differs by orders of magnitude); points at 0 bits are left out")
+	target := fs.Float64("target", 0, "draw a dotted line at ‖∇f‖² = `T` and ring where each curve reaches it (with -table: a line at y = T)")
+	criterion := fs.String("criterion", "first", "with -target: when a curve reaches T: `first` (first row with ‖∇f‖² ≤ T) or stays (first row from which it stays ≤ T to the end)")
+	logbits := fs.Bool("logbits", false, "log scale on the bits axis; points at 0 bits are left out (default: on when the runs' final bits differ by 100× or more; -logbits=false forces linear)")
 	logtime := fs.Bool("logtime", false, "log scale on the time axis")
 	colorBy := fs.String("color-by", "", "colour series by this `ATTR` (method, compressor, k, seed, n_ranks, any root attribute); default: method when method and compressor both vary")
 	styleBy := fs.String("style-by", "", "dash and marker by this `ATTR` (e.g. k or compressor); default: compressor when method and compressor both vary")
@@ -109,10 +111,17 @@ func cmdPlot(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := applyLabels(series, paths, labelFlags); err != nil {
 		return ExitBadInput, usageError{err.Error()}
 	}
+	crit, err := runfile.ParseCriterion(*criterion)
+	if err != nil {
+		return ExitBadInput, usageError{err.Error()}
+	}
 	if *aggregate != "" {
 		series = plotting.Aggregate(series, *aggregate)
 	}
-	fig := &plotting.Figure{Title: *title, X: axes, YMin: *ymin, YMax: *ymax, DPI: *dpi, Target: *target,
+	if !flagGiven(fs, "logbits") {
+		*logbits = plotting.WideBits(series)
+	}
+	fig := &plotting.Figure{Title: *title, X: axes, YMin: *ymin, YMax: *ymax, DPI: *dpi, Target: *target, Criterion: crit,
 		LogBits: *logbits, LogTime: *logtime, SharedY: *sharey,
 		Style: plotting.StyleBy{ColorBy: *colorBy, MarkBy: *styleBy},
 		Rows:  plotting.GroupBy(series, *rows, nil),
@@ -122,6 +131,13 @@ func cmdPlot(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d runs, %d×%d panels)\n", *out, len(paths), len(fig.Rows), len(axes))
 	return ExitOK, nil
+}
+
+// flagGiven reports whether the flag name was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // applyLabels sets series labels from -label flags: "RUN.h5=TEXT" names

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,6 +21,7 @@ import (
 	"github.com/efmpi/efmpi/config"
 	"github.com/efmpi/efmpi/driver"
 	"github.com/efmpi/efmpi/hdf5io"
+	"github.com/efmpi/efmpi/runfile"
 )
 
 // multiFlag collects a repeatable flag.
@@ -182,7 +184,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 			return ExitBadInput, err
 		}
 		res, err := runInproc(ctx, sh, cfg, f, stdout)
-		return finish(res, err, spec.Output, stdout)
+		return finish(res, err, spec.Output, spec.Resume, stdout)
 	default:
 		return runSpawned(ctx, cfg, spec, f, stdout, stderr)
 	}
@@ -413,7 +415,7 @@ func runRank(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFl
 	if afterRun != nil {
 		afterRun()
 	}
-	return finish(res, err, spec.Output, out)
+	return finish(res, err, spec.Output, spec.Resume, out)
 }
 
 // runSpawned starts cfg.Run.Ranks local processes of this program, which join
@@ -445,10 +447,19 @@ func runSpawned(ctx context.Context, cfg *config.Config, spec driver.Spec, f *ru
 }
 
 // finish prints rank 0's summary and maps the outcome to an exit status.
-func finish(res driver.Result, err error, output string, stdout io.Writer) (int, error) {
+// The time is that of the whole run, as its time_s column says: for a
+// resumed run, the seconds before the checkpoint plus those since the
+// resume (res.Timing.Total is this process's part alone, said beside it).
+func finish(res driver.Result, err error, output string, resumed bool, stdout io.Writer) (int, error) {
 	if res.Status != "" {
-		fmt.Fprintf(stdout, "status %s (%s) after %d iterations, %.2f s; %d rows in %s\n",
-			res.Status, res.Reason, res.Iterations, res.Timing.Total, res.Rows, output)
+		took := fmt.Sprintf("%.2f s", res.Timing.Total)
+		if resumed {
+			if s, e := runfile.SummarizeFile(output); e == nil && !math.IsNaN(s.TimeS) {
+				took = fmt.Sprintf("%.2f s (the run's time_s; %.2f s in this process since -resume)", s.TimeS, res.Timing.Total)
+			}
+		}
+		fmt.Fprintf(stdout, "status %s (%s) after %d iterations, %s; %d rows in %s\n",
+			res.Status, res.Reason, res.Iterations, took, res.Rows, output)
 	}
 	if err != nil {
 		return exitCode(err), err
