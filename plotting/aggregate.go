@@ -17,13 +17,27 @@ import (
 // its note (AggregateNote), not on every legend entry. A series alone in its group is kept as it is. The γ
 // of a rule other than "constant" is computed from the data and so may
 // differ with the seed; it does not keep runs apart.
-func Aggregate(series []Series, attr string) []Series {
+//
+// Attributes named in apart (e.g. the attribute a figure's rows are grouped
+// by) keep runs apart without entering the label: runs on two datasets
+// become two series with one label, drawn in their own rows with one
+// legend entry.
+func Aggregate(series []Series, attr string, apart ...string) []Series {
 	labels := make([]string, len(series))
 	attrs := make([]map[string]any, len(series))
 	for i, s := range series {
 		labels[i], attrs[i] = s.Label, s.Attrs
 	}
-	keys := GroupKeys(labels, attrs, attr)
+	keys := GroupKeys(labels, attrs, attr, apart...)
+	labelOf := map[string]string{}
+	for i, k := range keys {
+		full := k
+		for _, a := range apart {
+			full += "\x00" + AttrValue(attrs[i], a)
+		}
+		labelOf[full] = k
+		keys[i] = full
+	}
 	var order []string
 	groups := map[string][]Series{}
 	for i, k := range keys {
@@ -37,11 +51,11 @@ func Aggregate(series []Series, attr string) []Series {
 		g := groups[k]
 		if len(g) == 1 {
 			s := g[0]
-			s.Label = k
+			s.Label = labelOf[k]
 			out = append(out, s)
 			continue
 		}
-		out = append(out, mergeSeries(g, k, attr))
+		out = append(out, mergeSeries(g, labelOf[k], attr))
 	}
 	return out
 }
@@ -57,11 +71,12 @@ func plural(attr string, n int) string {
 // the runs with these labels and attributes: runs with equal keys differ
 // only in attr (and, unless some run has a constant step, in the γ a theory
 // rule computed from the data, which the seed may change). The key is the
-// label disambiguated by every other attribute that tells runs apart. The
+// label disambiguated by every other attribute that tells runs apart but
+// those named in ignore. The
 // tables of `summarize` and `sweep` group runs with it too, so that they
 // and the figure merge the same runs.
-func GroupKeys(labels []string, attrs []map[string]any, attr string) []string {
-	ignore := []string{attr}
+func GroupKeys(labels []string, attrs []map[string]any, attr string, ignore ...string) []string {
+	ignore = append([]string{attr}, ignore...)
 	if !slices.ContainsFunc(attrs, func(a map[string]any) bool { return a["stepsize_rule"] == "constant" }) {
 		ignore = append(ignore, "gamma")
 	}

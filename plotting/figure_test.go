@@ -231,3 +231,39 @@ func TestParseXAxesAndLabels(t *testing.T) {
 		t.Error("unclosed brace accepted")
 	}
 }
+
+// Colouring by method gives each method one colour in every figure, in
+// whatever order and company its runs come: EF21 has the same colour
+// alone, after ||EF21|| and beside EF14; labels of one method differ in
+// dash and marker. Aggregating with the rows' attribute apart keeps one
+// label per series across rows.
+func TestMethodColoursFixed(t *testing.T) {
+	colour := func(labels []string, attrs []map[string]any, want string) Style {
+		st := StyleBy{ColorBy: "method"}.assign(labels, attrs)
+		return st[want]
+	}
+	ef21 := runAttrs("ef21", false, 1)
+	norm := runAttrs("ef21", true, 1)
+	ef14 := runAttrs("ef14", false, 1)
+	a := colour([]string{"e"}, []map[string]any{ef21}, "e")
+	b := colour([]string{"n", "e"}, []map[string]any{norm, ef21}, "e")
+	c := colour([]string{"x", "n", "e"}, []map[string]any{ef14, norm, ef21}, "e")
+	if a.Color != b.Color || b.Color != c.Color {
+		t.Errorf("EF21's colour changes with the company: %v %v %v", a.Color, b.Color, c.Color)
+	}
+	st := StyleBy{ColorBy: "method"}.assign([]string{"n1", "n2", "e"}, []map[string]any{norm, norm, ef21})
+	if st["n1"].Color != st["n2"].Color || reflect.DeepEqual(st["n1"].Dashes, st["n2"].Dashes) || st["n1"].Color == st["e"].Color {
+		t.Errorf("one method, two labels: %+v %+v; EF21 %+v", st["n1"], st["n2"], st["e"])
+	}
+	// two datasets, three seeds each, one label: two series, one label
+	var ss []Series
+	for _, ds := range []string{"a1a", "mushrooms"} {
+		for seed := int64(1); seed <= 3; seed++ {
+			ss = append(ss, series("X", runAttrs("ef21", true, 1, "seed", seed, "dataset", ds), 1, 0.5))
+		}
+	}
+	out := Aggregate(ss, "seed", "dataset")
+	if len(out) != 2 || out[0].Label != "X" || out[1].Label != "X" || out[0].Runs != 3 || out[1].Runs != 3 {
+		t.Fatalf("aggregate with rows apart: %d series %+v", len(out), out)
+	}
+}

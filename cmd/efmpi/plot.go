@@ -27,6 +27,7 @@ func cmdPlot(args []string, stdout, stderr io.Writer) (int, error) {
 	out := fs.String("o", "", "output `FIG`.png, .svg, .pdf or .eps (required)")
 	xs := fs.String("x", "both", "x axis: iterations, bits, time, both (iterations and bits), or a list such as iterations,bits,time (one panel each); with -table: a column")
 	title := fs.String("title", "", "figure title")
+	note := fs.String("note", "", "a `TEXT` printed under the legend, after the figure's own notes (\\n breaks lines)")
 	rows := fs.String("rows", "", "one row of panels per value of this run `ATTR`ibute (e.g. n_ranks, dataset)")
 	ymin := fs.Float64("ymin", 0, "lower end of the ‖∇f‖² axis (default: from the data)")
 	ymax := fs.Float64("ymax", 0, "upper end of the ‖∇f‖² axis (default: from the data)")
@@ -116,12 +117,16 @@ func cmdPlot(args []string, stdout, stderr io.Writer) (int, error) {
 		return ExitBadInput, usageError{err.Error()}
 	}
 	if *aggregate != "" {
-		series = plotting.Aggregate(series, *aggregate)
+		var apart []string
+		if *rows != "" {
+			apart = append(apart, *rows)
+		}
+		series = plotting.Aggregate(series, *aggregate, apart...)
 	}
 	if !flagGiven(fs, "logbits") {
 		*logbits = plotting.WideBits(series)
 	}
-	fig := &plotting.Figure{Title: *title, X: axes, YMin: *ymin, YMax: *ymax, DPI: *dpi, Target: *target, Criterion: crit,
+	fig := &plotting.Figure{Title: *title, Note: strings.ReplaceAll(*note, `\n`, "\n"), X: axes, YMin: *ymin, YMax: *ymax, DPI: *dpi, Target: *target, Criterion: crit,
 		LogBits: *logbits, LogTime: *logtime, SharedY: *sharey,
 		Style: plotting.StyleBy{ColorBy: *colorBy, MarkBy: *styleBy},
 		Rows:  plotting.GroupBy(series, *rows, nil),
