@@ -71,16 +71,17 @@ func plural(attr string, n int) string {
 // the runs with these labels and attributes: runs with equal keys differ
 // only in attr (and, unless some run has a constant step, in the γ a theory
 // rule computed from the data, which the seed may change). The key is the
-// label disambiguated by every other attribute that tells runs apart but
-// those named in ignore. The
+// label disambiguated by every other attribute that tells runs apart
+// within the groups that the attributes named in within make (the rows of
+// a figure; see DisambiguateWithin). The
 // tables of `summarize` and `sweep` group runs with it too, so that they
 // and the figure merge the same runs.
-func GroupKeys(labels []string, attrs []map[string]any, attr string, ignore ...string) []string {
-	ignore = append([]string{attr}, ignore...)
+func GroupKeys(labels []string, attrs []map[string]any, attr string, within ...string) []string {
+	ignore := []string{attr}
 	if !slices.ContainsFunc(attrs, func(a map[string]any) bool { return a["stepsize_rule"] == "constant" }) {
 		ignore = append(ignore, "gamma")
 	}
-	return Disambiguate(labels, attrs, ignore...)
+	return DisambiguateWithin(labels, attrs, within, ignore...)
 }
 
 // mergeSeries is the median / min–max of runs at the iterations they all

@@ -267,3 +267,23 @@ func TestMethodColoursFixed(t *testing.T) {
 		t.Fatalf("aggregate with rows apart: %d series %+v", len(out), out)
 	}
 }
+
+// Across rows, a label gains only the attributes that tell its runs apart
+// within a row: n and d change with the dataset (the rows) and are not
+// added; γ0 tells two runs of one row apart and is added to the label in
+// every row, so equal settings share one legend entry.
+func TestDisambiguateWithinRows(t *testing.T) {
+	at := func(ds string, n int64, g0 float64) map[string]any {
+		return runAttrs("ef21", true, 1, "dataset", ds, "n_ranks", n, "gamma0", g0)
+	}
+	attrs := []map[string]any{at("a1a", 5, 1), at("a1a", 5, 0.3), at("mushrooms", 8, 1), at("mushrooms", 8, 0.3), at("mushrooms", 8, 1)}
+	got := DisambiguateWithin([]string{"X", "X", "X", "X", "Y"}, attrs, []string{"dataset"})
+	want := []string{"X, γ0 = 1", "X, γ0 = 0.3", "X, γ0 = 1", "X, γ0 = 0.3", "Y"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	// without rows, n tells the runs apart too
+	if got := Disambiguate([]string{"X", "X"}, attrs[1:3]); !reflect.DeepEqual(got, []string{"X, n = 5, γ0 = 0.3, data = a1a", "X, n = 8, γ0 = 1, data = mushrooms"}) {
+		t.Errorf("no rows: %q", got)
+	}
+}

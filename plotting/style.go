@@ -85,6 +85,16 @@ var methodColors = map[string]int{
 	"EF21-PP": 3, "||EF21-PP||": 7,
 }
 
+// MethodColor is the fixed colour of a method (runfile.MethodName), if it
+// has one.
+func MethodColor(method string) (color.Color, bool) {
+	c, ok := methodColors[method]
+	if !ok {
+		return nil, false
+	}
+	return palette[c], true
+}
+
 // AttrValue is the value of a series attribute as figures group, colour and
 // style by it. Beyond the run's root attributes (k, seed, n_ranks, gamma0,
 // …) it knows "method" (runfile.MethodName: ||EF21||, EF21, EF14, …,

@@ -216,7 +216,8 @@ func tableFigure(path, xcol, ycol, by string, logx, logy bool) (*plotting.XYFigu
 			return nil, err
 		}
 	}
-	fig := &plotting.XYFigure{XLabel: columnTitle(xcol), YLabel: columnTitle(ycol), LogX: logx, LogY: logy}
+	fig := &plotting.XYFigure{XLabel: columnTitle(xcol), YLabel: columnTitle(ycol), LogX: logx, LogY: logy,
+		Method: tableMethod(recs)}
 	index := map[string]int{}
 	missing := map[int][]string{} // curve → x values with no y
 	for _, r := range recs[1:] {
@@ -262,6 +263,45 @@ func tableFigure(path, xcol, ycol, by string, logx, logy bool) (*plotting.XYFigu
 		fig.Note = wrapNote(what+" — "+strings.Join(parts, "; "), 80)
 	}
 	return fig, nil
+}
+
+// tableMethod is the one method (runfile.MethodName) of every row of a
+// sweep table, from its method, normalize, compressor, eta and
+// participation columns; "" when the rows hold several or the columns are
+// missing.
+func tableMethod(recs [][]string) string {
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	if _, ok := col["method"]; !ok {
+		return ""
+	}
+	name := ""
+	for _, r := range recs[1:] {
+		attrs := map[string]any{}
+		for _, k := range []string{"method", "compressor"} {
+			if i, ok := col[k]; ok {
+				attrs[k] = r[i]
+			}
+		}
+		if i, ok := col["normalize"]; ok {
+			attrs["normalize"] = r[i] == "1" || r[i] == "true"
+		}
+		for _, k := range []string{"eta", "participation"} {
+			if i, ok := col[k]; ok {
+				if v, err := strconv.ParseFloat(r[i], 64); err == nil {
+					attrs[k] = v
+				}
+			}
+		}
+		m := runfile.MethodName(attrs)
+		if name != "" && m != name {
+			return ""
+		}
+		name = m
+	}
+	return name
 }
 
 // columnTitle turns a sweep column into axis text.
