@@ -287,3 +287,16 @@ func TestDisambiguateWithinRows(t *testing.T) {
 		t.Errorf("no rows: %q", got)
 	}
 }
+
+// The note names the curves that never reach the target, with the rows
+// where they miss it when they reach it in others.
+func TestTargetNoteNamesRows(t *testing.T) {
+	fig := &Figure{X: []XAxis{Iterations}, Target: 0.1, Rows: []Row{
+		{Title: "a1a", Series: []Series{series("X", nil, 1, 0.5), series("Y", nil, 1, 0.5)}},
+		{Title: "mushrooms", Series: []Series{series("X", nil, 1, 0.05), series("Y", nil, 1, 0.5)}},
+	}}
+	notes := strings.Join(fig.Notes(), " ")
+	if !strings.Contains(notes, "never reached by X (a1a), Y.") {
+		t.Errorf("notes: %s", notes)
+	}
+}

@@ -154,6 +154,8 @@ func RowTitle(attr string) func(v any) string {
 			return fmt.Sprintf("K = %v", v)
 		case "gamma0":
 			return "γ0 = " + fmtNum(v)
+		case "noise_nu":
+			return "ν = " + fmtNum(v)
 		}
 		return fmt.Sprintf("%s = %v", attr, v)
 	}

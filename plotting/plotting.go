@@ -693,13 +693,30 @@ func (f *Figure) Notes() []string {
 	}
 	if f.Target > 0 {
 		n := fmt.Sprintf("Target ‖∇f‖² ≤ %g, criterion %s (%s): ○ marks where a curve reaches it", f.Target, f.criterion(), f.criterion().Describe())
-		var never []string
-		seen := map[string]bool{}
-		for _, s := range all {
-			if !seen[s.Label] && runfile.ReachRow(s.GradNormSq, f.Target, f.criterion()) < 0 {
-				never = append(never, s.Label)
+		// per label, the rows (titles) where its curve never reaches T;
+		// the rows are named unless it never reaches T in any row
+		var order []string
+		missed, rows := map[string][]string{}, map[string]int{}
+		for _, r := range f.Rows {
+			for _, s := range r.Series {
+				if _, ok := rows[s.Label]; !ok {
+					order = append(order, s.Label)
+				}
+				rows[s.Label]++
+				if runfile.ReachRow(s.GradNormSq, f.Target, f.criterion()) < 0 {
+					missed[s.Label] = append(missed[s.Label], r.Title)
+				}
 			}
-			seen[s.Label] = true
+		}
+		var never []string
+		for _, l := range order {
+			switch m := missed[l]; {
+			case len(m) == 0:
+			case len(m) == rows[l] || slices.Contains(m, ""):
+				never = append(never, l)
+			default:
+				never = append(never, l+" ("+strings.Join(m, ", ")+")")
+			}
 		}
 		if len(never) > 0 {
 			n += "; never reached by " + strings.Join(never, ", ")

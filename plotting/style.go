@@ -79,9 +79,9 @@ func markStyle(i int) ([]vg.Length, draw.GlyphDrawer) {
 // in every panel and every figure whichever runs a figure holds. Methods
 // not listed take the colours left, in order of appearance.
 var methodColors = map[string]int{
-	"||EF21||": 1, "EF21": 2, "EF14": 3, "||EF14||": 9, "||EF21-SGDM||": 4, "EF21-SGDM": 5,
-	"||SGDM||": 6, "||EF21-SGD||": 7, "EF21-SGD": 8, "EF21-W": 10, "||EF21-W||": 11,
-	"signSGD-MV": 0, "Signum-MV": 11, "GD": 0, "||GD||": 9,
+	"||EF21||": 1, "EF21": 2, "EF14": 3, "||EF14||": 11, "||EF21-SGDM||": 4, "EF21-SGDM": 5,
+	"||SGDM||": 6, "||EF21-SGD||": 7, "EF21-SGD": 10, "EF21-W": 8, "||EF21-W||": 11,
+	"signSGD-MV": 0, "Signum-MV": 9, "GD": 0, "||GD||": 11,
 	"EF21-PP": 3, "||EF21-PP||": 7,
 }
 
