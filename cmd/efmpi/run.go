@@ -415,7 +415,9 @@ func runRank(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFl
 	if afterRun != nil {
 		afterRun()
 	}
-	return finish(res, err, spec.Output, spec.Resume, out)
+	// only rank 0 reads its file back for the time of a resumed run: the
+	// others may not open it while rank 0 still writes it
+	return finish(res, err, spec.Output, spec.Resume && env.Rank == 0, out)
 }
 
 // runSpawned starts cfg.Run.Ranks local processes of this program, which join

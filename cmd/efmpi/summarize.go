@@ -69,6 +69,15 @@ func cmdSummarize(args []string, stdout, stderr io.Writer) (int, error) {
 		return ExitBadInput, usageError{fmt.Sprintf("summarize: no *.h5 files in %s", strings.Join(paths, " "))}
 	}
 
+	if *outPath != "" { // before anything is read or printed
+		var in []input
+		for _, f := range files {
+			in = append(in, input{"run file", f})
+		}
+		if err := checkNotInput("-o", *outPath, in); err != nil {
+			return ExitBadInput, err
+		}
+	}
 	var sums []*runfile.Summary
 	var read []string
 	skipped := 0
@@ -85,13 +94,6 @@ func cmdSummarize(args []string, stdout, stderr io.Writer) (int, error) {
 	var file *os.File
 	switch {
 	case *outPath != "":
-		var in []input
-		for _, f := range files {
-			in = append(in, input{"run file", f})
-		}
-		if err := checkNotInput("-o", *outPath, in); err != nil {
-			return ExitBadInput, err
-		}
 		if file, err = os.Create(*outPath); err != nil {
 			return ExitBadInput, fmt.Errorf("%w: %v", errOutput, err)
 		}
