@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,4 +95,26 @@ func TestSweepResumeFromCheckpoint(t *testing.T) {
 		t.Errorf("resumed_from_iteration = %v: the point restarted from 0", r.Attrs["resumed_from_iteration"])
 	}
 	compareRuns(t, dir, filepath.Join("sw", "point-000.h5"), "ref.h5")
+}
+
+// The closing line of a resumed run gives the run's time as its time_s
+// column has it (the seconds before the checkpoint included), beside the
+// seconds of this process: before, it gave this process's alone.
+func TestResumedClosingTime(t *testing.T) {
+	dir := t.TempDir()
+	cfg := longCfg(t, dir, 12000)
+	killMidRun(t, dir, cfg, "r.h5", rand.New(rand.NewPCG(1, 2)))
+	code, so, se := efmpi(t, dir, "run", "-config", cfg, "-quiet", "-out", "r.h5", "-resume")
+	if code != 0 {
+		t.Fatalf("resume: exit %d\n%s%s", code, so, se)
+	}
+	r, err := hdf5io.Open(filepath.Join(dir, "r.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := r.Floats["time_s"]
+	want := fmt.Sprintf("after 12000 iterations, %.2f s (the run's time_s; ", ts[len(ts)-1])
+	if !strings.Contains(so, want) {
+		t.Errorf("closing line\n%s\nwant %q", so, want)
+	}
 }
