@@ -4,30 +4,40 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
+
+	"github.com/efmpi/efmpi/runfile"
 )
 
 // Aggregate merges the series that differ only in the attribute attr (e.g.
 // "seed"): runs whose labels, disambiguated without attr, agree. Each group
 // becomes one series of the median ‖∇f‖² at every iteration all its runs
 // recorded, with Lo and Hi the smallest and largest value there (drawn as a
-// band); x values (bits, time) are the medians too. Its label says how many
-// runs it stands for. A series alone in its group is kept as it is. The γ
+// band); x values (bits, time) are the medians too. Its Runs and Over say
+// how many runs it stands for and over what; the figure says so once, in
+// its note (AggregateNote), not on every legend entry. A series alone in its group is kept as it is. The γ
 // of a rule other than "constant" is computed from the data and so may
 // differ with the seed; it does not keep runs apart.
-func Aggregate(series []Series, attr string) []Series {
+//
+// Attributes named in apart (e.g. the attribute a figure's rows are grouped
+// by) keep runs apart without entering the label: runs on two datasets
+// become two series with one label, drawn in their own rows with one
+// legend entry.
+func Aggregate(series []Series, attr string, apart ...string) []Series {
 	labels := make([]string, len(series))
 	attrs := make([]map[string]any, len(series))
 	for i, s := range series {
 		labels[i], attrs[i] = s.Label, s.Attrs
 	}
-	// γ of a theory rule is computed from the data, which the seed may
-	// change (the polynomial's coefficients): not a difference of setup
-	ignore := []string{attr}
-	if !slices.ContainsFunc(series, func(s Series) bool { return s.Attrs["stepsize_rule"] == "constant" }) {
-		ignore = append(ignore, "gamma")
+	keys := GroupKeys(labels, attrs, attr, apart...)
+	labelOf := map[string]string{}
+	for i, k := range keys {
+		full := k
+		for _, a := range apart {
+			full += "\x00" + AttrValue(attrs[i], a)
+		}
+		labelOf[full] = k
+		keys[i] = full
 	}
-	keys := Disambiguate(labels, attrs, ignore...)
 	var order []string
 	groups := map[string][]Series{}
 	for i, k := range keys {
@@ -41,11 +51,11 @@ func Aggregate(series []Series, attr string) []Series {
 		g := groups[k]
 		if len(g) == 1 {
 			s := g[0]
-			s.Label = k
+			s.Label = labelOf[k]
 			out = append(out, s)
 			continue
 		}
-		out = append(out, mergeSeries(g, fmt.Sprintf("%s (median of %d %s, min–max band)", k, len(g), plural(attr, len(g)))))
+		out = append(out, mergeSeries(g, labelOf[k], attr))
 	}
 	return out
 }
@@ -57,82 +67,82 @@ func plural(attr string, n int) string {
 	return attr + "s"
 }
 
+// GroupKeys returns the key under which Aggregate(…, attr) merges each of
+// the runs with these labels and attributes: runs with equal keys differ
+// only in attr (and, unless some run has a constant step, in the γ a theory
+// rule computed from the data, which the seed may change). The key is the
+// label disambiguated by every other attribute that tells runs apart
+// within the groups that the attributes named in within make (the rows of
+// a figure; see DisambiguateWithin). The
+// tables of `summarize` and `sweep` group runs with it too, so that they
+// and the figure merge the same runs.
+func GroupKeys(labels []string, attrs []map[string]any, attr string, within ...string) []string {
+	ignore := []string{attr}
+	if !slices.ContainsFunc(attrs, func(a map[string]any) bool { return a["stepsize_rule"] == "constant" }) {
+		ignore = append(ignore, "gamma")
+	}
+	return DisambiguateWithin(labels, attrs, within, ignore...)
+}
+
 // mergeSeries is the median / min–max of runs at the iterations they all
-// recorded.
-func mergeSeries(g []Series, label string) Series {
-	common := map[float64]int{}
-	for _, s := range g {
-		seen := map[float64]bool{}
-		for _, it := range s.Iterations {
-			if !seen[it] {
-				seen[it] = true
-				common[it]++
-			}
-		}
-	}
-	var its []float64
-	for it, n := range common {
-		if n == len(g) {
-			its = append(its, it)
-		}
-	}
-	sort.Float64s(its)
-	out := Series{Label: label, Attrs: g[0].Attrs, Runs: len(g)}
-	at := make([]map[float64]int, len(g))
+// recorded (runfile.CommonRows and runfile.MedianColumn: the same median a
+// table of runs that differ only by seed reports, runfile.GroupReach).
+func mergeSeries(g []Series, label, attr string) Series {
+	its := make([][]float64, len(g))
 	for j, s := range g {
-		at[j] = map[float64]int{}
-		for i, it := range s.Iterations {
-			at[j][it] = i
-		}
+		its[j] = s.Iterations
 	}
+	common, rows := runfile.CommonRows(its)
+	col := func(get func(Series) []float64) [][]float64 {
+		out := make([][]float64, len(g))
+		for j, s := range g {
+			out[j] = get(s)
+		}
+		return out
+	}
+	out := Series{Label: label, Attrs: g[0].Attrs, Runs: len(g), Over: attr, Iterations: common}
+	out.Bits = runfile.MedianColumn(col(func(s Series) []float64 { return s.Bits }), rows)
+	out.Time = runfile.MedianColumn(col(func(s Series) []float64 { return s.Time }), rows)
+	gs := col(func(s Series) []float64 { return s.GradNormSq })
+	out.GradNormSq = runfile.MedianColumn(gs, rows)
 	vals := make([]float64, len(g))
-	pick := func(col func(Series) []float64, i int, j int) float64 {
-		c := col(g[j])
-		if i < len(c) {
-			return c[i]
-		}
-		return math.NaN()
-	}
-	for _, it := range its {
-		for _, col := range []struct {
-			get func(Series) []float64
-			dst *[]float64
-		}{
-			{func(s Series) []float64 { return s.Bits }, &out.Bits},
-			{func(s Series) []float64 { return s.Time }, &out.Time},
-		} {
-			for j := range g {
-				vals[j] = pick(col.get, at[j][it], j)
-			}
-			*col.dst = append(*col.dst, median(vals))
-		}
+	for i := range common {
 		for j := range g {
-			vals[j] = pick(func(s Series) []float64 { return s.GradNormSq }, at[j][it], j)
+			vals[j] = math.NaN()
+			if r := rows[j][i]; r < len(gs[j]) {
+				vals[j] = gs[j][r]
+			}
 		}
-		out.Iterations = append(out.Iterations, it)
-		out.GradNormSq = append(out.GradNormSq, median(vals))
 		out.Lo = append(out.Lo, slices.Min(vals))
 		out.Hi = append(out.Hi, slices.Max(vals))
 	}
 	return out
 }
 
-// median of values (NaN if any is NaN); the mean of the middle two for an
-// even count.
-func median(v []float64) float64 {
-	s := append([]float64(nil), v...)
-	for _, x := range s {
-		if math.IsNaN(x) {
-			return math.NaN()
+// AggregateNote is the figure's one sentence on aggregated series: "Lines:
+// median over 3 seeds at each iteration; bands: min–max." ("" when no series
+// stands for several runs). Series aggregated over different counts list
+// every count.
+func AggregateNote(series []Series) string {
+	counts := map[int]bool{}
+	var ns []int
+	over := ""
+	for _, s := range series {
+		if s.Runs > 1 {
+			if !counts[s.Runs] {
+				counts[s.Runs] = true
+				ns = append(ns, s.Runs)
+			}
+			over = s.Over
 		}
 	}
-	sort.Float64s(s)
-	n := len(s)
-	if n == 0 {
-		return math.NaN()
+	if len(ns) == 0 {
+		return ""
 	}
-	if n%2 == 1 {
-		return s[n/2]
+	slices.Sort(ns)
+	n := fmt.Sprint(ns[0])
+	for _, x := range ns[1:] {
+		n += " or " + fmt.Sprint(x)
 	}
-	return (s[n/2-1] + s[n/2]) / 2
+	return fmt.Sprintf("Lines: median over %s %s at each iteration; bands: min–max over them.", n, plural(over, ns[len(ns)-1]))
 }

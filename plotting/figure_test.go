@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"image/png"
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -190,8 +189,8 @@ func TestAggregateSeeds(t *testing.T) {
 		t.Fatalf("%d series", len(out))
 	}
 	m := out[0]
-	if m.Label != "X (median of 3 seeds, min–max band)" || m.Runs != 3 {
-		t.Errorf("label %q runs %d", m.Label, m.Runs)
+	if m.Label != "X" || m.Runs != 3 || m.Over != "seed" {
+		t.Errorf("label %q runs %d over %q", m.Label, m.Runs, m.Over)
 	}
 	if !reflect.DeepEqual(m.Iterations, []float64{0, 10, 20}) || !reflect.DeepEqual(m.GradNormSq, []float64{2, 0.2, 0.2}) ||
 		!reflect.DeepEqual(m.Lo, []float64{1, 0.1, 0.1}) || !reflect.DeepEqual(m.Hi, []float64{4, 0.4, 0.3}) {
@@ -200,13 +199,18 @@ func TestAggregateSeeds(t *testing.T) {
 	if out[1].Label != "Y" || out[1].Lo != nil {
 		t.Errorf("single run changed: %+v", out[1])
 	}
-	if median([]float64{4, 1, 3, 2}) != 2.5 || !math.IsNaN(median([]float64{1, math.NaN()})) {
-		t.Error("median")
-	}
-	fig := &Figure{X: []XAxis{Iterations, Time}, Rows: GroupBy(out, "", nil), DPI: 60}
+	fig := &Figure{X: []XAxis{Iterations, Bits}, Rows: GroupBy(out, "", nil), DPI: 60}
 	var buf bytes.Buffer
-	if err := fig.WriteTo(&buf, "svg"); err != nil || !strings.Contains(buf.String(), "median of 3 seeds") {
-		t.Errorf("aggregate figure: %v", err)
+	if err := fig.WriteTo(&buf, "svg"); err != nil {
+		t.Fatalf("aggregate figure: %v", err)
+	}
+	// the aggregation is said once, in the note, never in a legend entry
+	svg := buf.String()
+	if n := strings.Count(svg, "median over 3 seeds"); n != 1 || strings.Contains(svg, "median of") {
+		t.Errorf("the note on the median appears %d times", n)
+	}
+	if !strings.Contains(svg, "32 bits per transmitted value") || !strings.Contains(svg, "indices not counted") {
+		t.Error("no bit convention on a figure with a bits panel")
 	}
 }
 
@@ -225,5 +229,74 @@ func TestParseXAxesAndLabels(t *testing.T) {
 	}
 	if _, err := ExpandLabel("{method", attrs); err == nil {
 		t.Error("unclosed brace accepted")
+	}
+}
+
+// Colouring by method gives each method one colour in every figure, in
+// whatever order and company its runs come: EF21 has the same colour
+// alone, after ||EF21|| and beside EF14; labels of one method differ in
+// dash and marker. Aggregating with the rows' attribute apart keeps one
+// label per series across rows.
+func TestMethodColoursFixed(t *testing.T) {
+	colour := func(labels []string, attrs []map[string]any, want string) Style {
+		st := StyleBy{ColorBy: "method"}.assign(labels, attrs)
+		return st[want]
+	}
+	ef21 := runAttrs("ef21", false, 1)
+	norm := runAttrs("ef21", true, 1)
+	ef14 := runAttrs("ef14", false, 1)
+	a := colour([]string{"e"}, []map[string]any{ef21}, "e")
+	b := colour([]string{"n", "e"}, []map[string]any{norm, ef21}, "e")
+	c := colour([]string{"x", "n", "e"}, []map[string]any{ef14, norm, ef21}, "e")
+	if a.Color != b.Color || b.Color != c.Color {
+		t.Errorf("EF21's colour changes with the company: %v %v %v", a.Color, b.Color, c.Color)
+	}
+	st := StyleBy{ColorBy: "method"}.assign([]string{"n1", "n2", "e"}, []map[string]any{norm, norm, ef21})
+	if st["n1"].Color != st["n2"].Color || reflect.DeepEqual(st["n1"].Dashes, st["n2"].Dashes) || st["n1"].Color == st["e"].Color {
+		t.Errorf("one method, two labels: %+v %+v; EF21 %+v", st["n1"], st["n2"], st["e"])
+	}
+	// two datasets, three seeds each, one label: two series, one label
+	var ss []Series
+	for _, ds := range []string{"a1a", "mushrooms"} {
+		for seed := int64(1); seed <= 3; seed++ {
+			ss = append(ss, series("X", runAttrs("ef21", true, 1, "seed", seed, "dataset", ds), 1, 0.5))
+		}
+	}
+	out := Aggregate(ss, "seed", "dataset")
+	if len(out) != 2 || out[0].Label != "X" || out[1].Label != "X" || out[0].Runs != 3 || out[1].Runs != 3 {
+		t.Fatalf("aggregate with rows apart: %d series %+v", len(out), out)
+	}
+}
+
+// Across rows, a label gains only the attributes that tell its runs apart
+// within a row: n and d change with the dataset (the rows) and are not
+// added; γ0 tells two runs of one row apart and is added to the label in
+// every row, so equal settings share one legend entry.
+func TestDisambiguateWithinRows(t *testing.T) {
+	at := func(ds string, n int64, g0 float64) map[string]any {
+		return runAttrs("ef21", true, 1, "dataset", ds, "n_ranks", n, "gamma0", g0)
+	}
+	attrs := []map[string]any{at("a1a", 5, 1), at("a1a", 5, 0.3), at("mushrooms", 8, 1), at("mushrooms", 8, 0.3), at("mushrooms", 8, 1)}
+	got := DisambiguateWithin([]string{"X", "X", "X", "X", "Y"}, attrs, []string{"dataset"})
+	want := []string{"X, γ0 = 1", "X, γ0 = 0.3", "X, γ0 = 1", "X, γ0 = 0.3", "Y"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	// without rows, n tells the runs apart too
+	if got := Disambiguate([]string{"X", "X"}, attrs[1:3]); !reflect.DeepEqual(got, []string{"X, n = 5, γ0 = 0.3, data = a1a", "X, n = 8, γ0 = 1, data = mushrooms"}) {
+		t.Errorf("no rows: %q", got)
+	}
+}
+
+// The note names the curves that never reach the target, with the rows
+// where they miss it when they reach it in others.
+func TestTargetNoteNamesRows(t *testing.T) {
+	fig := &Figure{X: []XAxis{Iterations}, Target: 0.1, Rows: []Row{
+		{Title: "a1a", Series: []Series{series("X", nil, 1, 0.5), series("Y", nil, 1, 0.5)}},
+		{Title: "mushrooms", Series: []Series{series("X", nil, 1, 0.05), series("Y", nil, 1, 0.5)}},
+	}}
+	notes := strings.Join(fig.Notes(), " ")
+	if !strings.Contains(notes, "never reached by X (a1a), Y.") {
+		t.Errorf("notes: %s", notes)
 	}
 }

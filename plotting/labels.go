@@ -24,29 +24,56 @@ var distinguishing = []struct{ key, name string }{
 // all of them. Attributes named in ignore are never added (e.g. the one the
 // figure's rows are grouped by).
 func Disambiguate(labels []string, attrs []map[string]any, ignore ...string) []string {
+	return DisambiguateWithin(labels, attrs, nil, ignore...)
+}
+
+// DisambiguateWithin is Disambiguate for a figure whose rows (or groups)
+// are the values of the attributes within: an attribute is appended to a
+// label when it tells apart runs of that label in one row; runs of one
+// label in different rows that differ only in what differs between rows
+// (the dataset, and with it n or d) keep one label, so they are one
+// series with one legend entry. Attributes named in within are never
+// appended.
+func DisambiguateWithin(labels []string, attrs []map[string]any, within []string, ignore ...string) []string {
 	out := append([]string(nil), labels...)
-	groups := map[string][]int{}
+	ignore = append(append([]string(nil), ignore...), within...)
+	groups := map[string][]int{} // label and row → runs
+	var order []string
 	for i, l := range labels {
-		groups[l] = append(groups[l], i)
+		k := l
+		for _, w := range within {
+			k += "\x00" + AttrValue(attrs[i], w)
+		}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], i)
 	}
-	for _, idx := range groups {
+	tell := map[string][]int{} // label → indices into distinguishing, in order
+	for _, k := range order {
+		idx := groups[k]
 		if len(idx) < 2 {
 			continue
 		}
-		for _, d := range distinguishing {
-			if slices.Contains(ignore, d.key) {
+		for di, d := range distinguishing {
+			if slices.Contains(ignore, d.key) || slices.Contains(tell[labels[idx[0]]], di) {
 				continue
 			}
 			vals := map[string]bool{}
 			for _, i := range idx {
 				vals[fmt.Sprint(attrs[i][d.key])] = true
 			}
-			if len(vals) < 2 {
-				continue
+			if len(vals) > 1 {
+				tell[labels[idx[0]]] = append(tell[labels[idx[0]]], di)
 			}
-			for _, i := range idx {
-				out[i] += fmt.Sprintf(", %s = %s", d.name, fmtNum(attrs[i][d.key]))
-			}
+		}
+	}
+	for i, l := range labels {
+		ds := slices.Clone(tell[l])
+		slices.Sort(ds)
+		for _, di := range ds {
+			d := distinguishing[di]
+			out[i] += fmt.Sprintf(", %s = %s", d.name, fmtNum(attrs[i][d.key]))
 		}
 	}
 	return out
@@ -102,7 +129,11 @@ func disambiguateAll(series []Series, ignore string) []Series {
 	for i, s := range out {
 		labels[i], attrs[i] = s.Label, s.Attrs
 	}
-	for i, l := range Disambiguate(labels, attrs, ignore) {
+	var within []string
+	if ignore != "" {
+		within = []string{ignore}
+	}
+	for i, l := range DisambiguateWithin(labels, attrs, within) {
 		out[i].Label = l
 	}
 	return out
@@ -123,6 +154,8 @@ func RowTitle(attr string) func(v any) string {
 			return fmt.Sprintf("K = %v", v)
 		case "gamma0":
 			return "γ0 = " + fmtNum(v)
+		case "noise_nu":
+			return "ν = " + fmtNum(v)
 		}
 		return fmt.Sprintf("%s = %v", attr, v)
 	}

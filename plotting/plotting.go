@@ -15,6 +15,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -84,8 +85,10 @@ type Series struct {
 	// Lo and Hi, when set (by Aggregate), are the band drawn around the
 	// curve: the smallest and largest ‖∇f‖² of the runs it stands for.
 	Lo, Hi []float64
-	// Runs is the number of runs an aggregated series stands for (0: one).
+	// Runs is the number of runs an aggregated series stands for (0: one),
+	// Over the attribute they differ in (e.g. "seed").
 	Runs int
+	Over string
 	// Attrs are the run's root attributes (for labels and grouping).
 	Attrs map[string]any
 }
@@ -127,8 +130,15 @@ type Figure struct {
 	// range, widened to whole decades). Lines are clipped to the range.
 	YMin, YMax float64
 	// Target, when positive, is drawn as a thin grey horizontal line (the
-	// accuracy the runs are compared at).
-	Target float64
+	// accuracy the runs are compared at), and every curve gets a ring where
+	// it reaches the target under Criterion (runfile.First when empty); the
+	// note names the criterion and the curves that never reach it.
+	Target    float64
+	Criterion runfile.Criterion
+	// Note is drawn under the legend, after the notes the figure writes
+	// itself: the aggregation of seeds (AggregateNote), the bit convention
+	// when a panel shows bits, the target criterion.
+	Note string
 	// LogBits puts the bits axis on a log scale (for runs whose traffic
 	// differs by orders of magnitude, e.g. compressed vs uncompressed);
 	// LogTime does the same for the time axis. Points at 0 (iteration 0
@@ -174,7 +184,7 @@ func (f *Figure) size() (vg.Length, vg.Length) {
 		w = max(w, legendEntryWidth(f.Labels())+vg.Points(20))
 	}
 	if h == 0 {
-		h = vg.Length(rows)*3.1*vg.Inch + f.legendHeight(w) + f.titleHeight()
+		h = vg.Length(rows)*3.1*vg.Inch + f.legendHeight(w) + f.titleHeight() + f.noteHeight(w)
 	}
 	return w, h
 }
@@ -284,6 +294,12 @@ func (f *Figure) draw(dc draw.Canvas, width vg.Length) {
 		st.YAlign = draw.YTop
 		dc.FillText(st, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - vg.Points(4)}, f.Title)
 		dc.Max.Y -= f.titleHeight()
+	}
+	if nh := f.noteHeight(width); nh > 0 {
+		noteArea := dc
+		noteArea.Max.Y = dc.Min.Y + nh
+		f.drawNote(noteArea, width)
+		dc.Min.Y += nh
 	}
 	lh := f.legendHeight(width)
 	legendArea := dc
@@ -623,8 +639,158 @@ func (f *Figure) panel(r Row, x XAxis, styles map[string]Style, yr yRange) *plot
 			sc.GlyphStyle = glyphStyle(st)
 			p.Add(sc)
 		}
+		if pt, ok := f.reachPoint(s, x); ok && pt.Y >= p.Y.Min && pt.Y <= p.Y.Max {
+			if sc, err := plotter.NewScatter(plotter.XYs{pt}); err == nil {
+				sc.GlyphStyle = draw.GlyphStyle{Color: st.Color, Radius: vg.Points(5.5), Shape: draw.RingGlyph{}}
+				p.Add(sc)
+			}
+		}
 	}
 	return p
+}
+
+// criterion is the figure's target criterion (runfile.First by default).
+func (f *Figure) criterion() runfile.Criterion {
+	if f.Criterion == "" {
+		return runfile.First
+	}
+	return f.Criterion
+}
+
+// reachPoint is where a series reaches the target on axis x: the row
+// runfile.ReachRow picks on the curve drawn (for an aggregated series, its
+// median curve, as the tables of `summarize` and `sweep` do).
+func (f *Figure) reachPoint(s Series, x XAxis) (plotter.XY, bool) {
+	if f.Target <= 0 {
+		return plotter.XY{}, false
+	}
+	i := runfile.ReachRow(s.GradNormSq, f.Target, f.criterion())
+	xs := s.xValues(x)
+	if i < 0 || i >= len(xs) || math.IsNaN(xs[i]) || (f.logX(x) && xs[i] <= 0) {
+		return plotter.XY{}, false
+	}
+	return plotter.XY{X: xs[i], Y: s.GradNormSq[i]}, true
+}
+
+// Notes returns the sentences drawn under the legend: the aggregation of
+// runs, the bit convention when a panel shows bits, the target criterion
+// with the curves that never reach the target, and Note.
+func (f *Figure) Notes() []string {
+	var all []Series
+	for _, r := range f.Rows {
+		all = append(all, r.Series...)
+	}
+	var out []string
+	if n := AggregateNote(all); n != "" {
+		out = append(out, n)
+	}
+	if slices.Contains(f.X, Bits) {
+		n := "Bits per worker: cumulative uplink of one worker, 32 bits per transmitted value (d values at initialisation), indices not counted"
+		if slices.ContainsFunc(all, func(s Series) bool { return s.Attrs["compressor"] == "sign" }) {
+			n += "; sign: 32 + d bits per message"
+		}
+		out = append(out, n+".")
+	}
+	if f.Target > 0 {
+		n := fmt.Sprintf("Target ‖∇f‖² ≤ %g, criterion %s (%s): ○ marks where a curve reaches it", f.Target, f.criterion(), f.criterion().Describe())
+		// per label, the rows (titles) where its curve never reaches T;
+		// the rows are named unless it never reaches T in any row
+		var order []string
+		missed, rows := map[string][]string{}, map[string]int{}
+		for _, r := range f.Rows {
+			for _, s := range r.Series {
+				if _, ok := rows[s.Label]; !ok {
+					order = append(order, s.Label)
+				}
+				rows[s.Label]++
+				if runfile.ReachRow(s.GradNormSq, f.Target, f.criterion()) < 0 {
+					missed[s.Label] = append(missed[s.Label], r.Title)
+				}
+			}
+		}
+		var never []string
+		for _, l := range order {
+			switch m := missed[l]; {
+			case len(m) == 0:
+			case len(m) == rows[l] || slices.Contains(m, ""):
+				never = append(never, l)
+			default:
+				never = append(never, l+" ("+strings.Join(m, ", ")+")")
+			}
+		}
+		if len(never) > 0 {
+			n += "; never reached by " + strings.Join(never, ", ")
+		}
+		out = append(out, n+".")
+	}
+	if f.Note != "" {
+		out = append(out, f.Note)
+	}
+	return out
+}
+
+// noteLines wraps the notes to the figure's width.
+func (f *Figure) noteLines(width vg.Length) []string {
+	st := textStyle(vg.Points(fontSize - 1))
+	avail := width - vg.Points(16)
+	var lines []string
+	for _, n := range f.Notes() {
+		for _, para := range strings.Split(n, "\n") {
+			line := ""
+			for _, w := range strings.Fields(para) {
+				try := w
+				if line != "" {
+					try = line + " " + w
+				}
+				if line != "" && st.Width(try) > avail {
+					lines = append(lines, line)
+					try = w
+				}
+				line = try
+			}
+			if line != "" {
+				lines = append(lines, line)
+			}
+		}
+	}
+	return lines
+}
+
+func (f *Figure) noteHeight(width vg.Length) vg.Length {
+	n := len(f.noteLines(width))
+	if n == 0 {
+		return 0
+	}
+	return vg.Length(n)*vg.Points((fontSize-1)*1.45) + vg.Points(6)
+}
+
+func (f *Figure) drawNote(c draw.Canvas, width vg.Length) {
+	st := textStyle(vg.Points(fontSize - 1))
+	st.Color = color.Gray{Y: 60}
+	st.XAlign = draw.XLeft
+	st.YAlign = draw.YTop
+	y := c.Max.Y
+	for _, l := range f.noteLines(width) {
+		c.FillText(st, vg.Point{X: c.Min.X + vg.Points(8), Y: y}, l)
+		y -= vg.Points((fontSize - 1) * 1.45)
+	}
+}
+
+// WideBits reports whether the runs' traffic differs by orders of
+// magnitude: the largest final bits per worker is at least 100 times the
+// smallest positive one. Then a linear bits axis squeezes the compressed
+// runs against 0, and `efmpi plot` defaults to a log scale.
+func WideBits(series []Series) bool {
+	lo, hi := math.Inf(1), 0.0
+	for _, s := range series {
+		for i := len(s.Bits) - 1; i >= 0; i-- {
+			if b := s.Bits[i]; b > 0 && !math.IsInf(b, 0) {
+				lo, hi = math.Min(lo, b), math.Max(hi, b)
+				break
+			}
+		}
+	}
+	return hi > 0 && hi >= 100*lo
 }
 
 // bandPolygon is the region between Lo and Hi of an aggregated series

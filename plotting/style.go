@@ -74,12 +74,33 @@ func markStyle(i int) ([]vg.Length, draw.GlyphDrawer) {
 	return dashes[i%len(dashes)], glyphs[i%len(glyphs)]
 }
 
+// methodColors fixes the colour (an index into palette) of the methods the
+// paper and its neighbours compare, so that a method has the same colour
+// in every panel and every figure whichever runs a figure holds. Methods
+// not listed take the colours left, in order of appearance.
+var methodColors = map[string]int{
+	"||EF21||": 1, "EF21": 2, "EF14": 3, "||EF14||": 11, "||EF21-SGDM||": 4, "EF21-SGDM": 5,
+	"||SGDM||": 6, "||EF21-SGD||": 7, "EF21-SGD": 10, "EF21-W": 8, "||EF21-W||": 11,
+	"signSGD-MV": 0, "Signum-MV": 9, "GD": 0, "||GD||": 11,
+	"EF21-PP": 3, "||EF21-PP||": 7,
+}
+
+// MethodColor is the fixed colour of a method (runfile.MethodName), if it
+// has one.
+func MethodColor(method string) (color.Color, bool) {
+	c, ok := methodColors[method]
+	if !ok {
+		return nil, false
+	}
+	return palette[c], true
+}
+
 // AttrValue is the value of a series attribute as figures group, colour and
 // style by it. Beyond the run's root attributes (k, seed, n_ranks, gamma0,
 // …) it knows "method" (runfile.MethodName: ||EF21||, EF21, EF14, …,
 // normalisation included), "compressor" (runfile.CompressorLabel: top-5,
-// sign, …), "label" (runfile.MethodLabel) and "dataset" (the file's base
-// name).
+// sign, …), "label" (runfile.MethodLabel), "rule" (runfile.RuleLabel: the
+// step-size rule and its γ0) and "dataset" (the file's base name).
 func AttrValue(attrs map[string]any, name string) string {
 	switch name {
 	case "method":
@@ -91,6 +112,8 @@ func AttrValue(attrs map[string]any, name string) string {
 		return runfile.AttrText(attrs["compressor"])
 	case "label":
 		return runfile.MethodLabel(attrs)
+	case "rule":
+		return runfile.RuleLabel(attrs)
 	case "dataset":
 		return filepath.Base(runfile.AttrText(attrs["dataset"]))
 	}
@@ -149,6 +172,33 @@ func (sb StyleBy) assign(labels []string, attrs []map[string]any) map[string]Sty
 		m[v] = len(m)
 		return m[v]
 	}
+	// colouring by method: the fixed colour of each known method, the
+	// colours no known method of this figure uses for the others
+	var colorOf func(v string) int
+	perMethod := map[string]int{} // labels styled so far per method
+	if colorBy == "method" {
+		used := map[int]bool{}
+		for _, a := range attrs {
+			if c, ok := methodColors[AttrValue(a, "method")]; ok {
+				used[c] = true
+			}
+		}
+		other := map[string]int{}
+		colorOf = func(v string) int {
+			if c, ok := methodColors[v]; ok {
+				return c
+			}
+			if c, ok := other[v]; ok {
+				return c
+			}
+			c := 0
+			for used[c] && c < len(palette)-1 {
+				c++
+			}
+			used[c], other[v] = true, c
+			return c
+		}
+	}
 	for i, l := range labels {
 		if _, ok := out[l]; ok {
 			continue
@@ -159,8 +209,18 @@ func (sb StyleBy) assign(labels []string, attrs []map[string]any) map[string]Sty
 			c := index(colors, AttrValue(attrs[i], colorBy))
 			m := index(marks, AttrValue(attrs[i], markBy))
 			st.Color = palette[c%len(palette)]
+			if colorOf != nil {
+				st.Color = palette[colorOf(AttrValue(attrs[i], colorBy))]
+			}
 			st.Dashes, st.Glyph = markStyle(m)
 			st.Width = vg.Length(c) // replaced below, once the number of colours is known
+		case colorOf != nil:
+			// one colour per method, fixed; dash and marker tell apart
+			// the labels of one method
+			v := AttrValue(attrs[i], "method")
+			st.Color = palette[colorOf(v)]
+			st.Dashes, st.Glyph = markStyle(perMethod[v])
+			perMethod[v]++
 		case colorBy != "":
 			// one attribute: its values get whole styles, as labels do
 			st = StyleAt(index(colors, AttrValue(attrs[i], colorBy)))

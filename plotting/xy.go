@@ -36,6 +36,10 @@ type XYFigure struct {
 	YRefLabel     string
 	Width, Height vg.Length
 	DPI           int
+	// Method, when it names a method of one fixed colour (MethodColor),
+	// draws every curve in that colour, told apart by dash and marker: the
+	// lines of a sweep of one method (one per γ0) keep the method's colour.
+	Method string
 }
 
 // Save writes the figure to path, the format following the extension.
@@ -106,6 +110,9 @@ func (f *XYFigure) WriteTo(w io.Writer, format string) error {
 			ymin, ymax = math.Min(ymin, y), math.Max(ymax, y)
 		}
 		st := StyleAt(i)
+		if c, ok := MethodColor(f.Method); ok {
+			st.Color = c
+		}
 		styles[cv.Label] = st
 		labels = append(labels, cv.Label)
 		if line, scatter, err := plotter.NewLinePoints(pts); err == nil && len(pts) > 0 {

@@ -102,12 +102,7 @@ func MinFinite(v []float64) float64 {
 // NaN). Only recorded rows count: with log_every > 1 the true first
 // iteration may lie up to log_every − 1 earlier.
 func (s *Summary) Reach(target float64) (iteration, bits int64, ok bool) {
-	for i, g := range s.gradNormSq {
-		if g <= target {
-			return s.iteration[i], s.bits[i], true
-		}
-	}
-	return -1, -1, false
+	return s.ReachBy(target, First)
 }
 
 // TableColumn is one column of the run tables (`summarize`, a sweep's
@@ -148,7 +143,8 @@ var tableColumns = []TableColumn{
 // targetColumns follow tableColumns when a target is given.
 var targetColumns = []TableColumn{
 	{"target", "the ‖∇f‖² target T"},
-	{"iters_to_target", "first recorded iteration with ‖∇f‖² ≤ T (empty if never)"},
+	{"target_criterion", "when the target counts as reached: first (the first row with ‖∇f‖² ≤ T) or stays (the first row from which ‖∇f‖² stays ≤ T to the end of the run)"},
+	{"iters_to_target", "recorded iteration at which the target is reached under target_criterion (empty if never)"},
 	{"bits_to_target", "bits per worker at that iteration (empty if never)"},
 }
 
@@ -177,6 +173,16 @@ func TableHeader(withTarget bool) []string {
 // written with the fewest digits that read back to the same float64; an
 // absent value is an empty cell.
 func (s *Summary) Cells(withTarget bool, target float64) []string {
+	if !withTarget {
+		return s.CellsBy(math.NaN(), "")
+	}
+	return s.CellsBy(target, First)
+}
+
+// CellsBy returns the summary as the values of TableHeader(c != ""): with a
+// criterion c, the target columns for target T reached under c.
+func (s *Summary) CellsBy(target float64, c Criterion) []string {
+	withTarget := c != ""
 	a := s.Attrs
 	k := ""
 	if c, _ := a["compressor"].(string); algorithms.CompressorUsesK(c) {
@@ -199,8 +205,12 @@ func (s *Summary) Cells(withTarget bool, target float64) []string {
 		FloatText(s.FinalTrainAccuracy), FloatText(s.FinalTestLoss), FloatText(s.FinalTestAccuracy),
 	}
 	if withTarget {
-		out = append(out, FloatText(target))
-		if it, b, ok := s.Reach(target); ok {
+		crit := string(c)
+		if math.IsNaN(target) {
+			crit = "" // no target: the target columns are empty
+		}
+		out = append(out, FloatText(target), crit)
+		if it, b, ok := s.ReachBy(target, c); ok {
 			out = append(out, strconv.FormatInt(it, 10), strconv.FormatInt(b, 10))
 		} else {
 			out = append(out, "", "")

@@ -404,7 +404,7 @@ func TestSweepArraySummary(t *testing.T) {
 			}
 			return row[j]
 		}
-		file := filepath.Join(results, fmt.Sprintf("point-%d.h5", i))
+		file := filepath.Join(results, fmt.Sprintf("point-%03d.h5", i))
 		if get("file") != file {
 			t.Fatalf("row %d is %s, want %s", i, get("file"), file)
 		}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/efmpi/efmpi/runfile"
 )
 
 // Mode says what a sweep does with an output folder that already holds
@@ -169,6 +171,54 @@ func WriteGridFile(dir string, points []Point) (string, error) {
 // PointFileName is the file of point i: point-NNN.h5 (three digits at least),
 // for local and Slurm sweeps alike.
 func PointFileName(i int) string { return fmt.Sprintf("point-%03d.h5", i) }
+
+// FindPointFile returns the file of point i in dir: point-NNN.h5, or the
+// older name point-<i>.h5 (arrays submitted by hand before the names were
+// unified) when only that exists; "" when neither does.
+func FindPointFile(dir string, i int) string {
+	for _, name := range []string{PointFileName(i), fmt.Sprintf("point-%d.h5", i)} {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// PointState is what a sweep folder holds for one point.
+type PointState struct {
+	Index int
+	// File is the point's file ("" if none); Status its status attribute,
+	// "missing" without a file, "unreadable" when it cannot be read.
+	File, Status string
+}
+
+// Unfinished lists the points of the sweep in dir (its manifest) whose
+// file is missing, unreadable or not finished (runfile.Finished), in index
+// order.
+func Unfinished(dir string) ([]PointState, error) {
+	m, err := ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []PointState
+	for i := range m.Points {
+		st := PointState{Index: i, File: FindPointFile(dir, i), Status: "missing"}
+		if st.File != "" {
+			sum, err := runfile.SummarizeFile(st.File)
+			switch {
+			case err != nil:
+				st.Status = "unreadable"
+			case runfile.Finished(sum.Status):
+				continue
+			default:
+				st.Status = sum.Status
+			}
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
 
 // ArraySpec writes point indices (increasing) as a Slurm --array list:
 // runs of consecutive indices as ranges, "0-8" or "1,3-5".

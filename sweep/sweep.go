@@ -105,13 +105,15 @@ type Result struct {
 	Status string
 	Err    string
 	// Reused is set when a resumed sweep took the run from an existing
-	// finished file instead of running it.
-	Reused bool
+	// finished file instead of running it; Resumed when it continued an
+	// unfinished one from its newest checkpoint (run.resume=true).
+	Reused, Resumed bool
 	// Summary is the run file's summary (package runfile; nil if there is
 	// no readable file). The fields below repeat its numbers.
 	Summary *runfile.Summary
-	// ItersToTarget and BitsToTarget are the first recorded iteration and
-	// bits per worker with ‖∇f‖² ≤ target (-1: never; also -1 without a target).
+	// ItersToTarget and BitsToTarget are the recorded iteration and bits
+	// per worker at which ‖∇f‖² reaches the target under the sweep's
+	// Criterion (-1: never; also -1 without a target).
 	ItersToTarget, BitsToTarget int64
 	// Final values: last row's iteration, f, ‖∇f‖², bits; MinGradNormSq over
 	// all rows.
@@ -138,8 +140,11 @@ func (r Result) Reached() bool { return r.reachedTarget }
 type Sweep struct {
 	Axes []Axis
 	// Target is the ‖∇f‖² threshold; NaN or ≤ 0 for none (required with a
-	// K search).
-	Target float64
+	// K search). Criterion says when a run reaches it (runfile.First when
+	// empty; runfile.Stays: from a row on to the end of the run), also for
+	// the K search.
+	Target    float64
+	Criterion runfile.Criterion
 	// KSearch, when non-nil, chooses K for every point.
 	KSearch *KSearch
 	// Dir receives point-NNN.h5 (and point-NNN-k<K>.h5 for tried Ks).
@@ -163,6 +168,14 @@ type Sweep struct {
 	Weight func(Point) int
 
 	progressMu *sync.Mutex // set by Run: serialises Progress
+}
+
+// criterion is the sweep's target criterion (runfile.First by default).
+func (s *Sweep) criterion() runfile.Criterion {
+	if s.Criterion == "" {
+		return runfile.First
+	}
+	return s.Criterion
 }
 
 // HasTarget reports whether a target is set.
@@ -326,13 +339,20 @@ func (s *Sweep) runOne(ctx context.Context, run Runner, p Point, k int, file str
 		TimeS: math.NaN()}
 	if s.Resume {
 		if sum, err := runfile.SummarizeFile(file); err == nil && runfile.Finished(sum.Status) {
-			if err := r.fill(file, s.Target); err == nil {
+			if err := r.fill(file, s.Target, s.criterion()); err == nil {
 				r.Reused = true
 				return r
 			}
 		}
+		// an interrupted run with a complete checkpoint continues from it
+		if done, _ := filepath.Glob(file + ".ckpt/ckpt-*.done"); len(done) > 0 {
+			r.Resumed = true
+			over = append(over, "run.resume=true")
+		}
 	}
-	os.Remove(file)
+	if !r.Resumed {
+		os.Remove(file)
+	}
 	if err := run(ctx, over, file); err != nil {
 		r.Err = err.Error()
 		r.hadRunnerError = true
@@ -341,7 +361,7 @@ func (s *Sweep) runOne(ctx context.Context, run Runner, p Point, k int, file str
 			return r
 		}
 	}
-	if err := r.fill(file, s.Target); err != nil {
+	if err := r.fill(file, s.Target, s.criterion()); err != nil {
 		r.Status = "error"
 		if r.Err == "" {
 			r.Err = err.Error()
@@ -351,7 +371,7 @@ func (s *Sweep) runOne(ctx context.Context, run Runner, p Point, k int, file str
 }
 
 // fill reads a run file into the result.
-func (r *Result) fill(file string, target float64) error {
+func (r *Result) fill(file string, target float64, crit runfile.Criterion) error {
 	sum, err := runfile.SummarizeFile(file)
 	if err != nil {
 		return err
@@ -376,7 +396,7 @@ func (r *Result) fill(file string, target float64) error {
 	r.TimeS = sum.TimeS
 	r.MinGradNormSq = sum.MinGradNormSq
 	var ok bool
-	r.ItersToTarget, r.BitsToTarget, ok = sum.Reach(target)
+	r.ItersToTarget, r.BitsToTarget, ok = sum.ReachBy(target, crit)
 	r.reachedTarget = ok
 	return nil
 }
@@ -512,7 +532,7 @@ func (s *Sweep) WriteCSV(w io.Writer, results []Result) error {
 	if err := cw.Write(s.Columns()); err != nil {
 		return err
 	}
-	target := math.NaN()
+	target, crit := math.NaN(), s.criterion()
 	if s.HasTarget() {
 		target = s.Target
 	}
@@ -523,7 +543,7 @@ func (s *Sweep) WriteCSV(w io.Writer, results []Result) error {
 			row = append(row, strconv.Itoa(r.K), r.Role)
 		}
 		if r.Summary != nil {
-			row = append(row, r.Summary.Cells(true, target)...)
+			row = append(row, r.Summary.CellsBy(target, crit)...)
 		} else {
 			row = append(row, runfile.EmptyCells(true, r.Status)...)
 		}

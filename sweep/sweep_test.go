@@ -177,7 +177,7 @@ func TestSweepCSVMatchesFiles(t *testing.T) {
 		"ranks", "d", "dataset", "stepsize_rule", "gamma", "gamma0", "seed", "iterations", "iterations_done",
 		"last_iteration", "rows", "status", "final_f", "final_grad_norm_sq", "min_grad_norm_sq", "bits_per_worker",
 		"wire_bytes_up", "wire_bytes_down", "time_s", "final_train_accuracy", "final_test_loss", "final_test_accuracy",
-		"target", "iters_to_target", "bits_to_target", "file", "error"}
+		"target", "target_criterion", "iters_to_target", "bits_to_target", "file", "error"}
 	if !reflect.DeepEqual(header, wantHeader) {
 		t.Fatalf("header %q", header)
 	}

@@ -52,7 +52,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 			return ExitBadInput, err
 		}
 		res, err := runInproc(ctx, sh, cfg, f, stdout)
-		if code, err := finish(res, err, out, stdout); err != nil {
+		if code, err := finish(res, err, out, false, stdout); err != nil {
 			return code, err
 		}
 		s, err := summarize(out)

@@ -66,7 +66,7 @@ usage:
   efmpi run [-config FILE] [flags]   run one job (no -config: the embedded default)
   efmpi demo [-out DIR]              ||EF21|| vs EF21 on synthetic data, with a comparison table
   efmpi inspect [-json] FILE.h5...   summarise recorded runs
-  efmpi summarize DIR|FILE.h5...     one CSV table of many runs (-target T, -o FILE)
+  efmpi summarize DIR|FILE.h5...     a table of many runs, medians over seeds (-target T -criterion stays, -o FILE.csv, -csv)
   efmpi export RUN.h5 -o run.csv     a run's trajectory as CSV (-what columns|attrs: units and meanings, attributes)
   efmpi theory -config FILE          L, L_i, α, θ, β and the step size the rule gives
   efmpi plot -o FIG.png RUN.h5...    ‖∇f‖² vs iterations and bits, one line per run (-x, -rows, -table)

@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/efmpi/efmpi/plotting"
+	"github.com/efmpi/efmpi/runfile"
 )
 
 // cmdPlot draws convergence figures of recorded runs (package plotting), or
@@ -26,14 +27,16 @@ func cmdPlot(args []string, stdout, stderr io.Writer) (int, error) {
 	out := fs.String("o", "", "output `FIG`.png, .svg, .pdf or .eps (required)")
 	xs := fs.String("x", "both", "x axis: iterations, bits, time, both (iterations and bits), or a list such as iterations,bits,time (one panel each); with -table: a column")
 	title := fs.String("title", "", "figure title")
+	note := fs.String("note", "", "a `TEXT` printed under the legend, after the figure's own notes (\\n breaks lines)")
 	rows := fs.String("rows", "", "one row of panels per value of this run `ATTR`ibute (e.g. n_ranks, dataset)")
 	ymin := fs.Float64("ymin", 0, "lower end of the ‖∇f‖² axis (default: from the data)")
 	ymax := fs.Float64("ymax", 0, "upper end of the ‖∇f‖² axis (default: from the data)")
 	width := fs.Float64("width", 0, "figure width in inches (default: 4.2 per panel)")
 	height := fs.Float64("height", 0, "figure height in inches (default: 3.1 per row plus the legend)")
 	dpi := fs.Int("dpi", 150, "PNG resolution")
-	target := fs.Float64("target", 0, "draw a dotted line at ‖∇f‖² = `T` (with -table: at y = T)")
-	logbits := fs.Bool("logbits", false, "log scale on the bits axis (runs whose traffic differs by orders of magnitude); points at 0 bits are left out")
+	target := fs.Float64("target", 0, "draw a dotted line at ‖∇f‖² = `T` and ring where each curve reaches it (with -table: a line at y = T)")
+	criterion := fs.String("criterion", "first", "with -target: when a curve reaches T: `first` (first row with ‖∇f‖² ≤ T) or stays (first row from which it stays ≤ T to the end)")
+	logbits := fs.Bool("logbits", false, "log scale on the bits axis; points at 0 bits are left out (default: on when the runs' final bits differ by 100× or more; -logbits=false forces linear)")
 	logtime := fs.Bool("logtime", false, "log scale on the time axis")
 	colorBy := fs.String("color-by", "", "colour series by this `ATTR` (method, compressor, k, seed, n_ranks, any root attribute); default: method when method and compressor both vary")
 	styleBy := fs.String("style-by", "", "dash and marker by this `ATTR` (e.g. k or compressor); default: compressor when method and compressor both vary")
@@ -109,10 +112,21 @@ func cmdPlot(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := applyLabels(series, paths, labelFlags); err != nil {
 		return ExitBadInput, usageError{err.Error()}
 	}
-	if *aggregate != "" {
-		series = plotting.Aggregate(series, *aggregate)
+	crit, err := runfile.ParseCriterion(*criterion)
+	if err != nil {
+		return ExitBadInput, usageError{err.Error()}
 	}
-	fig := &plotting.Figure{Title: *title, X: axes, YMin: *ymin, YMax: *ymax, DPI: *dpi, Target: *target,
+	if *aggregate != "" {
+		var apart []string
+		if *rows != "" {
+			apart = append(apart, *rows)
+		}
+		series = plotting.Aggregate(series, *aggregate, apart...)
+	}
+	if !flagGiven(fs, "logbits") {
+		*logbits = plotting.WideBits(series)
+	}
+	fig := &plotting.Figure{Title: *title, Note: strings.ReplaceAll(*note, `\n`, "\n"), X: axes, YMin: *ymin, YMax: *ymax, DPI: *dpi, Target: *target, Criterion: crit,
 		LogBits: *logbits, LogTime: *logtime, SharedY: *sharey,
 		Style: plotting.StyleBy{ColorBy: *colorBy, MarkBy: *styleBy},
 		Rows:  plotting.GroupBy(series, *rows, nil),
@@ -122,6 +136,13 @@ func cmdPlot(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d runs, %d×%d panels)\n", *out, len(paths), len(fig.Rows), len(axes))
 	return ExitOK, nil
+}
+
+// flagGiven reports whether the flag name was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // applyLabels sets series labels from -label flags: "RUN.h5=TEXT" names
@@ -195,7 +216,8 @@ func tableFigure(path, xcol, ycol, by string, logx, logy bool) (*plotting.XYFigu
 			return nil, err
 		}
 	}
-	fig := &plotting.XYFigure{XLabel: columnTitle(xcol), YLabel: columnTitle(ycol), LogX: logx, LogY: logy}
+	fig := &plotting.XYFigure{XLabel: columnTitle(xcol), YLabel: columnTitle(ycol), LogX: logx, LogY: logy,
+		Method: tableMethod(recs)}
 	index := map[string]int{}
 	missing := map[int][]string{} // curve → x values with no y
 	for _, r := range recs[1:] {
@@ -241,6 +263,45 @@ func tableFigure(path, xcol, ycol, by string, logx, logy bool) (*plotting.XYFigu
 		fig.Note = wrapNote(what+" — "+strings.Join(parts, "; "), 80)
 	}
 	return fig, nil
+}
+
+// tableMethod is the one method (runfile.MethodName) of every row of a
+// sweep table, from its method, normalize, compressor, eta and
+// participation columns; "" when the rows hold several or the columns are
+// missing.
+func tableMethod(recs [][]string) string {
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	if _, ok := col["method"]; !ok {
+		return ""
+	}
+	name := ""
+	for _, r := range recs[1:] {
+		attrs := map[string]any{}
+		for _, k := range []string{"method", "compressor"} {
+			if i, ok := col[k]; ok {
+				attrs[k] = r[i]
+			}
+		}
+		if i, ok := col["normalize"]; ok {
+			attrs["normalize"] = r[i] == "1" || r[i] == "true"
+		}
+		for _, k := range []string{"eta", "participation"} {
+			if i, ok := col[k]; ok {
+				if v, err := strconv.ParseFloat(r[i], 64); err == nil {
+					attrs[k] = v
+				}
+			}
+		}
+		m := runfile.MethodName(attrs)
+		if name != "" && m != name {
+			return ""
+		}
+		name = m
+	}
+	return name
 }
 
 // columnTitle turns a sweep column into axis text.

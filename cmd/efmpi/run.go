@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -199,7 +200,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 			return ExitBadInput, err
 		}
 		res, err := runInproc(ctx, sh, cfg, f, stdout)
-		return finish(res, err, spec.Output, stdout)
+		return finish(res, err, spec.Output, spec.Resume, stdout)
 	default:
 		return runSpawned(ctx, cfg, spec, f, stdout, stderr)
 	}
@@ -437,7 +438,9 @@ func runRank(ctx context.Context, cfg *config.Config, spec driver.Spec, f *runFl
 	if afterRun != nil {
 		afterRun()
 	}
-	return finish(res, err, spec.Output, out)
+	// only rank 0 reads its file back for the time of a resumed run: the
+	// others may not open it while rank 0 still writes it
+	return finish(res, err, spec.Output, spec.Resume && env.Rank == 0, out)
 }
 
 // runSpawned starts cfg.Run.Ranks local processes of this program, which join
@@ -469,10 +472,19 @@ func runSpawned(ctx context.Context, cfg *config.Config, spec driver.Spec, f *ru
 }
 
 // finish prints rank 0's summary and maps the outcome to an exit status.
-func finish(res driver.Result, err error, output string, stdout io.Writer) (int, error) {
+// The time is that of the whole run, as its time_s column says: for a
+// resumed run, the seconds before the checkpoint plus those since the
+// resume (res.Timing.Total is this process's part alone, said beside it).
+func finish(res driver.Result, err error, output string, resumed bool, stdout io.Writer) (int, error) {
 	if res.Status != "" {
-		fmt.Fprintf(stdout, "status %s (%s) after %d iterations, %.2f s; %d rows in %s\n",
-			res.Status, res.Reason, res.Iterations, res.Timing.Total, res.Rows, output)
+		took := fmt.Sprintf("%.2f s", res.Timing.Total)
+		if resumed {
+			if s, e := runfile.SummarizeFile(output); e == nil && !math.IsNaN(s.TimeS) {
+				took = fmt.Sprintf("%.2f s (the run's time_s; %.2f s in this process since -resume)", s.TimeS, res.Timing.Total)
+			}
+		}
+		fmt.Fprintf(stdout, "status %s (%s) after %d iterations, %s; %d rows in %s\n",
+			res.Status, res.Reason, res.Iterations, took, res.Rows, output)
 		if res.ImagesPerSec > 0 {
 			fmt.Fprintf(stdout, "%.1f training images/s (every rank's minibatches per second of the rounds, metric rows excluded)\n", res.ImagesPerSec)
 		}

@@ -12,20 +12,30 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/efmpi/efmpi/runfile"
+	"github.com/efmpi/efmpi/sweep"
 )
 
-// cmdSummarize writes one CSV row per run file found in the named files and
-// directories (searched recursively for *.h5).
+// cmdSummarize tables the run files found in the named files and
+// directories (searched recursively for *.h5): a readable table on standard
+// output (the one a sweep prints, with medians over seeds), or one CSV row
+// per run with -o FILE or -csv. Points of a sweep folder that are missing
+// or did not finish are listed, and make the exit status non-zero unless
+// -allow-missing.
 func cmdSummarize(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("summarize", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	outPath := fs.String("o", "", "write the CSV to `FILE` instead of standard output")
-	target := fs.Float64("target", math.NaN(), "add the first iteration and bits per worker at which ‖∇f‖² ≤ `T`")
+	outPath := fs.String("o", "", "write the CSV to `FILE` (the readable table still goes to standard output)")
+	asCSV := fs.Bool("csv", false, "print the CSV on standard output instead of the readable table")
+	target := fs.Float64("target", math.NaN(), "add the iteration and bits per worker at which ‖∇f‖² reaches `T` (see -criterion)")
+	criterion := fs.String("criterion", "first", "with -target: `first` (the first row with ‖∇f‖² ≤ T) or stays (the first row from which ‖∇f‖² stays ≤ T to the end of the run)")
+	allowMissing := fs.Bool("allow-missing", false, "exit 0 even when points of a sweep folder are missing or did not finish (they are still listed)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: efmpi summarize [-o FILE] [-target T] DIR|FILE.h5...\n"+
-			"One CSV row per run file (directories are searched for *.h5): parameters and final metrics.\n")
+		fmt.Fprintf(stderr, "usage: efmpi summarize [-o FILE | -csv] [-target T [-criterion first|stays]] [-allow-missing] DIR|FILE.h5...\n"+
+			"A table of run files (directories are searched for *.h5): parameters and final metrics; runs that differ\n"+
+			"only by seed also as median [min–max]. Missing or unfinished points of a sweep folder are listed (exit 1).\n")
 		fs.PrintDefaults()
 	}
 	paths, err := parseInterleaved(fs, args)
@@ -41,6 +51,16 @@ func cmdSummarize(args []string, stdout, stderr io.Writer) (int, error) {
 	if withTarget && (*target < 0 || math.IsInf(*target, 0)) {
 		return ExitBadInput, usageError{fmt.Sprintf("-target %g: want a finite value ≥ 0", *target)}
 	}
+	crit, err := runfile.ParseCriterion(*criterion)
+	if err != nil {
+		return ExitBadInput, usageError{err.Error()}
+	}
+	if !withTarget {
+		crit = ""
+	}
+	if *asCSV && *outPath != "" {
+		return ExitBadInput, usageError{"summarize: -csv and -o exclude each other"}
+	}
 	files, err := findRunFiles(paths)
 	if err != nil {
 		return ExitBadInput, usageError{err.Error()}
@@ -49,9 +69,7 @@ func cmdSummarize(args []string, stdout, stderr io.Writer) (int, error) {
 		return ExitBadInput, usageError{fmt.Sprintf("summarize: no *.h5 files in %s", strings.Join(paths, " "))}
 	}
 
-	var out io.Writer = stdout
-	var file *os.File
-	if *outPath != "" {
+	if *outPath != "" { // before anything is read or printed
 		var in []input
 		for _, f := range files {
 			in = append(in, input{"run file", f})
@@ -59,14 +77,9 @@ func cmdSummarize(args []string, stdout, stderr io.Writer) (int, error) {
 		if err := checkNotInput("-o", *outPath, in); err != nil {
 			return ExitBadInput, err
 		}
-		if file, err = os.Create(*outPath); err != nil {
-			return ExitBadInput, fmt.Errorf("%w: %v", errOutput, err)
-		}
-		defer file.Close()
-		out = file
 	}
-	w := csv.NewWriter(out)
-	w.Write(append([]string{"file"}, runfile.TableHeader(withTarget)...))
+	var sums []*runfile.Summary
+	var read []string
 	skipped := 0
 	for _, p := range files {
 		s, err := summarize(p)
@@ -75,21 +88,88 @@ func cmdSummarize(args []string, stdout, stderr io.Writer) (int, error) {
 			skipped++
 			continue
 		}
-		w.Write(append([]string{p}, s.Cells(withTarget, *target)...))
+		sums, read = append(sums, s), append(read, p)
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return ExitOther, err
+	var csvOut io.Writer
+	var file *os.File
+	switch {
+	case *outPath != "":
+		if file, err = os.Create(*outPath); err != nil {
+			return ExitBadInput, fmt.Errorf("%w: %v", errOutput, err)
+		}
+		defer file.Close()
+		csvOut = file
+	case *asCSV:
+		csvOut = stdout
 	}
-	if file != nil {
-		if err := file.Close(); err != nil {
+	if csvOut != nil {
+		w := csv.NewWriter(csvOut)
+		w.Write(append([]string{"file"}, runfile.TableHeader(withTarget)...))
+		for i, s := range sums {
+			w.Write(append([]string{read[i]}, s.CellsBy(*target, crit)...))
+		}
+		w.Flush()
+		if err := w.Error(); err != nil {
 			return ExitOther, err
 		}
+		if file != nil {
+			if err := file.Close(); err != nil {
+				return ExitOther, err
+			}
+			fmt.Fprintf(stderr, "wrote %s (%d runs)\n", *outPath, len(sums))
+		}
+	}
+	if !*asCSV {
+		printFileTable(stdout, read, sums, withTarget, *target, crit)
+		printSeedTable(stdout, sums, withTarget, *target, crit)
+	}
+	// points of sweep folders that are missing or did not finish
+	unfinished := 0
+	for _, p := range paths {
+		if st, err := os.Stat(filepath.Join(p, sweep.ManifestName)); err != nil || st.IsDir() {
+			continue
+		}
+		states, err := sweep.Unfinished(p)
+		if err != nil {
+			return ExitBadInput, err
+		}
+		for _, st := range states {
+			what := st.Status
+			if st.File != "" {
+				what = st.File + ": " + st.Status
+			}
+			fmt.Fprintf(stderr, "efmpi summarize: %s point %d not finished (%s)\n", p, st.Index, what)
+		}
+		unfinished += len(states)
 	}
 	if skipped > 0 {
 		return ExitOther, fmt.Errorf("%d of %d files could not be read", skipped, len(files))
 	}
+	if unfinished > 0 && !*allowMissing {
+		return ExitOther, fmt.Errorf("%d sweep points missing or not finished (listed above; -allow-missing to exit 0)", unfinished)
+	}
 	return ExitOK, nil
+}
+
+// printFileTable prints one readable line per run file.
+func printFileTable(w io.Writer, files []string, sums []*runfile.Summary, withTarget bool, target float64, crit runfile.Criterion) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := []string{"file", "run", "seed"}
+	if withTarget {
+		head = append(head, targetHeads(target, crit)...)
+	}
+	head = append(head, "final f", "final ‖∇f‖²", "status")
+	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+	for i, s := range sums {
+		cells := []string{files[i], s.Label, runfile.AttrText(s.Attrs["seed"])}
+		if withTarget {
+			it, bits, _ := s.ReachBy(target, crit)
+			cells = append(cells, reachText(it), reachText(bits))
+		}
+		cells = append(cells, fmt.Sprintf("%.6g", s.FinalF), fmt.Sprintf("%.3e", s.FinalGradNormSq), s.Status)
+		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+	}
+	tw.Flush()
 }
 
 // findRunFiles expands directories to the *.h5 files below them, in natural

@@ -51,7 +51,7 @@ func TestSummarizeCSV(t *testing.T) {
 	g0 := runs["point-0.h5"].Floats["grad_norm_sq"]
 	target := g0[len(g0)/2]
 
-	code, stdout, stderr := efmpi(t, dir, "summarize", "sweep", "-target", strconv.FormatFloat(target, 'g', -1, 64))
+	code, stdout, stderr := efmpi(t, dir, "summarize", "-csv", "sweep", "-target", strconv.FormatFloat(target, 'g', -1, 64))
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
@@ -128,14 +128,14 @@ func TestSummarizeCSV(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, "table.csv")); string(b) != stdout {
 		t.Fatalf("-o wrote\n%s\nwant\n%s", b, stdout)
 	}
-	code, stdout, _ = efmpi(t, dir, "summarize", filepath.Join("sweep", "point-1.h5"))
+	code, stdout, _ = efmpi(t, dir, "summarize", "-csv", filepath.Join("sweep", "point-1.h5"))
 	if rows, _ := csv.NewReader(strings.NewReader(stdout)).ReadAll(); code != 0 || len(rows) != 2 || len(rows[0]) != 1+len(runfile.TableHeader(false)) {
 		t.Fatalf("one file: exit %d\n%s", code, stdout)
 	}
 
 	// An unreadable file is reported and skipped; the others are still listed.
 	write(t, dir, "sweep/point-3.h5", "not hdf5")
-	code, stdout, stderr = efmpi(t, dir, "summarize", "sweep")
+	code, stdout, stderr = efmpi(t, dir, "summarize", "-csv", "sweep")
 	if rows, _ := csv.NewReader(strings.NewReader(stdout)).ReadAll(); code != 1 || len(rows) != 5 || !strings.Contains(stderr, "point-3.h5") {
 		t.Fatalf("with a broken file: exit %d, %d lines\n%s", code, len(rows), stderr)
 	}

@@ -13,9 +13,23 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/efmpi/efmpi/config"
 	"github.com/efmpi/efmpi/driver"
+	"github.com/efmpi/efmpi/runfile"
 	"github.com/efmpi/efmpi/sweep"
 )
+
+// checkPoint prepares a point's job as its run would — reading the data,
+// checking k ≤ d, ranks ≤ samples, the minibatch, x0, the step-size
+// constants and the memory — and discards it, so that a bad grid value is
+// found before any point runs.
+func checkPoint(cfg *config.Config) error {
+	sh, err := driver.Prepare(specFrom(cfg, true), cfg.Run.Ranks)
+	if err != nil {
+		return err
+	}
+	return sh.CheckMemory(cfg.Run.Ranks)
+}
 
 // cmdSweep runs a config over a grid of values (package sweep), every point
 // with in-process ranks, several points at once (-jobs N, or by default as
@@ -30,15 +44,17 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	fs.Var(&zips, "zip", "pair grid axes: `AXIS,AXIS,...` advance together instead of forming their product (repeatable)")
 	fs.Var(&sets, "set", "override a base config value: `section.key=value` (repeatable; section.key= unsets it)")
 	fs.Var(unsetFlag{&sets}, "unset", "drop a key of the base config: `section.key` (repeatable; the same as -set section.key=)")
-	target := fs.Float64("target", math.NaN(), "‖∇f‖² `T`: report the first iteration and bits with ‖∇f‖² ≤ T")
+	target := fs.Float64("target", math.NaN(), "‖∇f‖² `T`: report the iteration and bits at which ‖∇f‖² reaches T (see -criterion)")
+	criterion := fs.String("criterion", "first", "with -target: `first` (the first row with ‖∇f‖² ≤ T) or stays (the first row from which ‖∇f‖² stays ≤ T to the end of the run); -choose-k uses it too")
 	dir := fs.String("out", "results/sweep", "output `DIR` for point-NNN.h5 and sweep.csv")
 	chooseK := fs.String("choose-k", "", "choose K per point: the smallest of START, START+STEP, …, ≤ MAX reaching -target, as `[run.iterations=]START:STEP:MAX`")
 	linear := fs.Bool("k-linear", false, "with -choose-k: try every K in order (default: doubling, then bisection)")
 	quiet := fs.Bool("quiet", false, "no line per run")
 	overwrite := fs.Bool("overwrite", false, "replace the sweep files (point-*.h5, sweep.csv, …) in a non-empty -out folder")
-	resume := fs.Bool("resume", false, "continue the sweep in -out: keep its finished points, run the others")
+	resume := fs.Bool("resume", false, "continue the sweep in -out: keep its finished points, continue interrupted ones from their checkpoints, run the others")
 	slurmMode := fs.Bool("slurm", false, "submit the sweep as a Slurm job array (slurm/sweep.sbatch) instead of running it; sbatch flags follow --")
 	slurmScript := fs.String("slurm-script", "slurm/sweep.sbatch", "with -slurm: the array `SCRIPT`")
+	throttle := fs.Int("throttle", 0, "with -slurm: run at most `N` array tasks at once (sbatch --array=…%N; 0: no limit)")
 	jobs := fs.Int("jobs", 0, "run up to `N` grid points at once (0: as many as fit GOMAXPROCS cores, each point taking as many cores as it has ranks)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: efmpi sweep -config FILE -grid key=v1,v2,... [-grid NAME='ov ov|ov'] [-zip A,B] [-set key=value]... [-target T] [-choose-k START:STEP:MAX] [-jobs N] [-out DIR] [-overwrite|-resume] [-slurm [-- SBATCH FLAGS]]\n"+
@@ -62,7 +78,14 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	if *jobs < 0 {
 		return ExitBadInput, usageError{fmt.Sprintf("-jobs %d: want N ≥ 1, or 0 for as many as fit the cores", *jobs)}
 	}
-	sw := &sweep.Sweep{Target: *target, Dir: *dir, Jobs: *jobs}
+	crit, err := runfile.ParseCriterion(*criterion)
+	if err != nil {
+		return ExitBadInput, usageError{err.Error()}
+	}
+	if *throttle < 0 || (*throttle > 0 && !*slurmMode) {
+		return ExitBadInput, usageError{fmt.Sprintf("-throttle %d: want N ≥ 1, with -slurm", *throttle)}
+	}
+	sw := &sweep.Sweep{Target: *target, Criterion: crit, Dir: *dir, Jobs: *jobs}
 	if !math.IsNaN(*target) && (*target <= 0 || math.IsInf(*target, 0)) {
 		return ExitBadInput, usageError{fmt.Sprintf("-target %g: want a finite value > 0", *target)}
 	}
@@ -88,7 +111,9 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		}
 		sw.Zip = append(sw.Zip, names)
 	}
-	// Check the base config and every point before running anything.
+	// Check the base config and every point before running anything: the
+	// config, and everything that needs the data (k ≤ d, ranks ≤ samples,
+	// batch ≤ shard, a readable x0 …), as the point's run would.
 	points, err := sweep.ExpandZip(sw.Axes, sw.Zip)
 	if err != nil {
 		return ExitBadInput, usageError{err.Error()}
@@ -105,6 +130,9 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		}
 		if err := checkNotInput("sweep -out", filepath.Join(*dir, "sweep.csv"), runInputs(cfg)); err != nil {
 			return ExitBadInput, err
+		}
+		if err := checkPoint(cfg); err != nil {
+			return ExitBadInput, fmt.Errorf("point %d (%s): %w; nothing was run", p.Index, p, err)
 		}
 		ranks[p.Index] = cfg.Run.Ranks
 	}
@@ -125,7 +153,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	}
 	sw.Resume = *resume
 	if *slurmMode {
-		return submitSweep(sw, points, manifest, mode, *slurmScript, sbatchFlags, stdout)
+		return submitSweep(sw, points, manifest, mode, *slurmScript, sbatchFlags, *throttle, stdout)
 	}
 	if err := sweep.PrepareDir(*dir, mode, manifest); err != nil {
 		if errors.Is(err, sweep.ErrNotEmpty) {
@@ -159,7 +187,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 			sw.KSearch.Start+sw.KSearch.Step, sw.KSearch.Max)
 	}
 	if sw.HasTarget() {
-		fmt.Fprintf(stdout, ", target ‖∇f‖² ≤ %g", sw.Target)
+		fmt.Fprintf(stdout, ", target ‖∇f‖² ≤ %g (%s: %s)", sw.Target, crit, crit.Describe())
 	}
 	fmt.Fprintf(stdout, " → %s\n", *dir)
 	results, runErr := sw.Run(ctx, runner)
@@ -176,11 +204,19 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		return ExitOther, err
 	}
 	fmt.Fprintln(stdout)
-	printSweepSummary(stdout, sw, sweep.Chosen(results))
+	chosen := sweep.Chosen(results)
+	printSweepSummary(stdout, sw, chosen)
+	var sums []*runfile.Summary
+	for _, r := range chosen {
+		if r.Summary != nil {
+			sums = append(sums, r.Summary)
+		}
+	}
+	printSeedTable(stdout, sums, sw.HasTarget(), sw.Target, crit)
 	fmt.Fprintf(stdout, "\ntable: %s (%d runs)\n", csvPath, len(results))
 	if runErr != nil {
 		if errors.Is(runErr, context.Canceled) {
-			return ExitInterrupted, fmt.Errorf("interrupted after %d runs (the table has them)", len(results))
+			return ExitInterrupted, fmt.Errorf("interrupted after %d runs (the table has them); continue with the same command and -resume: finished points are kept, interrupted ones continue from their checkpoints", len(results))
 		}
 		return exitCode(runErr), runErr
 	}
@@ -215,6 +251,9 @@ func printSweepLine(w io.Writer, sw *sweep.Sweep, r sweep.Result) {
 	if r.Reused {
 		line += " (kept from the earlier sweep)"
 	}
+	if r.Resumed {
+		line += " (continued from its checkpoint)"
+	}
 	if sw.HasTarget() {
 		line += ", target at iteration " + reachText(r.ItersToTarget)
 	}
@@ -237,7 +276,11 @@ func printSweepSummary(w io.Writer, sw *sweep.Sweep, rows []sweep.Result) {
 		head = append(head, "chosen "+sw.KSearch.Key)
 	}
 	if sw.HasTarget() {
-		head = append(head, fmt.Sprintf("iters to %.2g", sw.Target), fmt.Sprintf("bits to %.2g", sw.Target))
+		crit := sw.Criterion
+		if crit == "" {
+			crit = runfile.First
+		}
+		head = append(head, targetHeads(sw.Target, crit)...)
 	}
 	head = append(head, "final f", "final ‖∇f‖²", "status")
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")

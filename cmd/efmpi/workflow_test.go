@@ -46,7 +46,7 @@ func TestOneVocabulary(t *testing.T) {
 	}
 	csvText, _ := os.ReadFile(filepath.Join(dir, "sw", "sweep.csv"))
 	sh, srows := readTable(t, string(csvText))
-	code, so, se = efmpi(t, dir, "summarize", "-target", "1e-2", "sw")
+	code, so, se = efmpi(t, dir, "summarize", "-csv", "-target", "1e-2", "sw")
 	if code != 0 {
 		t.Fatalf("summarize: exit %d\n%s", code, se)
 	}
@@ -139,7 +139,10 @@ func TestSweepSlurmArray(t *testing.T) {
 	write(t, dir, "cfg.toml", small)
 	bin := filepath.Join(dir, "bin")
 	os.Mkdir(bin, 0o755)
-	write(t, bin, "sbatch", "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$FAKE_SBATCH_LOG\"\necho \"EFMPI_SWEEP_DIR=$EFMPI_SWEEP_DIR\" >> \"$FAKE_SBATCH_LOG\"\necho 'Submitted batch job 77'\n")
+	// the first call (the array) logs to $FAKE_SBATCH_LOG, the second (the
+	// job that writes sweep.csv) to $FAKE_SBATCH_LOG.2
+	write(t, bin, "sbatch", "#!/bin/sh\nf=\"$FAKE_SBATCH_LOG\"; id=77\n[ -e \"$f\" ] && f=\"$f.2\" && id=90\n"+
+		"printf '%s\\n' \"$@\" > \"$f\"\necho \"EFMPI_SWEEP_DIR=$EFMPI_SWEEP_DIR\" >> \"$f\"\necho \"Submitted batch job $id\"\n")
 	write(t, bin, "srun", "#!/bin/sh\nshift\nexec \"$@\"\n")
 	os.Chmod(filepath.Join(bin, "sbatch"), 0o755)
 	os.Chmod(filepath.Join(bin, "srun"), 0o755)
@@ -163,6 +166,15 @@ func TestSweepSlurmArray(t *testing.T) {
 	if !slices.Equal(argv, wantArgv) {
 		t.Fatalf("sbatch argv\n%q\nwant\n%q", argv, wantArgv)
 	}
+	// then the job that writes sweep.csv when the array has ended
+	logged2, _ := os.ReadFile(log + ".2")
+	argv2 := strings.Split(strings.TrimSpace(string(logged2)), "\n")
+	wantArgv2 := []string{"--dependency=afterany:77", "--time=00:10:00", "--partition=debug", "--job-name=efmpi-sweep-summary",
+		"--ntasks=1", "--time=00:10:00", "--output=slurm-sw/summarize-%j.out",
+		"--wrap=" + efmpiBin + " summarize -allow-missing -o slurm-sw/sweep.csv slurm-sw"}
+	if len(argv2) < len(wantArgv2) || !slices.Equal(argv2[:len(wantArgv2)], wantArgv2) {
+		t.Fatalf("summary job argv\n%q\nwant\n%q", argv2, wantArgv2)
+	}
 	// run the array tasks as Slurm would
 	for i := 0; i < 6; i++ {
 		task := exec.Command("bash", append([]string{script}, argv[4:9]...)...)
@@ -178,8 +190,8 @@ func TestSweepSlurmArray(t *testing.T) {
 	if code, so, se := efmpi(t, dir, append([]string{"sweep", "-config", "cfg.toml", "-out", "local-sw", "-quiet"}, grid...)...); code != 0 {
 		t.Fatalf("local sweep: %d\n%s%s", code, so, se)
 	}
-	_, s1, _ := efmpi(t, dir, "summarize", "slurm-sw")
-	_, s2, _ := efmpi(t, dir, "summarize", "local-sw")
+	_, s1, _ := efmpi(t, dir, "summarize", "-csv", "slurm-sw")
+	_, s2, _ := efmpi(t, dir, "summarize", "-csv", "local-sw")
 	h, r1 := readTable(t, s1)
 	_, r2 := readTable(t, s2)
 	if len(r1) != 6 || len(r2) != 6 {
@@ -203,6 +215,8 @@ func TestSweepSlurmArray(t *testing.T) {
 	}
 	// a resumed submission only asks for the points not yet finished
 	os.Remove(filepath.Join(dir, "slurm-sw", "point-004.h5"))
+	os.Remove(log)
+	os.Remove(log + ".2")
 	cmd = exec.Command(efmpiBin, append([]string{"sweep", "-config", "cfg.toml", "-out", "slurm-sw", "-resume", "-slurm", "-slurm-script", script}, grid...)...)
 	cmd.Dir = dir
 	cmd.Env = append(cleanEnv(), "EFMPI_SBATCH="+filepath.Join(bin, "sbatch"), "FAKE_SBATCH_LOG="+log)

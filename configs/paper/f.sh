@@ -70,16 +70,23 @@ f_sweeps() {
 
 # f_plots: queue the figures of (f) (after f_sweeps' sweeps have run)
 f_plots() {
+	F_OUT=${OUT:-results/paper}/f
+	F_FIG=${FIG:-docs/figures}
+	local label='{label}, {rule}'
+	# colour: the method (EF21, EF21-W, …), the same in every figure; style: the step
 	pool_add 1 "$F_FIG/f1_ef21w.png" "$EFMPI" plot -o "$F_FIG/f1_ef21w.png" -rows dataset -dpi 110 -target 1e-4 \
+		-color-by method -style-by stepsize_rule -label "$label" \
 		-title "(f1) EF21 vs EF21-W, dirichlet split α = 0.1, top-1: L̃ and L_AM steps" \
 		"$F_OUT"/w_a1a/point-00[0-3].h5 "$F_OUT"/w_breast_cancer/point-00[0-3].h5
-	# seed 1 of the chosen parameters, scale 0.1: rows ν = 1.5, 3
+	# the chosen parameters, scale 0.1, seeds 1–3 (median and band; signSGD-MV: seed 1): rows ν = 1.5, 3
 	pool_add 1 "$F_FIG/f2_sign_noise.png" "$EFMPI" plot -o "$F_FIG/f2_sign_noise.png" -rows noise_nu -dpi 90 -width 13 \
-		-target 3e-2 -logbits -title "(f2) a1a, n = 5, b = 32, Student-t noise ×0.1, seed 1" \
-		"$F_OUT"/sign_seeds_s0.1/point-000.h5 "$F_OUT"/sign_seeds_s0.1/point-003.h5 \
-		"$F_OUT"/signsgd_s0.1/point-000.h5 "$F_OUT"/signsgd_s0.1/point-001.h5 \
-		"$F_OUT"/sgdm_seeds_s0.1/point-000.h5 "$F_OUT"/sgdm_seeds_s0.1/point-003.h5
+		-target 3e-2 -logbits -aggregate seed -color-by method -label "{method}, {rule}" \
+		-title "(f2) a1a, n = 5, b = 32, Student-t noise ×0.1; ||EF21-SGDM|| with top-1" \
+		"$F_OUT"/sign_seeds_s0.1/point-00[0-5].h5 "$F_OUT"/signsgd_s0.1/point-00[0-1].h5 \
+		"$F_OUT"/sgdm_seeds_s0.1/point-00[0-5].h5
+	# colour: the method (EF21-PP for p < 1, EF21 at p = 1, and their ||·||); style: p and the step
 	pool_add 1 "$F_FIG/f3_participation.png" "$EFMPI" plot -o "$F_FIG/f3_participation.png" -dpi 110 -target 1e-3 -logbits \
+		-color-by method -label "{method}, {rule}, p = {participation}" \
 		-title "(f3) EF21-PP on a1a, n = 10, top-1: p ∈ {0.1, 0.5, 1}; EF21's step ×1 and ×30, ||EF21||" \
 		"$F_OUT"/pp/point-00[0-2].h5 "$F_OUT"/pp_factor30/point-00[0-2].h5 "$F_OUT"/pp_norm/point-00[0-2].h5
 }

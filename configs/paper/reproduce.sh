@@ -21,6 +21,14 @@
 # -jobs`; default 0: as many as fit the sweep's GOMAXPROCS given each point's
 # ranks). PAR=1 runs one sweep at a time, its points on every core. Runs from
 # the repository root; prints its wall and CPU time at the end.
+# FIGURES_ONLY=1 skips the sweeps and redraws the figures and tables from
+# the runs already under $OUT.
+#
+# Figures: one colour per method in every figure (plot -color-by method: a
+# fixed colour for each known method); within a method, line style tells γ0,
+# k or the step apart; labels name the method and its step rule, so a series
+# has one legend entry across rows; runs that differ only by seed are drawn
+# as their median with a min–max band (plot -aggregate seed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 start=$EPOCHREALTIME
@@ -68,6 +76,7 @@ sweep() { # REL ARGS...: queue a sweep into $OUT/REL
 	pool_sweep "${COST[$rel]:-1}" "$OUT/$rel" "$@"
 }
 
+if [ "${FIGURES_ONLY:-0}" != 1 ]; then
 echo "### the sweeps of (a)–(d) and (f): $PAR at once on $CORES cores, the longest first"
 # (a) polynomial, ||EF21|| vs EF21, top-10 of d = 100, n ∈ {1, 4, 8}
 for m in norm ef21; do
@@ -114,11 +123,14 @@ done
 f_sweeps
 pool_run
 pool_elapsed "$start" "reproduce: the sweeps took"
+fi
 
 echo "### the figures"
 plot() { pool_add 1 "$1" "$EFMPI" plot -o "$@"; } # PNG ARGS...: queue `efmpi plot -o PNG ARGS...`
-plot "$FIG/a_polynomial.png" -rows n_ranks -dpi 110 -target "$TARGET_A" \
+LABEL='{label}, {rule}' # method, compressor, step rule and γ0: the same in every row
+plot "$FIG/a_polynomial.png" -rows n_ranks -dpi 110 -target "$TARGET_A" -color-by method -label "$LABEL" \
 	-title "(a) Polynomial, d = 100, top-10: K = smallest multiple of 500 reaching ‖∇f‖² ≤ $TARGET_A" \
+	-note "K is chosen per row (n) and method: the tables of EXPERIMENTS.md (a)." \
 	"$OUT"/a/norm/point-00[0-9].h5 "$OUT"/a/ef21/point-00[0-9].h5
 
 # (b) the best γ0 per dataset: smallest chosen K, then fewest iterations to target
@@ -140,18 +152,19 @@ for ds in synthetic breast_cancer a1a; do
 	bfiles+=("$OUT/b/$ds-ef21/point-000.h5" "$one")
 	if [ -n "$best" ] && [ "$bg" != "1" ]; then bfiles+=("$best"); fi
 done
-plot "$FIG/b_logreg.png" -rows dataset -dpi 110 -target "$TARGET_B" \
+plot "$FIG/b_logreg.png" -rows dataset -dpi 110 -target "$TARGET_B" -color-by method -style-by gamma0 -label "$LABEL" \
 	-title "(b) Logistic regression, λ = 0.1, top-1: K = smallest multiple of 500 reaching ‖∇f‖² ≤ $TARGET_B" \
+	-note "||EF21||: γ0 = 1 and, where it is another, the best γ0 of 0.1, 0.3, 1, 3, 10. K is chosen per dataset and method (EXPERIMENTS.md (b))." \
 	"${bfiles[@]}"
 
 plot "$FIG/c_gamma0_K_min_grad.png" -table "$OUT/c/sweep.csv" -x run.iterations -y min_grad_norm_sq \
-	-by stepsize.gamma0 -logx -logy -dpi 110 -target "$TARGET_A" \
+	-by stepsize.gamma0 -logx -logy -dpi 110 -width 6.8 -target "$TARGET_A" \
 	-title "(c) ||EF21|| top-10, polynomial, n = 4: smallest ‖∇f‖² within K iterations"
 plot "$FIG/c_gamma0_K_iters.png" -table "$OUT/c/sweep.csv" -x run.iterations -y iters_to_target \
-	-by stepsize.gamma0 -logx -logy -dpi 110 \
+	-by stepsize.gamma0 -logx -logy -dpi 110 -width 6.8 \
 	-title "(c) ||EF21|| top-10, polynomial, n = 4: iterations to ‖∇f‖² ≤ $TARGET_A"
 # trajectories at K = 10000 (the fifth K): points 4, 11, 18, 25
-plot "$FIG/c_trajectories_K10000.png" -dpi 110 -target "$TARGET_A" \
+plot "$FIG/c_trajectories_K10000.png" -dpi 110 -target "$TARGET_A" -color-by method -style-by gamma0 -label "$LABEL" \
 	-title "(c) ||EF21|| top-10 on the polynomial, n = 4, K = 10000, γ = γ0/√(K+1)" \
 	"$OUT"/c/point-004.h5 "$OUT"/c/point-011.h5 "$OUT"/c/point-018.h5 "$OUT"/c/point-025.h5
 
@@ -167,15 +180,17 @@ dfiles=()
 for ds in a1a mushrooms; do
 	g=$(best_gamma_d "$OUT/d/$ds-norm_sgdm/sweep.csv")
 	echo "(d) $ds: best γ0 of ||EF21-SGDM|| = $g"
-	best=$(awk -F, -v g="$(col "$OUT/d/$ds-norm_sgdm/sweep.csv" stepsize.gamma0)" \
-		-v s="$(col "$OUT/d/$ds-norm_sgdm/sweep.csv" run.seed)" -v f="$(col "$OUT/d/$ds-norm_sgdm/sweep.csv" file)" \
-		-v want="$g" 'NR > 1 && $g == want && $s == "1" { print $f }' "$OUT/d/$ds-norm_sgdm/sweep.csv")
-	dfiles+=("$OUT/d/$ds-norm_sgdm/point-000.h5")
-	if [ "$best" != "$OUT/d/$ds-norm_sgdm/point-000.h5" ]; then dfiles+=("$best"); fi
-	for m in sgdm norm_sgdm_identity norm_sgd; do dfiles+=("$OUT/d/$ds-$m/point-000.h5"); done
+	# every seed of γ0 = 1 and of the best γ0 (the same when the best is 1)
+	mapfile -t best < <(awk -F, -v g="$(col "$OUT/d/$ds-norm_sgdm/sweep.csv" stepsize.gamma0)" \
+		-v f="$(col "$OUT/d/$ds-norm_sgdm/sweep.csv" file)" \
+		-v want="$g" 'NR > 1 && ($g == want || $g == "1") { print $f }' "$OUT/d/$ds-norm_sgdm/sweep.csv")
+	dfiles+=("${best[@]}")
+	for m in sgdm norm_sgdm_identity norm_sgd; do dfiles+=("$OUT/d/$ds-$m"/point-00[0-2].h5); done
 done
-plot "$FIG/d_stochastic.png" -rows dataset -dpi 110 -target "$TARGET_D" -logbits \
-	-title "(d) Stochastic methods, minibatch 32 per rank, eta-theory momentum, K = 50000 (seed 1)" \
+plot "$FIG/d_stochastic.png" -rows dataset -dpi 110 -target "$TARGET_D" -logbits -aggregate seed \
+	-color-by method -label "$LABEL" \
+	-title "(d) Stochastic methods, minibatch 32 per rank, eta-theory momentum, K = 50000, seeds 1–3" \
+	-note "||EF21-SGDM||: γ0 = 1 and, where it is another, the best γ0 of 1, 3, 10, 30 (lowest mean log of the smallest ‖∇f‖² over the seeds)." \
 	"${dfiles[@]}"
 
 f_plots
