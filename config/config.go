@@ -129,6 +129,10 @@ type Run struct {
 	// when a signal stops the run); Resume continues from the newest one.
 	CheckpointEvery int  `toml:"checkpoint_every"`
 	Resume          bool `toml:"resume"`
+	// Threads is each rank's thread count for a network (0: the CPUs a
+	// process running one rank was given, GOMAXPROCS shared by in-process
+	// ranks).
+	Threads int `toml:"threads"`
 }
 
 // NN is [nn], the network and image data of problem.kind = "nn".
@@ -140,6 +144,8 @@ type NN struct {
 	TrainSamples int    `toml:"train_samples"` // use the first N training images (0: all)
 	TestSamples  int    `toml:"test_samples"`  // score the first N test images on rank 0 (0: all)
 	Chunk        int    `toml:"chunk"`         // images per forward pass in full passes (train loss, ‖∇f‖², test); default 128
+	Precision    string `toml:"precision"`     // "float32" (default) | "float64" (the reference)
+	BNEval       string `toml:"bn_eval"`       // full passes' batch norm: "running" (default: rank 0's running statistics) | "batch"
 }
 
 // MaxIterations is the largest [run] iterations accepted: far beyond any run

@@ -23,6 +23,12 @@ func (c *Config) nnDefaults() {
 	if !c.set["nn.chunk"] {
 		n.Chunk = 128
 	}
+	if n.Precision == "" {
+		n.Precision = "float32"
+	}
+	if n.BNEval == "" {
+		n.BNEval = "running"
+	}
 }
 
 // validateNN checks [nn], k_fraction, and what a network cannot do.
@@ -43,6 +49,8 @@ func (c *Config) validateNN() error {
 	for _, e := range []error{
 		oneOf("nn.model", n.Model, "mlp", "lenet", "resnet20"),
 		oneOf("nn.data", n.Data, "mnist", "cifar10"),
+		oneOf("nn.precision", n.Precision, "float32", "float64"),
+		oneOf("nn.bn_eval", n.BNEval, "running", "batch"),
 	} {
 		if e != nil {
 			return e
@@ -60,6 +68,8 @@ func (c *Config) validateNN() error {
 		return fmt.Errorf("[nn] test_samples = %d must be ≥ 0 (0: all)", n.TestSamples)
 	case n.Chunk < 1:
 		return fmt.Errorf("[nn] chunk = %d must be at least 1", n.Chunk)
+	case c.Run.Threads < 0:
+		return fmt.Errorf("[run] threads = %d must be ≥ 0 (0: the CPUs given)", c.Run.Threads)
 	case c.Data.Split == "dirichlet":
 		return fmt.Errorf("[data] split = \"dirichlet\" does not apply to problem.kind = \"nn\" (images are dealt contiguous, shuffled or by label: split = \"contiguous\" or \"label\")")
 	case c.Stepsize.Rule == "ef21-theory" || c.Stepsize.Rule == "ef21-theory-am" || c.Stepsize.Rule == "ef21-pp-theory":
@@ -79,7 +89,8 @@ func (c *Config) nnInapplicable(notFor func(bool, string, ...string)) {
 	frac := c.set["algorithm.k_fraction"]
 	notFor(!frac, "unless set (k is used)", "algorithm.k_fraction")
 	notFor(frac, "with k_fraction (k is computed from d)", "algorithm.k")
-	notFor(!isNN, "unless problem.kind = \"nn\"", "nn.model", "nn.widths", "nn.data", "nn.path", "nn.train_samples", "nn.test_samples", "nn.chunk")
+	notFor(!isNN, "unless problem.kind = \"nn\"", "nn.model", "nn.widths", "nn.data", "nn.path", "nn.train_samples", "nn.test_samples", "nn.chunk",
+		"nn.precision", "nn.bn_eval", "run.threads")
 	notFor(isNN && c.NN.Model != "mlp", "to nn.model = \""+c.NN.Model+"\" (widths are for the mlp)", "nn.widths")
 	notFor(isNN, "to problem.kind = \"nn\" (the images and their test set are in [nn])", "problem.lambda", "problem.dim",
 		"data.source", "data.path", "data.features", "data.samples", "data.alpha", "data.test_path", "data.test_fraction",

@@ -110,10 +110,13 @@ type Shared struct {
 	Dim   int
 	// First is the first rank whose data this process holds; views[r−First]
 	// is rank r's shard, a view of block (rows in shard order).
-	First  int
-	block  *datasets.Dataset
-	views  []*datasets.Dataset
-	source string
+	First int
+	// oneRank: this process runs one rank of a launcher's world
+	// (PrepareRank), not an in-process world
+	oneRank bool
+	block   *datasets.Dataset
+	views   []*datasets.Dataset
+	source  string
 	// rowsHash is a SHA-256 of this process's rows (every held rank's
 	// shard, in rank order: dimension, row pointers, columns, values,
 	// labels); zero for the polynomial.
@@ -179,7 +182,11 @@ func PrepareRank(spec Spec, n, rank int) (*Shared, error) {
 	if n >= 1 && (rank < 0 || rank >= n) {
 		return nil, invalid("rank %d outside [0, %d)", rank, n)
 	}
-	return prepare(spec, n, rank, rank+1)
+	sh, err := prepare(spec, n, rank, rank+1)
+	if sh != nil {
+		sh.oneRank = true
+	}
+	return sh, err
 }
 
 // prepare holds ranks [r0, r1) of n.

@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"os"
+	"runtime"
+	"strconv"
 
 	"github.com/efmpi/efmpi/algorithms"
 	"github.com/efmpi/efmpi/datasets"
@@ -23,6 +26,17 @@ type NNSpec struct {
 	TrainSamples, TestSamples int
 	// Chunk is the number of images per forward pass of a full pass.
 	Chunk int
+	// Precision is the network's arithmetic: "float32" (default) or
+	// "float64" (the reference).
+	Precision string
+	// Threads is each rank's thread count ([run] threads); 0: the CPUs of
+	// the process when it runs one rank (SLURM_CPUS_PER_TASK, else the
+	// affinity mask), GOMAXPROCS shared among the nodes of an in-process
+	// world.
+	Threads int
+	// BNEval is how full passes normalise: "running" (default: eval mode
+	// with rank 0's running statistics) or "batch" (each chunk's own).
+	BNEval string
 }
 
 // nnJob is the loaded images and the shards of a network job.
@@ -96,10 +110,11 @@ func (sh *Shared) prepareNN() error {
 	for i := range job.testRows {
 		job.testRows[i] = int32(i)
 	}
-	net, err := sh.newNet(job)
+	net, err := sh.newNet(job, 1)
 	if err != nil {
 		return err
 	}
+	defer net.Close()
 	sh.Dim = net.Dim()
 	job.x0 = make([]float64, sh.Dim)
 	r, _ := rng.New(spec.Seed, rng.NNInit, 0)
@@ -108,8 +123,8 @@ func (sh *Shared) prepareNN() error {
 	return nil
 }
 
-func (sh *Shared) newNet(job *nnJob) (*nn.Net, error) {
-	net, err := nn.New(sh.Spec.NN.Model, job.in, job.train.Classes, job.maxBatch, sh.Spec.NN.Widths)
+func (sh *Shared) newNet(job *nnJob, threads int) (nn.Network, error) {
+	net, err := nn.New(sh.Spec.NN.Model, sh.nnPrecision(), job.in, job.train.Classes, job.maxBatch, sh.Spec.NN.Widths, threads)
 	if err != nil {
 		return nil, invalid("%v", err)
 	}
@@ -120,18 +135,43 @@ func (sh *Shared) newNet(job *nnJob) (*nn.Net, error) {
 // the test set.
 func (sh *Shared) nnObjective(r int) (problems.Objective, error) {
 	job := sh.nn
-	net, err := sh.newNet(job)
+	net, err := sh.newNet(job, sh.nnThreads())
 	if err != nil {
 		return nil, err
 	}
 	o, err := problems.NewNN(net, job.train, job.rows[r])
 	if err != nil {
+		net.Close()
 		return nil, invalid("%v", err)
+	}
+	if sh.Spec.NN.BNEval == "batch" {
+		o.SetFullMode(nn.Batch)
 	}
 	if r == 0 {
 		o.SetTest(job.test, job.testRows)
 	}
 	return o, nil
+}
+
+// nnThreads is the thread count of each rank's network (NNSpec.Threads).
+func (sh *Shared) nnThreads() int {
+	if t := sh.Spec.NN.Threads; t > 0 {
+		return t
+	}
+	if sh.oneRank {
+		return ProcessCPUs()
+	}
+	return max(1, runtime.GOMAXPROCS(0)/Nodes(sh.Ranks))
+}
+
+// ProcessCPUs is the number of CPUs this process was given: Slurm's
+// SLURM_CPUS_PER_TASK when set, else the CPUs of its affinity mask
+// (runtime.NumCPU reads the mask on Linux).
+func ProcessCPUs() int {
+	if v, err := strconv.Atoi(os.Getenv("SLURM_CPUS_PER_TASK")); err == nil && v > 0 {
+		return v
+	}
+	return runtime.NumCPU()
 }
 
 // nnAttrs are the root attributes of a network run.
@@ -141,7 +181,8 @@ func (sh *Shared) nnAttrs() []hdf5io.Attr {
 	}
 	s := sh.Spec
 	a := []hdf5io.Attr{attr("model", s.NN.Model), attr("dataset", sh.nn.train.Source), attr("split", s.Split),
-		attr("train_samples", sh.nn.train.N), attr("test_samples", sh.nn.test.N), attr("chunk", s.NN.Chunk)}
+		attr("train_samples", sh.nn.train.N), attr("test_samples", sh.nn.test.N), attr("chunk", s.NN.Chunk),
+		attr("precision", sh.nnPrecision()), attr("bn_eval", sh.nnBNEval())}
 	if s.EvalEvery > 0 {
 		a = append(a, attr("eval_every", s.EvalEvery))
 	}
@@ -173,4 +214,18 @@ func imagePrint(train, test *datasets.Images) DataPrint {
 	p := DataPrint{Rows: int64(train.N), Cols: int64(train.Size()), NNZ: int64(len(train.Pixels) + len(test.Pixels))}
 	h.Sum(p.Sum[:0])
 	return p
+}
+
+func (sh *Shared) nnPrecision() string {
+	if p := sh.Spec.NN.Precision; p != "" {
+		return p
+	}
+	return nn.Float32
+}
+
+func (sh *Shared) nnBNEval() string {
+	if b := sh.Spec.NN.BNEval; b != "" {
+		return b
+	}
+	return "running"
 }

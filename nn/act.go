@@ -2,32 +2,63 @@ package nn
 
 import "math/rand/v2"
 
-// ReLU is y = max(x, 0), elementwise.
-type ReLU struct{ size int }
+// ReLU is y = max(x, 0), elementwise, split by samples among the net's
+// threads.
+type ReLU[T Float] struct {
+	size     int
+	e        *env[T]
+	x, y, dy []T
+	fwd, bwd func(item, thread int)
+}
 
 // Build implements Layer.
-func (l *ReLU) Build(in Shape, _ int) (Shape, error) { l.size = in.Size(); return in, nil }
+func (l *ReLU[T]) Build(in Shape, _ int, e *env[T]) (Shape, error) {
+	l.size, l.e = in.Size(), e
+	l.fwd = func(s, _ int) {
+		lo, hi := s*l.size, (s+1)*l.size
+		relu(l.x[lo:hi], l.y[lo:hi])
+	}
+	l.bwd = func(s, _ int) {
+		lo, hi := s*l.size, (s+1)*l.size
+		reluBack(l.y[lo:hi], l.dy[lo:hi], l.x[lo:hi])
+	}
+	return in, nil
+}
 
 // NumParams implements Layer.
-func (l *ReLU) NumParams() int { return 0 }
+func (l *ReLU[T]) NumParams() int { return 0 }
 
 // Init implements Layer.
-func (l *ReLU) Init([]float64, *rand.Rand) {}
+func (l *ReLU[T]) Init([]float64, *rand.Rand) {}
 
 // Forward implements Layer.
-func (l *ReLU) Forward(_, x, y []float64, n int) {
-	x, y = x[:n*l.size], y[:n*l.size]
+func (l *ReLU[T]) Forward(_, x, y []T, n int) {
+	l.x, l.y = x, y
+	l.e.each(n, l.fwd)
+	l.x, l.y = nil, nil
+}
+
+// Backward implements Layer.
+func (l *ReLU[T]) Backward(_, _, y, dy, _, dx []T, n int) {
+	if dx == nil {
+		return
+	}
+	l.y, l.dy, l.x = y, dy, dx // x holds dx during the loop
+	l.e.each(n, l.bwd)
+	l.x, l.y, l.dy = nil, nil, nil
+}
+
+// relu writes max(x, 0) into y.
+func relu[T Float](x, y []T) {
+	y = y[:len(x)]
 	for i, v := range x {
 		y[i] = max(v, 0)
 	}
 }
 
-// Backward implements Layer.
-func (l *ReLU) Backward(_, _, y, dy, _, dx []float64, n int) {
-	if dx == nil {
-		return
-	}
-	y, dy, dx = y[:n*l.size], dy[:n*l.size], dx[:n*l.size]
+// reluBack writes dy where y > 0, else 0, into dx.
+func reluBack[T Float](y, dy, dx []T) {
+	dy, dx = dy[:len(y)], dx[:len(y)]
 	for i, v := range y {
 		if v > 0 {
 			dx[i] = dy[i]
@@ -39,25 +70,25 @@ func (l *ReLU) Backward(_, _, y, dy, _, dx []float64, n int) {
 
 // Flatten reshapes C×H×W into a vector of C·H·W values (the data are already
 // contiguous in NCHW order: it copies).
-type Flatten struct{ size int }
+type Flatten[T Float] struct{ size int }
 
 // Build implements Layer.
-func (l *Flatten) Build(in Shape, _ int) (Shape, error) {
+func (l *Flatten[T]) Build(in Shape, _ int, _ *env[T]) (Shape, error) {
 	l.size = in.Size()
 	return Shape{l.size, 1, 1}, nil
 }
 
 // NumParams implements Layer.
-func (l *Flatten) NumParams() int { return 0 }
+func (l *Flatten[T]) NumParams() int { return 0 }
 
 // Init implements Layer.
-func (l *Flatten) Init([]float64, *rand.Rand) {}
+func (l *Flatten[T]) Init([]float64, *rand.Rand) {}
 
 // Forward implements Layer.
-func (l *Flatten) Forward(_, x, y []float64, n int) { copy(y[:n*l.size], x[:n*l.size]) }
+func (l *Flatten[T]) Forward(_, x, y []T, n int) { copy(y[:n*l.size], x[:n*l.size]) }
 
 // Backward implements Layer.
-func (l *Flatten) Backward(_, _, _, dy, _, dx []float64, n int) {
+func (l *Flatten[T]) Backward(_, _, _, dy, _, dx []T, n int) {
 	if dx != nil {
 		copy(dx[:n*l.size], dy[:n*l.size])
 	}

@@ -3,39 +3,50 @@ package nn
 import (
 	"fmt"
 	"math/rand/v2"
-
-	"gonum.org/v1/gonum/blas"
 )
 
+// colBudget is the most values of one im2col block: a chunk of images whose
+// patches are unrolled together into one GEMM (at least one image).
+const colBudget = 1 << 17
+
 // Conv2d is a 2-D convolution (cross-correlation, as in every framework) of
-// Cout filters of Cin×K×K with the given stride and zero padding, computed
-// per sample as im2col followed by one GEMM: Y = W · col(X) (+ b), with W of
+// Cout filters of Cin×K×K with the given stride and zero padding, with W of
 // Cout×(Cin·K·K) stored first in p, then b (Cout values) when Bias is set.
-type Conv2d struct {
+//
+// The images of a batch are taken in chunks of Chunk: the patches of a chunk
+// are unrolled side by side (im2col, Cin·K·K rows of Chunk·Ho·Wo columns) and
+// multiplied by W in one GEMM. Forward and the input gradient split the
+// chunks among the net's threads (each output value is one chain over
+// Cin·K·K, or over Cout, whatever the chunk); the weight gradient is one
+// chain over the images in order, continued across chunks (acc), on the
+// net's GEMM split by output tiles. Neither the chunk size nor the thread
+// count changes a bit.
+type Conv2d[T Float] struct {
 	Cout, K, Stride, Pad int
 	Bias                 bool
+	// Chunk is the number of images per GEMM (set by Build from colBudget
+	// when 0).
+	Chunk int
 
 	in, out Shape
-	ckk     int
-	col     []float64 // Cin·K·K × Ho·Wo
-	dcol    []float64
-	// cols keeps the patches of every sample of the last Forward for
-	// Backward when they fit in colCacheMax values (nil otherwise: Backward
-	// computes them again).
-	cols []float64
+	ckk, hw int
+	e       *env[T]
+	// per slot (one per thread): the patches of a chunk, their gradient,
+	// and the chunk's output or output gradient as Cout × Chunk·Ho·Wo
+	col, dcol, yc [][]T
+	// arguments of the parallel loops
+	p, x, y, dy, dx []T
+	n, first        int
+	fwd, bwd, dbias func(item, thread int)
 }
 
-// colCacheMax is the most values (8 bytes each) a convolution keeps to reuse
-// its forward im2col in the backward pass.
-const colCacheMax = 1 << 22
-
 // NewConv2d returns a convolution with cout filters of k×k, stride and pad.
-func NewConv2d(cout, k, stride, pad int, bias bool) *Conv2d {
-	return &Conv2d{Cout: cout, K: k, Stride: stride, Pad: pad, Bias: bias}
+func NewConv2d[T Float](cout, k, stride, pad int, bias bool) *Conv2d[T] {
+	return &Conv2d[T]{Cout: cout, K: k, Stride: stride, Pad: pad, Bias: bias}
 }
 
 // Build implements Layer.
-func (l *Conv2d) Build(in Shape, maxBatch int) (Shape, error) {
+func (l *Conv2d[T]) Build(in Shape, maxBatch int, e *env[T]) (Shape, error) {
 	if l.Cout < 1 || l.K < 1 || l.Stride < 1 || l.Pad < 0 {
 		return Shape{}, fmt.Errorf("nn: conv %d×%d stride %d pad %d to %d channels: bad geometry", l.K, l.K, l.Stride, l.Pad, l.Cout)
 	}
@@ -44,19 +55,26 @@ func (l *Conv2d) Build(in Shape, maxBatch int) (Shape, error) {
 	if ho < 1 || wo < 1 {
 		return Shape{}, fmt.Errorf("nn: conv %d×%d on input %v gives no output", l.K, l.K, in)
 	}
-	l.in, l.out = in, Shape{l.Cout, ho, wo}
-	l.ckk = in.C * l.K * l.K
-	l.col = make([]float64, l.ckk*ho*wo)
-	l.dcol = make([]float64, l.ckk*ho*wo)
-	l.cols = nil
-	if maxBatch*l.ckk*ho*wo <= colCacheMax {
-		l.cols = make([]float64, maxBatch*l.ckk*ho*wo)
+	l.in, l.out, l.e = in, Shape{l.Cout, ho, wo}, e
+	l.ckk, l.hw = in.C*l.K*l.K, ho*wo
+	if l.Chunk < 1 {
+		l.Chunk = max(1, colBudget/(l.ckk*l.hw))
 	}
+	// enough chunks for every thread
+	l.Chunk = max(1, min(l.Chunk, (maxBatch+e.threads()-1)/e.threads()))
+	ld := l.Chunk * l.hw
+	l.col, l.dcol, l.yc = nil, nil, nil
+	for range e.threads() {
+		l.col = append(l.col, make([]T, l.ckk*ld))
+		l.dcol = append(l.dcol, make([]T, l.ckk*ld))
+		l.yc = append(l.yc, make([]T, l.Cout*ld))
+	}
+	l.fwd, l.bwd, l.dbias = l.forwardChunk, l.backwardChunk, l.biasGrad
 	return l.out, nil
 }
 
 // NumParams implements Layer.
-func (l *Conv2d) NumParams() int {
+func (l *Conv2d[T]) NumParams() int {
 	if l.Bias {
 		return l.Cout*l.ckk + l.Cout
 	}
@@ -64,15 +82,16 @@ func (l *Conv2d) NumParams() int {
 }
 
 // Init implements Layer.
-func (l *Conv2d) Init(p []float64, r *rand.Rand) {
+func (l *Conv2d[T]) Init(p []float64, r *rand.Rand) {
 	kaiming(p[:l.Cout*l.ckk], l.ckk, r)
-	zero(p[l.Cout*l.ckk:])
+	clear(p[l.Cout*l.ckk:])
 }
 
-// im2col writes the patches of one sample x (Cin×H×W) into col: row
-// (c·K + i)·K + j, column oh·Wo + ow holds x[c, oh·S − P + i, ow·S − P + j]
-// (0 outside the image).
-func (l *Conv2d) im2col(x, col []float64) {
+// im2col writes the patches of one sample x (Cin×H×W) into the columns
+// off…off+Ho·Wo−1 of col (row stride ld): row (c·K + i)·K + j, column
+// off + oh·Wo + ow holds x[c, oh·S − P + i, ow·S − P + j] (0 outside the
+// image).
+func (l *Conv2d[T]) im2col(x, col []T, off, ld int) {
 	H, W, Ho, Wo := l.in.H, l.in.W, l.out.H, l.out.W
 	K, S, P := l.K, l.Stride, l.Pad
 	row := 0
@@ -80,15 +99,27 @@ func (l *Conv2d) im2col(x, col []float64) {
 		xc := x[c*H*W : (c+1)*H*W]
 		for i := 0; i < K; i++ {
 			for j := 0; j < K; j++ {
-				dst := col[row*Ho*Wo : (row+1)*Ho*Wo]
+				dst := col[row*ld+off : row*ld+off+Ho*Wo]
 				for oh := 0; oh < Ho; oh++ {
 					ih := oh*S - P + i
 					d := dst[oh*Wo : (oh+1)*Wo]
 					if ih < 0 || ih >= H {
-						zero(d)
+						clear(d)
 						continue
 					}
 					xr := xc[ih*W : (ih+1)*W]
+					if S == 1 {
+						// columns ow with 0 ≤ ow − P + j < W
+						lo, hi := max(0, P-j), min(Wo, W+P-j)
+						if lo >= hi {
+							clear(d)
+							continue
+						}
+						clear(d[:lo])
+						copy(d[lo:hi], xr[lo-P+j:hi-P+j])
+						clear(d[hi:])
+						continue
+					}
 					for ow := range d {
 						iw := ow*S - P + j
 						if iw >= 0 && iw < W {
@@ -104,9 +135,9 @@ func (l *Conv2d) im2col(x, col []float64) {
 	}
 }
 
-// col2im adds the patch gradients dcol back into dx (one sample, which the
-// caller zeroed): the adjoint of im2col.
-func (l *Conv2d) col2im(dcol, dx []float64) {
+// col2im adds the patch gradients in columns off…off+Ho·Wo−1 of dcol back
+// into dx (one sample, which the caller zeroed): the adjoint of im2col.
+func (l *Conv2d[T]) col2im(dcol []T, off, ld int, dx []T) {
 	H, W, Ho, Wo := l.in.H, l.in.W, l.out.H, l.out.W
 	K, S, P := l.K, l.Stride, l.Pad
 	row := 0
@@ -114,7 +145,7 @@ func (l *Conv2d) col2im(dcol, dx []float64) {
 		xc := dx[c*H*W : (c+1)*H*W]
 		for i := 0; i < K; i++ {
 			for j := 0; j < K; j++ {
-				src := dcol[row*Ho*Wo : (row+1)*Ho*Wo]
+				src := dcol[row*ld+off : row*ld+off+Ho*Wo]
 				for oh := 0; oh < Ho; oh++ {
 					ih := oh*S - P + i
 					if ih < 0 || ih >= H {
@@ -122,6 +153,16 @@ func (l *Conv2d) col2im(dcol, dx []float64) {
 					}
 					xr := xc[ih*W : (ih+1)*W]
 					s := src[oh*Wo : (oh+1)*Wo]
+					if S == 1 {
+						lo, hi := max(0, P-j), min(Wo, W+P-j)
+						if lo < hi {
+							xr := xr[lo-P+j : hi-P+j]
+							for ow, v := range s[lo:hi] {
+								xr[ow] += v
+							}
+						}
+						continue
+					}
 					for ow, v := range s {
 						iw := ow*S - P + j
 						if iw >= 0 && iw < W {
@@ -135,66 +176,102 @@ func (l *Conv2d) col2im(dcol, dx []float64) {
 	}
 }
 
-// sampleCol is the im2col buffer of sample s.
-func (l *Conv2d) sampleCol(s int) []float64 {
-	if l.cols == nil {
-		return l.col
-	}
-	n := len(l.col)
-	return l.cols[s*n : (s+1)*n]
+// chunk returns the images [lo, hi) of chunk c of a batch of l.n.
+func (l *Conv2d[T]) chunk(c int) (lo, hi int) {
+	lo = c * l.Chunk
+	return lo, min(lo+l.Chunk, l.n)
 }
 
-// Forward implements Layer.
-func (l *Conv2d) Forward(p, x, y []float64, n int) {
-	insz, outsz, hw := l.in.Size(), l.out.Size(), l.out.H*l.out.W
-	w := p[:l.Cout*l.ckk]
-	for s := 0; s < n; s++ {
-		ys := y[s*outsz : (s+1)*outsz]
-		col := l.sampleCol(s)
-		l.im2col(x[s*insz:(s+1)*insz], col)
-		gemm(blas.NoTrans, blas.NoTrans, l.Cout, hw, l.ckk, 1, w, l.ckk, col, hw, 0, ys, hw)
-		if l.Bias {
-			b := p[l.Cout*l.ckk:]
-			for c := 0; c < l.Cout; c++ {
-				yc := ys[c*hw : (c+1)*hw]
-				for i := range yc {
-					yc[i] += b[c]
+func (l *Conv2d[T]) chunks(n int) int { return (n + l.Chunk - 1) / l.Chunk }
+
+// forwardChunk computes the outputs of chunk c on thread t.
+func (l *Conv2d[T]) forwardChunk(c, t int) {
+	lo, hi := l.chunk(c)
+	insz, outsz, hw := l.in.Size(), l.out.Size(), l.hw
+	ld := (hi - lo) * hw
+	col, yc := l.col[t], l.yc[t]
+	for s := lo; s < hi; s++ {
+		l.im2col(l.x[s*insz:(s+1)*insz], col, (s-lo)*hw, ld)
+	}
+	l.e.serial[t].gemm(false, false, l.Cout, ld, l.ckk, l.p, l.ckk, col, ld, false, yc, ld)
+	for s := lo; s < hi; s++ {
+		for o := 0; o < l.Cout; o++ {
+			dst := l.y[s*outsz+o*hw : s*outsz+(o+1)*hw]
+			copy(dst, yc[o*ld+(s-lo)*hw:])
+			if l.Bias {
+				b := l.p[l.Cout*l.ckk+o]
+				for i := range dst {
+					dst[i] += b
 				}
 			}
 		}
 	}
 }
 
+// Forward implements Layer.
+func (l *Conv2d[T]) Forward(p, x, y []T, n int) {
+	l.p, l.x, l.y, l.n = p, x, y, n
+	l.e.each(l.chunks(n), l.fwd)
+	l.p, l.x, l.y = nil, nil, nil
+}
+
+// backwardChunk unrolls chunk first+j into slot j (its patches in col, its
+// output gradient in yc) and, unless dx is nil, computes the chunk's input
+// gradient.
+func (l *Conv2d[T]) backwardChunk(j, _ int) {
+	lo, hi := l.chunk(l.first + j)
+	insz, outsz, hw := l.in.Size(), l.out.Size(), l.hw
+	ld := (hi - lo) * hw
+	col, yc := l.col[j], l.yc[j]
+	for s := lo; s < hi; s++ {
+		l.im2col(l.x[s*insz:(s+1)*insz], col, (s-lo)*hw, ld)
+		for o := 0; o < l.Cout; o++ {
+			copy(yc[o*ld+(s-lo)*hw:o*ld+(s-lo+1)*hw], l.dy[s*outsz+o*hw:])
+		}
+	}
+	if l.dx == nil {
+		return
+	}
+	dcol := l.dcol[j]
+	l.e.serial[j].gemm(true, false, l.ckk, ld, l.Cout, l.p, l.ckk, yc, ld, false, dcol, ld)
+	for s := lo; s < hi; s++ {
+		dxs := l.dx[s*insz : (s+1)*insz]
+		clear(dxs)
+		l.col2im(dcol, (s-lo)*hw, ld, dxs)
+	}
+}
+
+// biasGrad sums the output gradient of channel o over the images in order.
+func (l *Conv2d[T]) biasGrad(o, _ int) {
+	outsz, hw := l.out.Size(), l.hw
+	var sum T
+	for s := 0; s < l.n; s++ {
+		for _, v := range l.dy[s*outsz+o*hw : s*outsz+(o+1)*hw] {
+			sum += v
+		}
+	}
+	l.dx[l.Cout*l.ckk+o] = sum // dx holds dp during the loop
+}
+
 // Backward implements Layer.
-func (l *Conv2d) Backward(p, x, _, dy, dp, dx []float64, n int) {
-	insz, outsz, hw := l.in.Size(), l.out.Size(), l.out.H*l.out.W
-	w := p[:l.Cout*l.ckk]
+func (l *Conv2d[T]) Backward(p, x, _, dy, dp, dx []T, n int) {
+	l.p, l.x, l.dy, l.dx, l.n = p, x, dy, dx, n
 	dw := dp[:l.Cout*l.ckk]
-	zero(dw)
-	var db []float64
+	nc, slots := l.chunks(n), len(l.col)
+	for first := 0; first < nc; first += slots {
+		k := min(slots, nc-first)
+		l.first = first
+		l.e.each(k, l.bwd)
+		// the weight gradient: the chunks' images in order, one chain
+		for j := 0; j < k; j++ {
+			lo, hi := l.chunk(first + j)
+			ld := (hi - lo) * l.hw
+			l.e.gemm.gemm(false, true, l.Cout, l.ckk, ld, l.yc[j], ld, l.col[j], ld, first+j > 0, dw, l.ckk)
+		}
+	}
 	if l.Bias {
-		db = dp[l.Cout*l.ckk:]
-		zero(db)
+		l.dx = dp
+		l.e.each(l.Cout, l.dbias)
 	}
-	for s := 0; s < n; s++ {
-		dys := dy[s*outsz : (s+1)*outsz]
-		col := l.sampleCol(s)
-		if l.cols == nil {
-			l.im2col(x[s*insz:(s+1)*insz], col)
-		}
-		gemm(blas.NoTrans, blas.Trans, l.Cout, l.ckk, hw, 1, dys, hw, col, hw, 1, dw, l.ckk)
-		for c := 0; c < l.Cout && db != nil; c++ {
-			sum := 0.0
-			for _, v := range dys[c*hw : (c+1)*hw] {
-				sum += v
-			}
-			db[c] += sum
-		}
-		if dx != nil {
-			gemm(blas.Trans, blas.NoTrans, l.ckk, hw, l.Cout, 1, w, l.ckk, dys, hw, 0, l.dcol, hw)
-			dxs := dx[s*insz : (s+1)*insz]
-			zero(dxs)
-			l.col2im(l.dcol, dxs)
-		}
-	}
+	l.p, l.x, l.dy, l.dx = nil, nil, nil, nil
 }

@@ -12,8 +12,8 @@ const (
 	ModelResNet20 = "resnet20"
 )
 
-// New builds a model by name for inputs of shape in with classes outputs and
-// batches of up to maxBatch samples:
+// NewOf builds a model by name, computing in T on threads threads, for inputs
+// of shape in with classes outputs and batches of up to maxBatch samples:
 //
 //   - "mlp": dense layers of the given hidden widths with ReLU between them,
 //     then a dense layer to the classes (no hidden layer: softmax regression);
@@ -25,42 +25,42 @@ const (
 //     of stages 2 and 3 has stride 2 and an option-A shortcut), global
 //     average pooling, dense classes (272 474 parameters for 3×32×32 and 10
 //     classes). Convolutions have no bias (batch norm follows each).
-func New(model string, in Shape, classes, maxBatch int, widths []int) (*Net, error) {
-	var layers []Layer
+func NewOf[T Float](model string, in Shape, classes, maxBatch int, widths []int, threads int) (*Net[T], error) {
+	var layers []Layer[T]
 	switch model {
 	case ModelMLP:
 		for _, w := range widths {
 			if w < 1 {
 				return nil, fmt.Errorf("nn: mlp width %d must be positive", w)
 			}
-			layers = append(layers, NewDense(w), &ReLU{})
+			layers = append(layers, NewDense[T](w), &ReLU[T]{})
 		}
-		layers = append(layers, NewDense(classes))
+		layers = append(layers, NewDense[T](classes))
 	case ModelLeNet:
-		layers = []Layer{
-			NewConv2d(6, 5, 1, 2, true), &ReLU{}, NewMaxPool2d(2),
-			NewConv2d(16, 5, 1, 0, true), &ReLU{}, NewMaxPool2d(2),
-			&Flatten{}, NewDense(120), &ReLU{}, NewDense(84), &ReLU{}, NewDense(classes),
+		layers = []Layer[T]{
+			NewConv2d[T](6, 5, 1, 2, true), &ReLU[T]{}, NewMaxPool2d[T](2),
+			NewConv2d[T](16, 5, 1, 0, true), &ReLU[T]{}, NewMaxPool2d[T](2),
+			&Flatten[T]{}, NewDense[T](120), &ReLU[T]{}, NewDense[T](84), &ReLU[T]{}, NewDense[T](classes),
 		}
 	case ModelResNet20:
-		layers = []Layer{NewConv2d(16, 3, 1, 1, false), &BatchNorm2d{}, &ReLU{}}
+		layers = []Layer[T]{NewConv2d[T](16, 3, 1, 1, false), &BatchNorm2d[T]{}, &ReLU[T]{}}
 		for stage, ch := range []int{16, 32, 64} {
 			for b := 0; b < 3; b++ {
 				stride := 1
 				if stage > 0 && b == 0 {
 					stride = 2
 				}
-				layers = append(layers, NewBasicBlock(ch, stride))
+				layers = append(layers, NewBasicBlock[T](ch, stride))
 			}
 		}
-		layers = append(layers, &GlobalAvgPool{}, NewDense(classes))
+		layers = append(layers, &GlobalAvgPool[T]{}, NewDense[T](classes))
 	default:
 		return nil, fmt.Errorf("nn: unknown model %q (want %s, %s or %s)", model, ModelMLP, ModelLeNet, ModelResNet20)
 	}
 	if model != ModelMLP && len(widths) > 0 {
 		return nil, fmt.Errorf("nn: widths apply to the mlp only, not %s", model)
 	}
-	return NewNet(in, classes, maxBatch, layers...)
+	return NewNet(in, classes, maxBatch, threads, layers...)
 }
 
 // BasicBlock is the residual block of ResNet for CIFAR (He et al. 2016 §4.2):
@@ -68,45 +68,45 @@ func New(model string, in Shape, classes, maxBatch int, widths []int) (*Net, err
 // is the identity, or, when the stride is 2 or the channels change, option A:
 // x subsampled by taking every other row and column and padded with zero
 // channels, (Cout − Cin)/2 on each side (as the authors' PyTorch code).
-type BasicBlock struct {
+type BasicBlock[T Float] struct {
 	Cout, Stride int
 
-	conv1, conv2 *Conv2d
-	bn1, bn2     *BatchNorm2d
-	relu         ReLU
+	conv1, conv2 *Conv2d[T]
+	bn1, bn2     *BatchNorm2d[T]
+	relu         ReLU[T]
 	in, out      Shape
 	n1, n2, n3   int // parameter counts of conv1, bn1, conv2 (bn2 follows)
 	// activations: a1 = conv1 x, a2 = bn1 a1, a3 = relu a2, a4 = conv2 a3,
 	// a5 = bn2 a4; y = relu(a5 + shortcut x). d* hold their gradients.
-	a1, a2, a3, a4, a5 []float64
-	d1, d2, d3, d4     []float64
+	a1, a2, a3, a4, a5 []T
+	d1, d2, d3, d4     []T
 	padLo              int
 }
 
 // NewBasicBlock returns a basic block to cout channels with the given stride
 // of its first convolution.
-func NewBasicBlock(cout, stride int) *BasicBlock {
-	return &BasicBlock{Cout: cout, Stride: stride}
+func NewBasicBlock[T Float](cout, stride int) *BasicBlock[T] {
+	return &BasicBlock[T]{Cout: cout, Stride: stride}
 }
 
 // Build implements Layer.
-func (b *BasicBlock) Build(in Shape, maxBatch int) (Shape, error) {
+func (b *BasicBlock[T]) Build(in Shape, maxBatch int, e *env[T]) (Shape, error) {
 	b.in = in
-	b.conv1 = NewConv2d(b.Cout, 3, b.Stride, 1, false)
-	b.conv2 = NewConv2d(b.Cout, 3, 1, 1, false)
-	b.bn1, b.bn2 = &BatchNorm2d{}, &BatchNorm2d{}
-	s, err := b.conv1.Build(in, maxBatch)
+	b.conv1 = NewConv2d[T](b.Cout, 3, b.Stride, 1, false)
+	b.conv2 = NewConv2d[T](b.Cout, 3, 1, 1, false)
+	b.bn1, b.bn2 = &BatchNorm2d[T]{}, &BatchNorm2d[T]{}
+	s, err := b.conv1.Build(in, maxBatch, e)
 	if err != nil {
 		return Shape{}, err
 	}
-	if _, err := b.bn1.Build(s, maxBatch); err != nil {
+	if _, err := b.bn1.Build(s, maxBatch, e); err != nil {
 		return Shape{}, err
 	}
-	b.relu.Build(s, maxBatch)
-	if _, err := b.conv2.Build(s, maxBatch); err != nil {
+	b.relu.Build(s, maxBatch, e)
+	if _, err := b.conv2.Build(s, maxBatch, e); err != nil {
 		return Shape{}, err
 	}
-	b.bn2.Build(s, maxBatch)
+	b.bn2.Build(s, maxBatch, e)
 	b.out = s
 	if b.Cout < in.C || (b.Cout-in.C)%2 != 0 {
 		return Shape{}, fmt.Errorf("nn: basic block %d→%d channels: option A needs Cout ≥ Cin with an even difference", in.C, b.Cout)
@@ -117,23 +117,27 @@ func (b *BasicBlock) Build(in Shape, maxBatch int) (Shape, error) {
 	b.padLo = (b.Cout - in.C) / 2
 	b.n1, b.n2, b.n3 = b.conv1.NumParams(), b.bn1.NumParams(), b.conv2.NumParams()
 	sz := maxBatch * s.Size()
-	for _, p := range []*[]float64{&b.a1, &b.a2, &b.a3, &b.a4, &b.a5, &b.d1, &b.d2, &b.d3, &b.d4} {
-		*p = make([]float64, sz)
+	for _, p := range []*[]T{&b.a1, &b.a2, &b.a3, &b.a4, &b.a5, &b.d1, &b.d2, &b.d3, &b.d4} {
+		*p = make([]T, sz)
 	}
 	return s, nil
 }
 
 // NumParams implements Layer.
-func (b *BasicBlock) NumParams() int { return b.n1 + b.n2 + b.n3 + b.bn2.NumParams() }
+func (b *BasicBlock[T]) NumParams() int { return b.n1 + b.n2 + b.n3 + b.bn2.NumParams() }
 
-func (b *BasicBlock) split(p []float64) (c1, n1, c2, n2 []float64) {
-	o1, o2, o3 := b.n1, b.n1+b.n2, b.n1+b.n2+b.n3
+// split cuts a block's parameters (or their gradient) into those of conv1,
+// bn1, conv2 and bn2.
+func split[T any](b interface{ counts() (int, int, int) }, p []T) (c1, n1, c2, n2 []T) {
+	o1, o2, o3 := b.counts()
 	return p[:o1], p[o1:o2], p[o2:o3], p[o3:]
 }
 
+func (b *BasicBlock[T]) counts() (int, int, int) { return b.n1, b.n1 + b.n2, b.n1 + b.n2 + b.n3 }
+
 // Init implements Layer.
-func (b *BasicBlock) Init(p []float64, r *rand.Rand) {
-	c1, n1, c2, n2 := b.split(p)
+func (b *BasicBlock[T]) Init(p []float64, r *rand.Rand) {
+	c1, n1, c2, n2 := split(b, p)
 	b.conv1.Init(c1, r)
 	b.bn1.Init(n1, r)
 	b.conv2.Init(c2, r)
@@ -141,11 +145,11 @@ func (b *BasicBlock) Init(p []float64, r *rand.Rand) {
 }
 
 // identity reports whether the shortcut is the identity.
-func (b *BasicBlock) identity() bool { return b.Stride == 1 && b.in.C == b.Cout }
+func (b *BasicBlock[T]) identity() bool { return b.Stride == 1 && b.in.C == b.Cout }
 
 // Forward implements Layer.
-func (b *BasicBlock) Forward(p, x, y []float64, n int) {
-	c1, n1, c2, n2 := b.split(p)
+func (b *BasicBlock[T]) Forward(p, x, y []T, n int) {
+	c1, n1, c2, n2 := split(b, p)
 	b.conv1.Forward(c1, x, b.a1, n)
 	b.bn1.Forward(n1, b.a1, b.a2, n)
 	b.relu.Forward(nil, b.a2, b.a3, n)
@@ -178,9 +182,9 @@ func (b *BasicBlock) Forward(p, x, y []float64, n int) {
 }
 
 // Backward implements Layer.
-func (b *BasicBlock) Backward(p, x, y, dy, dp, dx []float64, n int) {
-	c1, n1, c2, n2 := b.split(p)
-	g1, gn1, g2, gn2 := b.split(dp)
+func (b *BasicBlock[T]) Backward(p, x, y, dy, dp, dx []T, n int) {
+	c1, n1, c2, n2 := split(b, p)
+	g1, gn1, g2, gn2 := split(b, dp)
 	osz := b.out.Size()
 	// dz = dy·[y > 0] is the gradient at a5 and at the shortcut's output.
 	dz := b.d4

@@ -55,10 +55,10 @@ func randVec(n int, r *rand.Rand) []float64 {
 
 // checkLayer checks Backward of l against central differences of the scalar
 // L = Σ w ⊙ Forward(p, x) for random p, x and weights w.
-func checkLayer(t *testing.T, name string, l Layer, in Shape, n int) {
+func checkLayer(t *testing.T, name string, l Layer[float64], in Shape, n int) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(7, uint64(len(name))))
-	out, err := l.Build(in, n)
+	out, err := l.Build(in, n, newEnv[float64](1))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -96,18 +96,18 @@ func checkLayer(t *testing.T, name string, l Layer, in Shape, n int) {
 }
 
 func TestLayersAgainstFiniteDifferences(t *testing.T) {
-	checkLayer(t, "dense", NewDense(5), Shape{7, 1, 1}, 3)
-	checkLayer(t, "dense-on-image", NewDense(4), Shape{2, 3, 3}, 2)
-	checkLayer(t, "relu", &ReLU{}, Shape{3, 4, 4}, 2)
-	checkLayer(t, "flatten", &Flatten{}, Shape{3, 2, 2}, 2)
-	checkLayer(t, "conv3x3", NewConv2d(4, 3, 1, 1, true), Shape{3, 6, 5}, 2)
-	checkLayer(t, "conv5x5", NewConv2d(2, 5, 1, 0, true), Shape{2, 7, 7}, 2)
-	checkLayer(t, "conv-stride2", NewConv2d(3, 3, 2, 1, false), Shape{2, 7, 6}, 2)
-	checkLayer(t, "maxpool", NewMaxPool2d(2), Shape{2, 5, 4}, 3)
-	checkLayer(t, "avgpool", &GlobalAvgPool{}, Shape{3, 3, 4}, 2)
-	checkLayer(t, "batchnorm", &BatchNorm2d{}, Shape{3, 3, 2}, 4)
-	checkLayer(t, "block-identity", NewBasicBlock(4, 1), Shape{4, 4, 4}, 3)
-	checkLayer(t, "block-optionA", NewBasicBlock(8, 2), Shape{4, 6, 6}, 3)
+	checkLayer(t, "dense", NewDense[float64](5), Shape{7, 1, 1}, 3)
+	checkLayer(t, "dense-on-image", NewDense[float64](4), Shape{2, 3, 3}, 2)
+	checkLayer(t, "relu", &ReLU[float64]{}, Shape{3, 4, 4}, 2)
+	checkLayer(t, "flatten", &Flatten[float64]{}, Shape{3, 2, 2}, 2)
+	checkLayer(t, "conv3x3", NewConv2d[float64](4, 3, 1, 1, true), Shape{3, 6, 5}, 2)
+	checkLayer(t, "conv5x5", NewConv2d[float64](2, 5, 1, 0, true), Shape{2, 7, 7}, 2)
+	checkLayer(t, "conv-stride2", NewConv2d[float64](3, 3, 2, 1, false), Shape{2, 7, 6}, 2)
+	checkLayer(t, "maxpool", NewMaxPool2d[float64](2), Shape{2, 5, 4}, 3)
+	checkLayer(t, "avgpool", &GlobalAvgPool[float64]{}, Shape{3, 3, 4}, 2)
+	checkLayer(t, "batchnorm", &BatchNorm2d[float64]{}, Shape{3, 3, 2}, 4)
+	checkLayer(t, "block-identity", NewBasicBlock[float64](4, 1), Shape{4, 4, 4}, 3)
+	checkLayer(t, "block-optionA", NewBasicBlock[float64](8, 2), Shape{4, 6, 6}, 3)
 }
 
 // naiveConv is the textbook seven-loop convolution, written independently of
@@ -149,8 +149,8 @@ func TestConvMatchesNaive(t *testing.T) {
 		cout, k, stride, pad int
 		bias                 bool
 	}{{Shape{3, 8, 7}, 5, 3, 1, 1, true}, {Shape{1, 28, 28}, 6, 5, 1, 2, true}, {Shape{4, 9, 9}, 2, 3, 2, 1, false}} {
-		l := NewConv2d(tc.cout, tc.k, tc.stride, tc.pad, tc.bias)
-		out, err := l.Build(tc.in, 2)
+		l := NewConv2d[float64](tc.cout, tc.k, tc.stride, tc.pad, tc.bias)
+		out, err := l.Build(tc.in, 2, newEnv[float64](1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,8 +171,8 @@ func TestConvMatchesNaive(t *testing.T) {
 }
 
 func TestMaxPoolAndBatchNormByHand(t *testing.T) {
-	l := NewMaxPool2d(2)
-	if _, err := l.Build(Shape{1, 2, 4}, 1); err != nil {
+	l := NewMaxPool2d[float64](2)
+	if _, err := l.Build(Shape{1, 2, 4}, 1, newEnv[float64](1)); err != nil {
 		t.Fatal(err)
 	}
 	x := []float64{1, 5, 2, 2, 3, -1, 2, 0}
@@ -187,8 +187,8 @@ func TestMaxPoolAndBatchNormByHand(t *testing.T) {
 	if want := []float64{0, 10, 20, 0, 0, 0, 0, 0}; !equal(dx, want) {
 		t.Fatalf("max pool dx = %v, want %v", dx, want)
 	}
-	bn := &BatchNorm2d{}
-	bn.Build(Shape{1, 1, 2}, 2)
+	bn := &BatchNorm2d[float64]{}
+	bn.Build(Shape{1, 1, 2}, 2, newEnv[float64](1))
 	p := []float64{2, 1} // γ = 2, β = 1
 	yb := make([]float64, 4)
 	bn.Forward(p, []float64{1, 2, 3, 6}, yb, 2) // mean 3, variance 3.5
@@ -236,7 +236,7 @@ func TestSoftmaxCrossEntropyByHand(t *testing.T) {
 // Loss on random coordinates.
 func checkModel(t *testing.T, model string, in Shape, widths []int, nb, ncoords int) {
 	t.Helper()
-	net, err := New(model, in, 10, nb, widths)
+	net, err := NewOf[float64](model, in, 10, nb, widths, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +277,7 @@ func TestParameterCounts(t *testing.T) {
 		// 432+32 (stem) + 3·4672 + (13952 + 2·18560) + (55552 + 2·73984) + 650
 		{ModelResNet20, Shape{3, 32, 32}, nil, 269722},
 	} {
-		net, err := New(tc.model, tc.in, 10, 1, tc.w)
+		net, err := NewOf[float64](tc.model, tc.in, 10, 1, tc.w, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -288,7 +288,7 @@ func TestParameterCounts(t *testing.T) {
 }
 
 func TestKaimingInitStatistics(t *testing.T) {
-	net, err := New(ModelMLP, Shape{1, 28, 28}, 10, 1, []int{200})
+	net, err := NewOf[float64](ModelMLP, Shape{1, 28, 28}, 10, 1, []int{200}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,13 +313,13 @@ func TestKaimingInitStatistics(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	if _, err := New("vgg", Shape{1, 28, 28}, 10, 1, nil); err == nil {
+	if _, err := NewOf[float64]("vgg", Shape{1, 28, 28}, 10, 1, nil, 1); err == nil {
 		t.Error("unknown model accepted")
 	}
-	if _, err := New(ModelLeNet, Shape{1, 4, 4}, 10, 1, nil); err == nil {
+	if _, err := NewOf[float64](ModelLeNet, Shape{1, 4, 4}, 10, 1, nil, 1); err == nil {
 		t.Error("lenet on 4×4 accepted")
 	}
-	if _, err := New(ModelLeNet, Shape{1, 28, 28}, 10, 1, []int{3}); err == nil {
+	if _, err := NewOf[float64](ModelLeNet, Shape{1, 28, 28}, 10, 1, []int{3}, 1); err == nil {
 		t.Error("widths accepted for lenet")
 	}
 }
@@ -352,7 +352,7 @@ func TestGemmMatchesNaive(t *testing.T) {
 						want[i*n+j] = 1.5*s + 0.5*c[i*n+j]
 					}
 				}
-				gemm(ta, tb, m, n, k, 1.5, a, lda, b, ldb, 0.5, c, n)
+				gemm64(ta, tb, m, n, k, 1.5, a, lda, b, ldb, 0.5, c, n)
 				for i := range c {
 					if math.Abs(c[i]-want[i]) > 1e-12*(1+math.Abs(want[i])) {
 						t.Fatalf("%v %v %d×%d×%d: c[%d] = %v, naive %v", ta, tb, m, n, k, i, c[i], want[i])
@@ -373,7 +373,7 @@ func TestLossGradDoesNotAllocate(t *testing.T) {
 		if tc.model == ModelMLP {
 			w = []int{300, 100}
 		}
-		net, err := New(tc.model, tc.in, 10, 8, w)
+		net, err := NewOf[float64](tc.model, tc.in, 10, 8, w, 1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,19 +23,28 @@ type Evaluator interface {
 // NN is one client's loss for a neural network: f_i(x) = mean softmax
 // cross-entropy over the images of the shard, x the flat parameter vector.
 //
-// Batch normalisation uses batch statistics (see package nn), so a full pass
-// (Value, Grad, Evaluate) is defined over consecutive chunks of Chunk images
-// of the shard in shard order, the last one shorter: f_i = Σ_c (n_c/m)·loss_c.
-// For networks without batch norm this is exactly the mean over the shard;
-// with batch norm it is a deterministic function of x whose gradient is the
-// weighted sum of the chunk gradients. A full pass costs m/Chunk forward and
-// backward passes of the network.
+// The network computes in its own precision (float32 by default): x is
+// rounded into its parameters once per call and the gradient accumulated back
+// into float64.
+//
+// MinibatchGrad is a training step: batch norm normalises with the
+// minibatch's statistics and updates the rank's running statistics (Stats,
+// per rank, never part of x). A full pass (Value, Grad, Evaluate) runs over
+// consecutive chunks of Chunk images of the shard in shard order, the last
+// one shorter, f_i = Σ_c (n_c/m)·loss_c, in the mode set by SetFullMode:
+// nn.Eval (the default) normalises with the running statistics given to
+// SetEvalStats (the rank's own until then), so f_i is the mean loss over the
+// shard of a fixed network and ∇f_i its exact gradient, chunking aside;
+// nn.Batch normalises each chunk with its own statistics, a deterministic
+// function of x whose gradient is the weighted sum of the chunk gradients.
+// Without batch norm both are the mean over the shard. A full pass costs
+// m/Chunk forward and backward passes of the network.
 //
 // Value computes the gradient too and keeps it for a following Grad at the
 // same x (the driver asks for both when it records a row). MinibatchGrad
 // takes at most Chunk images. An NN is not safe for concurrent use.
 type NN struct {
-	net   *nn.Net
+	net   nn.Network
 	data  *datasets.Images
 	rows  []int32 // the shard: indices into data
 	chunk int
@@ -45,16 +54,20 @@ type NN struct {
 
 	idx    []int32
 	labels []int32
-	tmp    []float64
-	cacheX []float64
-	cacheG []float64
-	cacheF float64
-	cached bool
+	// full: the batch-norm mode of full passes; eval: the running
+	// statistics they use (nil: the rank's own); own: the rank's, kept aside
+	// during a full pass
+	full      nn.Mode
+	eval, own []float64
+	cacheX    []float64
+	cacheG    []float64
+	cacheF    float64
+	cached    bool
 }
 
 // NewNN returns the objective of net over the images rows of data. The net's
 // MaxBatch is the chunk of full passes and the largest minibatch.
-func NewNN(net *nn.Net, data *datasets.Images, rows []int32) (*NN, error) {
+func NewNN(net nn.Network, data *datasets.Images, rows []int32) (*NN, error) {
 	in := net.InShape()
 	switch {
 	case in.C != data.C || in.H != data.H || in.W != data.W:
@@ -65,10 +78,27 @@ func NewNN(net *nn.Net, data *datasets.Images, rows []int32) (*NN, error) {
 		return nil, fmt.Errorf("nn objective: empty shard of %s", data.Source)
 	}
 	d, b := net.Dim(), net.MaxBatch()
-	return &NN{net: net, data: data, rows: rows, chunk: b,
-		idx: make([]int32, b), labels: make([]int32, b),
-		tmp: make([]float64, d), cacheX: make([]float64, d), cacheG: make([]float64, d)}, nil
+	return &NN{net: net, data: data, rows: rows, chunk: b, full: nn.Eval,
+		idx: make([]int32, b), labels: make([]int32, b), own: make([]float64, len(net.Stats())),
+		cacheX: make([]float64, d), cacheG: make([]float64, d)}, nil
 }
+
+// Stats is the rank's batch-norm running statistics (nn.Net.Stats), its
+// state beside x: updated by every MinibatchGrad, restored from checkpoints
+// by writing into it. Empty without batch norm.
+func (o *NN) Stats() []float64 { return o.net.Stats() }
+
+// SetFullMode sets the batch-norm mode of full passes: nn.Eval (running
+// statistics, the default) or nn.Batch (each chunk's own statistics).
+func (o *NN) SetFullMode(m nn.Mode) { o.full, o.cached = m, false }
+
+// SetEvalStats sets the running statistics that full passes in nn.Eval mode
+// use (rank 0's, broadcast at every metric row); nil: the rank's own. The
+// slice is read at every pass, not copied.
+func (o *NN) SetEvalStats(s []float64) { o.eval, o.cached = s, false }
+
+// Network is the objective's network.
+func (o *NN) Network() nn.Network { return o.net }
 
 // SetTest attaches a test set (the images rows of test) that Evaluate scores.
 func (o *NN) SetTest(test *datasets.Images, rows []int32) { o.test, o.testRows = test, rows }
@@ -90,6 +120,15 @@ func (o *NN) pass(x, grad []float64, data *datasets.Images, rows []int32) (float
 	if grad != nil {
 		clear(grad)
 	}
+	o.net.Load(x)
+	o.net.SetMode(o.full)
+	stats := o.net.Stats()
+	if o.full == nn.Eval && o.eval != nil {
+		copy(o.own, stats)
+		copy(stats, o.eval)
+		defer copy(stats, o.own)
+	}
+	defer o.net.SetMode(nn.Train)
 	loss, correct := 0.0, 0
 	for lo := 0; lo < m; lo += o.chunk {
 		hi := min(lo+o.chunk, m)
@@ -99,12 +138,10 @@ func (o *NN) pass(x, grad []float64, data *datasets.Images, rows []int32) (float
 		var l float64
 		var c int
 		if grad != nil {
-			l, c = o.net.LossGrad(x, o.tmp, o.labels[:n], n)
-			for j, g := range o.tmp {
-				grad[j] += w * g
-			}
+			l, c = o.net.LossGrad(o.labels[:n], n)
+			o.net.AddGrad(grad, w)
 		} else {
-			l, c = o.net.Loss(x, o.labels[:n], n)
+			l, c = o.net.Loss(o.labels[:n], n)
 		}
 		loss += w * l
 		correct += c
@@ -139,7 +176,8 @@ func sameBits(a, b []float64) bool {
 }
 
 // MinibatchGrad implements Objective: the gradient of the mean loss over the
-// shard rows batch (at most Chunk of them, one forward and backward pass).
+// shard rows batch (at most Chunk of them, one forward and backward pass in
+// training mode, which updates the running statistics).
 func (o *NN) MinibatchGrad(dst, x []float64, batch []int32) {
 	n := len(batch)
 	if n > o.chunk {
@@ -149,7 +187,10 @@ func (o *NN) MinibatchGrad(dst, x []float64, batch []int32) {
 		o.idx[k] = o.rows[b]
 	}
 	o.data.Fill(o.net.Input(), o.labels, o.idx[:n])
-	o.net.LossGrad(x, dst, o.labels[:n], n)
+	o.net.Load(x)
+	o.net.LossGrad(o.labels[:n], n)
+	o.net.Grad(dst)
+	o.cached = false // the running statistics moved
 }
 
 // Smoothness implements Objective: it returns ErrNoSmoothness.

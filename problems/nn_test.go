@@ -29,7 +29,7 @@ func tinyNN(t *testing.T, model string, chunk int) (*NN, []float64, *datasets.Im
 	if model == nn.ModelMLP {
 		widths = []int{6}
 	}
-	net, err := nn.New(model, nn.Shape{C: 1, H: 4, W: 4}, 3, chunk, widths)
+	net, err := nn.New(model, nn.Float64, nn.Shape{C: 1, H: 4, W: 4}, 3, chunk, widths, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,12 +46,13 @@ func tinyNN(t *testing.T, model string, chunk int) (*NN, []float64, *datasets.Im
 
 func TestNNValueIsTheMeanOfPerImageLosses(t *testing.T) {
 	o, x, im := tinyNN(t, nn.ModelMLP, 4) // chunks of 4, 4, 2
-	one, _ := nn.New(nn.ModelMLP, nn.Shape{C: 1, H: 4, W: 4}, 3, 1, []int{6})
+	one, _ := nn.New(nn.ModelMLP, nn.Float64, nn.Shape{C: 1, H: 4, W: 4}, 3, 1, []int{6}, 1)
+	one.Load(x)
 	sum := 0.0
 	lab := make([]int32, 1)
 	for _, r := range o.rows {
 		im.Fill(one.Input(), lab, []int32{r})
-		l, _ := one.Loss(x, lab, 1)
+		l, _ := one.Loss(lab, 1)
 		sum += l
 	}
 	if got, want := o.Value(x), sum/10; math.Abs(got-want) > 1e-13*want {
@@ -62,7 +63,7 @@ func TestNNValueIsTheMeanOfPerImageLosses(t *testing.T) {
 	correct, tl := 0, 0.0
 	for r := int32(0); r < 6; r++ {
 		im.Fill(one.Input(), lab, []int32{r})
-		l, c := one.Loss(x, lab, 1)
+		l, c := one.Loss(lab, 1)
 		tl += l
 		correct += c
 	}
@@ -122,7 +123,7 @@ func TestNNMinibatchGradDoesNotAllocate(t *testing.T) {
 }
 
 func BenchmarkNNMinibatchLeNet(b *testing.B) {
-	net, _ := nn.New(nn.ModelLeNet, nn.Shape{C: 1, H: 28, W: 28}, 10, 128, nil)
+	net, _ := nn.New(nn.ModelLeNet, nn.Float32, nn.Shape{C: 1, H: 28, W: 28}, 10, 128, nil, 1)
 	im := &datasets.Images{N: 256, C: 1, H: 28, W: 28, Classes: 10, Mean: []float64{0.13}, Std: []float64{0.3},
 		Pixels: make([]uint8, 256*784), Labels: make([]uint8, 256)}
 	rows := make([]int32, 256)

@@ -130,7 +130,8 @@ func specFrom(cfg *config.Config, overwrite bool) driver.Spec {
 		CheckpointEvery: cfg.Run.CheckpointEvery, Resume: cfg.Run.Resume,
 		KFraction: a.KFraction,
 		NN: driver.NNSpec{Model: cfg.NN.Model, Widths: cfg.NN.Widths, Data: cfg.NN.Data, Path: cfg.NNPath(),
-			TrainSamples: cfg.NN.TrainSamples, TestSamples: cfg.NN.TestSamples, Chunk: cfg.NN.Chunk},
+			TrainSamples: cfg.NN.TrainSamples, TestSamples: cfg.NN.TestSamples, Chunk: cfg.NN.Chunk,
+			Precision: cfg.NN.Precision, BNEval: cfg.NN.BNEval, Threads: cfg.Run.Threads},
 	}
 }
 
