@@ -1,6 +1,11 @@
 package datasets
 
-import "fmt"
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+)
 
 // appendCIFARPython appends the images of one batch of CIFAR-10's python
 // version (cifar-10-batches-py/data_batch_1 …, test_batch): a pickled dict
@@ -65,4 +70,27 @@ func (im *Images) appendCIFARPython(name string, data []byte) error {
 	im.Pixels = append(im.Pixels, px...)
 	im.N += n
 	return nil
+}
+
+// EncodeCIFAR10Python writes labels and images (3072 bytes each) as one
+// batch of CIFAR-10's python version: a pickle (protocol 3) of the dict
+// {b'data': bytes, b'labels': [ints]} (plain bytes, not a NumPy array; for
+// tests and tools).
+func EncodeCIFAR10Python(w io.Writer, labels []uint8, pixels []uint8) error {
+	var b bytes.Buffer
+	b.Write([]byte{0x80, 3, '}', '('})
+	b.Write([]byte{'C', 4})
+	b.WriteString("data")
+	b.WriteByte('B')
+	binary.Write(&b, binary.LittleEndian, uint32(len(pixels)))
+	b.Write(pixels)
+	b.Write([]byte{'C', 6})
+	b.WriteString("labels")
+	b.Write([]byte{']', '('})
+	for _, l := range labels {
+		b.Write([]byte{'K', l})
+	}
+	b.Write([]byte{'e', 'u', '.'})
+	_, err := w.Write(b.Bytes())
+	return err
 }
