@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -88,5 +89,41 @@ func TestFig3Configs(t *testing.T) {
 				t.Errorf("%s: the python format's run differs from the binary format's", method)
 			}
 		}
+	}
+}
+
+// scripts/x_to_torch.py loads a LeNet run's /x_final into PyTorch (float64)
+// and scores the same 200 MNIST test images in the same chunks: its test
+// loss and accuracy match efmpi's last /eval row (efmpi's network computes
+// in float32: 1e-5 relative). The run uses input = "unit" and init_batch = 0.
+// Skipped without PyTorch (apt-get install python3-torch).
+func TestXToTorchMatchesEval(t *testing.T) {
+	py := testenv.PythonWithH5py(t)
+	if exec.Command(py, "-c", "import torch").Run() != nil {
+		t.Skip("no PyTorch (python3-torch)")
+	}
+	dir, mnist := t.TempDir(), testenv.MNISTDir(t)
+	cfg := filepath.Join(testenv.RepoRoot(), "configs", "nn", "lenet_mnist.toml")
+	out := filepath.Join(dir, "lenet.h5")
+	runCmd(t, dir, childEnv(), efmpiBin, "run", "-config", cfg, "-quiet", "-out", out, "-set", "nn.path="+mnist,
+		"-set", "nn.train_samples=500", "-set", "nn.test_samples=200", "-set", "run.iterations=4", "-set", "run.log_every=2",
+		"-set", "algorithm.batch=32", "-set", "algorithm.init_batch=0", "-set", "nn.input=unit", "-set", "nn.chunk=64")
+	f, err := hdf5io.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(f.EvalIteration)
+	loss, acc := f.Eval["test_loss"][n-1], f.Eval["test_accuracy"][n-1]
+	got, err := exec.Command(py, filepath.Join(testenv.RepoRoot(), "scripts", "x_to_torch.py"), out,
+		"--eval", mnist, "--test-samples", "200").CombinedOutput()
+	if err != nil {
+		t.Fatalf("x_to_torch.py: %v\n%s", err, got)
+	}
+	var tl, ta float64
+	if _, err := fmt.Sscanf(string(got), "test_loss %g test_accuracy %g", &tl, &ta); err != nil {
+		t.Fatalf("x_to_torch.py printed %q", got)
+	}
+	if math.Abs(tl-loss) > 1e-5*loss || ta != acc {
+		t.Errorf("PyTorch: test loss %.9g accuracy %v; efmpi: %.9g, %v", tl, ta, loss, acc)
 	}
 }
