@@ -76,10 +76,10 @@ data-mnist:
 reproduce-nn: build data-mnist
 	EFMPI=./$(BIN) configs/nn/experiment_e.sh
 
-# forward+backward throughput of the networks at batch 128 (and PyTorch's, if installed)
-bench-nn:
-	$(GO) test -run '^$$' -bench . -benchtime 10x ./nn
-	-/usr/bin/python3 scripts/bench_torch.py --threads 2
+# forward+backward throughput of the networks at batch 128, float32, 1 and 2 threads: efmpi
+# against PyTorch side by side (alternating rounds, medians, ratios; scripts/bench_nn.py)
+bench-nn: deps
+	GO=$(GO) /usr/bin/python3 scripts/bench_nn.py
 
 clean:
 	rm -rf bin results

@@ -11,6 +11,7 @@ import (
 	"github.com/efmpi/efmpi/algorithms"
 	"github.com/efmpi/efmpi/collective"
 	"github.com/efmpi/efmpi/hdf5io"
+	"github.com/efmpi/efmpi/problems"
 	"io"
 	"math"
 	"os"
@@ -31,7 +32,7 @@ import (
 // ErrNoCheckpoint is returned when a resume finds no complete checkpoint.
 var ErrNoCheckpoint = errors.New("no complete checkpoint")
 
-const ckptMagic = "EFMPICK2" // 2: named method state (algorithms.State)
+const ckptMagic = "EFMPICK3" // 2: named method state (algorithms.State); 3: the oracle's state (running statistics)
 
 // CheckpointDir is where the checkpoints of a run writing output live.
 func CheckpointDir(output string) string { return output + ".ckpt" }
@@ -49,7 +50,10 @@ type rankState struct {
 	minibatch       []byte // minibatch stream state (empty otherwise)
 	perm            []int32
 	lastX           []float64
-	fingerprint     [32]byte
+	// oracle is the oracle's own state beside x (a network's batch-norm
+	// running statistics, problems.RunningStats; empty otherwise)
+	oracle      []float64
+	fingerprint [32]byte
 }
 
 // fingerprint identifies everything a checkpoint's bits depend on: the spec
@@ -97,6 +101,8 @@ func (st *rankState) marshal() []byte {
 	}
 	binary.Write(&b, le, uint64(len(st.perm)))
 	binary.Write(&b, le, st.perm)
+	binary.Write(&b, le, uint64(len(st.oracle)))
+	binary.Write(&b, le, st.oracle)
 	sum := sha256.Sum256(b.Bytes())
 	b.Write(sum[:])
 	return b.Bytes()
@@ -190,6 +196,9 @@ func unmarshalState(data []byte) (*rankState, error) {
 	}
 	st.perm = make([]int32, n)
 	if err := read(st.perm); err != nil {
+		return nil, err
+	}
+	if st.oracle, err = floats(); err != nil {
 		return nil, err
 	}
 	return st, nil
@@ -315,6 +324,9 @@ func (l *loop) state(k, i int) (*rankState, error) {
 	st := &rankState{iter: int64(k), replica: rs, client: cs,
 		bits: cs.Bits, up: l.up[i], down: l.down[i], elapsed: time.Since(l.start).Seconds(),
 		perm: orc.perm, lastX: l.lastX, fingerprint: l.sh.fingerprint()}
+	if rs, ok := orc.obj.(problems.RunningStats); ok {
+		st.oracle = rs.Stats()
+	}
 	var err error
 	if src := l.compSrcs[i]; src != nil {
 		if st.compressor, err = src.MarshalBinary(); err != nil {
@@ -495,6 +507,14 @@ func (l *loop) apply(st *rankState, i int) error {
 		return fmt.Errorf("minibatch permutation has %d entries, want %d", len(st.perm), len(orc.perm))
 	}
 	copy(orc.perm, st.perm)
+	var stats []float64
+	if rs, ok := orc.obj.(problems.RunningStats); ok {
+		stats = rs.Stats()
+	}
+	if len(st.oracle) != len(stats) {
+		return fmt.Errorf("running statistics have %d values, want %d", len(st.oracle), len(stats))
+	}
+	copy(stats, st.oracle)
 	if (orc.src != nil) != (len(st.minibatch) > 0) || (compSrc != nil) != (len(st.compressor) > 0) {
 		return errors.New("random stream states do not match the method")
 	}

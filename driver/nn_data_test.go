@@ -156,3 +156,62 @@ func TestNNEvalEveryAndResumeRefusesChangedImages(t *testing.T) {
 		t.Fatalf("resume with a changed test image: %v, want a refusal naming the data", err)
 	}
 }
+
+// A ResNet-20 run (batch norm: every rank's running statistics move with its
+// minibatches, the metric rows score with rank 0's) interrupted between
+// checkpoints and resumed ends bit for bit like the uninterrupted run: the
+// running statistics travel in the checkpoint (f and ‖∇f‖² of the rows after
+// the resume depend on them). With bn_eval = "batch" the rows differ from
+// those in eval mode (the running statistics are really used).
+func TestNNResumeBitwiseWithRunningStats(t *testing.T) {
+	spec := tinyNNSpec(t, writeTinyMNIST(t))
+	spec.NN.Model, spec.NN.Widths = "resnet20", nil
+	spec.Iterations, spec.LogEvery, spec.EvalEvery, spec.CheckpointEvery = 12, 3, 3, 4
+	spec.Batch, spec.InitBatch = 4, 4
+	spec.NN.TrainSamples, spec.NN.TestSamples = 30, 8
+	ref := spec
+	ref.Output = filepath.Join(t.TempDir(), "ref.h5")
+	ref.CheckpointEvery = 0
+	runSpec(t, context.Background(), ref, StatusCompleted)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	sh, err := Prepare(spec, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := RunInproc(ctx, sh, Options{ProgressEvery: 1, Progress: func(p Progress) {
+		if p.Iteration >= 5 {
+			cancel()
+		}
+	}})
+	cancel()
+	if err != nil || res.Status != StatusInterrupted || res.Iterations%4 == 0 {
+		t.Fatalf("first leg: %s (%s) at %d, %v: want interrupted between checkpoints", res.Status, res.Reason, res.Iterations, err)
+	}
+	spec.Resume = true
+	runSpec(t, context.Background(), spec, StatusCompleted)
+	sameRun(t, spec.Output, ref.Output)
+
+	batch := ref
+	batch.Output = filepath.Join(t.TempDir(), "batch.h5")
+	batch.NN.BNEval = "batch"
+	runSpec(t, context.Background(), batch, StatusCompleted)
+	a, b := runFile0(t, ref.Output), runFile0(t, batch.Output)
+	if !slices.Equal(a.XFinal, b.XFinal) {
+		t.Fatal("bn_eval changed the trajectory of x (it must only change the metrics)")
+	}
+	for i := 1; i < len(a.Floats["f"]); i++ { // row 0: running statistics still 0 and 1
+		if a.Floats["f"][i] == b.Floats["f"][i] {
+			t.Fatalf("row %d: f = %v with running and with batch statistics", i, a.Floats["f"][i])
+		}
+	}
+}
+
+func runFile0(t *testing.T, path string) *hdf5io.Run {
+	t.Helper()
+	run, err := hdf5io.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}

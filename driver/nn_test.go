@@ -41,6 +41,10 @@ func TestNNTrainsOnMNIST(t *testing.T) {
 	if err != nil || res.Status != StatusCompleted {
 		t.Fatalf("status %s (%s): %v", res.Status, res.Reason, err)
 	}
+	tm := res.Timing
+	if want := 300 * 2 * 32 / (tm.Gradient + tm.Compression + tm.Communication + tm.Step); res.ImagesPerSec != want {
+		t.Fatalf("%v images/s, want 300 iterations × 2 ranks × 32 images per second of the rounds = %v", res.ImagesPerSec, want)
+	}
 	run, err := hdf5io.Open(spec.Output)
 	if err != nil {
 		t.Fatal(err)

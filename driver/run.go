@@ -70,6 +70,11 @@ type Result struct {
 	X          []float64
 	G          []float64
 	Timing     Timing
+	// ImagesPerSec is, for a network, the training images of every rank
+	// (iterations × ranks × batch) per second of the rounds (rank 0's
+	// gradient, compression, communication and step time: metric rows and
+	// recording excluded); 0 otherwise.
+	ImagesPerSec float64
 	// CheckpointErr is set when a stop signal asked for a checkpoint and
 	// writing it failed: the run cannot be resumed from this point.
 	CheckpointErr error
@@ -268,9 +273,12 @@ type loop struct {
 	start     time.Time
 	// up, down: the algorithm's wire bytes to and from each hosted rank
 	// (README "wire bytes"); rank 0's are recorded
-	up, down   []int64
-	lastX      []float64
-	lastRow    hdf5io.Row
+	up, down []int64
+	lastX    []float64
+	lastRow  hdf5io.Row
+	// evalStats: rank 0's running statistics, broadcast before every
+	// metric row's full passes (eval_nn.go); nil when there are none
+	evalStats  []float64
 	lastReport time.Time
 	lastIter   int
 }
@@ -299,6 +307,7 @@ func RunRank(ctx context.Context, sh *Shared, comm collective.Comm, opts Options
 	if err := sh.connect(comm); err != nil {
 		return Result{}, err
 	}
+	defer l.closeOracles()
 	if err := l.setup(); err != nil {
 		return Result{}, err
 	}
@@ -316,6 +325,7 @@ func RunRank(ctx context.Context, sh *Shared, comm collective.Comm, opts Options
 	res, err := l.run(ctx, from)
 	l.t.Total = time.Since(t0).Seconds()
 	res.Timing = l.t
+	res.ImagesPerSec = l.imagesPerSec(res.Iterations)
 	if l.rec != nil {
 		res.Rows = l.rec.Rows()
 		if cerr := l.finish(&res, err); cerr != nil && err == nil {
@@ -351,6 +361,7 @@ func (l *loop) setup() error {
 		cfg.Oracles[i] = func(dst, x []float64) { orc.grad(dst, x, batch) }
 		cfg.InitOracles[i] = func(dst, x []float64) { orc.grad(dst, x, initBatch) }
 	}
+	l.setupStats()
 	if l.node, err = algorithms.NewNode(cfg); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -766,8 +777,10 @@ func (l *loop) observeRow(ctx context.Context, k int, record bool) (string, stri
 		l.fused = false
 		mt, stop = l.rowMetrics()
 	} else {
-		l.fillMetrics(stopRequested(ctx))
-		mt, stop, err = l.reduceMetrics()
+		if err = l.shareStats(); err == nil {
+			l.fillMetrics(stopRequested(ctx))
+			mt, stop, err = l.reduceMetrics()
+		}
 	}
 	if err != nil {
 		return StatusFailed, err.Error(), commErr("metrics", err)
@@ -970,13 +983,17 @@ func (l *loop) finish(res *Result, runErr error) error {
 	if errors.As(runErr, &lost) {
 		attrs = append(attrs, attr("failed_rank", lost.Rank))
 	}
+	timing := []hdf5io.Attr{attr("setup_s", l.t.Setup), attr("gradient_s", l.t.Gradient),
+		attr("compression_s", l.t.Compression), attr("communication_s", l.t.Communication),
+		attr("step_s", l.t.Step), attr("metrics_s", l.t.Metrics), attr("recording_s", l.t.Recording),
+		attr("total_s", time.Since(l.start).Seconds()+l.t.Setup)}
+	if res.ImagesPerSec > 0 { // a network (README "Neural networks")
+		timing = append(timing, attr("images_per_s", res.ImagesPerSec))
+	}
 	errs := []error{
 		l.rec.SetAttrs(attrs...),
 		l.rec.WriteVector("x_final", res.X),
-		l.rec.WriteTiming([]hdf5io.Attr{attr("setup_s", l.t.Setup), attr("gradient_s", l.t.Gradient),
-			attr("compression_s", l.t.Compression), attr("communication_s", l.t.Communication),
-			attr("step_s", l.t.Step), attr("metrics_s", l.t.Metrics), attr("recording_s", l.t.Recording),
-			attr("total_s", time.Since(l.start).Seconds()+l.t.Setup)}),
+		l.rec.WriteTiming(timing),
 		l.rec.Close(status),
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -27,9 +27,14 @@ const BNMomentum = 0.1
 // Channels are split among the net's threads; each channel's sums run over
 // the samples and positions in order, in float64.
 type BatchNorm2d[T Float] struct {
+	// ReLU fuses a ReLU after the normalisation: y = max(γ·x̂ + β, 0), and
+	// Backward takes the gradient with respect to that y.
+	ReLU bool
+
 	in   Shape
 	e    *env[T]
 	xhat []T       // normalised input of the last Forward
+	dyr  []T       // with ReLU: the gradient at the normalised output
 	inv  []float64 // per channel: 1/√(σ² + ε)
 	// run is the running mean then variance (a slice of Net.Stats)
 	run []float64
@@ -39,10 +44,17 @@ type BatchNorm2d[T Float] struct {
 	fwd, bwd            func(item, thread int)
 }
 
+// NewBatchNormReLU returns batch normalisation followed by a ReLU, fused.
+func NewBatchNormReLU[T Float]() *BatchNorm2d[T] { return &BatchNorm2d[T]{ReLU: true} }
+
 // Build implements Layer.
 func (l *BatchNorm2d[T]) Build(in Shape, maxBatch int, e *env[T]) (Shape, error) {
 	l.in, l.e = in, e
 	l.xhat = make([]T, maxBatch*in.Size())
+	l.dyr = nil
+	if l.ReLU {
+		l.dyr = make([]T, maxBatch*in.Size())
+	}
 	l.inv = make([]float64, in.C)
 	l.run = make([]float64, 2*in.C)
 	for c := range in.C {
@@ -72,17 +84,12 @@ func (l *BatchNorm2d[T]) forwardChannel(c, _ int) {
 	} else {
 		m := float64(n * hw)
 		for s := 0; s < n; s++ {
-			for _, v := range x[(s*C+c)*hw : (s*C+c+1)*hw] {
-				mean += float64(v)
-			}
+			mean += sum4(x[(s*C+c)*hw : (s*C+c+1)*hw])
 		}
 		mean /= m
 		vr := 0.0
 		for s := 0; s < n; s++ {
-			for _, v := range x[(s*C+c)*hw : (s*C+c+1)*hw] {
-				d := float64(v) - mean
-				vr += d * d
-			}
+			vr += sqdev4(x[(s*C+c)*hw:(s*C+c+1)*hw], mean)
 		}
 		vr /= m
 		inv = 1 / math.Sqrt(vr+BNEpsilon)
@@ -96,14 +103,24 @@ func (l *BatchNorm2d[T]) forwardChannel(c, _ int) {
 		}
 	}
 	l.inv[c] = inv
-	g, b := float64(l.p[c]), float64(l.p[C+c])
+	// the normalisation in T
+	g, b, mt, it := l.p[c], l.p[C+c], T(mean), T(inv)
 	for s := 0; s < n; s++ {
 		o := (s*C + c) * hw
 		xs, xh, ys := x[o:o+hw], l.xhat[o:o+hw], l.y[o:o+hw]
+		xh, ys = xh[:len(xs)], ys[:len(xs)]
+		if l.ReLU {
+			for i, v := range xs {
+				h := (v - mt) * it
+				xh[i] = h
+				ys[i] = max(g*h+b, 0)
+			}
+			continue
+		}
 		for i, v := range xs {
-			h := (float64(v) - mean) * inv
-			xh[i] = T(h)
-			ys[i] = T(g*h + b)
+			h := (v - mt) * it
+			xh[i] = h
+			ys[i] = g*h + b
 		}
 	}
 }
@@ -119,44 +136,102 @@ func (l *BatchNorm2d[T]) backwardChannel(c, _ int) {
 	C, hw, n, dy := l.in.C, l.in.H*l.in.W, l.n, l.dy
 	m := float64(n * hw)
 	sdy, sdyx := 0.0, 0.0
+	if l.ReLU { // the gradient at the normalised output: dy where y > 0
+		for s := 0; s < n; s++ {
+			o := (s*C + c) * hw
+			reluBack(l.y[o:o+hw], dy[o:o+hw], l.dyr[o:o+hw])
+		}
+		dy = l.dyr
+	}
 	for s := 0; s < n; s++ {
 		o := (s*C + c) * hw
-		xh := l.xhat[o : o+hw]
-		for i, d := range dy[o : o+hw] {
-			sdy += float64(d)
-			sdyx += float64(d) * float64(xh[i])
-		}
+		sdy += sum4(dy[o : o+hw])
+		sdyx += dot4(dy[o:o+hw], l.xhat[o:o+hw])
 	}
 	l.dp[c], l.dp[C+c] = T(sdyx), T(sdy)
 	if l.dx == nil {
 		return
 	}
-	k := float64(l.p[c]) * l.inv[c]
+	k := T(float64(l.p[c]) * l.inv[c])
 	if l.e.mode == Eval {
 		// the statistics are constants: dx = γ/σ̄ · dy
 		for s := 0; s < n; s++ {
 			o := (s*C + c) * hw
 			dxs := l.dx[o : o+hw]
 			for i, d := range dy[o : o+hw] {
-				dxs[i] = T(k * float64(d))
+				dxs[i] = k * d
 			}
 		}
 		return
 	}
-	// dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂))
-	mdy, mdyx := sdy/m, sdyx/m
+	// dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂)), in T
+	mdy, mdyx := T(sdy/m), T(sdyx/m)
 	for s := 0; s < n; s++ {
 		o := (s*C + c) * hw
-		xh, dxs := l.xhat[o:o+hw], l.dx[o:o+hw]
-		for i, d := range dy[o : o+hw] {
-			dxs[i] = T(k * (float64(d) - mdy - float64(xh[i])*mdyx))
+		xh, dxs, dys := l.xhat[o:o+hw], l.dx[o:o+hw], dy[o:o+hw]
+		xh, dxs = xh[:len(dys)], dxs[:len(dys)]
+		for i, d := range dys {
+			dxs[i] = k * (d - mdy - xh[i]*mdyx)
 		}
 	}
 }
 
 // Backward implements Layer.
-func (l *BatchNorm2d[T]) Backward(p, _, _, dy, dp, dx []T, n int) {
-	l.p, l.dy, l.dp, l.dx, l.n = p, dy, dp, dx, n
+func (l *BatchNorm2d[T]) Backward(p, _, y, dy, dp, dx []T, n int) {
+	l.p, l.y, l.dy, l.dp, l.dx, l.n = p, y, dy, dp, dx, n
 	l.e.each(l.in.C, l.bwd)
-	l.p, l.dy, l.dp, l.dx = nil, nil, nil, nil
+	l.p, l.y, l.dy, l.dp, l.dx = nil, nil, nil, nil, nil
+}
+
+// sum4 is Σ v in float64, in four interleaved partial sums (i mod 4, then the
+// tail) added in order: a fixed order, four times the throughput of one
+// chain.
+func sum4[T Float](v []T) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		s0 += float64(v[i])
+		s1 += float64(v[i+1])
+		s2 += float64(v[i+2])
+		s3 += float64(v[i+3])
+	}
+	for ; i < len(v); i++ {
+		s0 += float64(v[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// sqdev4 is Σ (v − mean)² in float64, in the order of sum4.
+func sqdev4[T Float](v []T, mean float64) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		d0, d1, d2, d3 := float64(v[i])-mean, float64(v[i+1])-mean, float64(v[i+2])-mean, float64(v[i+3])-mean
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	for ; i < len(v); i++ {
+		d := float64(v[i]) - mean
+		s0 += d * d
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// dot4 is Σ a·b in float64, in the order of sum4.
+func dot4[T Float](a, b []T) float64 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += float64(a[i]) * float64(b[i])
+		s1 += float64(a[i+1]) * float64(b[i+1])
+		s2 += float64(a[i+2]) * float64(b[i+2])
+		s3 += float64(a[i+3]) * float64(b[i+3])
+	}
+	for ; i < len(a); i++ {
+		s0 += float64(a[i]) * float64(b[i])
+	}
+	return (s0 + s1) + (s2 + s3)
 }

@@ -5,8 +5,9 @@ import (
 	"math/rand/v2"
 )
 
-// colBudget is the most values of one im2col block: a chunk of images whose
-// patches are unrolled together into one GEMM (at least one image).
+// colBudget is the most values of one im2col block (by default): a chunk of
+// images whose patches are unrolled together into one GEMM (at least one
+// image).
 const colBudget = 1 << 17
 
 // Conv2d is a 2-D convolution (cross-correlation, as in every framework) of
@@ -58,7 +59,7 @@ func (l *Conv2d[T]) Build(in Shape, maxBatch int, e *env[T]) (Shape, error) {
 	l.in, l.out, l.e = in, Shape{l.Cout, ho, wo}, e
 	l.ckk, l.hw = in.C*l.K*l.K, ho*wo
 	if l.Chunk < 1 {
-		l.Chunk = max(1, colBudget/(l.ckk*l.hw))
+		l.Chunk = max(1, e.colBudget/(l.ckk*l.hw))
 	}
 	// enough chunks for every thread
 	l.Chunk = max(1, min(l.Chunk, (maxBatch+e.threads()-1)/e.threads()))
@@ -94,6 +95,10 @@ func (l *Conv2d[T]) Init(p []float64, r *rand.Rand) {
 func (l *Conv2d[T]) im2col(x, col []T, off, ld int) {
 	H, W, Ho, Wo := l.in.H, l.in.W, l.out.H, l.out.W
 	K, S, P := l.K, l.Stride, l.Pad
+	if S == 1 && Ho == H && Wo == W {
+		l.im2colSame(x, col, off, ld)
+		return
+	}
 	row := 0
 	for c := 0; c < l.in.C; c++ {
 		xc := x[c*H*W : (c+1)*H*W]
@@ -130,6 +135,46 @@ func (l *Conv2d[T]) im2col(x, col []T, off, ld int) {
 					}
 				}
 				row++
+			}
+		}
+	}
+}
+
+// im2colSame is im2col for stride 1 and "same" padding (output H×W): row
+// (c, i, j) is the image shifted by (i − P)·W + (j − P) values, one copy,
+// with the rows and columns that fall outside the image zeroed.
+func (l *Conv2d[T]) im2colSame(x, col []T, off, ld int) {
+	H, W, K, P := l.in.H, l.in.W, l.K, l.Pad
+	hw := H * W
+	row := 0
+	for c := 0; c < l.in.C; c++ {
+		xc := x[c*hw : (c+1)*hw]
+		for i := 0; i < K; i++ {
+			di := i - P
+			r0, r1 := max(0, -di), min(H, H-di) // output rows inside the image
+			for j := 0; j < K; j++ {
+				dj := j - P
+				dst := col[row*ld+off : row*ld+off+hw]
+				row++
+				if r0 >= r1 {
+					clear(dst)
+					continue
+				}
+				shift := di*W + dj
+				q0, q1 := max(r0*W, -shift), min(r1*W, hw-shift)
+				clear(dst[:q0])
+				copy(dst[q0:q1], xc[q0+shift:q1+shift])
+				clear(dst[q1:])
+				// columns outside the image
+				if dj < 0 {
+					for r := r0; r < r1; r++ {
+						clear(dst[r*W : r*W-dj])
+					}
+				} else if dj > 0 {
+					for r := r0; r < r1; r++ {
+						clear(dst[(r+1)*W-dj : (r+1)*W])
+					}
+				}
 			}
 		}
 	}

@@ -68,12 +68,14 @@ type env[T Float] struct {
 	serial []gemmer[T]
 	mode   Mode
 	bns    []*BatchNorm2d[T]
+	// colBudget: the most values of a convolution's im2col block
+	colBudget int
 }
 
 // newEnv returns the arithmetic of a net on threads threads.
 func newEnv[T Float](threads int) *env[T] {
 	threads = max(threads, 1)
-	e := &env[T]{}
+	e := &env[T]{colBudget: colBudget}
 	if threads > 1 {
 		e.pool = par.New(threads)
 	}

@@ -26,6 +26,15 @@ const (
 //     average pooling, dense classes (272 474 parameters for 3×32×32 and 10
 //     classes). Convolutions have no bias (batch norm follows each).
 func NewOf[T Float](model string, in Shape, classes, maxBatch int, widths []int, threads int) (*Net[T], error) {
+	layers, err := modelLayers[T](model, classes, widths)
+	if err != nil {
+		return nil, err
+	}
+	return NewNet(in, classes, maxBatch, threads, layers...)
+}
+
+// modelLayers are the layers of a model by name (see NewOf).
+func modelLayers[T Float](model string, classes int, widths []int) ([]Layer[T], error) {
 	var layers []Layer[T]
 	switch model {
 	case ModelMLP:
@@ -43,7 +52,7 @@ func NewOf[T Float](model string, in Shape, classes, maxBatch int, widths []int,
 			&Flatten[T]{}, NewDense[T](120), &ReLU[T]{}, NewDense[T](84), &ReLU[T]{}, NewDense[T](classes),
 		}
 	case ModelResNet20:
-		layers = []Layer[T]{NewConv2d[T](16, 3, 1, 1, false), &BatchNorm2d[T]{}, &ReLU[T]{}}
+		layers = []Layer[T]{NewConv2d[T](16, 3, 1, 1, false), NewBatchNormReLU[T]()}
 		for stage, ch := range []int{16, 32, 64} {
 			for b := 0; b < 3; b++ {
 				stride := 1
@@ -60,7 +69,7 @@ func NewOf[T Float](model string, in Shape, classes, maxBatch int, widths []int,
 	if model != ModelMLP && len(widths) > 0 {
 		return nil, fmt.Errorf("nn: widths apply to the mlp only, not %s", model)
 	}
-	return NewNet(in, classes, maxBatch, threads, layers...)
+	return layers, nil
 }
 
 // BasicBlock is the residual block of ResNet for CIFAR (He et al. 2016 §4.2):
@@ -73,14 +82,13 @@ type BasicBlock[T Float] struct {
 
 	conv1, conv2 *Conv2d[T]
 	bn1, bn2     *BatchNorm2d[T]
-	relu         ReLU[T]
 	in, out      Shape
 	n1, n2, n3   int // parameter counts of conv1, bn1, conv2 (bn2 follows)
-	// activations: a1 = conv1 x, a2 = bn1 a1, a3 = relu a2, a4 = conv2 a3,
+	// activations: a1 = conv1 x, a3 = relu(bn1 a1) (fused), a4 = conv2 a3,
 	// a5 = bn2 a4; y = relu(a5 + shortcut x). d* hold their gradients.
-	a1, a2, a3, a4, a5 []T
-	d1, d2, d3, d4     []T
-	padLo              int
+	a1, a3, a4, a5 []T
+	d2, d3, d4     []T
+	padLo          int
 }
 
 // NewBasicBlock returns a basic block to cout channels with the given stride
@@ -94,7 +102,7 @@ func (b *BasicBlock[T]) Build(in Shape, maxBatch int, e *env[T]) (Shape, error) 
 	b.in = in
 	b.conv1 = NewConv2d[T](b.Cout, 3, b.Stride, 1, false)
 	b.conv2 = NewConv2d[T](b.Cout, 3, 1, 1, false)
-	b.bn1, b.bn2 = &BatchNorm2d[T]{}, &BatchNorm2d[T]{}
+	b.bn1, b.bn2 = NewBatchNormReLU[T](), &BatchNorm2d[T]{}
 	s, err := b.conv1.Build(in, maxBatch, e)
 	if err != nil {
 		return Shape{}, err
@@ -102,7 +110,6 @@ func (b *BasicBlock[T]) Build(in Shape, maxBatch int, e *env[T]) (Shape, error) 
 	if _, err := b.bn1.Build(s, maxBatch, e); err != nil {
 		return Shape{}, err
 	}
-	b.relu.Build(s, maxBatch, e)
 	if _, err := b.conv2.Build(s, maxBatch, e); err != nil {
 		return Shape{}, err
 	}
@@ -117,7 +124,7 @@ func (b *BasicBlock[T]) Build(in Shape, maxBatch int, e *env[T]) (Shape, error) 
 	b.padLo = (b.Cout - in.C) / 2
 	b.n1, b.n2, b.n3 = b.conv1.NumParams(), b.bn1.NumParams(), b.conv2.NumParams()
 	sz := maxBatch * s.Size()
-	for _, p := range []*[]T{&b.a1, &b.a2, &b.a3, &b.a4, &b.a5, &b.d1, &b.d2, &b.d3, &b.d4} {
+	for _, p := range []*[]T{&b.a1, &b.a3, &b.a4, &b.a5, &b.d2, &b.d3, &b.d4} {
 		*p = make([]T, sz)
 	}
 	return s, nil
@@ -151,8 +158,7 @@ func (b *BasicBlock[T]) identity() bool { return b.Stride == 1 && b.in.C == b.Co
 func (b *BasicBlock[T]) Forward(p, x, y []T, n int) {
 	c1, n1, c2, n2 := split(b, p)
 	b.conv1.Forward(c1, x, b.a1, n)
-	b.bn1.Forward(n1, b.a1, b.a2, n)
-	b.relu.Forward(nil, b.a2, b.a3, n)
+	b.bn1.Forward(n1, b.a1, b.a3, n)
 	b.conv2.Forward(c2, b.a3, b.a4, n)
 	b.bn2.Forward(n2, b.a4, b.a5, n)
 	osz := b.out.Size()
@@ -197,8 +203,7 @@ func (b *BasicBlock[T]) Backward(p, x, y, dy, dp, dx []T, n int) {
 	}
 	b.bn2.Backward(n2, b.a4, b.a5, dz, gn2, b.d3, n)
 	b.conv2.Backward(c2, b.a3, b.a4, b.d3, g2, b.d2, n)
-	b.relu.Backward(nil, b.a2, b.a3, b.d2, nil, b.d1, n)
-	b.bn1.Backward(n1, b.a1, b.a2, b.d1, gn1, b.d2, n)
+	b.bn1.Backward(n1, b.a1, b.a3, b.d2, gn1, b.d2, n)
 	b.conv1.Backward(c1, x, b.a1, b.d2, g1, dx, n)
 	if dx == nil {
 		return

@@ -27,10 +27,15 @@ type Net[T Float] struct {
 // most maxBatch samples, computing on threads threads (at least 1); the last
 // layer must output classes values.
 func NewNet[T Float](in Shape, classes, maxBatch, threads int, layers ...Layer[T]) (*Net[T], error) {
+	return newNet(newEnv[T](threads), in, classes, maxBatch, layers...)
+}
+
+func newNet[T Float](e *env[T], in Shape, classes, maxBatch int, layers ...Layer[T]) (*Net[T], error) {
 	if maxBatch < 1 || classes < 2 || in.Size() < 1 {
+		e.pool.Close()
 		return nil, fmt.Errorf("nn: net on %v with %d classes and batch %d: need positive sizes and ≥ 2 classes", in, classes, maxBatch)
 	}
-	n := &Net[T]{layers: layers, classes: classes, max: maxBatch, shapes: []Shape{in}, offs: []int{0}, e: newEnv[T](threads)}
+	n := &Net[T]{layers: layers, classes: classes, max: maxBatch, shapes: []Shape{in}, offs: []int{0}, e: e}
 	n.input = make([]float64, maxBatch*in.Size())
 	n.acts = append(n.acts, make([]T, maxBatch*in.Size()))
 	n.dacts = append(n.dacts, nil) // no gradient with respect to the data

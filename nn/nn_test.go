@@ -106,6 +106,7 @@ func TestLayersAgainstFiniteDifferences(t *testing.T) {
 	checkLayer(t, "maxpool", NewMaxPool2d[float64](2), Shape{2, 5, 4}, 3)
 	checkLayer(t, "avgpool", &GlobalAvgPool[float64]{}, Shape{3, 3, 4}, 2)
 	checkLayer(t, "batchnorm", &BatchNorm2d[float64]{}, Shape{3, 3, 2}, 4)
+	checkLayer(t, "batchnorm-relu", NewBatchNormReLU[float64](), Shape{3, 3, 2}, 4)
 	checkLayer(t, "block-identity", NewBasicBlock[float64](4, 1), Shape{4, 4, 4}, 3)
 	checkLayer(t, "block-optionA", NewBasicBlock[float64](8, 2), Shape{4, 6, 6}, 3)
 }

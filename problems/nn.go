@@ -14,6 +14,15 @@ import (
 // used with it.
 var ErrNoSmoothness = errors.New("a neural network has no computable smoothness constant (use rule constant, norm-theory or decreasing)")
 
+// RunningStats is implemented by objectives with per-rank state that is not
+// x (a network's batch-norm running statistics): Stats is the live state
+// (checkpoints save it and restore it by writing into it), SetEvalStats the
+// statistics full passes use instead (rank 0's, at metric rows).
+type RunningStats interface {
+	Stats() []float64
+	SetEvalStats(s []float64)
+}
+
 // Evaluator is implemented by objectives that can also score a held-out
 // test set (the networks): ok is false where this objective has none.
 type Evaluator interface {
@@ -96,6 +105,9 @@ func (o *NN) SetFullMode(m nn.Mode) { o.full, o.cached = m, false }
 // use (rank 0's, broadcast at every metric row); nil: the rank's own. The
 // slice is read at every pass, not copied.
 func (o *NN) SetEvalStats(s []float64) { o.eval, o.cached = s, false }
+
+// Close stops the network's threads.
+func (o *NN) Close() { o.net.Close() }
 
 // Network is the objective's network.
 func (o *NN) Network() nn.Network { return o.net }

@@ -5,7 +5,10 @@ PyTorch's default), to compare with `go test -bench . ./nn`. Reports images per 
 time and per second of the process's CPU time (robust when other jobs share
 the cores).
 
-    /usr/bin/python3 scripts/bench_torch.py [--threads 2] [--iters 20]
+    /usr/bin/python3 scripts/bench_torch.py [--threads 2] [--iters 20] [--models mlp,lenet,resnet20] [--quiet]
+
+Set OMP_NUM_THREADS and MKL_NUM_THREADS to the same count (scripts/bench_nn.py
+does) so that no BLAS/OpenMP pool beyond --threads runs.
 
 Debian: apt-get install python3-torch (1.13, CPU). Prints images/s per model.
 """
@@ -74,7 +77,7 @@ def mlp():
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
-def bench(name, model, shape, iters, dtype, warm=3):
+def bench(name, model, shape, iters, dtype, warm=3, quiet=False):
     model = model.to(dtype)
     x = torch.randn(128, *shape, dtype=dtype)
     y = torch.randint(0, 10, (128,))
@@ -87,6 +90,9 @@ def bench(name, model, shape, iters, dtype, warm=3):
         model.zero_grad()
         F.cross_entropy(model(x), y).backward()
     dt, dc = time.perf_counter() - t, time.process_time() - c
+    if quiet:  # one line for scripts/bench_nn.py
+        print(f"RESULT {name} {dtype} {128 * iters / dt:.3f} {128 * iters / dc:.3f}")
+        return
     print(f"{name:9s} {str(dtype):14s} d={params:7d}  {128 * iters / dt:9.1f} images/s  {128 * iters / dc:9.1f} images/cpu-s  ({dt / iters * 1e3:.1f} ms per batch of 128)")
 
 
@@ -95,14 +101,19 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--dtypes", default="float64,float32", help="comma-separated: float64, float32")
+    ap.add_argument("--models", default="mlp,lenet,resnet20", help="comma-separated: mlp, lenet, resnet20")
+    ap.add_argument("--quiet", action="store_true", help="one RESULT line per model: name dtype images/s images/cpu-s")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    torch.set_num_interop_threads(1)
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, {a.threads} threads")
+    if not a.quiet:
+        print(f"torch {torch.__version__}, {a.threads} threads")
+    models = {"mlp": (mlp, (1, 28, 28), 1), "lenet": (LeNet, (1, 28, 28), 1), "resnet20": (ResNet20, (3, 32, 32), 5)}
     for dtype in [getattr(torch, t) for t in a.dtypes.split(",")]:
-        bench("mlp", mlp(), (1, 28, 28), a.iters, dtype)
-        bench("lenet", LeNet(), (1, 28, 28), a.iters, dtype)
-        bench("resnet20", ResNet20(), (3, 32, 32), max(2, a.iters // 5), dtype, warm=1)
+        for name in a.models.split(","):
+            make, shape, div = models[name]
+            bench(name, make(), shape, max(2, a.iters // div), dtype, warm=1 if div > 1 else 3, quiet=a.quiet)
 
 
 if __name__ == "__main__":

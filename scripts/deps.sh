@@ -11,7 +11,7 @@ set -euo pipefail
 what=${1:-run}
 
 run_pkgs=(gcc libhdf5-dev)
-test_pkgs=(hdf5-tools openmpi-bin libopenmpi-dev mpich python3-h5py python3-numpy python3-scipy slurm-wlm munge)
+test_pkgs=(hdf5-tools openmpi-bin libopenmpi-dev mpich python3-h5py python3-numpy python3-scipy python3-torch slurm-wlm munge)
 
 mpi_pkgs=(openmpi-bin libopenmpi-dev mpich libmpich-dev)
 

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/efmpi/efmpi/datasets"
 	"github.com/efmpi/efmpi/hdf5io"
 	"github.com/efmpi/efmpi/internal/testenv"
 )
@@ -203,5 +206,98 @@ func TestDeterminismNewMethods(t *testing.T) {
 				t.Errorf("/x_final differs")
 			}
 		})
+	}
+}
+
+// determinismNNConfig is ResNet-20 (batch norm: running statistics per rank,
+// rank 0's broadcast at every row) on 8×8 MNIST-format images, float32.
+const determinismNNConfig = `[problem]
+kind = "nn"
+[data]
+shuffle = true
+[algorithm]
+method = "ef21"
+normalize = true
+compressor = "top-k"
+k_fraction = 0.01
+batch = 4
+init_batch = 4
+[stepsize]
+rule = "constant"
+gamma = 0.05
+[run]
+iterations = 6
+ranks = 3
+seed = 5
+log_every = 2
+threads = %THREADS%
+output = "out.h5"
+[nn]
+model = "resnet20"
+data = "mnist"
+path = "%DATA%"
+chunk = 8
+`
+
+// A network's trajectory has the same bits in-process on 1 thread per rank,
+// over TCP with 2 and under Open MPI's mpirun with 3 (float32 ResNet-20:
+// gradients split among threads, running statistics broadcast over the
+// launcher's transport).
+func TestDeterminismNNAcrossLaunchersAndThreads(t *testing.T) {
+	dir := t.TempDir()
+	r := rand.New(rand.NewPCG(3, 3))
+	for _, f := range []struct {
+		name string
+		dims []int
+	}{{"train-images-idx3-ubyte", []int{30, 8, 8}}, {"train-labels-idx1-ubyte", []int{30}},
+		{"t10k-images-idx3-ubyte", []int{6, 8, 8}}, {"t10k-labels-idx1-ubyte", []int{6}}} {
+		n := 1
+		for _, d := range f.dims {
+			n *= d
+		}
+		b := make([]uint8, n)
+		for i := range b {
+			b[i] = uint8(r.IntN(map[bool]int{true: 10, false: 256}[len(f.dims) == 1]))
+		}
+		if err := os.WriteFile(filepath.Join(dir, f.name), datasets.EncodeIDX(f.dims, b), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := func(threads int) string {
+		s := strings.ReplaceAll(determinismNNConfig, "%DATA%", dir)
+		return write(t, dir, fmt.Sprintf("nn%d.toml", threads), strings.ReplaceAll(s, "%THREADS%", fmt.Sprint(threads)))
+	}
+	env := childEnv()
+	runs := map[string]string{}
+	runCmd(t, dir, env, efmpiBin, "run", "-config", cfg(1), "-quiet", "-out", "inproc.h5")
+	runCmd(t, dir, env, efmpiBin, "run", "-config", cfg(2), "-quiet", "-transport", "tcp", "-out", "tcp.h5")
+	runs["tcp, 2 threads"] = "tcp.h5"
+	if mpirun, err := exec.LookPath("mpirun.openmpi"); err == nil {
+		runCmd(t, dir, childEnv("OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"), mpirun,
+			"-np", "3", "--oversubscribe", efmpiBin, "run", "-config", cfg(3), "-quiet", "-out", "openmpi.h5")
+		runs["mpirun, 3 threads"] = "openmpi.h5"
+	} else {
+		t.Log("mpirun.openmpi not installed: Open MPI leg skipped")
+	}
+	ref, err := hdf5io.Open(filepath.Join(dir, "inproc.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref.Rows() != 4 || ref.String("status") != "completed" || ref.String("precision") != "float32" {
+		t.Fatalf("in-process run: %d rows, status %q, precision %q", ref.Rows(), ref.String("status"), ref.String("precision"))
+	}
+	for name, file := range runs {
+		got, err := hdf5io.Open(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, col := range []string{"f", "grad_norm_sq"} {
+			if !bitsEqual(got.Floats[col], ref.Floats[col]) {
+				t.Errorf("%s: /trajectory/%s = %v, in-process %v", name, col, got.Floats[col], ref.Floats[col])
+			}
+		}
+		if !bitsEqual(got.XFinal, ref.XFinal) || slices.Equal(ref.X0, ref.XFinal) {
+			t.Errorf("%s: /x_final differs from the in-process run (or x did not move)", name)
+		}
 	}
 }

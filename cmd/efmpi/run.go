@@ -450,6 +450,9 @@ func finish(res driver.Result, err error, output string, stdout io.Writer) (int,
 	if res.Status != "" {
 		fmt.Fprintf(stdout, "status %s (%s) after %d iterations, %.2f s; %d rows in %s\n",
 			res.Status, res.Reason, res.Iterations, res.Timing.Total, res.Rows, output)
+		if res.ImagesPerSec > 0 {
+			fmt.Fprintf(stdout, "%.1f training images/s (every rank's minibatches per second of the rounds, metric rows excluded)\n", res.ImagesPerSec)
+		}
 	}
 	if err != nil {
 		return exitCode(err), err

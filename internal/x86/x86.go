@@ -1,4 +1,4 @@
-// Package x86 answers, once, whether the machine can run the AVX2 assembly
-// kernels of problems and algorithms: the one place that reads the CPU's
-// feature bits.
+// Package x86 answers, once, whether the machine can run the AVX2, FMA and
+// AVX-512 assembly kernels of problems, algorithms and nn/engine: the one
+// place that reads the CPU's feature bits.
 package x86

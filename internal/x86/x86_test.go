@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestHasAVX2MatchesKernel checks the CPUID answer against the flags the
+// TestHasAVX2MatchesKernel checks the CPUID answers (AVX2, FMA, AVX-512F) against the flags the
 // Linux kernel reports for the first CPU (its "avx2" needs the OS to save
 // the YMM state too, as HasAVX2 requires).
 func TestHasAVX2MatchesKernel(t *testing.T) {
@@ -24,9 +24,14 @@ func TestHasAVX2MatchesKernel(t *testing.T) {
 		if !ok || strings.TrimSpace(name) != "flags" {
 			continue
 		}
-		want := slices.Contains(strings.Fields(flags), "avx2")
-		if HasAVX2 != want {
-			t.Fatalf("HasAVX2 = %v, /proc/cpuinfo lists avx2: %v", HasAVX2, want)
+		fields := strings.Fields(flags)
+		for _, f := range []struct {
+			flag string
+			has  bool
+		}{{"avx2", HasAVX2}, {"fma", HasFMA}, {"avx512f", HasAVX512}} {
+			if want := slices.Contains(fields, f.flag); f.has != want {
+				t.Fatalf("CPUID says %s: %v, /proc/cpuinfo lists it: %v", f.flag, f.has, want)
+			}
 		}
 		return
 	}
