@@ -81,7 +81,7 @@ type Algorithm struct {
 	KFraction  float64 `toml:"k_fraction"` // k as a fraction of d (instead of k): k = max(1, round(k_fraction·d))
 	Init       string  `toml:"init"`       // "uncompressed" | "compressed"; default uncompressed
 	Batch      int     `toml:"batch"`      // ef21-sgdm (and every method with kind = "nn") minibatch size; default 32 (nn: 128)
-	InitBatch  int     `toml:"init_batch"` // ef21-sgdm initial minibatch; default batch
+	InitBatch  int     `toml:"init_batch"` // ef21-sgdm initial minibatch; default batch; 0 with kind = "nn": the whole shard
 	Momentum   string  `toml:"momentum"`   // "constant" | "eta-theory"; default constant
 	Eta        float64 `toml:"eta"`        // constant momentum; default 0.1
 	Eta0       float64 `toml:"eta0"`       // eta-theory: η = min(1, η0/√(K+1)); default 1
@@ -156,6 +156,7 @@ type NN struct {
 	Chunk        int    `toml:"chunk"`         // images per forward pass in full passes (train loss, ‖∇f‖², test); default 128
 	Precision    string `toml:"precision"`     // "float32" (default) | "float64" (the reference)
 	BNEval       string `toml:"bn_eval"`       // full passes' batch norm: "running" (default: rank 0's running statistics) | "batch"
+	Input        string `toml:"input"`         // pixels as "standardize" (default: (p/255 − mean_c)/std_c) | "unit" (p/255, torchvision's ToTensor)
 }
 
 // MaxIterations is the largest [run] iterations accepted: far beyond any run

@@ -29,6 +29,9 @@ func (c *Config) nnDefaults() {
 	if n.BNEval == "" {
 		n.BNEval = "running"
 	}
+	if n.Input == "" {
+		n.Input = "standardize"
+	}
 }
 
 // validateNN checks [nn], k_fraction, and what a network cannot do.
@@ -51,6 +54,7 @@ func (c *Config) validateNN() error {
 		oneOf("nn.data", n.Data, "mnist", "cifar10"),
 		oneOf("nn.precision", n.Precision, "float32", "float64"),
 		oneOf("nn.bn_eval", n.BNEval, "running", "batch"),
+		oneOf("nn.input", n.Input, "standardize", "unit"),
 	} {
 		if e != nil {
 			return e
@@ -76,8 +80,8 @@ func (c *Config) validateNN() error {
 		return fmt.Errorf("[stepsize] rule = %q needs smoothness constants, which a network does not have: set rule = \"constant\", \"norm-theory\" or \"decreasing\"", c.Stepsize.Rule)
 	case c.Algorithm.Batch < 1:
 		return fmt.Errorf("[algorithm] batch = %d must be at least 1", c.Algorithm.Batch)
-	case c.Algorithm.InitBatch < 1:
-		return fmt.Errorf("[algorithm] init_batch = %d must be at least 1", c.Algorithm.InitBatch)
+	case c.Algorithm.InitBatch < 0:
+		return fmt.Errorf("[algorithm] init_batch = %d must be ≥ 0 (0: the whole shard, in chunks, in training mode)", c.Algorithm.InitBatch)
 	}
 	return nil
 }
@@ -90,7 +94,7 @@ func (c *Config) nnInapplicable(notFor func(bool, string, ...string)) {
 	notFor(!frac, "unless set (k is used)", "algorithm.k_fraction")
 	notFor(frac, "with k_fraction (k is computed from d)", "algorithm.k")
 	notFor(!isNN, "unless problem.kind = \"nn\"", "nn.model", "nn.widths", "nn.data", "nn.path", "nn.train_samples", "nn.test_samples", "nn.chunk",
-		"nn.precision", "nn.bn_eval", "run.threads")
+		"nn.precision", "nn.bn_eval", "nn.input", "run.threads")
 	notFor(isNN && c.NN.Model != "mlp", "to nn.model = \""+c.NN.Model+"\" (widths are for the mlp)", "nn.widths")
 	notFor(isNN, "to problem.kind = \"nn\" (the images and their test set are in [nn])", "problem.lambda", "problem.dim",
 		"data.source", "data.path", "data.features", "data.samples", "data.alpha", "data.test_path", "data.test_fraction",

@@ -30,24 +30,33 @@ func ReadCIFAR10Files(paths ...string) (*Images, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cifar: %w", err)
 		}
-		if len(data) == 0 || len(data)%cifarRecord != 0 {
-			return nil, fmt.Errorf("cifar %s record %d: %w: %d bytes is not a whole number of %d-byte records", p, len(data)/cifarRecord, ErrFormat, len(data), cifarRecord)
+		if err := im.appendCIFARBinary(p, data); err != nil {
+			return nil, err
 		}
-		for r := 0; r < len(data)/cifarRecord; r++ {
-			rec := data[r*cifarRecord : (r+1)*cifarRecord]
-			if rec[0] >= CIFARClasses {
-				return nil, fmt.Errorf("cifar %s record %d: %w: label %d outside [0, %d)", p, r, ErrFormat, rec[0], CIFARClasses)
-			}
-			im.Labels = append(im.Labels, rec[0])
-			im.Pixels = append(im.Pixels, rec[1:]...)
-		}
-		im.N += len(data) / cifarRecord
 	}
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("cifar: %w: no files", ErrFormat)
 	}
 	im.Source = paths[0]
 	return im, im.check()
+}
+
+// appendCIFARBinary appends the records of one CIFAR-10 binary file (named
+// name in errors).
+func (im *Images) appendCIFARBinary(name string, data []byte) error {
+	if len(data) == 0 || len(data)%cifarRecord != 0 {
+		return fmt.Errorf("cifar %s record %d: %w: %d bytes is not a whole number of %d-byte records", name, len(data)/cifarRecord, ErrFormat, len(data), cifarRecord)
+	}
+	for r := 0; r < len(data)/cifarRecord; r++ {
+		rec := data[r*cifarRecord : (r+1)*cifarRecord]
+		if rec[0] >= CIFARClasses {
+			return fmt.Errorf("cifar %s record %d: %w: label %d outside [0, %d)", name, r, ErrFormat, rec[0], CIFARClasses)
+		}
+		im.Labels = append(im.Labels, rec[0])
+		im.Pixels = append(im.Pixels, rec[1:]...)
+	}
+	im.N += len(data) / cifarRecord
+	return nil
 }
 
 // ReadCIFAR10 reads the CIFAR-10 binary distribution in dir (the folder

@@ -21,6 +21,18 @@ type Images struct {
 	Source string
 }
 
+// Unit returns im with pixels scaled to [0, 1], p/255 (mean 0 and deviation 1
+// for every channel: torchvision's ToTensor without Normalize), aliasing its
+// pixels.
+func (im *Images) Unit() *Images {
+	out := *im
+	out.Mean, out.Std = make([]float64, im.C), make([]float64, im.C)
+	for c := range out.Std {
+		out.Std[c] = 1
+	}
+	return &out
+}
+
 // Size is the number of bytes of one image, C·H·W.
 func (im *Images) Size() int { return im.C * im.H * im.W }
 

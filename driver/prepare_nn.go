@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -37,6 +38,9 @@ type NNSpec struct {
 	// BNEval is how full passes normalise: "running" (default: eval mode
 	// with rank 0's running statistics) or "batch" (each chunk's own).
 	BNEval string
+	// Input is how pixels p enter the network: "standardize" (default,
+	// (p/255 − mean_c)/std_c) or "unit" (p/255, torchvision's ToTensor).
+	Input string
 }
 
 // nnJob is the loaded images and the shards of a network job.
@@ -64,20 +68,21 @@ func (sh *Shared) stochastic() bool {
 // checkpoints.
 func (sh *Shared) prepareNN() error {
 	spec, n := sh.Spec, sh.Ranks
-	var train, test *datasets.Images
-	var err error
-	switch spec.NN.Data {
-	case "mnist":
-		train, test, err = datasets.ReadMNIST(spec.NN.Path)
-	case "cifar10":
-		train, test, err = datasets.ReadCIFAR10(spec.NN.Path)
-	default:
+	if spec.NN.Data != "mnist" && spec.NN.Data != "cifar10" {
 		return invalid("unknown image data %q (want mnist or cifar10)", spec.NN.Data)
 	}
+	train, test, _, err := datasets.ReadImageFolder(spec.NN.Path, spec.NN.Data)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	train, test = train.Head(spec.NN.TrainSamples), test.Head(spec.NN.TestSamples)
+	switch spec.NN.Input {
+	case "unit":
+		train, test = train.Unit(), test.Unit()
+	case "", "standardize":
+	default:
+		return invalid("unknown [nn] input %q (want standardize or unit)", spec.NN.Input)
+	}
 	job := &nnJob{train: train, test: test, in: nn.Shape{C: train.C, H: train.H, W: train.W}}
 	job.maxBatch = max(spec.NN.Chunk, spec.Batch, spec.InitBatch)
 	sh.ShardSizes = make([]int64, n)
@@ -182,7 +187,10 @@ func (sh *Shared) nnAttrs() []hdf5io.Attr {
 	s := sh.Spec
 	a := []hdf5io.Attr{attr("model", s.NN.Model), attr("dataset", sh.nn.train.Source), attr("split", s.Split),
 		attr("train_samples", sh.nn.train.N), attr("test_samples", sh.nn.test.N), attr("chunk", s.NN.Chunk),
-		attr("precision", sh.nnPrecision()), attr("bn_eval", sh.nnBNEval())}
+		attr("precision", sh.nnPrecision()), attr("bn_eval", sh.nnBNEval()), attr("input", cmp.Or(s.NN.Input, "standardize"))}
+	if s.InitBatch == 0 {
+		a = append(a, attr("init", "shard"))
+	}
 	if s.EvalEvery > 0 {
 		a = append(a, attr("eval_every", s.EvalEvery))
 	}

@@ -149,6 +149,14 @@ func (o *oracle) exact() bool { return o.rng == nil }
 // grad writes the gradient at x: a minibatch of size b when stochastic, plus
 // the configured noise.
 func (o *oracle) grad(dst, x []float64, b int) {
+	if b <= 0 && o.perm != nil { // init_batch = 0: the whole shard, in training mode where the problem has one
+		if s, ok := o.obj.(problems.ShardGradient); ok {
+			s.ShardGrad(dst, x)
+		} else {
+			o.obj.Grad(dst, x)
+		}
+		return
+	}
 	if o.perm == nil {
 		o.obj.Grad(dst, x)
 	} else {

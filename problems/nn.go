@@ -205,6 +205,25 @@ func (o *NN) MinibatchGrad(dst, x []float64, batch []int32) {
 	o.cached = false // the running statistics moved
 }
 
+// ShardGradient is implemented by objectives whose gradient over the whole
+// shard can also be taken as a training pass (the networks): the initial
+// round with init_batch = 0 asks for it.
+type ShardGradient interface {
+	ShardGrad(dst, x []float64)
+}
+
+// ShardGrad implements ShardGradient: the gradient over the whole shard in
+// training mode, as PyTorch's model.train(True) loop over a DataLoader with
+// reduction "sum" divided by m: chunks of Chunk images in shard order, each
+// normalised by its own batch statistics and updating the running
+// statistics, weighted n_c/m.
+func (o *NN) ShardGrad(dst, x []float64) {
+	full := o.full
+	o.full = nn.Train
+	o.pass(x, dst, o.data, o.rows)
+	o.full, o.cached = full, false
+}
+
 // Smoothness implements Objective: it returns ErrNoSmoothness.
 func (o *NN) Smoothness([]float64) (float64, error) { return 0, ErrNoSmoothness }
 

@@ -14,6 +14,7 @@ GO=${GO:-go}
 FUZZTIME=${1:-30s}
 targets=(
 	"./datasets FuzzParseLIBSVM"
+	"./datasets FuzzCIFARPython"
 	"./collective/wire FuzzDecodeFrame"
 	"./config FuzzParse"
 	"./hdf5io FuzzCSRFile"

@@ -135,7 +135,7 @@ func specFrom(cfg *config.Config, overwrite bool) driver.Spec {
 		KFraction: a.KFraction,
 		NN: driver.NNSpec{Model: cfg.NN.Model, Widths: cfg.NN.Widths, Data: cfg.NN.Data, Path: cfg.NNPath(),
 			TrainSamples: cfg.NN.TrainSamples, TestSamples: cfg.NN.TestSamples, Chunk: cfg.NN.Chunk,
-			Precision: cfg.NN.Precision, BNEval: cfg.NN.BNEval, Threads: cfg.Run.Threads},
+			Precision: cfg.NN.Precision, BNEval: cfg.NN.BNEval, Threads: cfg.Run.Threads, Input: cfg.NN.Input},
 	}
 }
 
