@@ -61,7 +61,7 @@ func TestMessages(t *testing.T) {
 		{"bad value in the file", strings.Replace(base, `"top-k"`, `"topk"`, 1), []string{"run.seed=3"},
 			`config e.toml line 8: [algorithm.compressor] = "topk": unknown value (want top-k, rand-k, sign, identity`},
 		{"override makes the file's key inapplicable", base, []string{"run.seed=3", "stepsize.rule=ef21-theory"},
-			`-set stepsize.rule=ef21-theory: key stepsize.gamma0 does not apply to rule ef21-theory (gamma0 is for norm-theory and decreasing); config e.toml line 11 sets it: drop it with -unset stepsize.gamma0`},
+			`-set stepsize.rule=ef21-theory: key stepsize.gamma0 does not apply to rule ef21-theory (gamma0 is for norm-theory, decreasing and poly); config e.toml line 11 sets it: drop it with -unset stepsize.gamma0`},
 		{"inapplicable key in the file", strings.Replace(base, `"norm-theory"`, `"ef21-theory"`, 1), []string{"run.seed=3"},
 			`config e.toml line 11: key stepsize.gamma0 does not apply to rule ef21-theory`},
 	} {

@@ -23,7 +23,7 @@ func TestConfigMessages(t *testing.T) {
 		{"unknown key by -set", base, []string{"-set", "algorithm.normalise=false"},
 			`-set algorithm.normalise=false: unknown key "normalise" in [algorithm]; did you mean "normalize"?`},
 		{"rule makes gamma0 inapplicable", base, []string{"-set", "stepsize.rule=ef21-theory"},
-			`-set stepsize.rule=ef21-theory: key stepsize.gamma0 does not apply to rule ef21-theory (gamma0 is for norm-theory and decreasing); config cfg.toml line 14 sets it: drop it with -unset stepsize.gamma0`},
+			`-set stepsize.rule=ef21-theory: key stepsize.gamma0 does not apply to rule ef21-theory (gamma0 is for norm-theory, decreasing and poly); config cfg.toml line 14 sets it: drop it with -unset stepsize.gamma0`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -143,7 +143,7 @@ func TestSweepSlurmArray(t *testing.T) {
 	// job that writes sweep.csv) to $FAKE_SBATCH_LOG.2
 	write(t, bin, "sbatch", "#!/bin/sh\nf=\"$FAKE_SBATCH_LOG\"; id=77\n[ -e \"$f\" ] && f=\"$f.2\" && id=90\n"+
 		"printf '%s\\n' \"$@\" > \"$f\"\necho \"EFMPI_SWEEP_DIR=$EFMPI_SWEEP_DIR\" >> \"$f\"\necho \"Submitted batch job $id\"\n")
-	write(t, bin, "srun", "#!/bin/sh\nshift\nexec \"$@\"\n")
+	write(t, bin, "srun", "#!/bin/sh\nwhile [ \"${1#-}\" != \"$1\" ]; do shift; done\nexec \"$@\"\n") // srun's own options, then the command
 	os.Chmod(filepath.Join(bin, "sbatch"), 0o755)
 	os.Chmod(filepath.Join(bin, "srun"), 0o755)
 	script, _ := filepath.Abs("../../slurm/sweep.sbatch")
