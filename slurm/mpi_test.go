@@ -55,6 +55,10 @@ func mpiEfmpi(t *testing.T, flavour string) string {
 
 // submitBin is submit with another efmpi binary.
 func submitBin(t *testing.T, bin, dir string, args ...string) string {
+	// Slurm does not create the folder of #SBATCH --output (logs/)
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	t.Helper()
 	cmd := exec.Command("sbatch", append([]string{"--parsable"}, args...)...)
 	cmd.Dir = dir
