@@ -23,7 +23,7 @@ const (
 //   - "resnet20": He et al. (2016) for CIFAR: conv 3×3 (16) → BN → ReLU, three
 //     stages of three basic blocks with 16, 32, 64 channels (the first block
 //     of stages 2 and 3 has stride 2 and an option-A shortcut), global
-//     average pooling, dense classes (272 474 parameters for 3×32×32 and 10
+//     average pooling, dense classes (269 722 parameters for 3×32×32 and 10
 //     classes). Convolutions have no bias (batch norm follows each).
 func NewOf[T Float](model string, in Shape, classes, maxBatch int, widths []int, threads int) (*Net[T], error) {
 	layers, err := modelLayers[T](model, classes, widths)
