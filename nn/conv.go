@@ -201,10 +201,7 @@ func (l *Conv2d[T]) col2im(dcol []T, off, ld int, dx []T) {
 					if S == 1 {
 						lo, hi := max(0, P-j), min(Wo, W+P-j)
 						if lo < hi {
-							xr := xr[lo-P+j : hi-P+j]
-							for ow, v := range s[lo:hi] {
-								xr[ow] += v
-							}
+							addTo(xr[lo-P+j:hi-P+j], s[lo:hi])
 						}
 						continue
 					}

@@ -1,0 +1,34 @@
+package engine
+
+import "github.com/efmpi/efmpi/internal/x86"
+
+// addTo8AVX2 adds n8 blocks of eight floats of src to dst.
+//
+//go:noescape
+func addTo8AVX2(dst, src *float32, n8 int)
+
+// reluBack8AVX2 is ReluBack for n8 blocks of eight floats.
+//
+//go:noescape
+func reluBack8AVX2(y, dy, dx *float32, n8 int)
+
+// addToAsm runs the vector kernel on the largest multiple of 8 elements and
+// returns it (0 without AVX2). The caller has made dst as long as src.
+func addToAsm(dst, src []float32) int {
+	n8 := len(src) / 8
+	if !x86.HasAVX2 || n8 == 0 {
+		return 0
+	}
+	addTo8AVX2(&dst[0], &src[0], n8)
+	return 8 * n8
+}
+
+// reluBackAsm is addToAsm for ReluBack (dy and dx as long as y).
+func reluBackAsm(y, dy, dx []float32) int {
+	n8 := len(y) / 8
+	if !x86.HasAVX2 || n8 == 0 {
+		return 0
+	}
+	reluBack8AVX2(&y[0], &dy[0], &dx[0], n8)
+	return 8 * n8
+}
