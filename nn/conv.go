@@ -235,11 +235,17 @@ func (l *Conv2d[T]) forwardChunk(c, t int) {
 	for s := lo; s < hi; s++ {
 		l.im2col(l.x[s*insz:(s+1)*insz], col, (s-lo)*hw, ld)
 	}
+	if hi-lo == 1 {
+		// one image: Cout × Ho·Wo is its output's own layout
+		yc = l.y[lo*outsz : hi*outsz]
+	}
 	l.e.serial[t].gemm(false, false, l.Cout, ld, l.ckk, l.p, l.ckk, col, ld, false, yc, ld)
 	for s := lo; s < hi; s++ {
 		for o := 0; o < l.Cout; o++ {
 			dst := l.y[s*outsz+o*hw : s*outsz+(o+1)*hw]
-			copy(dst, yc[o*ld+(s-lo)*hw:])
+			if hi-lo > 1 {
+				copy(dst, yc[o*ld+(s-lo)*hw:])
+			}
 			if l.Bias {
 				b := l.p[l.Cout*l.ckk+o]
 				for i := range dst {
@@ -264,11 +270,13 @@ func (l *Conv2d[T]) backwardChunk(j, _ int) {
 	lo, hi := l.chunk(l.first + j)
 	insz, outsz, hw := l.in.Size(), l.out.Size(), l.hw
 	ld := (hi - lo) * hw
-	col, yc := l.col[j], l.yc[j]
+	col, yc := l.col[j], l.ycOf(j)
 	for s := lo; s < hi; s++ {
 		l.im2col(l.x[s*insz:(s+1)*insz], col, (s-lo)*hw, ld)
-		for o := 0; o < l.Cout; o++ {
-			copy(yc[o*ld+(s-lo)*hw:o*ld+(s-lo+1)*hw], l.dy[s*outsz+o*hw:])
+		if hi-lo > 1 {
+			for o := 0; o < l.Cout; o++ {
+				copy(yc[o*ld+(s-lo)*hw:o*ld+(s-lo+1)*hw], l.dy[s*outsz+o*hw:])
+			}
 		}
 	}
 	if l.dx == nil {
@@ -281,6 +289,17 @@ func (l *Conv2d[T]) backwardChunk(j, _ int) {
 		clear(dxs)
 		l.col2im(dcol, (s-lo)*hw, ld, dxs)
 	}
+}
+
+// ycOf is the output gradient of chunk first+j as Cout × Chunk·Ho·Wo: slot
+// j's copy, or for a chunk of one image that image's own slice of dy (the
+// same layout).
+func (l *Conv2d[T]) ycOf(j int) []T {
+	lo, hi := l.chunk(l.first + j)
+	if hi-lo == 1 {
+		return l.dy[lo*l.out.Size() : hi*l.out.Size()]
+	}
+	return l.yc[j]
 }
 
 // biasGrad sums the output gradient of channel o over the images in order.
@@ -308,7 +327,7 @@ func (l *Conv2d[T]) Backward(p, x, _, dy, dp, dx []T, n int) {
 		for j := 0; j < k; j++ {
 			lo, hi := l.chunk(first + j)
 			ld := (hi - lo) * l.hw
-			l.e.gemm.gemm(false, true, l.Cout, l.ckk, ld, l.yc[j], ld, l.col[j], ld, first+j > 0, dw, l.ckk)
+			l.e.gemm.gemm(false, true, l.Cout, l.ckk, ld, l.ycOf(j), ld, l.col[j], ld, first+j > 0, dw, l.ckk)
 		}
 	}
 	if l.Bias {

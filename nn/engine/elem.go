@@ -38,3 +38,45 @@ func ReluBackGo(y, dy, dx []float32) {
 		dx[i] = math.Float32frombits(math.Float32bits(dy[i]) & m)
 	}
 }
+
+// Normalize is batch normalisation's forward pass over one channel's values:
+// h = (x[i] − mean)·inv into xh[i], and g·h + b into y[i], or max(g·h + b, 0)
+// with relu, each operation rounded to float32 (no fused multiply-add), for
+// i < len(x).
+func Normalize(x, xh, y []float32, mean, inv, g, b float32, relu bool) {
+	xh, y = xh[:len(x)], y[:len(x)]
+	i := normalizeAsm(x, xh, y, mean, inv, g, b, relu)
+	NormalizeGo(x[i:], xh[i:], y[i:], mean, inv, g, b, relu)
+}
+
+// NormalizeGo is Normalize's pure-Go twin (the explicit conversions forbid
+// fusing a multiply and an add).
+func NormalizeGo(x, xh, y []float32, mean, inv, g, b float32, relu bool) {
+	xh, y = xh[:len(x)], y[:len(x)]
+	for i, v := range x {
+		h := float32(v-mean) * inv
+		xh[i] = h
+		t := float32(g*h) + b
+		if relu {
+			t = max(t, 0)
+		}
+		y[i] = t
+	}
+}
+
+// NormalizeBack is batch normalisation's input gradient over one channel's
+// values: dx[i] = k·((dy[i] − mdy) − xh[i]·mdyx), each operation rounded to
+// float32, for i < len(dy).
+func NormalizeBack(dy, xh, dx []float32, k, mdy, mdyx float32) {
+	xh, dx = xh[:len(dy)], dx[:len(dy)]
+	i := normalizeBackAsm(dy, xh, dx, k, mdy, mdyx)
+	NormalizeBackGo(dy[i:], xh[i:], dx[i:], k, mdy, mdyx)
+}
+
+// NormalizeBackGo is NormalizeBack's pure-Go twin.
+func NormalizeBackGo(dy, xh, dx []float32, k, mdy, mdyx float32) {
+	xh, dx = xh[:len(dy)], dx[:len(dy)]
+	for i, d := range dy {
+		dx[i] = k * (float32(d-mdy) - float32(xh[i]*mdyx))
+	}
+}
