@@ -184,6 +184,16 @@ func (l *Conv2d[T]) im2colSame(x, col []T, off, ld int) {
 // into dx (one sample, which the caller zeroed): the adjoint of im2col.
 func (l *Conv2d[T]) col2im(dcol []T, off, ld int, dx []T) {
 	H, W, Ho, Wo := l.in.H, l.in.W, l.out.H, l.out.W
+	if l.Stride == 1 && Ho == H && Wo == W {
+		l.col2imSame(dcol, off, ld, dx)
+		return
+	}
+	l.col2imRows(dcol, off, ld, dx)
+}
+
+// col2imRows is col2im row by row of the output: any geometry.
+func (l *Conv2d[T]) col2imRows(dcol []T, off, ld int, dx []T) {
+	H, W, Ho, Wo := l.in.H, l.in.W, l.out.H, l.out.W
 	K, S, P := l.K, l.Stride, l.Pad
 	row := 0
 	for c := 0; c < l.in.C; c++ {
@@ -213,6 +223,53 @@ func (l *Conv2d[T]) col2im(dcol []T, off, ld int, dx []T) {
 					}
 				}
 				row++
+			}
+		}
+	}
+}
+
+// col2imSame is col2im for stride 1 and "same" padding, the adjoint of
+// im2colSame: row (c, i, j) is added to the image shifted by (i − P)·W +
+// (j − P) values in one contiguous run, after its entries whose columns fall
+// outside the image are overwritten with −0 (dcol is scratch). Adding −0
+// leaves every value's bits as they are (+0 included), so each element of dx
+// gets the same additions in the same order as col2im's row by row loop.
+func (l *Conv2d[T]) col2imSame(dcol []T, off, ld int, dx []T) {
+	H, W, K, P := l.in.H, l.in.W, l.K, l.Pad
+	hw := H * W
+	var zero T
+	negz := -zero
+	row := 0
+	for c := 0; c < l.in.C; c++ {
+		xc := dx[c*hw : (c+1)*hw]
+		for i := 0; i < K; i++ {
+			di := i - P
+			r0, r1 := max(0, -di), min(H, H-di) // output rows inside the image
+			for j := 0; j < K; j++ {
+				dj := j - P
+				src := dcol[row*ld+off : row*ld+off+hw]
+				row++
+				if r0 >= r1 {
+					continue
+				}
+				if dj < 0 {
+					for r := r0; r < r1; r++ {
+						for q := r * W; q < r*W-dj; q++ {
+							src[q] = negz
+						}
+					}
+				} else if dj > 0 {
+					for r := r0; r < r1; r++ {
+						for q := (r+1)*W - dj; q < (r+1)*W; q++ {
+							src[q] = negz
+						}
+					}
+				}
+				shift := di*W + dj
+				q0, q1 := max(r0*W, -shift), min(r1*W, hw-shift)
+				if q0 < q1 {
+					addTo(xc[q0+shift:q1+shift], src[q0:q1])
+				}
 			}
 		}
 	}
