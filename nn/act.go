@@ -53,10 +53,26 @@ func (l *ReLU[T]) Backward(_, _, y, dy, _, dx []T, n int) {
 }
 
 // relu writes max(x, 0) into y.
-func relu[T Float](x, y []T) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] = max(v, 0)
+func relu[T Float](x, y []T) { addRelu(x, nil, y) }
+
+// addRelu writes max(a + b, 0) into y, or max(a, 0) when b is nil (float32:
+// the vector kernel of package engine, the same bits).
+func addRelu[T Float](a, b, y []T) {
+	if a32, ok := any(a).([]float32); ok {
+		b32, _ := any(b).([]float32)
+		engine.AddRelu(a32, b32, any(y).([]float32))
+		return
+	}
+	y = y[:len(a)]
+	if b == nil {
+		for i, v := range a {
+			y[i] = max(v, 0)
+		}
+		return
+	}
+	b = b[:len(a)]
+	for i, v := range a {
+		y[i] = max(v+b[i], 0)
 	}
 }
 

@@ -163,9 +163,7 @@ func (b *BasicBlock[T]) Forward(p, x, y []T, n int) {
 	b.bn2.Forward(n2, b.a4, b.a5, n)
 	osz := b.out.Size()
 	if b.identity() {
-		for i, v := range b.a5[:n*osz] {
-			y[i] = max(v+x[i], 0)
-		}
+		addRelu(b.a5[:n*osz], x, y)
 		return
 	}
 	C, H, W := b.in.C, b.in.H, b.in.W

@@ -80,3 +80,33 @@ func NormalizeBackGo(dy, xh, dx []float32, k, mdy, mdyx float32) {
 		dx[i] = k * (float32(d-mdy) - float32(xh[i]*mdyx))
 	}
 }
+
+// AddRelu writes max(a[i] + b[i], 0) into y[i] for i < len(a) (Go's max:
+// max(−0, 0) is +0, a NaN stays NaN): a residual sum and its ReLU, or with b
+// nil the ReLU of a alone.
+func AddRelu(a, b, y []float32) {
+	y = y[:len(a)]
+	if b != nil {
+		b = b[:len(a)]
+	}
+	i := addReluAsm(a, b, y)
+	if b != nil {
+		b = b[i:]
+	}
+	AddReluGo(a[i:], b, y[i:])
+}
+
+// AddReluGo is AddRelu's pure-Go twin.
+func AddReluGo(a, b, y []float32) {
+	y = y[:len(a)]
+	if b == nil {
+		for i, v := range a {
+			y[i] = max(v, 0)
+		}
+		return
+	}
+	b = b[:len(a)]
+	for i, v := range a {
+		y[i] = max(v+b[i], 0)
+	}
+}

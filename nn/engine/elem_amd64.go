@@ -62,3 +62,22 @@ func normalizeBackAsm(dy, xh, dx []float32, k, mdy, mdyx float32) int {
 	normalizeBack8AVX2(&dy[0], &xh[0], &dx[0], n8, k, mdy, mdyx)
 	return 8 * n8
 }
+
+// addRelu8AVX2 is AddRelu for n8 blocks of eight floats (b nil: no sum).
+//
+//go:noescape
+func addRelu8AVX2(a, b, y *float32, n8 int)
+
+// addReluAsm is addToAsm for AddRelu (b nil or, like y, as long as a).
+func addReluAsm(a, b, y []float32) int {
+	n8 := len(a) / 8
+	if !x86.HasAVX2 || n8 == 0 {
+		return 0
+	}
+	var pb *float32
+	if b != nil {
+		pb = &b[0]
+	}
+	addRelu8AVX2(&a[0], pb, &y[0], n8)
+	return 8 * n8
+}

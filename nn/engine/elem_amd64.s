@@ -114,3 +114,38 @@ nbloop:
 	JNZ nbloop
 	VZEROUPPER
 	RET
+
+// func addRelu8AVX2(a, b, y *float32, n8 int)
+// y = max(a + b, 0) as Go's max (see normalize8AVX2); b nil: max(a, 0).
+TEXT ·addRelu8AVX2(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ y+16(FP), DI
+	MOVQ n8+24(FP), CX
+	VXORPS Y15, Y15, Y15
+	TESTQ DX, DX
+	JZ arnob
+arloop:
+	VMOVUPS (SI), Y0
+	VADDPS (DX), Y0, Y0
+	VMAXPS Y0, Y15, Y0
+	VADDPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ arloop
+	VZEROUPPER
+	RET
+arnob:
+	VMOVUPS (SI), Y0
+	VMAXPS Y0, Y15, Y0
+	VADDPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ arnob
+	VZEROUPPER
+	RET

@@ -77,6 +77,14 @@ func TestElemKernels(t *testing.T) {
 			sameBits(t, "Normalize x̂", gh, wh)
 			sameBits(t, "Normalize y", gy, wy)
 		}
+		want, got = make([]float32, n), make([]float32, n)
+		AddReluGo(a, b, want)
+		AddRelu(a, b, got)
+		sameBits(t, "AddRelu", got, want)
+		AddReluGo(a, nil, want)
+		AddRelu(a, nil, got)
+		sameBits(t, "AddRelu, b nil", got, want)
+
 		k, mdy, mdyx := float32(r.NormFloat64()), float32(r.NormFloat64()), float32(r.NormFloat64())
 		want, got = make([]float32, n), make([]float32, n)
 		NormalizeBackGo(b, c, want, k, mdy, mdyx)
@@ -118,5 +126,26 @@ func TestNormalizeGo(t *testing.T) {
 		p := float32(float64(x[i]) * float64(mdyx))
 		w := float32(float64(k) * float64(float32(float64(a)-float64(p))))
 		sameBits(t, "NormalizeBackGo", dx[i:i+1], []float32{w})
+	}
+}
+
+// AddReluGo is max(a + b, 0) with +0 for a sum of −0 and NaN kept.
+func TestAddReluGo(t *testing.T) {
+	nz := float32(math.Copysign(0, -1))
+	a := []float32{nz, nz, 1, -3, float32(math.NaN()), 2}
+	b := []float32{nz, 0, 2, 1, 0, float32(math.NaN())}
+	y := make([]float32, len(a))
+	AddReluGo(a, b, y)
+	for i, w := range []float32{0, 0, 3, 0} {
+		if math.Float32bits(y[i]) != math.Float32bits(w) {
+			t.Fatalf("AddReluGo[%d] = %v (%#x), want %v", i, y[i], math.Float32bits(y[i]), w)
+		}
+	}
+	if y[4] == y[4] || y[5] == y[5] {
+		t.Fatalf("AddReluGo lost a NaN: %v", y)
+	}
+	AddReluGo(a[:1], nil, y)
+	if math.Float32bits(y[0]) != 0 {
+		t.Fatalf("ReLU of −0 has bits %#x, want +0", math.Float32bits(y[0]))
 	}
 }
