@@ -1,6 +1,10 @@
 package nn
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+
+	"github.com/efmpi/efmpi/nn/engine"
+)
 
 // ReLU is y = max(x, 0), elementwise, split by samples among the net's
 // threads.
@@ -49,15 +53,36 @@ func (l *ReLU[T]) Backward(_, _, y, dy, _, dx []T, n int) {
 }
 
 // relu writes max(x, 0) into y.
-func relu[T Float](x, y []T) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] = max(v, 0)
+func relu[T Float](x, y []T) { addRelu(x, nil, y) }
+
+// addRelu writes max(a + b, 0) into y, or max(a, 0) when b is nil (float32:
+// the vector kernel of package engine, the same bits).
+func addRelu[T Float](a, b, y []T) {
+	if a32, ok := any(a).([]float32); ok {
+		b32, _ := any(b).([]float32)
+		engine.AddRelu(a32, b32, any(y).([]float32))
+		return
+	}
+	y = y[:len(a)]
+	if b == nil {
+		for i, v := range a {
+			y[i] = max(v, 0)
+		}
+		return
+	}
+	b = b[:len(a)]
+	for i, v := range a {
+		y[i] = max(v+b[i], 0)
 	}
 }
 
-// reluBack writes dy where y > 0, else 0, into dx.
+// reluBack writes dy where y > 0, else 0, into dx (float32: the vector
+// kernel of package engine, the same bits).
 func reluBack[T Float](y, dy, dx []T) {
+	if y32, ok := any(y).([]float32); ok {
+		engine.ReluBack(y32, any(dy).([]float32), any(dx).([]float32))
+		return
+	}
 	dy, dx = dy[:len(y)], dx[:len(y)]
 	for i, v := range y {
 		if v > 0 {
@@ -65,6 +90,19 @@ func reluBack[T Float](y, dy, dx []T) {
 		} else {
 			dx[i] = 0
 		}
+	}
+}
+
+// addTo adds src to dst elementwise (float32: the vector kernel of package
+// engine, the same bits).
+func addTo[T Float](dst, src []T) {
+	if d32, ok := any(dst).([]float32); ok {
+		engine.AddTo(d32, any(src).([]float32))
+		return
+	}
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] += v
 	}
 }
 

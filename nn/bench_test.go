@@ -17,7 +17,8 @@ func cpuSeconds() float64 {
 // benchNet measures one forward+backward pass (Load, LossGrad, Grad: a
 // training step's oracle) at batch 128 in each precision on 1 and 2 threads,
 // and reports images per second of wall time and per second of CPU time (the
-// process's user+system time: robust when other jobs share the cores).
+// process's user+system time: robust when other jobs share the cores), after
+// one untimed warm-up step.
 func benchNet(b *testing.B, model string, in Shape, widths []int) {
 	const batch = 128
 	for _, prec := range []string{Float32, Float64} {
@@ -40,6 +41,12 @@ func benchNet(b *testing.B, model string, in Shape, widths []int) {
 					labels[i] = int32(r.IntN(10))
 				}
 				g := make([]float64, len(x))
+				// one untimed step, as PyTorch's benchmark warms up: the
+				// first touches of a fresh net's buffers (page faults) are
+				// not a training step's cost
+				net.Load(x)
+				net.LossGrad(labels, batch)
+				net.Grad(g)
 				b.ResetTimer()
 				cpu0 := cpuSeconds()
 				for i := 0; i < b.N; i++ {

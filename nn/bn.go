@@ -3,6 +3,8 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/efmpi/efmpi/nn/engine"
 )
 
 // BNEpsilon is the ε of batch normalisation (PyTorch's default).
@@ -107,21 +109,40 @@ func (l *BatchNorm2d[T]) forwardChannel(c, _ int) {
 	g, b, mt, it := l.p[c], l.p[C+c], T(mean), T(inv)
 	for s := 0; s < n; s++ {
 		o := (s*C + c) * hw
-		xs, xh, ys := x[o:o+hw], l.xhat[o:o+hw], l.y[o:o+hw]
-		xh, ys = xh[:len(xs)], ys[:len(xs)]
-		if l.ReLU {
-			for i, v := range xs {
-				h := (v - mt) * it
-				xh[i] = h
-				ys[i] = max(g*h+b, 0)
-			}
-			continue
+		normalize(x[o:o+hw], l.xhat[o:o+hw], l.y[o:o+hw], mt, it, g, b, l.ReLU)
+	}
+}
+
+// normalize writes x̂ = (x − mean)·inv and y = γ·x̂ + β (max(y, 0) with relu),
+// each operation rounded to T, never fused (float32: engine.Normalize, the
+// same bits).
+func normalize[T Float](x, xh, y []T, mean, inv, g, b T, relu bool) {
+	if x32, ok := any(x).([]float32); ok {
+		engine.Normalize(x32, any(xh).([]float32), any(y).([]float32), float32(mean), float32(inv), float32(g), float32(b), relu)
+		return
+	}
+	xh, y = xh[:len(x)], y[:len(x)]
+	for i, v := range x {
+		h := T(v-mean) * inv
+		xh[i] = h
+		t := T(g*h) + b
+		if relu {
+			t = max(t, 0)
 		}
-		for i, v := range xs {
-			h := (v - mt) * it
-			xh[i] = h
-			ys[i] = g*h + b
-		}
+		y[i] = t
+	}
+}
+
+// normalizeBack writes dx = k·((dy − mdy) − x̂·mdyx), each operation rounded
+// to T (float32: engine.NormalizeBack, the same bits).
+func normalizeBack[T Float](dy, xh, dx []T, k, mdy, mdyx T) {
+	if d32, ok := any(dy).([]float32); ok {
+		engine.NormalizeBack(d32, any(xh).([]float32), any(dx).([]float32), float32(k), float32(mdy), float32(mdyx))
+		return
+	}
+	xh, dx = xh[:len(dy)], dx[:len(dy)]
+	for i, d := range dy {
+		dx[i] = k * (T(d-mdy) - T(xh[i]*mdyx))
 	}
 }
 
@@ -168,11 +189,7 @@ func (l *BatchNorm2d[T]) backwardChannel(c, _ int) {
 	mdy, mdyx := T(sdy/m), T(sdyx/m)
 	for s := 0; s < n; s++ {
 		o := (s*C + c) * hw
-		xh, dxs, dys := l.xhat[o:o+hw], l.dx[o:o+hw], dy[o:o+hw]
-		xh, dxs = xh[:len(dys)], dxs[:len(dys)]
-		for i, d := range dys {
-			dxs[i] = k * (d - mdy - xh[i]*mdyx)
-		}
+		normalizeBack(dy[o:o+hw], l.xhat[o:o+hw], l.dx[o:o+hw], k, mdy, mdyx)
 	}
 }
 

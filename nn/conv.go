@@ -184,6 +184,16 @@ func (l *Conv2d[T]) im2colSame(x, col []T, off, ld int) {
 // into dx (one sample, which the caller zeroed): the adjoint of im2col.
 func (l *Conv2d[T]) col2im(dcol []T, off, ld int, dx []T) {
 	H, W, Ho, Wo := l.in.H, l.in.W, l.out.H, l.out.W
+	if l.Stride == 1 && Ho == H && Wo == W {
+		l.col2imSame(dcol, off, ld, dx)
+		return
+	}
+	l.col2imRows(dcol, off, ld, dx)
+}
+
+// col2imRows is col2im row by row of the output: any geometry.
+func (l *Conv2d[T]) col2imRows(dcol []T, off, ld int, dx []T) {
+	H, W, Ho, Wo := l.in.H, l.in.W, l.out.H, l.out.W
 	K, S, P := l.K, l.Stride, l.Pad
 	row := 0
 	for c := 0; c < l.in.C; c++ {
@@ -201,10 +211,7 @@ func (l *Conv2d[T]) col2im(dcol []T, off, ld int, dx []T) {
 					if S == 1 {
 						lo, hi := max(0, P-j), min(Wo, W+P-j)
 						if lo < hi {
-							xr := xr[lo-P+j : hi-P+j]
-							for ow, v := range s[lo:hi] {
-								xr[ow] += v
-							}
+							addTo(xr[lo-P+j:hi-P+j], s[lo:hi])
 						}
 						continue
 					}
@@ -216,6 +223,53 @@ func (l *Conv2d[T]) col2im(dcol []T, off, ld int, dx []T) {
 					}
 				}
 				row++
+			}
+		}
+	}
+}
+
+// col2imSame is col2im for stride 1 and "same" padding, the adjoint of
+// im2colSame: row (c, i, j) is added to the image shifted by (i − P)·W +
+// (j − P) values in one contiguous run, after its entries whose columns fall
+// outside the image are overwritten with −0 (dcol is scratch). Adding −0
+// leaves every value's bits as they are (+0 included), so each element of dx
+// gets the same additions in the same order as col2im's row by row loop.
+func (l *Conv2d[T]) col2imSame(dcol []T, off, ld int, dx []T) {
+	H, W, K, P := l.in.H, l.in.W, l.K, l.Pad
+	hw := H * W
+	var zero T
+	negz := -zero
+	row := 0
+	for c := 0; c < l.in.C; c++ {
+		xc := dx[c*hw : (c+1)*hw]
+		for i := 0; i < K; i++ {
+			di := i - P
+			r0, r1 := max(0, -di), min(H, H-di) // output rows inside the image
+			for j := 0; j < K; j++ {
+				dj := j - P
+				src := dcol[row*ld+off : row*ld+off+hw]
+				row++
+				if r0 >= r1 {
+					continue
+				}
+				if dj < 0 {
+					for r := r0; r < r1; r++ {
+						for q := r * W; q < r*W-dj; q++ {
+							src[q] = negz
+						}
+					}
+				} else if dj > 0 {
+					for r := r0; r < r1; r++ {
+						for q := (r+1)*W - dj; q < (r+1)*W; q++ {
+							src[q] = negz
+						}
+					}
+				}
+				shift := di*W + dj
+				q0, q1 := max(r0*W, -shift), min(r1*W, hw-shift)
+				if q0 < q1 {
+					addTo(xc[q0+shift:q1+shift], src[q0:q1])
+				}
 			}
 		}
 	}
@@ -238,11 +292,17 @@ func (l *Conv2d[T]) forwardChunk(c, t int) {
 	for s := lo; s < hi; s++ {
 		l.im2col(l.x[s*insz:(s+1)*insz], col, (s-lo)*hw, ld)
 	}
+	if hi-lo == 1 {
+		// one image: Cout × Ho·Wo is its output's own layout
+		yc = l.y[lo*outsz : hi*outsz]
+	}
 	l.e.serial[t].gemm(false, false, l.Cout, ld, l.ckk, l.p, l.ckk, col, ld, false, yc, ld)
 	for s := lo; s < hi; s++ {
 		for o := 0; o < l.Cout; o++ {
 			dst := l.y[s*outsz+o*hw : s*outsz+(o+1)*hw]
-			copy(dst, yc[o*ld+(s-lo)*hw:])
+			if hi-lo > 1 {
+				copy(dst, yc[o*ld+(s-lo)*hw:])
+			}
 			if l.Bias {
 				b := l.p[l.Cout*l.ckk+o]
 				for i := range dst {
@@ -267,11 +327,13 @@ func (l *Conv2d[T]) backwardChunk(j, _ int) {
 	lo, hi := l.chunk(l.first + j)
 	insz, outsz, hw := l.in.Size(), l.out.Size(), l.hw
 	ld := (hi - lo) * hw
-	col, yc := l.col[j], l.yc[j]
+	col, yc := l.col[j], l.ycOf(j)
 	for s := lo; s < hi; s++ {
 		l.im2col(l.x[s*insz:(s+1)*insz], col, (s-lo)*hw, ld)
-		for o := 0; o < l.Cout; o++ {
-			copy(yc[o*ld+(s-lo)*hw:o*ld+(s-lo+1)*hw], l.dy[s*outsz+o*hw:])
+		if hi-lo > 1 {
+			for o := 0; o < l.Cout; o++ {
+				copy(yc[o*ld+(s-lo)*hw:o*ld+(s-lo+1)*hw], l.dy[s*outsz+o*hw:])
+			}
 		}
 	}
 	if l.dx == nil {
@@ -284,6 +346,17 @@ func (l *Conv2d[T]) backwardChunk(j, _ int) {
 		clear(dxs)
 		l.col2im(dcol, (s-lo)*hw, ld, dxs)
 	}
+}
+
+// ycOf is the output gradient of chunk first+j as Cout × Chunk·Ho·Wo: slot
+// j's copy, or for a chunk of one image that image's own slice of dy (the
+// same layout).
+func (l *Conv2d[T]) ycOf(j int) []T {
+	lo, hi := l.chunk(l.first + j)
+	if hi-lo == 1 {
+		return l.dy[lo*l.out.Size() : hi*l.out.Size()]
+	}
+	return l.yc[j]
 }
 
 // biasGrad sums the output gradient of channel o over the images in order.
@@ -311,7 +384,7 @@ func (l *Conv2d[T]) Backward(p, x, _, dy, dp, dx []T, n int) {
 		for j := 0; j < k; j++ {
 			lo, hi := l.chunk(first + j)
 			ld := (hi - lo) * l.hw
-			l.e.gemm.gemm(false, true, l.Cout, l.ckk, ld, l.yc[j], ld, l.col[j], ld, first+j > 0, dw, l.ckk)
+			l.e.gemm.gemm(false, true, l.Cout, l.ckk, ld, l.ycOf(j), ld, l.col[j], ld, first+j > 0, dw, l.ckk)
 		}
 	}
 	if l.Bias {

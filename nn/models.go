@@ -163,9 +163,7 @@ func (b *BasicBlock[T]) Forward(p, x, y []T, n int) {
 	b.bn2.Forward(n2, b.a4, b.a5, n)
 	osz := b.out.Size()
 	if b.identity() {
-		for i, v := range b.a5[:n*osz] {
-			y[i] = max(v+x[i], 0)
-		}
+		addRelu(b.a5[:n*osz], x, y)
 		return
 	}
 	C, H, W := b.in.C, b.in.H, b.in.W
@@ -194,13 +192,7 @@ func (b *BasicBlock[T]) Backward(p, x, y, dy, dp, dx []T, n int) {
 	osz := b.out.Size()
 	// dz = dy·[y > 0] is the gradient at a5 and at the shortcut's output.
 	dz := b.d4
-	for i, v := range y[:n*osz] {
-		if v > 0 {
-			dz[i] = dy[i]
-		} else {
-			dz[i] = 0
-		}
-	}
+	reluBack(y[:n*osz], dy, dz)
 	b.bn2.Backward(n2, b.a4, b.a5, dz, gn2, b.d3, n)
 	b.conv2.Backward(c2, b.a3, b.a4, b.d3, g2, b.d2, n)
 	b.bn1.Backward(n1, b.a1, b.a3, b.d2, gn1, b.d2, n)
@@ -209,9 +201,7 @@ func (b *BasicBlock[T]) Backward(p, x, y, dy, dp, dx []T, n int) {
 		return
 	}
 	if b.identity() {
-		for i, v := range dz[:n*osz] {
-			dx[i] += v
-		}
+		addTo(dx, dz[:n*osz])
 		return
 	}
 	C, H, W := b.in.C, b.in.H, b.in.W
