@@ -74,17 +74,20 @@ type Data struct {
 
 // Algorithm is [algorithm].
 type Algorithm struct {
-	Method     string    `toml:"method"`     // "ef21" | "ef21-sgdm" | "ef14" | "ef21-w" | "signsgd"; default ef21
-	Normalize  Normalize `toml:"normalize"`  // the ||·|| variants: false | true = "global" | "layer" (normalize.go)
-	Compressor string    `toml:"compressor"` // "top-k" | "rand-k" | "sign" | "identity"; default top-k
-	K          int       `toml:"k"`          // default 1
-	KFraction  float64   `toml:"k_fraction"` // k as a fraction of d (instead of k): k = max(1, round(k_fraction·d))
-	Init       string    `toml:"init"`       // "uncompressed" | "compressed"; default uncompressed
-	Batch      int       `toml:"batch"`      // ef21-sgdm (and every method with kind = "nn") minibatch size; default 32 (nn: 128)
-	InitBatch  int       `toml:"init_batch"` // ef21-sgdm initial minibatch; default batch
-	Momentum   string    `toml:"momentum"`   // "constant" | "eta-theory"; default constant
-	Eta        float64   `toml:"eta"`        // constant momentum; default 0.1
-	Eta0       float64   `toml:"eta0"`       // eta-theory: η = min(1, η0/√(K+1)); default 1
+	Method string `toml:"method"` // "ef21" | "ef21-sgdm" | "ef14" | "ef21-w" | "signsgd"; default ef21
+
+	// Normalize: the ||·|| variants, false | true (= "global") | "layer" (normalize.go).
+	Normalize Normalize `toml:"normalize"`
+
+	Compressor string  `toml:"compressor"` // "top-k" | "rand-k" | "sign" | "identity"; default top-k
+	K          int     `toml:"k"`          // default 1
+	KFraction  float64 `toml:"k_fraction"` // k as a fraction of d (instead of k): k = max(1, round(k_fraction·d))
+	Init       string  `toml:"init"`       // "uncompressed" | "compressed"; default uncompressed
+	Batch      int     `toml:"batch"`      // ef21-sgdm (and every method with kind = "nn") minibatch size; default 32 (nn: 128)
+	InitBatch  int     `toml:"init_batch"` // ef21-sgdm initial minibatch; default batch
+	Momentum   string  `toml:"momentum"`   // "constant" | "eta-theory"; default constant
+	Eta        float64 `toml:"eta"`        // constant momentum; default 0.1
+	Eta0       float64 `toml:"eta0"`       // eta-theory: η = min(1, η0/√(K+1)); default 1
 	// Participation is EF21-PP's probability p ∈ (0, 1] that a client takes
 	// part in an iteration (ef21, ef21-w); unset (0) is 1.
 	Participation float64 `toml:"participation,omitempty"`
