@@ -132,3 +132,25 @@ func TestLayerwiseConfigValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkNormalizedStep compares the global and the layer-wise step on
+// LeNet's d = 61 706 with its ten tensors.
+func BenchmarkNormalizedStep(b *testing.B) {
+	blocks := []int{0, 150, 156, 2556, 2572, 50572, 50692, 60772, 60856, 61696, 61706}
+	d := blocks[len(blocks)-1]
+	g := make([]float64, d)
+	r := rand.New(rand.NewPCG(1, 2))
+	for j := range g {
+		g[j] = r.NormFloat64()
+	}
+	for name, bl := range map[string][]int{"global": nil, "layer": blocks} {
+		b.Run(name, func(b *testing.B) {
+			s := &estimatorReplica{n: 1, normalize: true, blocks: bl, x: make([]float64, d), g: g}
+			for b.Loop() {
+				if err := s.Step(1e-3); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
