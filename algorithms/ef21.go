@@ -86,7 +86,7 @@ func (m *ef21) NewReplica(x0 []float64) (Replica, error) {
 	if len(x0) != m.cfg.Dim {
 		return nil, fmt.Errorf("initial point has %d coordinates, dimension is %d", len(x0), m.cfg.Dim)
 	}
-	return &estimatorReplica{n: float64(m.cfg.Clients), normalize: m.cfg.Normalize, absolute: m.cfg.Absolute,
+	return &estimatorReplica{n: float64(m.cfg.Clients), normalize: m.cfg.Normalize, blocks: m.cfg.Blocks, absolute: m.cfg.Absolute,
 		x: slices.Clone(x0), g: make([]float64, m.cfg.Dim)}, nil
 }
 
@@ -215,6 +215,7 @@ func (c *ef21Client) Restore(st State) error {
 type estimatorReplica struct {
 	n                   float64
 	normalize, absolute bool
+	blocks              []int // layer-wise normalisation's boundaries; nil: global
 	x, g                []float64
 	down                int64
 }
@@ -238,13 +239,17 @@ func (s *estimatorReplica) replace(agg *sparse.Vector) {
 	}
 }
 
-// Step implements Replica: x −= γ g, or x −= (γ/‖g‖) g.
+// Step implements Replica: x −= γ g, or x −= (γ/‖g‖) g, or layer-wise
+// x_b −= (γ/‖g_b‖) g_b for every block b.
 func (s *estimatorReplica) Step(gamma float64) error {
 	if !s.normalize {
 		for j, g := range s.g {
 			s.x[j] -= gamma * g
 		}
 		return nil
+	}
+	if s.blocks != nil {
+		return stepBlocks(s.x, s.g, s.blocks, gamma)
 	}
 	norm := Norm(s.g)
 	if norm == 0 {
@@ -253,6 +258,38 @@ func (s *estimatorReplica) Step(gamma float64) error {
 	scale := gamma / norm
 	for j, g := range s.g {
 		s.x[j] -= scale * g
+	}
+	return nil
+}
+
+// stepBlocks is the layer-wise normalised step x_b −= (γ/‖g_b‖) g_b over the
+// blocks x[b[i]:b[i+1]], each norm summed in index order. A block whose g_b
+// is zero stays where it is (the authors' code divides a tensor by its norm
+// only when that is positive, so such a tensor moves by nothing there too);
+// when all of g is zero it returns ErrZeroEstimator and leaves x alone, as
+// the global step does.
+func stepBlocks(x, g []float64, b []int, gamma float64) error {
+	zero := true
+	for _, v := range g {
+		if v != 0 {
+			zero = false
+			break
+		}
+	}
+	if zero {
+		return ErrZeroEstimator
+	}
+	for i := 0; i+1 < len(b); i++ {
+		gb := g[b[i]:b[i+1]]
+		norm := Norm(gb)
+		if norm == 0 {
+			continue
+		}
+		scale := gamma / norm
+		xb := x[b[i]:b[i+1]]
+		for j, v := range gb {
+			xb[j] -= scale * v
+		}
 	}
 	return nil
 }

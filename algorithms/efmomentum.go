@@ -81,7 +81,7 @@ func (m *momentumMethod) NewReplica(x0 []float64) (Replica, error) {
 	if len(x0) != m.cfg.Dim {
 		return nil, fmt.Errorf("initial point has %d coordinates, dimension is %d", len(x0), m.cfg.Dim)
 	}
-	return &estimatorReplica{n: float64(m.cfg.Clients), normalize: m.cfg.Normalize,
+	return &estimatorReplica{n: float64(m.cfg.Clients), normalize: m.cfg.Normalize, blocks: m.cfg.Blocks,
 		x: slices.Clone(x0), g: make([]float64, m.cfg.Dim)}, nil
 }
 

@@ -58,6 +58,11 @@ type Config struct {
 	EtaEvery int
 	// Seed names the stateless random draws of a method (ef21-rhm's q).
 	Seed uint64
+	// Blocks, with Normalize, makes the normalisation layer-wise
+	// (normalize = "layer"): the increasing boundaries of the blocks, block b
+	// being x[Blocks[b]:Blocks[b+1]] from 0 to Dim, each normalised by its
+	// own norm. Nil: one block, the whole vector.
+	Blocks []int
 }
 
 // Validate reports a configuration the methods cannot run.
@@ -77,7 +82,7 @@ func (c Config) common() error {
 	if p := c.Participation; p != 0 && !(p > 0 && p <= 1) {
 		return fmt.Errorf("method %s: participation p = %v must be in (0, 1]", c.Method, p)
 	}
-	return nil
+	return c.checkBlocks()
 }
 
 // fullParticipation rejects p < 1 for the methods whose partial-participation
@@ -254,6 +259,26 @@ func New(cfg Config) (Method, error) {
 		return nil, err
 	}
 	return f(cfg)
+}
+
+// checkBlocks reports blocks that do not cut [0, Dim) into nonempty pieces.
+func (c Config) checkBlocks() error {
+	b := c.Blocks
+	if b == nil {
+		return nil
+	}
+	if !c.Normalize {
+		return fmt.Errorf("method %s: blocks are the layer-wise normalisation, which needs normalize", c.Method)
+	}
+	if len(b) < 2 || b[0] != 0 || b[len(b)-1] != c.Dim {
+		return fmt.Errorf("method %s: blocks %v must run from 0 to the dimension %d", c.Method, b, c.Dim)
+	}
+	for i := 1; i < len(b); i++ {
+		if b[i] <= b[i-1] {
+			return fmt.Errorf("method %s: block boundaries must increase (%d after %d)", c.Method, b[i], b[i-1])
+		}
+	}
+	return nil
 }
 
 // Norm is the Euclidean norm, summed in index order (the same bits on every

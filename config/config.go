@@ -74,8 +74,11 @@ type Data struct {
 
 // Algorithm is [algorithm].
 type Algorithm struct {
-	Method     string  `toml:"method"`     // "ef21" | "ef21-sgdm" | "ef14" | "ef21-w" | "signsgd"; default ef21
-	Normalize  bool    `toml:"normalize"`  // the ||·|| variants
+	Method string `toml:"method"` // "ef21" | "ef21-sgdm" | "ef14" | "ef21-w" | "signsgd"; default ef21
+
+	// Normalize: the ||·|| variants, false | true (= "global") | "layer" (normalize.go).
+	Normalize Normalize `toml:"normalize"`
+
 	Compressor string  `toml:"compressor"` // "top-k" | "rand-k" | "sign" | "identity"; default top-k
 	K          int     `toml:"k"`          // default 1
 	KFraction  float64 `toml:"k_fraction"` // k as a fraction of d (instead of k): k = max(1, round(k_fraction·d))
@@ -442,7 +445,7 @@ func (c *Config) defaults() {
 	defFloat("algorithm.eta", &c.Algorithm.Eta, 0.1)
 	defFloat("algorithm.eta0", &c.Algorithm.Eta0, 1)
 	if c.Stepsize.Rule == "" {
-		if c.Algorithm.Normalize {
+		if c.Algorithm.Normalize.On() {
 			c.Stepsize.Rule = "norm-theory"
 		} else {
 			c.Stepsize.Rule = "ef21-theory"
@@ -532,7 +535,11 @@ func (c *Config) validate() error {
 		return fmt.Errorf("[noise] scale = %v must be ≥ 0", c.Noise.Scale)
 	case c.Noise.Kind != "" && c.Noise.Kind != "gaussian" && !(c.Noise.Nu > 0):
 		return fmt.Errorf("[noise] nu = %v must be positive", c.Noise.Nu)
-	case a.Method == "signsgd" && a.Normalize:
+	case a.Normalize.On() && a.Normalize != NormalizeGlobal && !a.Normalize.Layer():
+		return &valueError{key: "algorithm.normalize", value: string(a.Normalize), allowed: []string{"true", "false", "global", "layer"}}
+	case a.Normalize.Layer() && c.Problem.Kind != "nn":
+		return fmt.Errorf("[algorithm] normalize = \"layer\" normalises each parameter tensor of a network: it needs problem.kind = \"nn\", not %q (use normalize = true for the whole vector)", c.Problem.Kind)
+	case a.Method == "signsgd" && a.Normalize.On():
 		return fmt.Errorf("[algorithm] normalize = true is not supported with method signsgd")
 	case c.Problem.Kind != "polynomial" && (c.Data.Source == "libsvm" || c.Data.Source == "hdf5") && c.Data.Path == "":
 		return fmt.Errorf("[data] path is required with source = %q", c.Data.Source)
@@ -572,9 +579,9 @@ func (c *Config) validate() error {
 		return fmt.Errorf("[algorithm] eta = %v must be in (0, 1]", a.Eta)
 	case sgdm && a.Momentum == "eta-theory" && !(a.Eta0 > 0):
 		return fmt.Errorf("[algorithm] eta0 = %v must be positive", a.Eta0)
-	case a.Method == "ef14" && a.Normalize:
+	case a.Method == "ef14" && a.Normalize.On():
 		return fmt.Errorf("[algorithm] normalize = true is not supported with method ef14")
-	case s.Rule == "ef21-pp-theory" && (a.Method != "ef21" || a.Normalize):
+	case s.Rule == "ef21-pp-theory" && (a.Method != "ef21" || a.Normalize.On()):
 		// Fatkhullin et al. 2021 prove EF21-PP's step for EF21 itself
 		// (algorithms.EF21PPTheory); EF21-W-PP's and ||EF21||'s are other theorems
 		return fmt.Errorf("[stepsize] rule = \"ef21-pp-theory\" is EF21-PP's step, for method = \"ef21\" with normalize = false (here method = %q, normalize = %v)", a.Method, a.Normalize)

@@ -12,7 +12,7 @@ func TestDefaultIsValidAndComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Algorithm.Method != "ef21" || !c.Algorithm.Normalize || c.Stepsize.Rule != "norm-theory" ||
+	if c.Algorithm.Method != "ef21" || !c.Algorithm.Normalize.On() || c.Stepsize.Rule != "norm-theory" ||
 		c.Stepsize.Gamma0 != 1 || c.Run.Ranks != 4 || c.Data.Source != "synthetic" || c.Algorithm.K != 1 {
 		t.Fatalf("default config %+v", c)
 	}
@@ -41,7 +41,7 @@ func TestOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Run.Seed != 42 || c.Stepsize.Gamma0 != 0.5 || c.Run.Output != "out/x.h5" || c.Algorithm.Normalize {
+	if c.Run.Seed != 42 || c.Stepsize.Gamma0 != 0.5 || c.Run.Output != "out/x.h5" || c.Algorithm.Normalize.On() {
 		t.Fatalf("overrides not applied: %+v", c)
 	}
 	if !c.IsSet("run.seed") || c.IsSet("run.tolerance") {

@@ -77,6 +77,9 @@ func TestNNDriverMatchesReference(t *testing.T) {
 		"||EF21-SGDM|| label":   func(s *Spec) { s.Method, s.Split = algorithms.EF21SGDM, "label" },
 		"EF14 rand-k":           func(s *Spec) { s.Method, s.Normalize, s.Compressor = algorithms.EF14, false, "rand-k" },
 		"lenet ||EF21|| k=1% d": func(s *Spec) { s.NN.Model, s.NN.Widths, s.KFraction, s.Batch, s.InitBatch = "lenet", nil, 0.01, 8, 8 },
+		"lenet ||EF21|| layer-wise": func(s *Spec) {
+			s.NN.Model, s.NN.Widths, s.KFraction, s.Batch, s.InitBatch, s.NormalizeLayer = "lenet", nil, 0.01, 8, 8, true
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			spec := nnSpec(t, dir)

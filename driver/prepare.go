@@ -58,8 +58,12 @@ type Spec struct {
 	Exponent   float64
 	LabelNoise float64
 
-	Method         string // algorithms.EF21, EF21SGDM, EF14, EF21W, SignSGD
-	Normalize      bool
+	Method    string // algorithms.EF21, EF21SGDM, EF14, EF21W, SignSGD
+	Normalize bool
+	// NormalizeLayer, with Normalize, normalises each block of the
+	// problem's coordinates (problems.Blocker: a network's parameter
+	// tensors) by its own norm (normalize = "layer").
+	NormalizeLayer bool
 	Compressor     string
 	K              int
 	InitCompressed bool
@@ -165,6 +169,8 @@ type Shared struct {
 	// or the rule needs them.
 	Traits algorithms.Traits
 	LI     []float64
+	// Blocks are the boundaries of normalize = "layer" (nil: global).
+	Blocks []int
 	// Test is the held-out test set (nil without one).
 	Test *datasets.Dataset
 	// full is the whole training set, in shard order, when this process
@@ -313,6 +319,11 @@ func prepare(spec Spec, n, r0, r1 int) (*Shared, error) {
 		x0 = sh.nn.x0 // Kaiming-normal initialisation from the seed
 	}
 	sh.X0 = x0
+	if spec.NormalizeLayer {
+		if sh.Blocks, err = sh.blocks(); err != nil {
+			return nil, err
+		}
+	}
 	comp, err := algorithms.NewCompressor(spec.Compressor, spec.K, d, nil)
 	if err != nil && spec.Compressor != "rand-k" {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
@@ -465,6 +476,26 @@ func (sh *Shared) shard(r int) (*datasets.Dataset, error) {
 		return nil, fmt.Errorf("rank %d's data is not held by this process (it holds ranks %d to %d)", r, sh.First, sh.First+len(sh.views)-1)
 	}
 	return sh.views[i], nil
+}
+
+// blocks is the block boundaries of the layer-wise normalisation, from the
+// objective of the first rank this process holds (problems.Blocker).
+func (sh *Shared) blocks() ([]int, error) {
+	obj, err := sh.Objective(sh.First)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := obj.(interface{ Close() }); ok {
+		defer c.Close()
+	}
+	var b []int
+	if bl, ok := obj.(problems.Blocker); ok {
+		b = bl.Blocks()
+	}
+	if b == nil {
+		return nil, invalid("normalize = \"layer\" needs a problem whose coordinates fall into blocks (a network's parameter tensors); problem %q has none", sh.Spec.Problem)
+	}
+	return b, nil
 }
 
 // Objective builds rank r's f_r.

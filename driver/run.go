@@ -277,7 +277,7 @@ func (sh *Shared) MethodConfig() algorithms.Config {
 		InitCompressed: sh.Spec.InitCompressed, Clients: sh.Ranks, Dim: sh.Dim,
 		Absolute: sh.Spec.Compressor == "identity", Smoothness: sh.LI,
 		Participation: sh.Spec.Participation, ParticipationSeed: sh.Spec.Seed,
-		EtaQ: sh.EtaQ, EtaEvery: sh.EtaEvery, Seed: sh.Spec.Seed,
+		EtaQ: sh.EtaQ, EtaEvery: sh.EtaEvery, Seed: sh.Spec.Seed, Blocks: sh.Blocks,
 	}
 }
 
@@ -500,7 +500,7 @@ func (l *loop) attrs() []hdf5io.Attr {
 	sh, s := l.sh, l.sh.Spec
 	gamma := sh.Schedule.Gamma
 	a := []hdf5io.Attr{
-		attr("method", s.Method), attr("normalize", s.Normalize), attr("compressor", s.Compressor),
+		attr("method", s.Method), attr("normalize", normalizeAttr(s)), attr("compressor", s.Compressor),
 		attr("k", s.K), attr("contraction_alpha", sh.Alpha), attr("n_ranks", l.n), attr("d", l.d),
 		attr("iterations", s.Iterations), attr("stepsize_rule", s.Rule), attr("gamma", gamma),
 		attr("seed", int64(s.Seed)), attr("problem", s.Problem), attr("downlink", s.Downlink),
@@ -1146,4 +1146,13 @@ func (l *loop) segmentAttrs(start int64) []hdf5io.Attr {
 }
 
 // attr is shorthand for a named HDF5 attribute.
+// normalizeAttr is the normalize attribute: true or false, or "layer" for
+// the layer-wise normalisation.
+func normalizeAttr(s Spec) any {
+	if s.Normalize && s.NormalizeLayer {
+		return "layer"
+	}
+	return s.Normalize
+}
+
 func attr(name string, value any) hdf5io.Attr { return hdf5io.Attr{Name: name, Value: value} }

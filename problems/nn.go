@@ -112,6 +112,24 @@ func (o *NN) Close() { o.net.Close() }
 // Network is the objective's network.
 func (o *NN) Network() nn.Network { return o.net }
 
+// Blocker is an objective whose coordinates fall into blocks (a network's
+// parameter tensors), for the layer-wise normalised step.
+type Blocker interface {
+	// Blocks is the increasing boundaries of the blocks: block b is
+	// x[Blocks()[b]:Blocks()[b+1]], from 0 to the dimension.
+	Blocks() []int
+}
+
+// Blocks implements Blocker: the boundaries of the network's parameter tensors in x
+// (nn.Net.Tensors: weight and bias, γ and β apart, as PyTorch lists them),
+// the blocks of normalize = "layer"; nil if the network does not say.
+func (o *NN) Blocks() []int {
+	if t, ok := o.net.(interface{ Tensors() []int }); ok {
+		return t.Tensors()
+	}
+	return nil
+}
+
 // SetTest attaches a test set (the images rows of test) that Evaluate scores.
 func (o *NN) SetTest(test *datasets.Images, rows []int32) { o.test, o.testRows = test, rows }
 

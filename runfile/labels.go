@@ -70,6 +70,8 @@ func MethodName(attrs map[string]any) string {
 	}
 	if IsTrue(attrs["normalize"]) {
 		name = "||" + name + "||"
+	} else if attrs["normalize"] == "layer" {
+		name = "||" + name + "||_layer" // normalised per parameter tensor
 	}
 	return name
 }

@@ -121,7 +121,7 @@ func specFrom(cfg *config.Config, overwrite bool) driver.Spec {
 		Shuffle: cfg.Data.Shuffle, Split: cfg.Data.Split, SplitAlpha: cfg.Data.Alpha,
 		TestPath: cfg.TestPath(), TestFraction: cfg.Data.TestFraction, EvalEvery: cfg.Run.EvalEvery,
 		RowNNZ: cfg.Data.NNZPerRow, Exponent: cfg.Data.Exponent, LabelNoise: cfg.Data.LabelNoise,
-		Method: a.Method, Normalize: a.Normalize, Compressor: a.Compressor, K: a.K,
+		Method: a.Method, Normalize: a.Normalize.On(), NormalizeLayer: a.Normalize.Layer(), Compressor: a.Compressor, K: a.K,
 		InitCompressed: a.Init == "compressed", Batch: a.Batch, InitBatch: a.InitBatch,
 		Momentum: a.Momentum, Eta: a.Eta, Eta0: a.Eta0, Participation: a.Participation,
 		Noise: algorithms.Noise{Kind: cfg.Noise.Kind, Scale: cfg.Noise.Scale, Nu: cfg.Noise.Nu},
