@@ -95,17 +95,7 @@ func (p *LogReg) MinibatchHessVec(dst, x, v []float64, batch []int32) {
 		w := e / ((1 + e) * (1 + e))
 		p.addRowTo(dst, j, w*p.rowDot(j, v))
 	}
-	if batch == nil {
-		for j := range p.m {
-			row(j)
-		}
-		scale(dst, 1/float64(p.m))
-	} else if len(batch) > 0 {
-		for _, j := range batch {
-			row(int(j))
-		}
-		scale(dst, 1/float64(len(batch)))
-	}
+	sampleMean(dst, p.m, batch, row)
 	for t, xt := range x {
 		q := 1 + xt*xt
 		dst[t] += p.lambda * (2 - 6*xt*xt) / (q * q * q) * v[t]
@@ -147,17 +137,7 @@ func (p *LeastSq) MinibatchHessVec(dst, x, v []float64, batch []int32) {
 	checkLen("MinibatchHessVec", dst, p.d)
 	clear(dst)
 	row := func(j int) { p.addRow(dst, j, p.rowDot(j, v)) }
-	if batch == nil {
-		for j := range p.m {
-			row(j)
-		}
-		scale(dst, 1/float64(p.m))
-	} else if len(batch) > 0 {
-		for _, j := range batch {
-			row(int(j))
-		}
-		scale(dst, 1/float64(len(batch)))
-	}
+	sampleMean(dst, p.m, batch, row)
 	for t, vt := range v {
 		dst[t] += p.lambda * vt
 	}
@@ -169,5 +149,23 @@ func (p *Polynomial) MinibatchHessVec(dst, x, v []float64, _ []int32) {
 	checkLen("MinibatchHessVec", x, len(p.a))
 	for t, xt := range x {
 		dst[t] = (3*xt*xt - p.a[t]) * v[t]
+	}
+}
+
+// sampleMean runs row for every sample of batch (nil: all m, in order) and
+// divides dst by their number: the data term of a minibatch Hessian-vector
+// product. An empty (non-nil) batch leaves dst as it is.
+func sampleMean(dst []float64, m int, batch []int32, row func(j int)) {
+	switch {
+	case batch == nil:
+		for j := range m {
+			row(j)
+		}
+		scale(dst, 1/float64(m))
+	case len(batch) > 0:
+		for _, j := range batch {
+			row(int(j))
+		}
+		scale(dst, 1/float64(len(batch)))
 	}
 }
