@@ -114,7 +114,7 @@ func naiveParseBytes(t *testing.T, in []byte, features int) *Dataset {
 		}
 	}
 	ds := &Dataset{Sparse: c, Labels: labels, Source: "fuzz"}
-	if features == 0 {
+	if features == 0 && colsLine > 0 { // no feature index at all: nothing set d
 		ds.ColsFrom = fmt.Sprintf("feature index %d on libsvm fuzz line %d", c.Cols, colsLine)
 	}
 	return ds
